@@ -123,7 +123,7 @@ public final class InterimLayout {
         if (last) w += vocab.size() * m.hidden() * bytes(plan, "lm_head") + m.hidden() * m.dtype().bytes();
         long weights = (long) Math.ceil(w);
         long total = plan.cluster().gpu().memory();
-        double f = plan.engine().memoryFraction();
+        double f = EngineDefaults.memoryFraction(plan);
         // The fraction's meaning is the engine's (model.Engine): vLLM and SGLang count it of total
         // memory including weights, TRT-LLM of the memory left after weights.
         long kvPool = plan.engine().kind() == EngineKind.TRTLLM
@@ -132,7 +132,7 @@ public final class InterimLayout {
         kvPool = Math.max(0, kvPool);
         long perLayer = m.isMla() ? m.mla().cachedPerToken() : 2L * kv.size() * m.headDim();
         double perToken = layers.size() * perLayer * plan.kvDtype().bytes();
-        int block = Math.max(1, plan.engine().blockSize());
+        int block = EngineDefaults.blockSize(plan);
         long blocks = perToken <= 0 ? 0 : (long) Math.floor(kvPool / (perToken * block));
         return new Memory(total, weights, 0, 0, 0, kvPool, blocks, blocks * block);
     }

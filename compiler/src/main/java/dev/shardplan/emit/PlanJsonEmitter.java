@@ -51,11 +51,12 @@ public final class PlanJsonEmitter {
         var e = plan.engine();
         ObjectNode eng = root.putObject("engine");
         eng.put("kind", e.kind().id());
-        eng.put("block_size", e.blockSize());
-        eng.put("max_num_seqs", e.maxNumSeqs());
+        // Unset settings are written as the engine's own default (EngineDefaults).
+        eng.put("block_size", EngineDefaults.blockSize(plan));
+        eng.put("max_num_seqs", EngineDefaults.maxNumSeqs(plan));
         eng.put("max_model_len", plan.maxModelLen());
-        eng.put("max_num_batched_tokens", e.maxNumBatchedTokens());
-        eng.put("gpu_memory_utilization", e.memoryFraction());
+        eng.put("max_num_batched_tokens", EngineDefaults.maxNumBatchedTokens(plan));
+        eng.put("gpu_memory_utilization", EngineDefaults.memoryFraction(plan));
         ArrayNode ranks = root.putArray("ranks");
         for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
         ObjectNode groups = root.putObject("groups");

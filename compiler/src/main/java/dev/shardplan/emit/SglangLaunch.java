@@ -102,9 +102,11 @@ final class SglangLaunch {
         if (d.dpAttention()) a.add(new Arg("--enable-dp-attention", null));
         a.add(VllmLaunch.arg("--context-length", plan.maxModelLen()));
         if (e.maxNumSeqs() > 0) a.add(VllmLaunch.arg("--max-running-requests", e.maxNumSeqs()));
-        a.add(VllmLaunch.arg("--mem-fraction-static", Shapes.sglangStatic(in)));
+        Double frac = Shapes.sglangStatic(in);
+        if (frac != null) a.add(VllmLaunch.arg("--mem-fraction-static", frac));
         String kv = kvDtype(plan);
         if (kv != null) a.add(VllmLaunch.arg("--kv-cache-dtype", kv));
+        if (e.blockSize() > 0 && e.kind() == EngineKind.SGLANG) a.add(VllmLaunch.arg("--page-size", e.blockSize()));
         if (!e.chunkedPrefill()) a.add(VllmLaunch.arg("--chunked-prefill-size", -1));
         else if (e.maxNumBatchedTokens() > 0) a.add(VllmLaunch.arg("--chunked-prefill-size", e.maxNumBatchedTokens()));
         if (!e.prefixCaching()) a.add(new Arg("--disable-radix-cache", null));

@@ -56,21 +56,25 @@ final class Shapes {
 
     /** vLLM gpu_memory_utilization: the plan's when it targets vLLM, else everything the budget puts on the GPU over its memory. */
     static double vllmUtilization(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.VLLM) return in.plan().engine().memoryFraction();
+        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.VLLM) return EngineDefaults.memoryFraction(in.plan());
         Layout.Memory m = in.layout().bindingMemory();
         return fraction((double) (m.weights() + m.activation() + m.nonTorch() + m.cudaGraph() + m.kvPool()) / m.total());
     }
 
-    /** SGLang mem_fraction_static = (weights + KV pool) / total memory (launchers.md §6.7). */
-    static double sglangStatic(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.SGLANG) return in.plan().engine().memoryFraction();
+    /**
+     * SGLang mem_fraction_static = (weights + KV pool) / total memory (launchers.md §6.7); null
+     * when the plan targets SGLang and leaves it to SGLang's own heuristic.
+     */
+    static Double sglangStatic(EmitInput in) {
+        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.SGLANG)
+            return in.plan().engine().memoryFraction() > 0 ? in.plan().engine().memoryFraction() : null;
         Layout.Memory m = in.layout().bindingMemory();
         return fraction((double) (m.weights() + m.kvPool()) / m.total());
     }
 
     /** TRT-LLM free_gpu_memory_fraction = KV pool / memory left after weights and buffers (launchers.md §6.7). */
     static double trtllmFree(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.TRTLLM) return in.plan().engine().memoryFraction();
+        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.TRTLLM) return EngineDefaults.memoryFraction(in.plan());
         Layout.Memory m = in.layout().bindingMemory();
         long free = m.total() - m.weights() - m.activation() - m.nonTorch() - m.cudaGraph();
         return fraction(free <= 0 ? 0 : (double) m.kvPool() / free);

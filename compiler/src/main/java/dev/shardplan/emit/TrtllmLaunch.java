@@ -150,7 +150,7 @@ final class TrtllmLaunch {
         String dtype = kvDtype(plan);
         if (dtype != null) kv.put("dtype", dtype);
         kv.put("enable_block_reuse", e.prefixCaching());
-        if (e.blockSize() > 0) kv.put("tokens_per_block", e.blockSize());
+        if (e.blockSize() > 0 && e.kind() == EngineKind.TRTLLM) kv.put("tokens_per_block", e.blockSize());
         t.put("kv_cache_config", kv);
         if (e.cudaGraphs()) {
             Map<String, Object> cg = new LinkedHashMap<>();

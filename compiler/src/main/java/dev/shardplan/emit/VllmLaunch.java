@@ -62,7 +62,7 @@ final class VllmLaunch {
                     .build());
         }
         int block = plan.engine().blockSize();
-        if (block > 0 && !BLOCK_SIZES.contains(block)) {
+        if (block > 0 && plan.engine().kind() == dev.shardplan.model.EngineKind.VLLM && !BLOCK_SIZES.contains(block)) {
             out.add(Diagnostic.of(EmitCodes.VLLM_BLOCK_SIZE, plan.spanOf("engine.block_size"),
                             "vllm: block size " + block + " is not accepted")
                     .note("--block-size is one of 1, 8, 16, 32, 64, 128, 256 (CacheConfig.block_size, vllm/config/cache.py @c1d86421)")
@@ -142,7 +142,8 @@ final class VllmLaunch {
         a.add(arg("--gpu-memory-utilization", Shapes.vllmUtilization(in)));
         String kv = kvDtype(plan);
         if (kv != null) a.add(arg("--kv-cache-dtype", kv));
-        if (e.blockSize() > 0) a.add(arg("--block-size", e.blockSize()));
+        // The plan's block size is in its own engine's terms; other engines keep their default.
+        if (e.blockSize() > 0 && e.kind() == dev.shardplan.model.EngineKind.VLLM) a.add(arg("--block-size", e.blockSize()));
         a.add(new Arg(e.prefixCaching() ? "--enable-prefix-caching" : "--no-enable-prefix-caching", null));
         a.add(new Arg(e.chunkedPrefill() ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill", null));
         if (!e.cudaGraphs()) a.add(new Arg("--enforce-eager", null));
