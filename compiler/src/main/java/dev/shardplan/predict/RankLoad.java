@@ -31,11 +31,14 @@ import dev.shardplan.model.Quantization;
  * @param tp                tensor-parallel degree
  * @param pp                pipeline-parallel degree
  * @param ep                expert-parallel degree
+ * @param residentWeightBytes weights the rank holds in memory: its stage's layers with all of its
+ *                          experts, the embedding and LM head slices (both counted: an upper bound
+ *                          for the first and last stage)
  */
 public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, double expertBytes, int expertsPerRank,
                        int experts, int topK, double epTokenScale, double kvBytesPerToken,
                        double linearFlopsPerToken, double attnFlopsPerPair, DType computeDtype, int hidden,
-                       int tp, int pp, int ep) {
+                       int tp, int pp, int ep, double residentWeightBytes) {
 
     /** Activation bytes per element on the wire (collectives carry BF16 hidden states). */
     public static final double ACT_BYTES = 2.0;
@@ -106,9 +109,11 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
 
         DType compute = q != null && (q.weights() == DType.FP8 || q.weights() == DType.FP4) ? q.weights() : model.dtype();
         double epScale = ep > tp ? (double) ep / tp : 1.0;
+        double resident = fixed + moeLayers * expertsPerRank * expertBytes
+                + (double) model.vocab() * h / tp * model.dtype().bytes() * (model.tiedEmbeddings() ? 0 : 1);
         return new RankLoad(stageLayers, moeLayers, fixed, expertBytes, expertsPerRank,
                 model.isMoe() ? model.moe().experts() : 0, model.isMoe() ? model.moe().topK() : 0, epScale,
-                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep);
+                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident);
     }
 
     /** Layers of the largest pipeline stage: the explicit split's maximum, or ceil(L / pp). */
