@@ -59,12 +59,12 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
      *   gpu class  engine   hbm   compute  attn  link  coll_us  layer_us  step_us  prefill_us
      */
     private static final Object[][] TABLE = {
-            {"H100", EngineKind.TRTLLM, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 600.0, 0.0},
-            {"H200", EngineKind.TRTLLM, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 600.0, 0.0},
-            {"H100", EngineKind.VLLM, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 1500.0, 0.0},
-            {"H200", EngineKind.VLLM, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 1500.0, 0.0},
-            {"H100", EngineKind.SGLANG, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 1200.0, 0.0},
-            {"H200", EngineKind.SGLANG, 0.80, 0.62, 0.85, 0.75, 8.0, 1.0, 1200.0, 0.0},
+            {"H100", EngineKind.TRTLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 480.0, 0.0},
+            {"H200", EngineKind.TRTLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 480.0, 0.0},
+            {"H100", EngineKind.VLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1500.0, 0.0},
+            {"H200", EngineKind.VLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1500.0, 0.0},
+            {"H100", EngineKind.SGLANG, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1200.0, 0.0},
+            {"H200", EngineKind.SGLANG, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1200.0, 0.0},
     };
 
     /** The default constants for a GPU (matched by name: "H200", "H100", ...) and an engine. */
