@@ -33,6 +33,13 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
             "hbm_efficiency", "compute_efficiency", "attention_efficiency", "link_efficiency",
             "collective_latency_us", "layer_overhead_us", "step_overhead_us", "prefill_overhead_us");
 
+    /**
+     * Tuning keys the resolver accepts for the analysis stage (memory reserves, inter-node
+     * collective efficiency); they are not step-time constants and are left to that stage.
+     */
+    public static final java.util.Set<String> OTHER_STAGE_KEYS = java.util.Set.of(
+            "network_efficiency", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
+
     public Efficiency {
         check("hbm_efficiency", hbmEfficiency, 0, 1);
         check("compute_efficiency", computeEfficiency, 0, 1);
@@ -98,6 +105,7 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
     public Efficiency with(Map<String, Double> tuning) {
         Map<String, Double> m = asMap();
         for (Map.Entry<String, Double> e : new TreeMap<>(tuning).entrySet()) {
+            if (OTHER_STAGE_KEYS.contains(e.getKey())) continue;
             if (!m.containsKey(e.getKey())) {
                 throw new IllegalArgumentException("unknown tuning key '" + e.getKey() + "'; known: " + String.join(", ", KEYS));
             }
