@@ -1,0 +1,79 @@
+package dev.shardplan.cli;
+
+import dev.shardplan.api.Frontend;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Sources;
+import dev.shardplan.format.Formatter;
+import dev.shardplan.parse.ParseResult;
+import dev.shardplan.parse.PlanFileParser;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code shardplan fmt [--check] PATH...}: rewrite files in canonical layout. */
+@Command(name = "fmt", mixinStandardHelpOptions = true,
+        description = "Format .plan files in place (canonical layout), or with --check list those that are not formatted.")
+final class FmtCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
+    List<Path> paths;
+
+    @Option(names = "--check", description = "change nothing; exit 1 if any file is not formatted")
+    boolean check;
+
+    @Option(names = "--color", defaultValue = "auto", description = "auto, always or never")
+    Output.Color color;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        Diagnostics diags = new Diagnostics();
+        List<Path> files = Frontend.expand(paths, diags);
+        Sources sources = new Sources();
+        List<String> unformatted = new ArrayList<>();
+        Path root = Path.of("").toAbsolutePath();
+        for (Path f : files) {
+            String id = f.startsWith(root) ? root.relativize(f).toString() : f.toString();
+            String text;
+            try {
+                text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                err.println("error: cannot read " + id + ": " + e.getMessage());
+                return Main.ERRORS;
+            }
+            sources.put(id, text);
+            ParseResult pr = PlanFileParser.parse(id, text);
+            if (!pr.ok()) {
+                diags.addAll(pr.diagnostics());
+                continue;
+            }
+            String formatted = Formatter.format(text);
+            if (!formatted.equals(text)) {
+                unformatted.add(id);
+                if (!check) {
+                    Path tmp = f.resolveSibling("." + f.getFileName() + ".fmt.tmp");
+                    Files.writeString(tmp, formatted, StandardCharsets.UTF_8);
+                    Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        }
+        List<Diagnostic> ds = diags.sorted();
+        if (!ds.isEmpty()) Output.print(ds, sources, Output.Format.human, color, out, err, "fmt");
+        for (String u : unformatted) out.println((check ? "not formatted: " : "formatted: ") + u);
+        if (!ds.isEmpty()) return Main.ERRORS;
+        return check && !unformatted.isEmpty() ? Main.ERRORS : Main.OK;
+    }
+}

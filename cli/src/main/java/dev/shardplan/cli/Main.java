@@ -1,0 +1,73 @@
+package dev.shardplan.cli;
+
+import dev.shardplan.api.Version;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+/** The {@code shardplan} command. Exit codes: 0 clean, 1 errors in the input, 2 usage, 3 internal error. */
+@Command(name = "shardplan", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
+        description = {"Check and compile LLM inference parallelism plans.", ""},
+        subcommands = {CheckCommand.class, FmtCommand.class, ExplainCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit status: 0 clean, 1 errors in the plans, 2 bad usage, 3 internal error.",
+                "Docs: docs/language.md (the language), docs/diagnostics/ (one page per code)."})
+public final class Main implements Runnable {
+    public static final int OK = 0, ERRORS = 1, USAGE = 2, INTERNAL = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command with the given streams; used by tests and by {@link #main}. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("error: " + ex.getMessage());
+            err.println("see `shardplan " + (ex.getCommandLine().getCommandName().equals("shardplan") ? "" : ex.getCommandLine().getCommandName() + " ") + "--help`");
+            return USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, r) -> {
+            internalError(ex, err);
+            return INTERNAL;
+        });
+        try {
+            return cl.execute(args);
+        } catch (Throwable t) {
+            internalError(t, err);
+            return INTERNAL;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    static void internalError(Throwable t, PrintWriter err) {
+        StringWriter sw = new StringWriter();
+        t.printStackTrace(new PrintWriter(sw));
+        err.println("error[SP0901]: internal error, please report");
+        err.println("  = note: shardplan " + Version.VERSION + ", Java " + System.getProperty("java.version"));
+        err.println("  = note: " + t);
+        err.println("  = help: this is a bug in shardplan, not in your plan; please report it with the details below");
+        err.println("--- details ---");
+        err.print(sw);
+    }
+
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"shardplan " + Version.VERSION};
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.shardplan.api;
+
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Search;
+import dev.shardplan.resolve.Loader;
+import dev.shardplan.resolve.Module;
+import dev.shardplan.resolve.Resolver;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+import java.util.stream.Stream;
+
+/** Parse, import and resolve a set of files or folders into plans. */
+public final class Frontend {
+    private Frontend() {}
+
+    /** {@code *.plan} files under the given paths, sorted, each once. */
+    public static List<Path> expand(List<Path> inputs, Diagnostics diags) {
+        TreeSet<Path> out = new TreeSet<>();
+        for (Path p : inputs) {
+            Path abs = p.toAbsolutePath().normalize();
+            if (Files.isDirectory(abs)) {
+                try (Stream<Path> s = Files.walk(abs)) {
+                    s.filter(f -> f.getFileName().toString().endsWith(".plan") && Files.isRegularFile(f)).forEach(out::add);
+                } catch (IOException e) {
+                    diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "cannot list `" + p + "`: " + e.getMessage()).build());
+                }
+            } else if (Files.isRegularFile(abs)) {
+                out.add(abs);
+            } else {
+                diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "`" + p + "` does not exist")
+                        .help("give .plan files or folders that contain them").build());
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    public static FrontendResult check(Path root, List<Path> inputs) {
+        Diagnostics diags = new Diagnostics();
+        Sources sources = new Sources();
+        List<Path> files = expand(inputs, diags);
+        Loader loader = new Loader(root, sources, diags);
+        Resolver resolver = new Resolver(loader, diags);
+        List<Plan> plans = new ArrayList<>();
+        List<Search> searches = new ArrayList<>();
+        Map<String, Set<String>> deps = new TreeMap<>();
+        for (Path f : files) {
+            Module m = loader.load(f);
+            if (m == null) continue;
+            deps.put(m.id(), dependencies(m));
+            resolver.resolveModule(m, plans, searches);
+        }
+        // A plan whose own resolution produced errors is already absent; plans are kept in file order.
+        return new FrontendResult(List.copyOf(plans), List.copyOf(searches), diags.sorted(), sources, deps, files.size());
+    }
+
+    private static Set<String> dependencies(Module m) {
+        Set<String> out = new TreeSet<>();
+        Deque<Module> todo = new ArrayDeque<>(List.of(m));
+        Set<Module> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        while (!todo.isEmpty()) {
+            Module x = todo.pop();
+            if (!seen.add(x)) continue;
+            if (x.path() != null) out.add(x.id());
+            todo.addAll(x.imports());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,22 @@
+package dev.shardplan.model;
+
+import dev.shardplan.diag.Span;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A search over plans: the fixed parts (model, cluster, workload, engine, SLOs), an objective
+ * (throughput, throughput_per_gpu, latency) and the candidate values of each explored knob
+ * ("tp", "pp", "dp", "ep", "max_num_seqs", "kv_dtype" as ids); an absent knob means "all valid".
+ */
+public record Search(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Engine engine,
+                     List<Slo> slos, String objective, Map<String, List<String>> explore, Deploy deploy,
+                     Map<String, Double> tuning, Map<String, Span> spans, Span span) {
+    public Search {
+        slos = List.copyOf(slos);
+        explore = Map.copyOf(explore);
+        tuning = Map.copyOf(tuning);
+        spans = Map.copyOf(spans);
+    }
+}

@@ -1,0 +1,268 @@
+package dev.shardplan.resolve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.Attention;
+import dev.shardplan.model.DType;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads a Hugging Face config.json into a {@link ModelSpec}. Supported model_types: llama,
+ * mistral, qwen2, qwen3, qwen2_moe, qwen3_moe, mixtral, deepseek_v2, deepseek_v3, kimi_k2,
+ * gpt_oss. Quantisation from {@code quantization_config} (fp8 with weight_block_size, mxfp4) or
+ * a ModelOpt {@code hf_quant_config.json} beside the config.
+ */
+final class HfImporter {
+    private HfImporter() {}
+
+    static final Set<String> SUPPORTED = new TreeSet<>(Set.of("llama", "mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe",
+            "mixtral", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"));
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Fills {@code s}; returns false (with diagnostics) when the file cannot be used. */
+    static boolean read(Path file, String shown, Span at, ModelSpec s, Diagnostics diags) {
+        JsonNode root;
+        try {
+            if (!Files.isRegularFile(file)) {
+                diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "config file `" + shown + "` not found")
+                        .note("looked for " + file).help("the path is relative to the plan file").build());
+                return false;
+            }
+            if (Files.size(file) > 4L << 20) {
+                diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + shown + "` is too large to be a config.json").build());
+                return false;
+            }
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + shown + "` is not valid JSON: " + msg)
+                    .help("download the model's config.json again").build());
+            return false;
+        }
+        if (root == null || !root.isObject()) {
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + shown + "` does not hold a JSON object").build());
+            return false;
+        }
+        Reader r = new Reader(root, shown, at, diags);
+        String type = root.path("model_type").asText("");
+        if (type.isEmpty()) {
+            diags.add(Diagnostic.of(Codes.HF_MISSING_FIELD, at, "`" + shown + "` has no `model_type`")
+                    .help("the importer needs model_type to know the architecture").build());
+            return false;
+        }
+        if (!SUPPORTED.contains(type)) {
+            String arch = root.path("architectures").path(0).asText("?");
+            diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported architecture `" + type + "` (" + arch + ") in `" + shown + "`")
+                    .note("supported model_type values: " + String.join(", ", SUPPORTED))
+                    .help("declare the model's fields directly with `model NAME { ... }`").build());
+            return false;
+        }
+        s.layers = r.integer("num_hidden_layers");
+        s.hidden = r.integer("hidden_size");
+        s.heads = r.integer("num_attention_heads");
+        s.vocab = r.integer("vocab_size");
+        s.kvHeads = root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull() ? r.integer("num_key_value_heads") : s.heads;
+        if (root.hasNonNull("head_dim")) s.headDim = r.integer("head_dim");
+        s.tied = root.path("tie_word_embeddings").asBoolean(false);
+        if (root.hasNonNull("rope_theta")) s.ropeTheta = root.get("rope_theta").asDouble();
+        if (root.hasNonNull("rms_norm_eps")) s.normEps = root.get("rms_norm_eps").asDouble();
+        if (root.hasNonNull("max_position_embeddings")) s.maxPosition = root.get("max_position_embeddings").asLong();
+        String dt = root.path("torch_dtype").asText(root.path("dtype").asText("bfloat16"));
+        s.dtype = switch (dt) {
+            case "float16" -> DType.FP16;
+            case "float32" -> DType.FP32;
+            default -> DType.BF16;
+        };
+        s.attention = s.heads != null && s.kvHeads != null && s.heads.equals(s.kvHeads) ? Attention.MHA : Attention.GQA;
+        boolean attnBias = root.path("attention_bias").asBoolean(false);
+        switch (type) {
+            case "llama", "mistral" -> {
+                s.ffn = r.integer("intermediate_size");
+                s.qkvBias = attnBias;
+                s.oBias = attnBias;
+            }
+            case "qwen2" -> {
+                s.ffn = r.integer("intermediate_size");
+                s.qkvBias = true; // Qwen2 attention always has q/k/v biases (modeling_qwen2.py)
+            }
+            case "qwen3" -> {
+                s.ffn = r.integer("intermediate_size");
+                s.qkNorm = true;
+                s.qkvBias = attnBias;
+                s.oBias = attnBias;
+            }
+            case "qwen2_moe", "qwen3_moe" -> {
+                s.qkNorm = type.equals("qwen3_moe");
+                s.qkvBias = type.equals("qwen2_moe") || attnBias;
+                s.experts = r.integer("num_experts");
+                s.topK = r.integer("num_experts_per_tok");
+                s.expertFfn = r.integer("moe_intermediate_size");
+                int step = root.path("decoder_sparse_step").asInt(1);
+                if (step != 1 || root.path("mlp_only_layers").size() > 0) {
+                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` interleaves dense and MoE layers (decoder_sparse_step/mlp_only_layers)")
+                            .help("only leading dense layers are modelled; declare the model directly").build());
+                    return false;
+                }
+                if (root.hasNonNull("shared_expert_intermediate_size") && root.get("shared_expert_intermediate_size").asInt() > 0) {
+                    s.sharedExperts = 1;
+                    s.sharedFfn = root.get("shared_expert_intermediate_size").asInt();
+                }
+                s.ffn = root.hasNonNull("intermediate_size") ? root.get("intermediate_size").asInt() : null;
+                s.denseLayers = 0;
+            }
+            case "mixtral" -> {
+                s.experts = r.integer("num_local_experts");
+                s.topK = r.integer("num_experts_per_tok");
+                s.expertFfn = r.integer("intermediate_size");
+                s.denseLayers = 0;
+                if (root.hasNonNull("sliding_window")) {
+                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingEvery = 1;
+                }
+            }
+            case "deepseek_v2", "deepseek_v3", "kimi_k2" -> {
+                s.attention = Attention.MLA;
+                s.qLoraRank = root.hasNonNull("q_lora_rank") ? root.get("q_lora_rank").asInt() : 0;
+                s.kvLoraRank = r.integer("kv_lora_rank");
+                s.qkNope = r.integer("qk_nope_head_dim");
+                s.qkRope = r.integer("qk_rope_head_dim");
+                s.vHeadDim = r.integer("v_head_dim");
+                s.ffn = r.integer("intermediate_size");
+                s.experts = r.integer("n_routed_experts");
+                s.topK = r.integer("num_experts_per_tok");
+                s.expertFfn = r.integer("moe_intermediate_size");
+                s.sharedExperts = root.path("n_shared_experts").asInt(0);
+                s.sharedFfn = s.sharedExperts * (s.expertFfn == null ? 0 : s.expertFfn);
+                s.denseLayers = root.path("first_k_dense_replace").asInt(0);
+                if (root.path("moe_layer_freq").asInt(1) != 1) {
+                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has moe_layer_freq " + root.get("moe_layer_freq").asInt())
+                            .help("only models whose layers after the dense ones are all MoE are supported").build());
+                    return false;
+                }
+                // V3's noaux_tc routing keeps a per-expert score-correction bias (e_score_correction_bias).
+                s.routerBias = "noaux_tc".equals(root.path("topk_method").asText(""));
+                s.headDim = (s.qkNope == null ? 0 : s.qkNope) + (s.qkRope == null ? 0 : s.qkRope);
+                s.kvHeads = s.heads;
+                s.reasoningParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_r1";
+            }
+            case "gpt_oss" -> {
+                s.experts = r.integer("num_local_experts");
+                s.topK = root.hasNonNull("num_experts_per_tok") ? r.integer("num_experts_per_tok") : r.integer("experts_per_token");
+                s.expertFfn = r.integer("intermediate_size");
+                s.denseLayers = 0;
+                s.expertBias = true;
+                s.routerBias = true;
+                s.qkvBias = attnBias;
+                s.oBias = attnBias;
+                s.sinks = true;
+                if (root.hasNonNull("sliding_window")) {
+                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingEvery = 2; // layer_types alternate sliding_attention, full_attention
+                }
+                s.reasoningParser = "gpt_oss";
+            }
+            default -> throw new IllegalStateException(type);
+        }
+        if (r.failed) return false;
+        JsonNode q = root.get("quantization_config");
+        if (q != null && q.isObject()) {
+            String method = q.path("quant_method").asText("");
+            switch (method) {
+                case "fp8" -> {
+                    s.quantWeights = DType.FP8;
+                    JsonNode wbs = q.get("weight_block_size");
+                    s.quantBlock = wbs != null && wbs.isArray() && wbs.size() == 2 ? wbs.get(0).asInt() : 0;
+                    s.keepBf16 = Set.of("embedding", "lm_head", "router");
+                }
+                case "mxfp4" -> {
+                    s.quantWeights = DType.FP4;
+                    s.quantGroup = 32;
+                    s.expertsOnly = true;
+                    s.keepBf16 = Set.of("attention", "router", "embedding", "lm_head");
+                }
+                default -> {
+                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported quant_method `" + method + "` in `" + shown + "`")
+                            .note("supported: fp8 (per-tensor or block), mxfp4, and ModelOpt FP8 (hf_quant_config.json)")
+                            .help("declare `quantization { ... }` as an override").build());
+                    return false;
+                }
+            }
+        }
+        Path sibling = modelOptSibling(file);
+        if (sibling != null && s.quantWeights == null) {
+            try {
+                JsonNode mo = JSON.readTree(sibling.toFile());
+                String algo = mo.path("quantization").path("quant_algo").asText("");
+                if (algo.equalsIgnoreCase("FP8")) {
+                    s.quantWeights = DType.FP8;
+                    s.quantBlock = 0;
+                    s.keepBf16 = Set.of("embedding", "lm_head");
+                    if (mo.path("quantization").path("kv_cache_quant_algo").asText("").equalsIgnoreCase("FP8")) s.kvDtype = DType.FP8;
+                } else if (algo.equalsIgnoreCase("NVFP4")) {
+                    s.quantWeights = DType.FP4;
+                    s.quantGroup = 16;
+                    s.keepBf16 = Set.of("embedding", "lm_head");
+                } else {
+                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported ModelOpt quant_algo `" + algo + "` in " + sibling.getFileName())
+                            .help("declare `quantization { ... }` as an override").build());
+                    return false;
+                }
+            } catch (IOException e) {
+                diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + sibling.getFileName() + "` is not valid JSON").build());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** ModelOpt writes hf_quant_config.json next to config.json (or NAME.hf_quant_config.json next to NAME.config.json). */
+    private static Path modelOptSibling(Path config) {
+        String name = config.getFileName().toString();
+        Path dir = config.getParent();
+        Path a = name.endsWith(".config.json") ? dir.resolve(name.substring(0, name.length() - ".config.json".length()) + ".hf_quant_config.json") : null;
+        if (a != null && Files.isRegularFile(a)) return a;
+        Path b = dir.resolve("hf_quant_config.json");
+        return name.equals("config.json") && Files.isRegularFile(b) ? b : null;
+    }
+
+    private static final class Reader {
+        final JsonNode root;
+        final String shown;
+        final Span at;
+        final Diagnostics diags;
+        boolean failed;
+
+        Reader(JsonNode root, String shown, Span at, Diagnostics diags) {
+            this.root = root;
+            this.shown = shown;
+            this.at = at;
+            this.diags = diags;
+        }
+
+        Integer integer(String field) {
+            JsonNode n = root.get(field);
+            if (n == null || n.isNull()) {
+                diags.add(Diagnostic.of(Codes.HF_MISSING_FIELD, at, "`" + shown + "` lacks `" + field + "`")
+                        .help("add `" + field + "` to the config, or give the model field as an override in the plan").build());
+                failed = true;
+                return null;
+            }
+            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
+                diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + field + "` in `" + shown + "` is not a non-negative integer: " + n)
+                        .build());
+                failed = true;
+                return null;
+            }
+            return n.asInt();
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package dev.shardplan.resolve;
+
+import dev.shardplan.ast.Nodes.Import;
+import dev.shardplan.ast.Nodes.SourceFile;
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Span;
+import dev.shardplan.parse.ParseResult;
+import dev.shardplan.parse.PlanFileParser;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads, parses and links files: relative imports (confined to the project root), {@code std:}
+ * modules from the compiler's resources, cycle detection. Each file is read once per compilation.
+ */
+public final class Loader {
+    /** Larger files are refused: real plans are a few KiB. */
+    public static final long MAX_FILE_BYTES = 4L << 20;
+    public static final String STD_PREFIX = "std:";
+    private static final String STD_RESOURCES = "/dev/shardplan/std/";
+
+    private final Path root;
+    private final Sources sources;
+    private final Diagnostics diags;
+    private final Map<String, Module> done = new HashMap<>();
+    private final LinkedHashSet<String> inProgress = new LinkedHashSet<>();
+    private final Map<String, Boolean> failed = new HashMap<>();
+
+    public Loader(Path root, Sources sources, Diagnostics diags) {
+        this.root = root.toAbsolutePath().normalize();
+        this.sources = sources;
+        this.diags = diags;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The display id of a file: relative to the root with '/' separators when inside it. */
+    public String idOf(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        if (abs.startsWith(root)) {
+            String rel = root.relativize(abs).toString().replace('\\', '/');
+            return rel.isEmpty() ? abs.getFileName().toString() : rel;
+        }
+        return abs.toString().replace('\\', '/');
+    }
+
+    /** Loads an input file given on the command line; null (with diagnostics) when it fails. */
+    public Module load(Path file) {
+        return load(file.toAbsolutePath().normalize(), null, null);
+    }
+
+    public Module loadStd(String name, Span from) {
+        String id = STD_PREFIX + name;
+        Module m = done.get(id);
+        if (m != null) return m;
+        String res = STD_RESOURCES + name + ".plan";
+        try (InputStream in = Loader.class.getResourceAsStream(res)) {
+            if (in == null) {
+                diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, from, "no standard library module `" + id + "`")
+                        .help("standard modules: " + String.join(", ", stdModules())).build());
+                return null;
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return finish(id, null, text, from);
+        } catch (IOException e) {
+            diags.add(Diagnostic.of(Codes.INTERNAL, from, "cannot read " + res + ": " + e.getMessage()).build());
+            return null;
+        }
+    }
+
+    /** Modules shipped in the compiler. */
+    public static List<String> stdModules() {
+        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads");
+    }
+
+    private Module load(Path abs, Span from, String importText) {
+        String id = idOf(abs);
+        Module m = done.get(id);
+        if (m != null) return m;
+        if (failed.containsKey(id)) return null;
+        if (!Files.isRegularFile(abs)) {
+            if (from == null) {
+                diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "cannot read `" + abs + "`: no such file")
+                        .help("check the path").build());
+            } else {
+                diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, from, "imported file `" + importText + "` not found")
+                        .note("looked for " + abs)
+                        .help("check the path; relative imports are resolved from the importing file's folder").build());
+            }
+            failed.put(id, true);
+            return null;
+        }
+        String text = readText(abs, id, from);
+        if (text == null) {
+            failed.put(id, true);
+            return null;
+        }
+        return finish(id, abs, text, from);
+    }
+
+    private Module finish(String id, Path abs, String text, Span from) {
+        sources.put(id, text);
+        inProgress.add(id);
+        try {
+            ParseResult pr = PlanFileParser.parse(id, text);
+            diags.addAll(pr.diagnostics());
+            if (pr.file() == null) {
+                failed.put(id, true);
+                return null;
+            }
+            SourceFile ast = pr.file();
+            List<Module> imports = new ArrayList<>();
+            for (Import imp : ast.imports()) {
+                Module dep = resolveImport(abs, imp);
+                if (dep != null) imports.add(dep);
+            }
+            Module m = new Module(id, abs, ast, List.copyOf(imports));
+            done.put(id, m);
+            return m;
+        } finally {
+            inProgress.remove(id);
+        }
+    }
+
+    private Module resolveImport(Path importer, Import imp) {
+        String p = imp.path();
+        if (p.startsWith(STD_PREFIX)) {
+            String id = p;
+            if (inProgress.contains(id)) {
+                cycle(id, imp);
+                return null;
+            }
+            return loadStd(p.substring(STD_PREFIX.length()), imp.span());
+        }
+        if (importer == null) {
+            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "standard library modules can only import `std:` modules").build());
+            return null;
+        }
+        Path target;
+        try {
+            target = importer.getParent().resolve(p).toAbsolutePath().normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, imp.span(), "invalid import path `" + p + "`")
+                    .help("write a relative path such as \"common/cluster.plan\"").build());
+            return null;
+        }
+        if (!target.startsWith(root)) {
+            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "import `" + p + "` leaves the project root")
+                    .note("it resolves to " + target + ", outside " + root)
+                    .help("keep shared plan files inside the project, or move the project root up").build());
+            return null;
+        }
+        String id = idOf(target);
+        if (inProgress.contains(id)) {
+            cycle(id, imp);
+            return null;
+        }
+        return load(target, imp.span(), p);
+    }
+
+    private void cycle(String id, Import imp) {
+        List<String> chain = new ArrayList<>();
+        boolean on = false;
+        for (String s : inProgress) {
+            if (s.equals(id)) on = true;
+            if (on) chain.add(s);
+        }
+        chain.add(id);
+        diags.add(Diagnostic.of(Codes.IMPORT_CYCLE, imp.span(), "import cycle: " + String.join(" -> ", chain))
+                .help("move the shared declarations into a file that both import").build());
+    }
+
+    private String readText(Path abs, String id, Span from) {
+        try {
+            long size = Files.size(abs);
+            if (size > MAX_FILE_BYTES) {
+                diags.add(Diagnostic.of(Codes.FILE_TOO_LARGE, from == null ? new Span(id, 1, 1, 1, 1, 0, 0) : from,
+                                "`" + id + "` is " + size + " bytes, over the " + MAX_FILE_BYTES + "-byte limit")
+                        .help("plan files are small; split the file or check that it is the right one").build());
+                return null;
+            }
+            byte[] bytes = Files.readAllBytes(abs);
+            return decode(bytes, id);
+        } catch (IOException e) {
+            diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, from == null ? Span.NONE : from, "cannot read `" + id + "`: " + e.getMessage()).build());
+            return null;
+        }
+    }
+
+    /** Strict UTF-8; the first bad byte is reported with its line and column. */
+    private String decode(byte[] bytes, String id) {
+        int off = 0;
+        if (bytes.length >= 3 && (bytes[0] & 0xff) == 0xEF && (bytes[1] & 0xff) == 0xBB && (bytes[2] & 0xff) == 0xBF) off = 3;
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            CharBuffer cb = dec.decode(ByteBuffer.wrap(bytes, off, bytes.length - off));
+            String s = cb.toString();
+            int nul = s.indexOf('\0');
+            if (nul >= 0) {
+                badEncoding(id, bytes, off + new String(bytes, off, Math.max(0, nul), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8).length, "a NUL byte");
+                return null;
+            }
+            return s;
+        } catch (CharacterCodingException e) {
+            // find the first offending byte by decoding prefixes
+            int bad = firstBadByte(bytes, off);
+            badEncoding(id, bytes, bad, String.format("byte 0x%02X", bytes[bad] & 0xff));
+            return null;
+        }
+    }
+
+    private void badEncoding(String id, byte[] bytes, int bad, String what) {
+        int line = 1, col = 1;
+        String prefix = new String(bytes, 0, bad, StandardCharsets.UTF_8);
+        for (int i = 0; i < prefix.length(); i++) {
+            if (prefix.charAt(i) == '\n') { line++; col = 1; } else col++;
+        }
+        diags.add(Diagnostic.of(Codes.BAD_ENCODING, new Span(id, line, col, line, col, prefix.length(), prefix.length() + 1),
+                        "`" + id + "` is not valid UTF-8 text: " + what + " at byte " + bad)
+                .help("save the file as UTF-8; plan files are text").build());
+    }
+
+    private static int firstBadByte(byte[] b, int off) {
+        int i = off;
+        while (i < b.length) {
+            int c = b[i] & 0xff;
+            int n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : -1;
+            if (n < 0 || i + n > b.length) return i;
+            CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+            try {
+                dec.decode(ByteBuffer.wrap(b, i, n));
+            } catch (CharacterCodingException e) {
+                return i;
+            }
+            i += n;
+        }
+        return Math.min(off, b.length - 1);
+    }
+}

@@ -1,0 +1,720 @@
+package dev.shardplan.resolve;
+
+import dev.shardplan.ast.Nodes.*;
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.*;
+import dev.shardplan.units.Dimension;
+
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * AST to typed model. Declarations are resolved on demand and memoised, so references may point
+ * forwards and across files; each declaration is checked once even when many plans use it.
+ */
+public final class Resolver {
+    static final Set<String> KINDS = Set.of("gpu", "node", "cluster", "model", "workload", "plan", "search");
+
+    private final Diagnostics diags;
+    private final Loader loader;
+    private final Map<Decl, Object> memo = new IdentityHashMap<>();
+    private final Set<Decl> resolving = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<Module, Map<String, Map<String, Located>>> scopes = new IdentityHashMap<>();
+
+    /** A declaration and the module it lives in. */
+    record Located(Decl decl, Module module) {}
+
+    public Resolver(Loader loader, Diagnostics diags) {
+        this.loader = loader;
+        this.diags = diags;
+    }
+
+    // ---------------------------------------------------------------- scopes
+
+    /** Declarations visible in a module: its own plus everything it imports, transitively. */
+    Map<String, Map<String, Located>> scope(Module m) {
+        Map<String, Map<String, Located>> s = scopes.get(m);
+        if (s != null) return s;
+        s = new HashMap<>();
+        scopes.put(m, s);
+        List<Module> order = new ArrayList<>();
+        collect(m, order, Collections.newSetFromMap(new IdentityHashMap<>()));
+        for (Module mod : order) {
+            for (Decl d : mod.ast().decls()) {
+                String kind = d.kind().text();
+                if (!KINDS.contains(kind)) continue;
+                Map<String, Located> byName = s.computeIfAbsent(kind, k -> new TreeMap<>());
+                Located prev = byName.get(d.name().text());
+                if (prev != null && prev.decl() != d) {
+                    if (mod == m || prev.module() == m) {
+                        // report once, at the later declaration in the module being checked
+                        Decl later = mod == m ? d : prev.decl();
+                        Decl earlier = mod == m ? prev.decl() : d;
+                        if (!reportedDup.contains(later)) {
+                            reportedDup.add(later);
+                            diags.add(Diagnostic.of(Codes.DUPLICATE_DECL, later.name().span(),
+                                            kind + " `" + d.name().text() + "` is declared twice")
+                                    .label(earlier.name().span(), "also declared here")
+                                    .note(earlier.name().span().file().startsWith("std:") ? "the standard library (" + earlier.name().span().file() + ") already declares it" : "names must be unique per kind across a file and its imports")
+                                    .help("rename one of them").build());
+                        }
+                    }
+                    continue;
+                }
+                byName.put(d.name().text(), new Located(d, mod));
+            }
+        }
+        return s;
+    }
+
+    private final Set<Decl> reportedDup = Collections.newSetFromMap(new IdentityHashMap<>());
+
+    private void collect(Module m, List<Module> out, Set<Module> seen) {
+        if (!seen.add(m)) return;
+        out.add(m);
+        for (Module i : m.imports()) collect(i, out, seen);
+    }
+
+    private Located lookup(Module m, String kind, Name ref) {
+        if (ref == null) return null;
+        Map<String, Located> byName = scope(m).getOrDefault(kind, Map.of());
+        Located l = byName.get(ref.text());
+        if (l != null) return l;
+        for (String other : KINDS) {
+            Located o = scope(m).getOrDefault(other, Map.of()).get(ref.text());
+            if (o != null && !other.equals(kind)) {
+                diags.add(Diagnostic.of(Codes.WRONG_KIND, ref.span(), "`" + ref.text() + "` is a " + other + ", not a " + kind)
+                        .label(o.decl().name().span(), "declared here")
+                        .help("name a " + kind + " here").build());
+                return null;
+            }
+        }
+        String near = Names.nearest(ref.text(), byName.keySet());
+        String help;
+        if (near != null) help = "did you mean `" + near + "`?";
+        else if (byName.isEmpty()) help = "declare a " + kind + " `" + ref.text() + "` or import one (" + stdHint(kind) + ")";
+        else help = "known " + kind + "s: " + String.join(", ", abbreviate(byName.keySet()));
+        diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, ref.span(), "unknown " + kind + " `" + ref.text() + "`").help(help).build());
+        return null;
+    }
+
+    private static List<String> abbreviate(Collection<String> names) {
+        List<String> l = new ArrayList<>(names);
+        if (l.size() > 12) {
+            l = new ArrayList<>(l.subList(0, 12));
+            l.add("…");
+        }
+        return l;
+    }
+
+    private static String stdHint(String kind) {
+        return switch (kind) {
+            case "gpu" -> "`import \"std:gpus\"`";
+            case "node" -> "`import \"std:nodes\"`";
+            case "model" -> "`import \"std:models\"`";
+            case "workload" -> "`import \"std:workloads\"`";
+            default -> "from another file";
+        };
+    }
+
+    // ---------------------------------------------------------------- entry point
+
+    /** Resolves every plan and search declared in the module itself (not in its imports). */
+    public void resolveModule(Module m, List<Plan> plans, List<Search> searches) {
+        for (Decl d : m.ast().decls()) {
+            String kind = d.kind().text();
+            if (!KINDS.contains(kind)) {
+                String near = Names.nearest(kind, KINDS);
+                diags.add(Diagnostic.of(Codes.UNKNOWN_KIND, d.kind().span(), "unknown declaration kind `" + kind + "`")
+                        .help((near != null ? "did you mean `" + near + "`? " : "") + "kinds: " + String.join(", ", new TreeSet<>(KINDS))).build());
+                continue;
+            }
+            scope(m);
+            Object o = resolve(new Located(d, m));
+            if (o instanceof Plan p) plans.add(p);
+            else if (o instanceof Search s) searches.add(s);
+        }
+    }
+
+    private Object resolve(Located l) {
+        Decl d = l.decl();
+        if (memo.containsKey(d)) return memo.get(d);
+        if (!resolving.add(d)) {
+            diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, d.name().span(), d.kind().text() + " `" + d.name().text() + "` refers to itself").build());
+            return null;
+        }
+        Object r;
+        try {
+            r = switch (d.kind().text()) {
+                case "gpu" -> gpu(l);
+                case "node" -> node(l);
+                case "cluster" -> cluster(l);
+                case "model" -> model(l);
+                case "workload" -> workload(l);
+                case "plan" -> plan(l);
+                case "search" -> search(l);
+                default -> null;
+            };
+            if (d.from() != null && !d.kind().text().equals("model")) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, d.from().loc().span(), "only models can be imported `from` a file")
+                        .help("remove the `from` clause").build());
+            }
+        } finally {
+            resolving.remove(d);
+        }
+        memo.put(d, r);
+        return r;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T ref(Module m, String kind, Name n, Class<T> type) {
+        Located l = lookup(m, kind, n);
+        if (l == null) return null;
+        Object o = resolve(l);
+        return type.isInstance(o) ? (T) o : null;
+    }
+
+    private static String what(Decl d) {
+        return d.kind().text() + " `" + d.name().text() + "`";
+    }
+
+    // ---------------------------------------------------------------- gpu
+
+    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
+    private static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
+
+    private Gpu gpu(Located l) {
+        Decl d = l.decl();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), GPU_FIELDS, diags);
+        String vendor = f.word("vendor", Set.of("nvidia", "amd", "intel"), false, "vendor nvidia");
+        Double mem = f.quantity("memory", Dimension.BYTES, 1e9, 1e13, true, "memory 80 GB");
+        Double bw = f.quantity("hbm_bandwidth", Dimension.BANDWIDTH, 1e10, 1e14, true, "hbm_bandwidth 3.35 TB/s");
+        Double link = f.quantity("link_bandwidth", Dimension.BANDWIDTH, 0, 1e13, false, "link_bandwidth 450 GB/s");
+        Double pcie = f.quantity("pcie_bandwidth", Dimension.BANDWIDTH, 1e9, 1e12, false, "pcie_bandwidth 64 GB/s");
+        Map<DType, Double> flops = new EnumMap<>(DType.class);
+        Entry fe = f.require("flops", "flops { bf16 989 TFLOPS }");
+        if (fe != null) {
+            if (fe.body() == null) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, fe.span(), "`flops` takes a block of dense FLOPS per dtype")
+                        .help("write `flops { bf16 989 TFLOPS; fp8 1979 TFLOPS }`").build());
+            } else {
+                Fields ff = new Fields("flops of " + what(d), fe.span(), fe.body(), FLOPS_FIELDS, diags);
+                for (String k : new TreeSet<>(FLOPS_FIELDS)) {
+                    Double v = ff.quantity(k, Dimension.FLOPS, 1e9, 1e18, false, k + " 989 TFLOPS");
+                    if (v != null) flops.put(DType.parse(k), v);
+                }
+                if (!flops.containsKey(DType.BF16) && !flops.containsKey(DType.FP16)) {
+                    diags.add(Diagnostic.of(Codes.MISSING_FIELD, fe.span(), "`flops` of " + what(d) + " needs at least bf16 or fp16")
+                            .help("add `bf16 <n> TFLOPS`").build());
+                }
+            }
+        }
+        if (mem == null || bw == null) return null;
+        return new Gpu(d.name().text(), vendor == null ? "nvidia" : vendor, (long) (double) mem, bw, flops,
+                link == null ? 0 : link, pcie == null ? 32e9 : pcie, d.name().span());
+    }
+
+    // ---------------------------------------------------------------- node
+
+    private static final Set<String> NODE_FIELDS = Set.of("gpus", "fabric", "scale_up_bandwidth", "nics", "pcie_bandwidth");
+    private static final Set<String> FABRICS = Set.of("nvswitch", "nvlink_island", "xgmi_mesh", "pcie");
+
+    private NodeType node(Located l) {
+        Decl d = l.decl();
+        Module m = l.module();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), NODE_FIELDS, diags);
+        Entry ge = f.require("gpus", "gpus 8 x H100_SXM");
+        Integer count = null;
+        Gpu gpu = null;
+        if (ge != null) {
+            Object[] cg = countTimes(ge, "gpus", "gpus 8 x H100_SXM");
+            if (cg != null) {
+                count = (Integer) cg[0];
+                gpu = ref(m, "gpu", (Name) cg[1], Gpu.class);
+            }
+        }
+        Fabric fabric = Fabric.NVSWITCH;
+        int island = 0;
+        Entry fab = f.require("fabric", "fabric nvswitch");
+        if (fab != null && !fab.values().isEmpty()) {
+            Seq s = fab.values().get(0);
+            String w = f.word(s.items().get(0), "fabric", FABRICS);
+            if (w != null) fabric = Fabric.valueOf(w.toUpperCase(Locale.ROOT));
+            if (fabric == Fabric.NVLINK_ISLAND) {
+                if (s.items().size() == 2) {
+                    Long isl = f.integer(s.items().get(1), "fabric nvlink_island", 2, 72);
+                    island = isl == null ? 0 : isl.intValue();
+                } else {
+                    diags.add(Diagnostic.of(Codes.MISSING_FIELD, fab.span(), "`fabric nvlink_island` needs the island size")
+                            .help("write `fabric nvlink_island 2` for NVLink-bridged pairs").build());
+                }
+            } else if (s.items().size() > 1) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, s.items().get(1).span(), "`fabric " + fabric.id() + "` takes no size")
+                        .help("remove it").build());
+            }
+        } else if (fab != null) {
+            f.word("fabric", FABRICS, true, "fabric nvswitch");
+        }
+        Double sub = f.quantity("scale_up_bandwidth", Dimension.BANDWIDTH, 0, 1e13, false, "scale_up_bandwidth 450 GB/s");
+        Double pcie = f.quantity("pcie_bandwidth", Dimension.BANDWIDTH, 1e9, 1e12, false, "pcie_bandwidth 64 GB/s");
+        int nics = 0;
+        double nicBw = 0;
+        Entry ne = f.entry("nics");
+        if (ne != null) {
+            // nics 8 x 400 Gb/s
+            f.noBody(ne);
+            List<Value> it = ne.values().isEmpty() ? List.of() : ne.values().get(0).items();
+            if (ne.values().size() == 1 && it.size() == 3 && it.get(1) instanceof Times) {
+                Long n = f.integer(it.get(0), "nics", 0, 64);
+                Double b = f.quantity(it.get(2), "nics", Dimension.BANDWIDTH, 1e8, 1e13);
+                if (n != null && b != null) {
+                    nics = n.intValue();
+                    nicBw = b;
+                }
+            } else {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, ne.span(), "`nics` expects `<count> x <bandwidth>`")
+                        .help("write e.g. `nics 8 x 400 Gb/s`").build());
+            }
+        }
+        if (gpu == null || count == null) return null;
+        if (fabric == Fabric.NVLINK_ISLAND && island > 0 && count % island != 0) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, fab.span(), "NVLink islands of " + island + " do not divide " + count + " GPUs")
+                    .help("use an island size that divides the GPU count").build());
+        }
+        double scaleUp = sub != null ? sub : (fabric == Fabric.PCIE ? 0 : gpu.linkBandwidth());
+        return new NodeType(d.name().text(), gpu, count, fabric, fabric == Fabric.NVLINK_ISLAND ? island : (fabric == Fabric.PCIE ? 1 : count),
+                scaleUp, nics, nicBw, pcie != null ? pcie : gpu.pcieBandwidth(), d.name().span());
+    }
+
+    /** Parses `<count> x <Name>`. */
+    private Object[] countTimes(Entry e, String key, String example) {
+        if (e.values().size() == 1) {
+            List<Value> it = e.values().get(0).items();
+            if (it.size() == 3 && it.get(1) instanceof Times && it.get(2) instanceof Name n) {
+                Long c = new Fields(key, e.span(), null, Set.of(), diags).integer(it.get(0), key, 1, 1_000_000);
+                if (c == null) return null;
+                return new Object[]{c.intValue(), n};
+            }
+        }
+        diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, e.span(), "`" + key + "` expects `<count> x <name>`")
+                .help("write e.g. `" + example + "`").build());
+        return null;
+    }
+
+    // ---------------------------------------------------------------- cluster
+
+    private static final Set<String> CLUSTER_FIELDS = Set.of("nodes", "domain_nodes", "network", "scale_up_latency", "network_latency");
+
+    private Cluster cluster(Located l) {
+        Decl d = l.decl();
+        Module m = l.module();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), CLUSTER_FIELDS, diags);
+        Entry ne = f.require("nodes", "nodes 2 x HGX_H100");
+        Integer count = null;
+        NodeType node = null;
+        if (ne != null) {
+            Object[] cn = countTimes(ne, "nodes", "nodes 2 x HGX_H100");
+            if (cn != null) {
+                count = (Integer) cn[0];
+                node = ref(m, "node", (Name) cn[1], NodeType.class);
+            }
+        }
+        Long domain = f.integer("domain_nodes", 1, 1024, false, "domain_nodes 18");
+        String network = f.word("network", Set.of("infiniband", "roce", "ethernet", "none"), false, "network infiniband");
+        Double sul = f.quantity("scale_up_latency", Dimension.TIME, 0, 1, false, "scale_up_latency 2 us");
+        Double nl = f.quantity("network_latency", Dimension.TIME, 0, 1, false, "network_latency 5 us");
+        if (node == null || count == null) return null;
+        if (domain != null && count % domain != 0) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, f.span("domain_nodes"), "domains of " + domain + " nodes do not divide " + count + " nodes")
+                    .help("make `nodes` a multiple of `domain_nodes`").build());
+        }
+        if (count > 1 && node.nics() == 0 && (domain == null || domain < count)) {
+            diags.add(Diagnostic.of(Codes.MISSING_FIELD, f.span("nodes"), "a multi-node cluster needs network interfaces, but node `" + node.name() + "` has no `nics`")
+                    .help("add `nics <n> x <bandwidth>` to node `" + node.name() + "`").build());
+        }
+        // Latencies: NVLink/NVSwitch hop ~1-2 us per collective step, InfiniBand ~5 us end to end
+        // (the same order GenZ uses: 5 us launch + per-link latency); overridable per cluster.
+        return new Cluster(d.name().text(), node, count, domain == null ? 1 : domain.intValue(),
+                network == null ? (count > 1 ? "infiniband" : "none") : network,
+                sul == null ? 2e-6 : sul, nl == null ? 5e-6 : nl, d.name().span());
+    }
+
+    // ---------------------------------------------------------------- model
+
+    static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
+            "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
+            "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser");
+    private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
+    private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers", "expert_bias", "router_bias");
+    private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
+    private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
+    private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
+
+    private Model model(Located l) {
+        Decl d = l.decl();
+        ModelSpec s = new ModelSpec();
+        if (d.from() != null) {
+            if (!d.from().source().text().equals("huggingface")) {
+                diags.add(Diagnostic.of(Codes.BAD_ENUM, d.from().source().span(), "unknown model source `" + d.from().source().text() + "`")
+                        .help("write `model NAME from huggingface \"path/config.json\"`").build());
+                return null;
+            }
+            Path base = l.module().path() == null ? loader.root() : l.module().path().getParent();
+            String rel = d.from().path().value();
+            Path cfg = base.resolve(rel).toAbsolutePath().normalize();
+            Span at = d.from().path().span();
+            if (!cfg.startsWith(loader.root())) {
+                diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, at, "config path `" + rel + "` leaves the project root")
+                        .help("copy the config.json into the project").build());
+                return null;
+            }
+            if (!HfImporter.read(cfg, rel, at, s, diags)) return null;
+        }
+        Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
+        Integer v;
+        if ((v = intField(f, "layers", 1, 100_000)) != null) s.layers = v;
+        if ((v = intField(f, "hidden", 1, 1 << 20)) != null) s.hidden = v;
+        if ((v = intField(f, "heads", 1, 4096)) != null) s.heads = v;
+        if ((v = intField(f, "kv_heads", 1, 4096)) != null) s.kvHeads = v;
+        if ((v = intField(f, "head_dim", 1, 4096)) != null) s.headDim = v;
+        if ((v = intField(f, "ffn", 1, 1 << 22)) != null) s.ffn = v;
+        if ((v = intField(f, "vocab", 1, 1 << 24)) != null) s.vocab = v;
+        Boolean b;
+        if ((b = f.bool("tied_embeddings", false)) != null) s.tied = b;
+        if ((b = f.bool("qkv_bias", false)) != null) s.qkvBias = b;
+        if ((b = f.bool("o_bias", false)) != null) s.oBias = b;
+        if ((b = f.bool("qk_norm", false)) != null) s.qkNorm = b;
+        if ((b = f.bool("attention_sinks", false)) != null) s.sinks = b;
+        String w;
+        if ((w = f.word("dtype", DTYPES, false, "dtype bf16")) != null) s.dtype = DType.parse(w);
+        if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
+        if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
+        String hf = f.string("hf_id", false, "hf_id \"org/name\"");
+        if (hf != null) s.hfId = hf;
+        Double dd;
+        if ((dd = f.number("rope_theta", 1, 1e12, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
+        if ((dd = f.number("norm_eps", 0, 1, false, "norm_eps 1e-5")) != null) s.normEps = dd;
+        if ((dd = f.quantity("max_position", Dimension.TOKENS, 1, 1e9, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
+        Entry sw = f.entry("sliding_window");
+        if (sw != null) {
+            // sliding_window 128 tokens every 2
+            List<Value> it = sw.values().size() == 1 ? sw.values().get(0).items() : List.of();
+            if (it.size() == 3 && it.get(0) instanceof Quantity q && it.get(1) instanceof Name n && n.text().equals("every")) {
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
+                Long every = f.integer(it.get(2), "sliding_window every", 1, 1000);
+                if (win != null && every != null) {
+                    s.slidingWindow = (int) (double) win;
+                    s.slidingEvery = every.intValue();
+                }
+            } else if (it.size() == 1 && it.get(0) instanceof Quantity q) {
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
+                if (win != null) {
+                    s.slidingWindow = (int) (double) win;
+                    s.slidingEvery = 1;
+                }
+            } else {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, sw.span(), "`sliding_window` expects `<n> tokens [every <k>]`")
+                        .help("write e.g. `sliding_window 128 tokens every 2` (every second layer, from layer 0)").build());
+            }
+        }
+        Entry at = f.entry("attention");
+        if (at != null) {
+            String kind = at.values().isEmpty() ? f.word("attention", Set.of("mha", "gqa", "mla"), true, "attention gqa")
+                    : f.word(at.values().get(0).items().get(0), "attention", Set.of("mha", "gqa", "mla"));
+            if (kind != null) s.attention = Attention.valueOf(kind.toUpperCase(Locale.ROOT));
+            if (at.body() != null) {
+                Fields mf = new Fields("attention of " + what(d), at.span(), at.body(), MLA_FIELDS, diags);
+                if ((v = intField(mf, "q_lora_rank", 0, 1 << 16)) != null) s.qLoraRank = v;
+                if ((v = intField(mf, "kv_lora_rank", 1, 1 << 16)) != null) s.kvLoraRank = v;
+                if ((v = intField(mf, "qk_nope_head_dim", 1, 4096)) != null) s.qkNope = v;
+                if ((v = intField(mf, "qk_rope_head_dim", 1, 4096)) != null) s.qkRope = v;
+                if ((v = intField(mf, "v_head_dim", 1, 4096)) != null) s.vHeadDim = v;
+                if (s.attention != Attention.MLA) {
+                    diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, at.body().span(), "latent ranks are only for `attention mla`")
+                            .help("remove the block, or write `attention mla { ... }`").build());
+                }
+            }
+        }
+        Entry moe = f.entry("moe");
+        if (moe != null) {
+            if (moe.body() == null) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, moe.span(), "`moe` takes a block")
+                        .help("write `moe { experts 8; top_k 2; expert_ffn 14336 }`").build());
+            } else {
+                Fields mf = new Fields("moe of " + what(d), moe.span(), moe.body(), MOE_FIELDS, diags);
+                if ((v = intField(mf, "experts", 1, 1 << 16)) != null) s.experts = v;
+                if ((v = intField(mf, "top_k", 1, 1 << 10)) != null) s.topK = v;
+                if ((v = intField(mf, "expert_ffn", 1, 1 << 22)) != null) s.expertFfn = v;
+                if ((v = intField(mf, "shared_experts", 0, 1 << 10)) != null) s.sharedExperts = v;
+                if ((v = intField(mf, "shared_ffn", 0, 1 << 22)) != null) s.sharedFfn = v;
+                if ((v = intField(mf, "dense_layers", 0, 100_000)) != null) s.denseLayers = v;
+                if ((b = mf.bool("expert_bias", false)) != null) s.expertBias = b;
+                if ((b = mf.bool("router_bias", false)) != null) s.routerBias = b;
+            }
+        }
+        Entry q = f.entry("quantization");
+        if (q != null) {
+            if (q.body() == null) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, q.span(), "`quantization` takes a block")
+                        .help("write `quantization { weights fp8; block 128 }`").build());
+            } else {
+                Fields qf = new Fields("quantization of " + what(d), q.span(), q.body(), QUANT_FIELDS, diags);
+                if ((w = qf.word("weights", DTYPES, true, "weights fp8")) != null) s.quantWeights = DType.parse(w);
+                if ((v = intField(qf, "block", 0, 4096)) != null) s.quantBlock = v;
+                if ((v = intField(qf, "group", 0, 4096)) != null) s.quantGroup = v;
+                if ((b = qf.bool("experts_only", false)) != null) s.expertsOnly = b;
+                if (qf.has("keep_bf16")) {
+                    Set<String> keep = new TreeSet<>();
+                    for (Name n : qf.names("keep_bf16")) {
+                        String k = qf.word(n, "keep_bf16", Set.of("attention", "router", "embedding", "lm_head", "shared_experts", "dense_ffn"));
+                        if (k != null) keep.add(k);
+                    }
+                    s.keepBf16 = keep;
+                }
+            }
+        }
+        return buildModel(d, s, f);
+    }
+
+    private Integer intField(Fields f, String key, long min, long max) {
+        Long v = f.integer(key, min, max, false, key + " 1");
+        return v == null ? null : v.intValue();
+    }
+
+    private Model buildModel(Decl d, ModelSpec s, Fields f) {
+        Span at = d.name().span();
+        List<String> missing = new ArrayList<>();
+        if (s.layers == null) missing.add("layers");
+        if (s.hidden == null) missing.add("hidden");
+        if (s.heads == null) missing.add("heads");
+        if (s.vocab == null) missing.add("vocab");
+        Attention att = s.attention != null ? s.attention : Attention.GQA;
+        if (att != Attention.MLA && s.kvHeads == null) {
+            if (att == Attention.MHA && s.heads != null) s.kvHeads = s.heads;
+            else missing.add("kv_heads");
+        }
+        boolean moe = s.experts != null || s.topK != null || s.expertFfn != null;
+        if (s.ffn == null && !(moe && (s.denseLayers == null || s.denseLayers == 0))) missing.add("ffn");
+        if (att == Attention.MLA) {
+            if (s.kvLoraRank == null) missing.add("attention.kv_lora_rank");
+            if (s.qkNope == null) missing.add("attention.qk_nope_head_dim");
+            if (s.qkRope == null) missing.add("attention.qk_rope_head_dim");
+            if (s.vHeadDim == null) missing.add("attention.v_head_dim");
+        }
+        if (moe) {
+            if (s.experts == null) missing.add("moe.experts");
+            if (s.topK == null) missing.add("moe.top_k");
+            if (s.expertFfn == null) missing.add("moe.expert_ffn");
+        }
+        if (!missing.isEmpty()) {
+            for (String mf : missing) {
+                diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
+                        .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
+            }
+            return null;
+        }
+        int headDim = s.headDim != null ? s.headDim : (att == Attention.MLA ? s.qkNope + s.qkRope : s.hidden / s.heads);
+        if (s.headDim == null && att != Attention.MLA && s.hidden % s.heads != 0) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("heads"), "hidden " + s.hidden + " is not a multiple of heads " + s.heads + " and no head_dim is given")
+                    .help("add `head_dim`").build());
+            return null;
+        }
+        int kvHeads = att == Attention.MLA ? s.heads : s.kvHeads;
+        if (att != Attention.MLA && s.heads % kvHeads != 0) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "heads " + s.heads + " is not a multiple of kv_heads " + kvHeads)
+                    .help("grouped-query attention needs heads divisible by kv_heads").build());
+            return null;
+        }
+        if (att == Attention.MHA && kvHeads != s.heads) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "`attention mha` has kv_heads equal to heads, found " + kvHeads + " and " + s.heads)
+                    .help("write `attention gqa`, or set kv_heads " + s.heads).build());
+            return null;
+        }
+        Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim) : null;
+        Moe m = null;
+        if (moe) {
+            int shared = s.sharedExperts == null ? 0 : s.sharedExperts;
+            int sharedFfn = s.sharedFfn != null ? s.sharedFfn : shared * s.expertFfn;
+            int dense = s.denseLayers == null ? 0 : s.denseLayers;
+            if (s.topK > s.experts) {
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe top_k " + s.topK + " exceeds experts " + s.experts)
+                        .help("top_k is the number of experts each token is routed to").build());
+                return null;
+            }
+            if (dense > s.layers) {
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe dense_layers " + dense + " exceeds layers " + s.layers).build());
+                return null;
+            }
+            m = new Moe(s.experts, s.topK, s.expertFfn, shared, sharedFfn, dense, Boolean.TRUE.equals(s.expertBias), Boolean.TRUE.equals(s.routerBias));
+        }
+        DType dtype = s.dtype != null ? s.dtype : DType.BF16;
+        Quantization quant = s.quantWeights == null ? Quantization.none(dtype)
+                : new Quantization(s.quantWeights, s.quantBlock == null ? 0 : s.quantBlock, s.quantGroup == null ? 0 : s.quantGroup,
+                s.keepBf16 == null ? Set.of() : s.keepBf16, Boolean.TRUE.equals(s.expertsOnly));
+        DType kv = s.kvDtype != null ? s.kvDtype : (dtype == DType.FP32 ? DType.FP32 : DType.BF16);
+        return new Model(d.name().text(), s.layers, s.hidden, s.heads, kvHeads, headDim, s.ffn == null ? 0 : s.ffn, s.vocab,
+                Boolean.TRUE.equals(s.tied), att, mla, m, dtype, quant, kv, Boolean.TRUE.equals(s.qkvBias), Boolean.TRUE.equals(s.oBias),
+                Boolean.TRUE.equals(s.qkNorm), Boolean.TRUE.equals(s.sinks), s.slidingWindow == null ? 0 : s.slidingWindow,
+                s.slidingEvery == null ? 0 : s.slidingEvery, s.ropeTheta == null ? 10000.0 : s.ropeTheta,
+                s.normEps == null ? 1e-6 : s.normEps, s.maxPosition == null ? 0 : s.maxPosition, s.hfId, s.reasoningParser, at);
+    }
+
+    // ---------------------------------------------------------------- workload
+
+    private static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
+
+    private Workload workload(Located l) {
+        Decl d = l.decl();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), WORKLOAD_FIELDS, diags);
+        Long requests = f.integer("requests", 1, 100_000_000, true, "requests 2000");
+        double rate = 0;
+        Entry ar = f.entry("arrival");
+        if (ar != null) {
+            Value v = f.single(ar);
+            if (v instanceof Name n) {
+                if (!n.text().equals("offline")) {
+                    diags.add(Diagnostic.of(Codes.BAD_ENUM, n.span(), "`arrival` is `offline` or a rate, found `" + n.text() + "`")
+                            .help("write `arrival offline` or `arrival 4 req/s`").build());
+                }
+            } else if (v != null) {
+                Double r = f.quantity(v, "arrival", Dimension.RATE, 1e-6, 1e7);
+                if (r != null) rate = r;
+            }
+        }
+        Long conc = f.integer("concurrency", 1, 10_000_000, false, "concurrency 256");
+        Path base = l.module().path() == null ? null : l.module().path().getParent();
+        LengthDist prompt = dist(f, "prompt", base);
+        LengthDist output = dist(f, "output", base);
+        Double max = f.quantity("max_length", Dimension.TOKENS, 2, 1e9, true, "max_length 32k tokens");
+        if (requests == null || prompt == null || output == null || max == null) return null;
+        return new Workload(d.name().text(), requests, rate, conc == null ? 0 : conc.intValue(), prompt, output,
+                (long) (double) max, d.name().span());
+    }
+
+    private LengthDist dist(Fields f, String key, Path base) {
+        Entry e = f.require(key, key + " lognormal(median 100, p95 400) tokens");
+        if (e == null) return null;
+        f.noBody(e);
+        Value v = f.single(e);
+        if (v == null) return null;
+        if (v instanceof Quantity q) {
+            Double t = f.quantity(q, q.unit(), key, Dimension.TOKENS, 1, 1e9);
+            return t == null ? null : new LengthDist.Fixed((long) (double) t);
+        }
+        if (!(v instanceof Call c)) {
+            f.typeError(v, key, "a length distribution such as `lognormal(median 100, p95 400) tokens`");
+            return null;
+        }
+        return Distributions.build(c, key, base, loader.root(), diags);
+    }
+
+    // ---------------------------------------------------------------- plan
+
+    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning");
+    private static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
+
+    private Plan plan(Located l) {
+        Decl d = l.decl();
+        Module m = l.module();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), PLAN_FIELDS, diags);
+        Map<String, Span> spans = new HashMap<>();
+        Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
+        Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
+        Workload workload = ref(m, "workload", f.name("workload", true, "workload my_workload"), Workload.class);
+        for (String k : List.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy")) {
+            if (f.has(k)) spans.put(k, f.span(k));
+        }
+        Parallel parallel = parallel(f, spans);
+        Engine engine = Engines.engine(f, spans, diags, true);
+        List<Slo> slos = Slos.slos(f, diags);
+        Set<Target> emit = targets(f);
+        Deploy deploy = Deployments.deploy(f, spans, model, diags);
+        Map<String, Double> tuning = Engines.tuning(f, diags);
+        if (model == null || cluster == null || workload == null || parallel == null || engine == null || deploy == null) return null;
+        engine = Engines.withDefaults(engine, model, cluster, parallel);
+        return new Plan(d.name().text(), l.module().id(), model, cluster, workload, parallel, engine, slos, emit, deploy,
+                tuning, spans, d.name().span());
+    }
+
+    private Parallel parallel(Fields f, Map<String, Span> spans) {
+        Entry pe = f.require("parallel", "parallel { tp 8 }");
+        if (pe == null) return null;
+        if (pe.body() == null) {
+            diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, pe.span(), "`parallel` takes a block of degrees")
+                    .help("write `parallel { dp 4; tp 2 }`").build());
+            return null;
+        }
+        Fields pf = new Fields("parallel", pe.span(), pe.body(), PARALLEL_FIELDS, diags);
+        for (String k : PARALLEL_FIELDS) if (pf.has(k)) spans.put("parallel." + k, pf.span(k));
+        Long dp = pf.integer("dp", 1, 65536, false, "dp 1");
+        Long tp = pf.integer("tp", 1, 65536, false, "tp 1");
+        Long pp = pf.integer("pp", 1, 65536, false, "pp 1");
+        Long ep = pf.integer("ep", 1, 65536, false, "ep 1");
+        Boolean dpa = pf.bool("dp_attention", false);
+        List<Integer> split = pf.integers("layer_split", 1, 100_000);
+        List<Integer> placement = pf.integers("placement", 0, 1_000_000);
+        if (pf.has("layer_split") && split.size() != (pp == null ? 1 : pp)) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pf.span("layer_split"), "`layer_split` has " + split.size() + " stages but pp is " + (pp == null ? 1 : pp))
+                    .help("give one layer count per pipeline stage").build());
+            return null;
+        }
+        return new Parallel(dp == null ? 1 : dp.intValue(), tp == null ? 1 : tp.intValue(), pp == null ? 1 : pp.intValue(),
+                ep == null ? 1 : ep.intValue(), Boolean.TRUE.equals(dpa), split, placement);
+    }
+
+    private Set<Target> targets(Fields f) {
+        Set<Target> out = EnumSet.noneOf(Target.class);
+        Set<String> ids = new TreeSet<>();
+        for (Target t : Target.values()) ids.add(t.id());
+        for (Name n : f.names("emit")) {
+            String w = f.word(n, "emit", ids);
+            if (w != null) out.add(Target.parse(w));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- search
+
+    private static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning");
+    private static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
+
+    private Search search(Located l) {
+        Decl d = l.decl();
+        Module m = l.module();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), SEARCH_FIELDS, diags);
+        Map<String, Span> spans = new HashMap<>();
+        Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
+        Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
+        Workload workload = ref(m, "workload", f.name("workload", true, "workload my_workload"), Workload.class);
+        Engine engine = Engines.engine(f, spans, diags, false);
+        List<Slo> slos = Slos.slos(f, diags);
+        String objective = f.word("objective", Set.of("throughput", "throughput_per_gpu", "latency"), false, "objective throughput");
+        Map<String, List<String>> explore = new TreeMap<>();
+        Entry ex = f.entry("explore");
+        if (ex != null && ex.body() != null) {
+            Fields ef = new Fields("explore", ex.span(), ex.body(), EXPLORE_FIELDS, diags);
+            for (String k : new TreeSet<>(EXPLORE_FIELDS)) {
+                Entry e = ef.entry(k);
+                if (e == null) continue;
+                List<String> vals = new ArrayList<>();
+                for (Seq s : e.values()) {
+                    for (Value v : s.items()) {
+                        if (v instanceof Quantity q && q.unit() == null) vals.add(q.value().stripTrailingZeros().toPlainString());
+                        else if (v instanceof Name n) vals.add(n.text());
+                        else ef.typeError(v, k, "numbers or names separated by commas");
+                    }
+                }
+                explore.put(k, vals);
+            }
+        }
+        Deploy deploy = Deployments.deploy(f, spans, model, diags);
+        Map<String, Double> tuning = Engines.tuning(f, diags);
+        if (model == null || cluster == null || workload == null || engine == null) return null;
+        engine = Engines.withDefaults(engine, model, cluster, new Parallel(1, 1, 1, 1, false, List.of(), List.of()));
+        return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
+                objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span());
+    }
+}
