@@ -64,7 +64,7 @@ public final class MemoryModel {
 
     /** Peak activation of profile_run at max_num_batched_tokens, in bytes (see docs/memory-model.md). */
     public static long activation(Plan plan, RankLayout layout, Shard s) {
-        Double t = plan.tuning().get("memory.activation_gib");
+        Double t = plan.tuning().get("activation_reserve_gib");
         if (t != null) return (long) (t * GIB);
         Model m = plan.model();
         Engine e = plan.engine();
@@ -93,13 +93,13 @@ public final class MemoryModel {
     }
 
     public static long nonTorch(Plan plan, RankLayout layout) {
-        Double t = plan.tuning().get("memory.non_torch_gib");
+        Double t = plan.tuning().get("non_torch_gib");
         if (t != null) return (long) (t * GIB);
         return layout.tp() * layout.pp() > 1 || layout.moeGroupSize() > 1 ? NON_TORCH_DISTRIBUTED : NON_TORCH_SINGLE;
     }
 
     public static long cudaGraph(Plan plan) {
-        Double t = plan.tuning().get("memory.cuda_graph_gib");
+        Double t = plan.tuning().get("cuda_graph_gib");
         if (t != null) return (long) (t * GIB);
         Engine e = plan.engine();
         if (e.kind() != EngineKind.VLLM || !e.cudaGraphs()) return 0;

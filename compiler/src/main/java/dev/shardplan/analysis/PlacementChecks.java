@@ -15,7 +15,7 @@ import static dev.shardplan.analysis.StructureChecks.fix;
 final class PlacementChecks {
     private PlacementChecks() {}
 
-    /** Share of a decode step that network collectives may take before SP0502 (tuning key analysis.network_share). */
+    /** Share of a decode step that network collectives may take before SP0502 (tuning key network_share). */
     public static final double DEFAULT_NETWORK_SHARE = 0.25;
 
     /** Plans that keep each TP group inside a scale-up domain: default order, then TP traded for PP or DP. */
@@ -67,7 +67,7 @@ final class PlacementChecks {
         public List<Diagnostic> run(CheckContext ctx) {
             PlanAnalysis a = ctx.analysis();
             Plan p = ctx.plan();
-            double limit = MemoryModel.tuning(p, "analysis.network_share", DEFAULT_NETWORK_SHARE);
+            double limit = MemoryModel.tuning(p, "network_share", DEFAULT_NETWORK_SHARE);
             StepCost s = a.interconnect().decodeStep();
             if (s.networkShare() <= limit) return List.of();
             var b = Diagnostic.of(AnalysisCodes.NETWORK_BOUND, ctx.span("parallel.tp", "parallel.ep", "parallel"),
