@@ -122,11 +122,12 @@ public final class InterconnectModel {
         Engine e = plan.engine();
         Workload w = plan.workload();
         int dp = Math.max(1, plan.parallel().dp());
-        long maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : 256;
+        // max_num_seqs 0: the engine derives its cap from the pool (SGLang max_running_requests); only the workload limits.
+        long maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : Long.MAX_VALUE;
         long c;
         if (w.concurrency() > 0) c = (w.concurrency() + dp - 1) / dp;
         else if (w.offline()) c = (w.requests() + dp - 1) / dp;
-        else c = maxSeqs;
+        else c = maxSeqs == Long.MAX_VALUE ? 256 : maxSeqs;
         return Math.max(1, Math.min(maxSeqs, c));
     }
 
