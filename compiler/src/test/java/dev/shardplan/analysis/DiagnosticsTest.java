@@ -62,8 +62,8 @@ class DiagnosticsTest {
     void sp0402_max_length_does_not_fit() {
         Diagnostic d = expect(plan(ONE_H100, "llama_3_1_70b", "tp 2", VLLM, "natural_reasoning"),
                 AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, "use gpu_memory_utilization 0.90 -> 0.95");
-        // 70B at tp 2: 163,840 B of kv per token, so 32,768 tokens need 5.0 GiB; 0.90 leaves ~0.3 GiB, 0.95 another 4 GiB.
-        assertTrue(d.message().startsWith("one sequence of 32,768 tokens needs 2,048 kv blocks"), d.message());
+        // 70B at tp 2: 163,840 B of kv per token, so 32k = 32,000 tokens need 4.9 GiB; 0.90 leaves 1.37 GiB, 0.95 another 3.98 GiB.
+        assertTrue(d.message().startsWith("one sequence of 32,000 tokens needs 2,000 kv blocks, but the pool holds 559"), d.message());
         gone(plan(ONE_H100, "llama_3_1_70b", "tp 2", "vllm { gpu_memory_utilization 0.95 }", "natural_reasoning"),
                 AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT);
     }
