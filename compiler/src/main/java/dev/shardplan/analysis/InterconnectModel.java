@@ -56,6 +56,7 @@ public final class InterconnectModel {
                 continue;
             }
             double[] worst = {Double.POSITIVE_INFINITY, 0};
+            int[] scratch = new int[4];
             int[] limit = {-1, -1};
             boolean[] net = {false};
             forEachFlow(layout, gr, pattern, (a, b) -> {
@@ -65,7 +66,7 @@ public final class InterconnectModel {
                     limit[0] = a;
                     limit[1] = b;
                 }
-                worst[1] = Math.max(worst[1], g.latency(a, b));
+                worst[1] = Math.max(worst[1], g.latency(a, b, scratch));
                 if (g.crossesNetwork(a, b)) net[0] = true;
             });
             double bw = worst[0] == Double.POSITIVE_INFINITY ? 0 : worst[0];

@@ -5,7 +5,7 @@ import dev.shardplan.model.Fabric;
 import dev.shardplan.model.NodeType;
 import org.jgrapht.Graph;
 import org.jgrapht.alg.connectivity.ConnectivityInspector;
-import org.jgrapht.graph.DefaultUndirectedGraph;
+import org.jgrapht.graph.Multigraph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,7 +66,8 @@ public final class DeviceGraph {
         double suLat = c.scaleUpLatency() > 0 ? c.scaleUpLatency() : DEFAULT_SCALE_UP_LATENCY;
         double netLat = c.networkLatency() > 0 ? c.networkLatency() : DEFAULT_NETWORK_LATENCY;
 
-        graph = new DefaultUndirectedGraph<>(Link.class);
+        // A multigraph: edges are distinct Link objects, so JGraphT need not search for duplicates on insert.
+        graph = new Multigraph<>(Link.class);
         List<Link> ls = new ArrayList<>();
         Vertex[] gpuV = new Vertex[gpus];
         for (int g = 0; g < gpus; g++) {
@@ -226,7 +227,11 @@ public final class DeviceGraph {
 
     /** Sum of link latencies on the route (0 for a GPU to itself, +inf without a route). */
     public double latency(int a, int b) {
-        int[] buf = new int[4];
+        return latency(a, b, new int[4]);
+    }
+
+    /** As {@link #latency(int, int)}, with a caller's scratch buffer of 4 ints. */
+    public double latency(int a, int b, int[] buf) {
         int n = route(a, b, buf);
         if (n < 0) return Double.POSITIVE_INFINITY;
         double s = 0;
