@@ -511,6 +511,8 @@ public final class Resolver {
         }
         if (!missing.isEmpty()) {
             for (String mf : missing) {
+                // a field that is present but invalid (or misspelt) has already been reported
+                if (f.has(mf) || f.suggested(mf)) continue;
                 diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
                         .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
             }
@@ -702,9 +704,16 @@ public final class Resolver {
                 List<String> vals = new ArrayList<>();
                 for (Seq s : e.values()) {
                     for (Value v : s.items()) {
-                        if (v instanceof Quantity q && q.unit() == null) vals.add(q.value().stripTrailingZeros().toPlainString());
-                        else if (v instanceof Name n) vals.add(n.text());
-                        else ef.typeError(v, k, "numbers or names separated by commas");
+                        if (k.equals("kv_dtype")) {
+                            String w = ef.word(v, k, Set.of("bf16", "fp16", "fp8"));
+                            if (w != null) vals.add(w);
+                        } else if (k.equals("dp_attention")) {
+                            String w = ef.word(v, k, Set.of("true", "false"));
+                            if (w != null) vals.add(w);
+                        } else {
+                            Long n = ef.integer(v, k, 1, k.equals("max_num_seqs") ? 1_000_000 : 65536);
+                            if (n != null) vals.add(String.valueOf(n));
+                        }
                     }
                 }
                 explore.put(k, vals);
