@@ -256,8 +256,10 @@ def _decode_run(impl: str, q, k, v, scale: float, mask):
 
 
 def _decode_autotune(q, k, v, scale: float, mask) -> str:
-    """Time each implementation a few times on this call's tensors; keep the fastest of those
-    that accept it and match the matmul result."""
+    """Time each implementation on this call's tensors; keep the fastest of those that accept
+    it and match the matmul result.  The timed calls use three other key lengths, as decode
+    does (one more cached token every step): a backend that builds a plan per shape (cuDNN)
+    pays for that on every real step, and a fixed-shape timing hides it."""
     import time
     import warnings
     ref = _decode_matmul(q, k, v, scale, mask).float()
@@ -265,6 +267,7 @@ def _decode_autotune(q, k, v, scale: float, mask) -> str:
     tol = (2e-2 if half else 1e-6) * float(ref.abs().max()) + (1e-3 if half else 1e-9)
     times: dict[str, object] = {}
     best = ("matmul", float("inf"))
+    L = k.shape[2]
     for impl in ["sdpa"] + sdpa_backends_available() + ["matmul"]:
         try:
             with warnings.catch_warnings():
@@ -274,12 +277,13 @@ def _decode_autotune(q, k, v, scale: float, mask) -> str:
                 if not err <= tol:
                     times[impl] = f"mismatch {err:.3g}"
                     continue
+                lens = [n for n in (L - 1, L - 2, L - 3) if n >= 1] or [L]
                 torch.cuda.synchronize(q.device)
                 t0 = time.perf_counter()
-                for _ in range(3):
-                    _decode_run(impl, q, k, v, scale, mask)
+                for n in lens:
+                    _decode_run(impl, q, k[:, :, :n], v[:, :, :n], scale, None if mask is None else mask[..., :n])
                 torch.cuda.synchronize(q.device)
-                t = (time.perf_counter() - t0) / 3
+                t = (time.perf_counter() - t0) / len(lens)
         except Exception as e:  # noqa: BLE001 - a backend that refuses these inputs is skipped
             times[impl] = "unsupported: " + " ".join(str(e).split())[:120]
             continue
