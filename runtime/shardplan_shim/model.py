@@ -115,6 +115,7 @@ SDPA_BACKENDS = {"sdpa-flash": "FLASH_ATTENTION", "sdpa-efficient": "EFFICIENT_A
                  "sdpa-cudnn": "CUDNN_ATTENTION"}
 DECODE_TUNING: dict[str, dict] = {}
 _DECODE_CHOICE: dict[tuple, str] = {}
+_TUNE_SHIFT = 0
 
 
 def attention_impl() -> str:
@@ -257,9 +258,11 @@ def _decode_run(impl: str, q, k, v, scale: float, mask):
 
 def _decode_autotune(q, k, v, scale: float, mask) -> str:
     """Time each implementation on this call's tensors; keep the fastest of those that accept
-    it and match the matmul result.  The timed calls use three other key lengths, as decode
-    does (one more cached token every step): a backend that builds a plan per shape (cuDNN)
-    pays for that on every real step, and a fixed-shape timing hides it."""
+    it and match the matmul result.  The timed calls use key lengths that no call used before
+    (three per implementation), as decode does (one more cached token every step): a backend
+    that builds and caches a plan per shape (cuDNN) pays for that on every real step, which a
+    fixed-shape timing -- or one reusing another candidate's shapes -- would hide."""
+    global _TUNE_SHIFT
     import time
     import warnings
     ref = _decode_matmul(q, k, v, scale, mask).float()
@@ -268,7 +271,8 @@ def _decode_autotune(q, k, v, scale: float, mask) -> str:
     times: dict[str, object] = {}
     best = ("matmul", float("inf"))
     L = k.shape[2]
-    for impl in ["sdpa"] + sdpa_backends_available() + ["matmul"]:
+    forced = sdpa_backends_available()
+    for impl in (forced or ["sdpa"]) + ["matmul"]:     # plain "sdpa" is one of the forced ones
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")        # a refusing backend warns, then raises
@@ -277,7 +281,8 @@ def _decode_autotune(q, k, v, scale: float, mask) -> str:
                 if not err <= tol:
                     times[impl] = f"mismatch {err:.3g}"
                     continue
-                lens = [n for n in (L - 1, L - 2, L - 3) if n >= 1] or [L]
+                lens = [max(1, L - 1 - (_TUNE_SHIFT + i) % max(1, L - 1)) for i in range(3)]
+                _TUNE_SHIFT += 3
                 torch.cuda.synchronize(q.device)
                 t0 = time.perf_counter()
                 for n in lens:
@@ -343,31 +348,31 @@ class Attention:
         self.g = self.hq // self.hkv
         p = f"model.layers.{layer}.self_attn."
         H = m.hidden
-        self.wq = src.get(p + "q_proj.weight", (m.heads * hd, H), [(q0 * hd, q1 * hd), (0, H)])
-        self.wk = src.get(p + "k_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])
-        self.wv = src.get(p + "v_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])
+        # q, k and v projections as one [hq + 2 hkv heads, H] matrix: one GEMM per step, and the
+        # rotary embedding of q and k in one go (fewer kernel launches per layer).
+        self.wqkv = torch.cat([src.get(p + "q_proj.weight", (m.heads * hd, H), [(q0 * hd, q1 * hd), (0, H)]),
+                               src.get(p + "k_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)]),
+                               src.get(p + "v_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])])
         self.wo = src.get(p + "o_proj.weight", (H, m.heads * hd), [(0, H), (q0 * hd, q1 * hd)])
         if m.qkv_bias:
-            self.bq = src.get(p + "q_proj.bias", (m.heads * hd,), [(q0 * hd, q1 * hd)])
-            self.bk = src.get(p + "k_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])
-            self.bv = src.get(p + "v_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])
+            self.bqkv = torch.cat([src.get(p + "q_proj.bias", (m.heads * hd,), [(q0 * hd, q1 * hd)]),
+                                   src.get(p + "k_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)]),
+                                   src.get(p + "v_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])])
         else:
-            self.bq = self.bk = self.bv = None
+            self.bqkv = None
         self.scale = 1.0 / math.sqrt(hd)
 
     def weights(self):
-        return [t for t in (self.wq, self.wk, self.wv, self.wo, self.bq, self.bk, self.bv) if t is not None]
+        return [t for t in (self.wqkv, self.wo, self.bqkv) if t is not None]
 
     def cache_shapes(self, block_size: int):
         return [(block_size, self.hkv, self.hd), (block_size, self.hkv, self.hd)]
 
     def forward(self, x: torch.Tensor, meta: StepMeta, cache: list[torch.Tensor]) -> torch.Tensor:
         N = x.shape[0]
-        q = F.linear(x, self.wq, self.bq).view(N, self.hq, self.hd)
-        k = F.linear(x, self.wk, self.bk).view(N, self.hkv, self.hd)
-        v = F.linear(x, self.wv, self.bv).view(N, self.hkv, self.hd)
-        q = apply_rope(q, meta.cos, meta.sin)
-        k = apply_rope(k, meta.cos, meta.sin)
+        qkv = F.linear(x, self.wqkv, self.bqkv).view(N, self.hq + 2 * self.hkv, self.hd)
+        qk = apply_rope(qkv[:, :self.hq + self.hkv], meta.cos, meta.sin)
+        q, k, v = qk[:, :self.hq], qk[:, self.hq:], qkv[:, self.hq + self.hkv:]
         kc, vc = cache
         write_cache(kc, meta, k)
         write_cache(vc, meta, v)
@@ -484,13 +489,16 @@ class DenseFFN:
         m = plan.model
         a, b = plan.rank_info(rank).ffn
         self.comm = comm
-        self.w = _ffn_weights(src, f"model.layers.{layer}.mlp.", m.ffn, m.hidden, a, b)
+        wg, wu, self.wd = _ffn_weights(src, f"model.layers.{layer}.mlp.", m.ffn, m.hidden, a, b)
+        self.wgu = torch.cat([wg, wu])            # gate and up as one GEMM
+        self.n = b - a
 
     def weights(self):
-        return list(self.w)
+        return [self.wgu, self.wd]
 
     def forward(self, x, meta=None):
-        return self.comm.all_reduce("tp", _swiglu(x, *self.w))
+        gu = F.linear(x, self.wgu)
+        return self.comm.all_reduce("tp", F.linear(F.silu(gu[:, :self.n]) * gu[:, self.n:], self.wd))
 
 
 class MoE:

@@ -162,12 +162,31 @@ class DecodeAttentionTests(unittest.TestCase):
                 mock.patch.object(M, "sdpa_backends_available", lambda: ["sdpa-flash", "sdpa-efficient"]), \
                 mock.patch.object(M, "_sdpa_forced", forced), mock.patch.object(M.torch.cuda, "synchronize", lambda d=None: None):
             choice = M._decode_autotune(q, k, v, 0.3, None)
-        self.assertIn(choice, ("sdpa", "matmul"))
+        self.assertEqual(choice, "matmul")
         (entry,) = M.DECODE_TUNING.values()
         self.assertEqual(entry["choice"], choice)
+        self.assertNotIn("sdpa", entry["times_s"])           # plain SDPA is one of the forced backends
         self.assertTrue(str(entry["times_s"]["sdpa-flash"]).startswith("mismatch"))
         self.assertTrue(str(entry["times_s"]["sdpa-efficient"]).startswith("unsupported"))
         self.assertIsInstance(entry["times_s"]["matmul"], float)
+        M.DECODE_TUNING.clear()
+        # Without torch.nn.attention (torch < 2.3) plain SDPA competes; every timed call of
+        # every candidate sees a key length of its own (a plan cache cannot hide rebuilds).
+        seen = []
+        fake = FakeSDPA()
+
+        def spy(impl, q, k, v, scale, mask):
+            seen.append((impl, k.shape[2]))
+            return M._decode_matmul(q, k, v, scale, mask) if impl == "matmul" else fake(q, k, v, scale=scale)
+
+        with mock.patch.object(M, "HAS_SDPA", True), mock.patch.object(M, "sdpa_backends_available", lambda: []), \
+                mock.patch.object(M, "_decode_run", spy), mock.patch.object(M.torch.cuda, "synchronize", lambda d=None: None):
+            choice = M._decode_autotune(q, k, v, 0.3, None)
+        self.assertIn(choice, ("sdpa", "matmul"))
+        timed = [n for _, n in seen if n != L]
+        self.assertEqual(len(timed), 6)
+        self.assertEqual(len(set(timed)), 6)
+        self.assertTrue(all(1 <= n < L for n in timed))
         M.DECODE_TUNING.clear()
 
     def test_sdpa_without_scale_kwarg(self):
