@@ -189,6 +189,17 @@ class MainTest {
     }
 
     @Test
+    void fmtLeavesNonUtf8FilesAlone() throws IOException {
+        Path p = dir.resolve("latin1.plan");
+        byte[] bytes = "model   m { hf_id \"caf\u00e9\" }\n".getBytes(StandardCharsets.ISO_8859_1);
+        Files.write(p, bytes);
+        Run r = run("fmt", "--color", "never", p.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("error[SP0006]"), r.err());
+        assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(p)), "the file is not rewritten");
+    }
+
+    @Test
     void explainPrintsTheCataloguePage() {
         Run r = run("explain", "SP0206");
         assertEquals(0, r.code());
