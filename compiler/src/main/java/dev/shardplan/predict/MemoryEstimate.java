@@ -44,7 +44,7 @@ public final class MemoryEstimate {
         }
         long blocks = pool <= 0 ? 0 : (long) Math.floor(pool / (load.kvBytesPerToken() * blockSize(plan)));
         long maxLen = plan.maxModelLen();
-        CollectiveCost comm = collectives(plan, Efficiency.defaults(gpu.name(), eng.kind()).with(plan.tuning()));
+        CollectiveCost comm = collectives(plan, Predictor.efficiency(plan));
         if (pool <= 0) {
             return new PlanInputs(false, 0, String.format(java.util.Locale.ROOT,
                     "weights %.1f GiB per rank leave no KV pool in %.1f GiB × %.2f", weights / GIB, mem / GIB,

@@ -50,9 +50,11 @@ public final class Predictor {
         return new Prediction(plan, seed, in, eff, load, sc, r, ds);
     }
 
-    /** The plan's efficiency constants: the table's defaults with its tuning overrides. */
+    /** The plan's efficiency constants: its profile (std:efficiency's by default) with its tuning overrides. */
     public static Efficiency efficiency(Plan plan) {
-        return Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind()).with(plan.tuning());
+        Efficiency base = plan.efficiency() != null ? Efficiency.of(plan.efficiency())
+                : Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind());
+        return base.with(plan.tuning());
     }
 
     /** The scheduler the plan's engine runs, per replica. */
