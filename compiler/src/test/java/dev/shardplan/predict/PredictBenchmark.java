@@ -16,7 +16,7 @@ public final class PredictBenchmark {
         var w = new dev.shardplan.model.Workload("avg5000", 2000, 0, 0, new dev.shardplan.model.LengthDist.LogNormal(100, 0.6),
                 new dev.shardplan.model.LengthDist.Uniform(1, 9999), 16384, dev.shardplan.diag.Span.NONE);
         var plan = Study.plan("bench", Study.distill8b(), w, 1, 1, 1, 1024);
-        var in = MemoryEstimate.of(plan);
+        var in = AnalysisInputs.of(plan);
         var reqs = RequestSet.draw(w, 1);
         System.out.printf(Locale.ROOT, "output tokens %d (mean %.0f)%n", reqs.outputTokens(), reqs.outputTokens() / 2000.0);
         time("simulate 2000 x ~5000 tokens, 8B on 1 H200", () -> Predictor.simulate(plan, in, reqs, 1));
