@@ -3,11 +3,14 @@ package dev.shardplan.predict;
 import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.GroupCost;
 import dev.shardplan.analysis.PlanAnalysis;
-import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.analysis.KvCapacity;
+import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.analysis.SeqCapacity;
 import dev.shardplan.layout.GroupKind;
 import dev.shardplan.model.Plan;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The predictions' inputs from the analysis stage: whether the plan fits (no memory error,
@@ -18,7 +21,11 @@ import java.util.List;
 public final class AnalysisInputs {
     private AnalysisInputs() {}
 
-    /** Analyses {@code plan} and derives its inputs. */
+    /**
+     * Analyses {@code plan} (the analysis' core: graph, layout, memory, KV, interconnect; not its
+     * checks, whose what-if variants would cost a search more than its simulations) and derives
+     * its inputs.
+     */
     public static PlanInputs of(Plan plan) {
         Efficiency eff;
         try {
@@ -27,24 +34,33 @@ public final class AnalysisInputs {
             // a bad tuning key: the predictor reports it (SP0705); the collectives use the profile's values
             eff = Predictor.baseEfficiency(plan);
         }
-        return of(Analyzer.analyze(plan), eff);
+        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE), eff);
     }
 
-    /** The inputs of an analysed plan, with the step-time constants {@code eff}. */
+    /**
+     * The inputs of an analysed plan, with the step-time constants {@code eff}. It fits unless one
+     * of the analysis' memory errors applies: a rank with no KV pool (SP0401) or a pool too small
+     * for one sequence of the maximum length (SP0402); the conditions are those of its checks.
+     */
     public static PlanInputs of(PlanAnalysis a, Efficiency eff) {
         CollectiveCost comm = collectives(a, eff);
+        MemoryBudget worst = null;
+        for (MemoryBudget b : a.memory()) if (worst == null || b.kvPool() < worst.kvPool()) worst = b;
+        KvCapacity kv = a.kv();
         String reason = "";
-        for (Diagnostic d : a.diagnostics()) {
-            if (d.isError() && d.code().id().startsWith("SP04")) {
-                reason = d.message();
-                break;
-            }
+        if (worst != null && worst.kvPool() <= 0) {
+            reason = String.format(Locale.ROOT, "weights do not fit: rank %d has %.1f GiB of weights and no KV pool left (SP0401)",
+                    a.memory().indexOf(worst), worst.weights() / GIB);
+        } else if (kv.blocks() <= 0 || kv.at("max").sequences() < 1) {
+            SeqCapacity max = kv.at("max");
+            reason = String.format(Locale.ROOT, "one sequence of %d tokens needs %d KV blocks, but the pool holds %d (SP0402)",
+                    max.length(), max.blocksPerSeq(), kv.blocks());
         }
-        boolean fits = reason.isEmpty() && a.kv().blocks() > 0;
-        if (fits) return new PlanInputs(true, a.kv().blocks(), "", comm);
-        if (reason.isEmpty()) reason = "the KV pool of a replica holds no block";
-        return new PlanInputs(false, Math.max(0, a.kv().blocks()), reason, comm);
+        if (reason.isEmpty()) return new PlanInputs(true, kv.blocks(), "", comm);
+        return new PlanInputs(false, Math.max(0, kv.blocks()), reason, comm);
     }
+
+    static final double GIB = 1L << 30;
 
     /**
      * Ring collective costs over the slowest group of each kind. A call costs the fitted

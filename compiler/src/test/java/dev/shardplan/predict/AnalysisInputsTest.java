@@ -69,7 +69,9 @@ class AnalysisInputsTest {
         Plan p = plan("deepseek_r1_distill_llama_70b", "dp 8");
         PlanInputs in = AnalysisInputs.of(p);
         assertFalse(in.fits());
-        assertTrue(in.reason().startsWith("weights do not fit"), in.reason());
+        assertTrue(in.reason().startsWith("weights do not fit: rank 0 has"), in.reason());
+        // the full analysis reports the same cause as an error
+        assertTrue(Analyzer.analyze(p).diagnostics().stream().anyMatch(d -> d.isError() && d.code().id().equals("SP0401")));
         assertFalse(Predictor.simulate(p, 1).simulated());
     }
 }
