@@ -38,7 +38,7 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
      * collective efficiency); they are not step-time constants and are left to that stage.
      */
     public static final java.util.Set<String> OTHER_STAGE_KEYS = java.util.Set.of(
-            "network_efficiency", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
+            "network_efficiency", "network_share", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
 
     public Efficiency {
         check("hbm_efficiency", hbmEfficiency, 0, 1);
