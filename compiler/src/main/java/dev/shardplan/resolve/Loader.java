@@ -99,7 +99,7 @@ public final class Loader {
 
     /** Modules shipped in the compiler. */
     public static List<String> stdModules() {
-        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads");
+        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");
     }
 
     private Module load(Path abs, Span from, String importText) {
