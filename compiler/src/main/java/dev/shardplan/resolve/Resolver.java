@@ -702,9 +702,16 @@ public final class Resolver {
                 List<String> vals = new ArrayList<>();
                 for (Seq s : e.values()) {
                     for (Value v : s.items()) {
-                        if (v instanceof Quantity q && q.unit() == null) vals.add(q.value().stripTrailingZeros().toPlainString());
-                        else if (v instanceof Name n) vals.add(n.text());
-                        else ef.typeError(v, k, "numbers or names separated by commas");
+                        if (k.equals("kv_dtype")) {
+                            String w = ef.word(v, k, Set.of("bf16", "fp16", "fp8"));
+                            if (w != null) vals.add(w);
+                        } else if (k.equals("dp_attention")) {
+                            String w = ef.word(v, k, Set.of("true", "false"));
+                            if (w != null) vals.add(w);
+                        } else {
+                            Long n = ef.integer(v, k, 1, k.equals("max_num_seqs") ? 1_000_000 : 65536);
+                            if (n != null) vals.add(String.valueOf(n));
+                        }
                     }
                 }
                 explore.put(k, vals);

@@ -1,0 +1,84 @@
+package dev.shardplan.cli;
+
+import dev.shardplan.runtime.LocalRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code shardplan run OUT/<plan> --local}: run the plan's shim on this machine, every rank a process. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run a compiled plan's runtime shim on this machine (all ranks), or compare its",
+                "measured memory with the plan (--compare). Compile with `emit shim` first."})
+final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "OUT/PLAN", description = "a compiled plan's folder (holds plan.json and shim/)")
+    Path planDir;
+
+    @Parameters(index = "1..*", paramLabel = "SHIM_ARG", description = "extra arguments for the shim (after --)")
+    List<String> shimArgs = List.of();
+
+    @Option(names = "--local", description = "start every rank as a local process (the only mode so far)")
+    boolean local;
+
+    @Option(names = "--mode", defaultValue = "verify", description = "verify (partitioned vs unpartitioned logits) or bench")
+    String mode;
+
+    @Option(names = "--timeout", defaultValue = "600", description = "seconds before a stuck run is stopped (default ${DEFAULT-VALUE})")
+    int timeout;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default ${DEFAULT-VALUE})")
+    String python;
+
+    @Option(names = "--compare", description = "print measured against planned memory per rank from metrics.json")
+    boolean compare;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        var out = spec.commandLine().getOut();
+        var err = spec.commandLine().getErr();
+        if (!Files.isRegularFile(planDir.resolve("plan.json"))) {
+            err.println("error: " + planDir + " holds no plan.json; compile the plan first (`shardplan compile PLAN -o OUT`)");
+            return Main.USAGE;
+        }
+        if (compare) {
+            try {
+                out.print(LocalRunner.compare(planDir));
+                return Main.OK;
+            } catch (java.io.IOException e) {
+                err.println("error: " + e.getMessage());
+                return Main.ERRORS;
+            }
+        }
+        if (!local) {
+            err.println("error: say where to run: --local runs every rank on this machine; for clusters use the");
+            err.println("torchrun/srun commands in " + planDir.resolve("shim"));
+            return Main.USAGE;
+        }
+        if (!mode.equals("verify") && !mode.equals("bench")) {
+            err.println("error: --mode is verify or bench, not `" + mode + "`");
+            return Main.USAGE;
+        }
+        Path shim = planDir.resolve("shim");
+        if (!Files.isDirectory(shim.resolve("shardplan_shim"))) {
+            err.println("error: " + shim + " holds no shardplan_shim package; add `shim` to the plan's emit targets and compile again");
+            return Main.USAGE;
+        }
+        LocalRunner.Result r = LocalRunner.run(new LocalRunner.Request(planDir, mode, python, "shardplan_shim", shim, timeout,
+                shimArgs, Map.of()), out);
+        if (r.exitCode() != 0) {
+            err.println("error: run failed: " + r.error());
+            if (r.metrics() != null) err.println("  = note: per-rank metrics in " + r.metrics());
+            return Main.ERRORS;
+        }
+        out.println("ok: all ranks finished; metrics in " + r.metrics());
+        return Main.OK;
+    }
+}

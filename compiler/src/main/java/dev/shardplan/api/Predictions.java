@@ -1,0 +1,53 @@
+package dev.shardplan.api;
+
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Search;
+import dev.shardplan.predict.MemoryEstimate;
+import dev.shardplan.predict.PlanInputs;
+import dev.shardplan.predict.Prediction;
+import dev.shardplan.predict.Predictor;
+import dev.shardplan.predict.SearchSpace;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** Glue between checked plans and the predictions stage. */
+public final class Predictions {
+    private Predictions() {}
+
+    /** The analysis inputs of a plan (fit, KV blocks per replica, collective costs). */
+    public static Function<Plan, PlanInputs> inputs() {
+        return MemoryEstimate::of;
+    }
+
+    public static Prediction simulate(Plan plan, long seed) {
+        return Predictor.simulate(plan, inputs().apply(plan), seed);
+    }
+
+    /** A resolved {@code search} declaration as the search's space. */
+    public static SearchSpace space(Search s) {
+        var ex = s.explore();
+        return new SearchSpace(s.name(), s.model(), s.cluster(), s.workload(), s.engine(), s.slos(),
+                SearchSpace.Objective.valueOf(s.objective().toUpperCase(java.util.Locale.ROOT)), 0,
+                !s.objective().equals("throughput_per_gpu"),
+                ints(ex.get("dp")), ints(ex.get("tp")), ints(ex.get("pp")), ints(ex.get("ep")),
+                ints(ex.get("max_num_seqs")), dtypes(ex.get("kv_dtype")), s.tuning(), s.span());
+    }
+
+    private static List<Integer> ints(List<String> vs) {
+        List<Integer> out = new ArrayList<>();
+        if (vs != null) for (String v : vs) out.add(Integer.parseInt(v));
+        return out;
+    }
+
+    private static List<DType> dtypes(List<String> vs) {
+        List<DType> out = new ArrayList<>();
+        if (vs != null) for (String v : vs) {
+            DType d = DType.parse(v);
+            if (d != null) out.add(d);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Slo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Predicts what a plan will do: step-time model + serving simulation over its workload. */
+public final class Predictor {
+    private Predictor() {}
+
+    /** The default seed of {@code shardplan simulate}. */
+    public static final long DEFAULT_SEED = 20260101L;
+
+    /** Simulates {@code plan} with inputs estimated without the analysis stage. */
+    public static Prediction simulate(Plan plan, long seed) {
+        return simulate(plan, MemoryEstimate.of(plan), seed);
+    }
+
+    /** Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated. */
+    public static Prediction simulate(Plan plan, PlanInputs in, long seed) {
+        return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
+    }
+
+    /** Simulates {@code plan} on the given requests. */
+    public static Prediction simulate(Plan plan, PlanInputs in, RequestSet reqs, long seed) {
+        List<Diagnostic> ds = new ArrayList<>();
+        Efficiency eff;
+        try {
+            eff = efficiency(plan);
+        } catch (IllegalArgumentException e) {
+            ds.add(Diagnostic.of(PredictCodes.UNKNOWN_TUNING, plan.spanOf("tuning"), e.getMessage())
+                    .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
+            return new Prediction(plan, seed, in, null, null, null, null, ds);
+        }
+        RankLoad load = RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype());
+        if (!in.fits()) {
+            ds.add(Diagnostic.of(PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: it does not fit")
+                    .note(in.reason()).help("fix the memory errors first; a plan that does not fit has no throughput").build());
+            return new Prediction(plan, seed, in, eff, load, null, null, ds);
+        }
+        SchedulerConfig sc = scheduler(plan, in);
+        StepTimeModel stm = new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm());
+        SimResult r = new ServingSimulator(sc, stm).run(reqs);
+        ds.addAll(findings(plan, sc, r));
+        return new Prediction(plan, seed, in, eff, load, sc, r, ds);
+    }
+
+    /** The plan's efficiency constants: the table's defaults with its tuning overrides. */
+    public static Efficiency efficiency(Plan plan) {
+        return Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind()).with(plan.tuning());
+    }
+
+    /** The scheduler the plan's engine runs, per replica. */
+    public static SchedulerConfig scheduler(Plan plan, PlanInputs in) {
+        var e = plan.engine();
+        boolean trt = e.kind() == EngineKind.TRTLLM;
+        int maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : switch (e.kind()) {
+            case VLLM -> 256;   // vLLM default max_num_seqs
+            case SGLANG -> 4096; // SGLang sizes max_running_requests from the pool; bounded by KV in practice
+            case TRTLLM -> 2048; // trtllm-serve --max_batch_size default
+        };
+        return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), MemoryEstimate.blockSize(plan), maxSeqs,
+                MemoryEstimate.engineBatchedTokens(plan), e.chunkedPrefill() || !trt,
+                trt ? SchedulerConfig.Admission.RESERVE_FULL : SchedulerConfig.Admission.ON_DEMAND,
+                SchedulerConfig.Routing.LEAST_LOADED);
+    }
+
+    static List<Diagnostic> findings(Plan plan, SchedulerConfig sc, SimResult r) {
+        List<Diagnostic> ds = new ArrayList<>();
+        if (r.preemptions() > 0) {
+            ds.add(Diagnostic.of(PredictCodes.PREEMPTION_PREDICTED, plan.spanOf("engine.max_num_seqs"), String.format(Locale.ROOT,
+                            "%d preemptions recompute %d tokens: the KV pool of %d tokens per replica is too small for %d sequences",
+                            r.preemptions(), r.recomputedTokens(), sc.kvTokens(), sc.maxNumSeqs()))
+                    .note(String.format(Locale.ROOT, "peak KV use %.0f%%, mean running %.0f per replica", 100 * r.peakKvUtil(), r.meanRunning()))
+                    .help("lower max_num_seqs to about " + Math.max(1, Math.round(r.meanRunning()))
+                            + ", or shard the weights (tp) to give the KV cache more memory").build());
+        }
+        if (r.rejected() > 0) {
+            ds.add(Diagnostic.of(PredictCodes.REQUESTS_REJECTED, plan.spanOf("workload"),
+                    r.rejected() + " requests are longer than the " + sc.kvTokens() + "-token KV pool of a replica")
+                    .help("cap the workload's max length or give each replica more KV memory").build());
+        }
+        for (Slo s : plan.slos()) {
+            double v = value(r, s);
+            if (Double.isNaN(v)) continue;
+            if (!s.satisfiedBy(v)) {
+                ds.add(Diagnostic.of(PredictCodes.SLO_MISSED, s.span(), String.format(Locale.ROOT,
+                                "predicted %s %s is %s, the slo asks %s %s", s.metric(), pct(s.percentile()), fmt(s.metric(), v), s.op(),
+                                fmt(s.metric(), s.bound())))
+                        .help("see `shardplan search` for plans that meet it").build());
+            }
+        }
+        return ds;
+    }
+
+    /** The predicted value an SLO is about (seconds, or tokens/s for throughput); NaN if unknown. */
+    public static double value(SimResult r, Slo s) {
+        return switch (s.metric()) {
+            case "ttft" -> r.ttft().at(s.percentile());
+            case "tpot", "itl" -> r.tpot().at(s.percentile());
+            case "e2e" -> r.e2e().at(s.percentile());
+            case "throughput" -> r.outputThroughput();
+            default -> Double.NaN;
+        };
+    }
+
+    private static String pct(double p) {
+        return p <= 0 ? "mean" : "p" + (p == Math.rint(p) ? String.valueOf((long) p) : String.valueOf(p));
+    }
+
+    private static String fmt(String metric, double v) {
+        if (metric.equals("throughput")) return String.format(Locale.ROOT, "%.0f tokens/s", v);
+        return v < 1 ? String.format(Locale.ROOT, "%.1f ms", v * 1e3) : String.format(Locale.ROOT, "%.2f s", v);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Parallel;
+import dev.shardplan.model.Quantization;
+
+/**
+ * What one rank of the busiest pipeline stage reads and computes per step: the inputs of the
+ * step-time model. Derived from the model and the parallel degrees the way vLLM shards a
+ * checkpoint (docs/predictions.md, "per-rank load"): attention and dense FFN split over TP, KV
+ * heads replicated when TP exceeds them, MLA latent not split, routed experts split over EP (or
+ * over TP when EP is 1), layers split over PP (the largest stage decides the pace).
+ *
+ * @param layers            decoder layers of the largest stage
+ * @param moeLayers         MoE layers among them
+ * @param fixedWeightBytes  bytes every step reads whatever the batch: attention, dense FFN, shared
+ *                          experts, routers, norms of the stage, and the LM head (counted on the
+ *                          stage that has it; a conservative upper bound for the slowest stage)
+ * @param expertBytes       bytes of one routed expert's slice on this rank
+ * @param expertsPerRank    routed experts held per MoE layer on this rank
+ * @param experts           routed experts per MoE layer (E)
+ * @param topK              experts per token (k)
+ * @param epTokenScale      tokens an EP rank sees per token of its own replica (ep/tp when the
+ *                          EP group spans DP replicas, else 1)
+ * @param kvBytesPerToken   KV bytes one cached token costs on this rank (its stage's layers)
+ * @param linearFlopsPerToken FLOPs of the linear layers per token on this rank
+ * @param attnFlopsPerPair  attention FLOPs per (query token, cached token) pair on this rank
+ * @param computeDtype      the GEMM input type (FP8 checkpoints run FP8 GEMMs)
+ * @param hidden            hidden size (for collective messages)
+ * @param tp                tensor-parallel degree
+ * @param pp                pipeline-parallel degree
+ * @param ep                expert-parallel degree
+ * @param residentWeightBytes weights the rank holds in memory: its stage's layers with all of its
+ *                          experts, the embedding and LM head slices (both counted: an upper bound
+ *                          for the first and last stage)
+ */
+public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, double expertBytes, int expertsPerRank,
+                       int experts, int topK, double epTokenScale, double kvBytesPerToken,
+                       double linearFlopsPerToken, double attnFlopsPerPair, DType computeDtype, int hidden,
+                       int tp, int pp, int ep, double residentWeightBytes) {
+
+    /** Activation bytes per element on the wire (collectives carry BF16 hidden states). */
+    public static final double ACT_BYTES = 2.0;
+
+    /** The load of one rank of {@code model} under {@code par}, KV stored as {@code kvDtype}. */
+    public static RankLoad of(Model model, Parallel par, DType kvDtype) {
+        int tp = par.tp(), pp = par.pp();
+        int ep = model.isMoe() ? Math.max(1, par.ep()) : 1;
+        int stageLayers = largestStage(model.layers(), par);
+        // MoE layers of the largest stage: dense layers come first (first_k_dense_replace), so the
+        // first stage holds them; the pace is set by the stage with the most MoE layers.
+        int moeLayers = model.isMoe() ? Math.min(stageLayers, model.moe().moeLayers(model.layers())) : 0;
+        int denseLayers = stageLayers - moeLayers;
+
+        Quantization q = model.quant();
+        double linB = q == null ? model.dtype().bytes() : q.weights().bytes();
+        double attnB = q != null && q.keepBf16().contains("attention") ? model.dtype().bytes() : (q != null && q.expertsOnly() ? model.dtype().bytes() : linB);
+        double denseB = q != null && q.expertsOnly() ? model.dtype().bytes() : linB;
+        double routerB = model.dtype().bytes();
+        double headB = q == null || q.keepBf16().contains("lm_head") || q.expertsOnly() ? model.dtype().bytes() : linB;
+
+        long h = model.hidden();
+        // attention of one layer on one rank: Q and O split over TP; K and V split over TP until each
+        // rank has one KV head, then replicated (vLLM get_num_kv_heads); MLA projections split over TP.
+        double attnParams;
+        if (model.isMla()) {
+            attnParams = (double) model.attentionParams() / tp;
+        } else {
+            double qo = 2.0 * h * model.heads() * model.headDim();
+            double kv = 2.0 * h * model.kvHeads() * model.headDim();
+            double kvShare = Math.max(1.0 / tp, 1.0 / Math.max(1, model.kvHeads()));
+            attnParams = qo / tp + kv * kvShare;
+        }
+        double fixed = stageLayers * attnParams * attnB + stageLayers * model.layerNormParams() * model.dtype().bytes();
+        fixed += denseLayers * (double) model.denseFfnParams() / tp * denseB;
+        double expertBytes = 0;
+        int expertsPerRank = 0;
+        if (model.isMoe()) {
+            fixed += moeLayers * ((double) model.sharedExpertParams() / tp * linB + model.routerParams() * routerB);
+            // expert slice: whole experts under EP, a 1/tp slice of every expert without it
+            expertBytes = ep > 1 ? model.expertParams() * linB : (double) model.expertParams() / tp * linB;
+            expertsPerRank = ep > 1 ? model.moe().experts() / ep : model.moe().experts();
+        }
+        // LM head (or the tied embedding used as one), vocabulary-parallel over TP
+        fixed += (double) model.vocab() * h / tp * headB;
+
+        // KV per token on this rank (vLLM kv_cache_interface: AttentionSpec / MLAAttentionSpec)
+        double kvPerLayer = model.isMla() ? model.mla().cachedPerToken()
+                : 2.0 * Math.max(1, model.kvHeads() / tp) * model.headDim();
+        double kvBytesPerToken = stageLayers * kvPerLayer * kvDtype.bytes();
+
+        // linear FLOPs: 2 per weight a token passes through
+        double perTokenParams = stageLayers * attnParams + denseLayers * (double) model.denseFfnParams() / tp;
+        if (model.isMoe()) {
+            double expertShare = ep > 1 ? 1.0 / ep : 1.0 / tp; // expected share of the k experts' work
+            perTokenParams += moeLayers * ((double) model.sharedExpertParams() / tp + model.routerParams()
+                    + model.moe().topK() * model.expertParams() * expertShare);
+        }
+        perTokenParams += (double) model.vocab() * h / tp;
+        double linearFlops = 2.0 * perTokenParams;
+
+        // attention: QK^T and PV, 2 FLOPs per multiply-add, per head of this rank
+        double headsPerRank = (double) model.heads() / tp;
+        double attnDim = model.isMla()
+                ? (model.mla().kvLoraRank() + model.mla().qkRopeHeadDim()) + model.mla().kvLoraRank() // absorbed MLA
+                : 2.0 * model.headDim();
+        double attnFlopsPerPair = 2.0 * headsPerRank * attnDim * stageLayers;
+
+        DType compute = q != null && (q.weights() == DType.FP8 || q.weights() == DType.FP4) ? q.weights() : model.dtype();
+        double epScale = ep > tp ? (double) ep / tp : 1.0;
+        double resident = fixed + moeLayers * expertsPerRank * expertBytes
+                + (double) model.vocab() * h / tp * model.dtype().bytes() * (model.tiedEmbeddings() ? 0 : 1);
+        return new RankLoad(stageLayers, moeLayers, fixed, expertBytes, expertsPerRank,
+                model.isMoe() ? model.moe().experts() : 0, model.isMoe() ? model.moe().topK() : 0, epScale,
+                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident);
+    }
+
+    /** Layers of the largest pipeline stage: the explicit split's maximum, or ceil(L / pp). */
+    static int largestStage(int layers, Parallel par) {
+        if (!par.layerSplit().isEmpty()) {
+            int m = 0;
+            for (int x : par.layerSplit()) m = Math.max(m, x);
+            return m;
+        }
+        return (layers + par.pp() - 1) / par.pp();
+    }
+
+    /**
+     * Expected distinct experts of this rank that {@code tokens} tokens activate in one MoE layer:
+     * each token picks k of E experts, so a given expert is missed by all of them with probability
+     * (1 − k/E)^tokens; this rank holds {@code expertsPerRank} of them.
+     */
+    public double activeExperts(double tokens) {
+        if (experts == 0 || tokens <= 0) return 0;
+        double t = tokens * epTokenScale;
+        double miss = Math.pow(1.0 - (double) topK / experts, t);
+        return expertsPerRank * (1.0 - miss);
+    }
+
+    /** Weight bytes one step reads when it carries {@code tokens} tokens. */
+    public double weightBytes(double tokens) {
+        return fixedWeightBytes + moeLayers * activeExperts(tokens) * expertBytes;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.model.Workload;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The requests of one simulation: arrival time (s), prompt and output length (tokens), drawn from
+ * a workload with a fixed seed so that a simulation is a pure function of (plan, seed).
+ *
+ * @param concurrency at most this many requests in flight (a closed-loop client); 0: no limit
+ */
+public record RequestSet(double[] arrival, int[] prompt, int[] output, int concurrency) {
+    public RequestSet {
+        if (arrival.length != prompt.length || prompt.length != output.length) {
+            throw new IllegalArgumentException("arrival, prompt and output must have the same length");
+        }
+        arrival = arrival.clone();
+        prompt = prompt.clone();
+        output = output.clone();
+    }
+
+    public int size() {
+        return prompt.length;
+    }
+
+    /**
+     * Draws the workload's requests. Prompt and output lengths come from its distributions (prompt
+     * first, then output, per request, from one generator seeded with {@code seed}); prompt +
+     * output is capped at the workload's max length. Offline workloads arrive at t = 0; with a
+     * rate, gaps are exponential (Poisson arrivals) from a second generator split off the first.
+     */
+    public static RequestSet draw(Workload w, long seed) {
+        return draw(w, seed, (int) Math.min(Integer.MAX_VALUE, w.requests()));
+    }
+
+    /** As {@link #draw(Workload, long)}, with {@code n} requests instead of the workload's count. */
+    public static RequestSet draw(Workload w, long seed, int n) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        SplittableRandom arr = rnd.split();
+        double[] a = new double[n];
+        int[] p = new int[n];
+        int[] o = new int[n];
+        long max = Math.max(2, w.maxLength());
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = (int) Math.min(max - 1, w.prompt().sample(rnd, max - 1));
+            o[i] = (int) Math.max(1, Math.min(max - p[i], w.output().sample(rnd, max)));
+            if (!w.offline()) {
+                t += -Math.log(1.0 - arr.nextDouble()) / w.rate();
+                a[i] = t;
+            }
+        }
+        return new RequestSet(a, p, o, Math.max(0, w.concurrency()));
+    }
+
+    /** {@code n} identical requests arriving at t = 0 (fixed ISL/OSL benchmarks). */
+    public static RequestSet fixed(int n, int promptTokens, int outputTokens) {
+        int[] p = new int[n];
+        int[] o = new int[n];
+        Arrays.fill(p, promptTokens);
+        Arrays.fill(o, outputTokens);
+        return new RequestSet(new double[n], p, o, 0);
+    }
+
+    /** The same requests with a closed-loop concurrency limit. */
+    public RequestSet withConcurrency(int c) {
+        return new RequestSet(arrival, prompt, output, c);
+    }
+
+    public long outputTokens() {
+        long s = 0;
+        for (int x : output) s += x;
+        return s;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RequestSet r && Arrays.equals(arrival, r.arrival) && Arrays.equals(prompt, r.prompt)
+                && Arrays.equals(output, r.output) && concurrency == r.concurrency;
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(prompt) * 31 + Arrays.hashCode(output);
+    }
+
+    @Override
+    public String toString() {
+        return "RequestSet[" + size() + " requests]";
+    }
+}

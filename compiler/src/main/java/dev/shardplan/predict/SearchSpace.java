@@ -1,0 +1,55 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.Cluster;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Engine;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Slo;
+import dev.shardplan.model.Workload;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code search} declaration, resolved: what to explore and what to optimise. Empty degree
+ * lists mean "every value that divides the GPUs"; {@code gpus} 0 means all of the cluster's.
+ *
+ * @param engine     the engine settings every candidate starts from
+ * @param maxNumSeqs values of max_num_seqs to try (empty: the engine's)
+ * @param kvDtypes   KV cache types to try (empty: the model's)
+ * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
+ *                   throughput-per-GPU objective can prefer fewer)
+ */
+public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, Engine engine, List<Slo> slos,
+                          Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
+                          List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
+                          Map<String, Double> tuning, Span span) {
+    public SearchSpace {
+        slos = List.copyOf(slos);
+        dp = List.copyOf(dp);
+        tp = List.copyOf(tp);
+        pp = List.copyOf(pp);
+        ep = List.copyOf(ep);
+        maxNumSeqs = List.copyOf(maxNumSeqs);
+        kvDtypes = List.copyOf(kvDtypes);
+        tuning = Map.copyOf(tuning);
+    }
+
+    public int gpuCount() {
+        return gpus > 0 ? gpus : cluster.totalGpus();
+    }
+
+    public enum Objective {
+        /** Output tokens per second of the whole deployment. */
+        THROUGHPUT,
+        /** Output tokens per second per GPU used. */
+        THROUGHPUT_PER_GPU,
+        /** Median time per output token (lower is better). */
+        LATENCY;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.shardplan.predict;
+
+/**
+ * The time of one engine iteration (one scheduler step of one DP replica), given what the step
+ * carries. The serving simulator calls it once per step, so it must be O(1).
+ */
+@FunctionalInterface
+public interface StepTimeModel {
+    /**
+     * Seconds for one iteration.
+     *
+     * @param decodeSeqs     sequences that decode one token this step
+     * @param decodeContext  sum over those sequences of their context (cached tokens + the new one)
+     * @param prefillSeqs    sequences that run a prefill chunk this step
+     * @param prefillTokens  prompt tokens computed this step (sum of the chunks)
+     * @param prefillPairs   attention (query, key) pairs of the chunks: per chunk c starting at
+     *                       position s, c·s + c(c+1)/2
+     */
+    double seconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs);
+}
