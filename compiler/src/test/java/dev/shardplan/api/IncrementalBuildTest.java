@@ -172,6 +172,30 @@ class IncrementalBuildTest {
     }
 
     @Test
+    void warningsOfUnchangedInputsAreShownAgain() throws IOException {
+        write("common/cluster.plan", CLUSTER);
+        Path a = write("plans/a.plan", plan("alpha", "2"));
+        var warn = new dev.shardplan.diag.Code("SP9999", "test-warning", Severity.WARNING, "a warning made up by this test");
+        IncrementalBuild.Step step = (r, in) -> {
+            calls.add(List.of());
+            CheckResult res = Compiler.check(r, in);
+            var w = dev.shardplan.diag.Diagnostic.of(warn, res.plans().get(0).span(), "made-up warning")
+                    .note("a fact").help("a fix").build();
+            return new IncrementalBuild.StepResult(List.of(w), res.sources(), res.dependencies(), res.plans());
+        };
+        var req = new IncrementalBuild.Request(root, List.of(a), root.resolve("target/cache.json"), "test-1", null);
+        IncrementalBuild.Outcome first = IncrementalBuild.run(req, step);
+        IncrementalBuild.Outcome second = IncrementalBuild.run(req, step);
+        assertEquals(1, calls.size());
+        assertEquals(List.of("plans/a.plan"), second.upToDate());
+        assertEquals(first.messages(), second.messages());
+        Message m = second.messages().get(0);
+        assertEquals(Severity.WARNING, m.severity());
+        assertEquals("plans/a.plan:5:6: warning[SP9999]: made-up warning", m.line());
+        assertEquals(List.of("note: a fact", "help: a fix"), m.details());
+    }
+
+    @Test
     void digestDependsOnNamesAndBytes() throws IOException {
         write("x.plan", "ab");
         write("y.plan", "ab");
