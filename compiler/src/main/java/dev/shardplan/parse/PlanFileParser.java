@@ -193,7 +193,9 @@ public final class PlanFileParser {
             if (t.getType() == PlanLexer.NL) return "end of line";
             String text = t.getText();
             if (text.length() > 30) text = text.substring(0, 30) + "…";
-            return TokenNames.name(t.getType()) + " `" + text + "`";
+            String name = TokenNames.name(t.getType());
+            // punctuation and keywords are named by their text already: "found `{`", not "found `{` `{`"
+            return name.startsWith("`") ? name : name + " `" + text + "`";
         }
 
         private static String helpFor(Token t, IntervalSet expected, RecognitionException e) {

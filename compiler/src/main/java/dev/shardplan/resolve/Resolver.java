@@ -511,6 +511,8 @@ public final class Resolver {
         }
         if (!missing.isEmpty()) {
             for (String mf : missing) {
+                // a field that is present but invalid (or misspelt) has already been reported
+                if (f.has(mf) || f.suggested(mf)) continue;
                 diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
                         .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
             }

@@ -1,0 +1,90 @@
+package dev.shardplan.cli;
+
+import dev.shardplan.api.CheckResult;
+import dev.shardplan.api.Compiler;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Severity;
+import dev.shardplan.emit.Emit;
+import dev.shardplan.emit.EmitInput;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Target;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/** {@code shardplan compile PATH... -o OUT}: check plans and write plan.json plus the launch configurations they ask for. */
+@Command(name = "compile", mixinStandardHelpOptions = true,
+        description = {"Check plans and write, per plan, OUT/<plan>/plan.json and the targets it asks for",
+                "(vllm, sglang, trtllm, kubernetes, slurm). Nothing is written when a plan has an error;",
+                "a plan's previous output is replaced as a whole."})
+final class CompileCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
+    List<Path> paths;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT", description = "output folder")
+    Path out;
+
+    @Option(names = "--target", split = ",", paramLabel = "TARGET", converter = TargetConverter.class,
+            description = "emit these targets instead of each plan's `emit` list: vllm, sglang, trtllm, kubernetes, slurm")
+    List<Target> targets;
+
+    /** Target names as the language writes them (lowercase). */
+    static final class TargetConverter implements picocli.CommandLine.ITypeConverter<Target> {
+        @Override
+        public Target convert(String value) {
+            Target t = Target.parse(value);
+            if (t == null) throw new picocli.CommandLine.TypeConversionException("unknown target `" + value
+                    + "`; use vllm, sglang, trtllm, kubernetes or slurm");
+            return t;
+        }
+    }
+
+    @Option(names = "--format", defaultValue = "human", description = "human or json (default: ${DEFAULT-VALUE})")
+    Output.Format format;
+
+    @Option(names = "--color", defaultValue = "auto", description = "auto, always or never")
+    Output.Color color;
+
+    @Option(names = "--root", description = "project root: imports may not leave it (default: the current folder)")
+    Path root;
+
+    @Option(names = "--fail-on-warning", description = "exit 1 when there are warnings")
+    boolean failOnWarning;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Path r = Roots.root(root, paths);
+        CheckResult res = Compiler.check(r, paths);
+        List<Diagnostic> all = new ArrayList<>(res.diagnostics());
+        String summary;
+        if (res.hasErrors()) {
+            summary = "nothing written";
+        } else {
+            List<EmitInput> inputs = new ArrayList<>();
+            for (Plan p : res.plans()) inputs.add(EmitInput.of(p));
+            Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
+            Emit.Result er = Emit.compile(inputs, out, chosen);
+            all.addAll(er.diagnostics());
+            int plans = res.plans().size();
+            summary = er.ok()
+                    ? "compiled " + plans + " plan" + (plans == 1 ? "" : "s") + " into " + out + " (" + er.written().size() + " files)"
+                    : "nothing written";
+        }
+        List<Diagnostic> sorted = Diagnostics.sort(all);
+        Output.print(sorted, res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(), summary);
+        boolean errors = sorted.stream().anyMatch(Diagnostic::isError);
+        boolean warnings = sorted.stream().anyMatch(d -> d.severity() == Severity.WARNING);
+        return errors || (failOnWarning && warnings) ? Main.ERRORS : Main.OK;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.shardplan.emit;
+
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.model.Target;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The emit stage: checks each plan against the launchers its targets use, renders plan.json and
+ * the requested targets, and writes them through {@link OutputWriter} into {@code OUT/<plan>/}.
+ * Nothing is written when any plan has an error.
+ */
+public final class Emit {
+    /** The compiler version written into generated files. */
+    public static final String COMPILER_VERSION = "0.1.0";
+
+    /** What a compile produced: the files written (sorted; empty on error) and every diagnostic, sorted. */
+    public record Result(List<Path> written, List<Diagnostic> diagnostics) {
+        public Result {
+            written = List.copyOf(written);
+            diagnostics = List.copyOf(diagnostics);
+        }
+
+        public boolean ok() {
+            return diagnostics.stream().noneMatch(Diagnostic::isError);
+        }
+    }
+
+    /** Rendered files per plan (plan name → files), before writing, with the diagnostics of checking them. */
+    public record Rendered(Map<String, List<OutputFile>> plans, List<Diagnostic> diagnostics) {
+        public boolean ok() {
+            return diagnostics.stream().noneMatch(Diagnostic::isError);
+        }
+    }
+
+    private final Map<Target, Emitter> emitters;
+
+    /** An emit stage with the given emitters (one per target; later emitters replace earlier ones). */
+    public Emit(Collection<? extends Emitter> emitters) {
+        Map<Target, Emitter> m = new EnumMap<>(Target.class);
+        for (Emitter e : emitters) m.put(e.target(), e);
+        this.emitters = Map.copyOf(m);
+    }
+
+    /** The launch-configuration emitters: vllm, sglang, trtllm, kubernetes, slurm. */
+    public static Emit standard() {
+        return new Emit(List.of(new VllmEmitter(), new SglangEmitter(), new TrtllmEmitter(), new KubernetesEmitter(),
+                new SlurmEmitter()));
+    }
+
+    /** Compiles with the standard emitters: see {@link #run}. */
+    public static Result compile(List<EmitInput> inputs, Path out, Set<Target> targets) {
+        return standard().run(inputs, out, targets);
+    }
+
+    /** The targets this stage can emit. */
+    public Set<Target> supported() {
+        return emitters.keySet();
+    }
+
+    /**
+     * Checks and renders every plan, then writes them under {@code out}. {@code targets} overrides
+     * each plan's own {@code emit} list when not empty; plan.json is always written; targets
+     * without an emitter here (shim, report) are left to their own stages.
+     */
+    public Result run(List<EmitInput> inputs, Path out, Set<Target> targets) {
+        Rendered r = render(inputs, targets);
+        if (!r.ok()) return new Result(List.of(), r.diagnostics());
+        List<Diagnostic> diags = new ArrayList<>(r.diagnostics());
+        try {
+            List<Path> written = OutputWriter.write(out, r.plans());
+            return new Result(written, Diagnostics.sort(diags));
+        } catch (OutputWriter.OutsideException e) {
+            diags.add(Diagnostic.of(EmitCodes.OUTPUT_OUTSIDE, null, "output: " + e.getMessage())
+                    .help("plan names and generated paths must be plain file names").build());
+        } catch (IOException | RuntimeException e) {
+            diags.add(Diagnostic.of(EmitCodes.OUTPUT_FAILED, null, "output: cannot write " + out + ": " + e)
+                    .note("nothing was replaced; the previous output is intact")
+                    .help("check that the output folder is writable and has free space").build());
+        }
+        return new Result(List.of(), Diagnostics.sort(diags));
+    }
+
+    /** Checks and renders without touching the disk (used by {@link #run}, tests and benchmarks). */
+    public Rendered render(List<EmitInput> inputs, Set<Target> targets) {
+        Diagnostics diags = new Diagnostics();
+        Map<String, List<OutputFile>> plans = new TreeMap<>();
+        Set<String> names = new HashSet<>();
+        for (EmitInput in : inputs) {
+            String name = in.plan().name();
+            if (!names.add(name)) {
+                diags.add(Diagnostic.of(EmitCodes.OUTPUT_OUTSIDE, in.plan().span(),
+                                "output: two plans are named `" + name + "`; both would write " + name + "/")
+                        .help("give each plan its own name").build());
+                continue;
+            }
+            List<Emitter> chosen = chosen(in, targets);
+            List<Diagnostic> found = check(in, chosen);
+            diags.addAll(found);
+            if (found.stream().anyMatch(Diagnostic::isError)) continue;
+            try {
+                List<OutputFile> files = new ArrayList<>(PlanJsonEmitter.emit(in));
+                for (Emitter e : chosen) files.addAll(e.emit(in));
+                plans.put(name, files);
+            } catch (Templates.MissingValueException e) {
+                diags.add(Diagnostic.of(EmitCodes.TEMPLATE_ERROR, in.plan().span(), "output: " + e.getMessage())
+                        .help("this is a bug in shardplan; please report it").build());
+            } catch (RuntimeException e) {
+                diags.add(Diagnostic.of(Codes.INTERNAL, in.plan().span(),
+                                "internal error while emitting plan `" + name + "`: " + e)
+                        .note("shardplan " + COMPILER_VERSION)
+                        .help("this is a bug in shardplan; please report it with the plan").build());
+            }
+        }
+        return new Rendered(plans, diags.sorted());
+    }
+
+    private List<Emitter> chosen(EmitInput in, Set<Target> targets) {
+        Set<Target> want = targets == null || targets.isEmpty() ? in.plan().emit() : targets;
+        List<Emitter> out = new ArrayList<>();
+        for (Target t : Target.values()) if (want.contains(t) && emitters.containsKey(t)) out.add(emitters.get(t));
+        return out;
+    }
+
+    /** The checks of the chosen targets, each diagnostic once (targets sharing an engine share its rules). */
+    private static List<Diagnostic> check(EmitInput in, List<Emitter> chosen) {
+        Map<Diagnostic, Boolean> seen = new LinkedHashMap<>();
+        for (String s : in.deployment().userStrings()) {
+            if (s.indexOf('\0') >= 0) {
+                seen.put(Diagnostic.of(EmitCodes.UNQUOTABLE, in.plan().spanOf("deploy"),
+                                "deploy: a string contains a NUL character")
+                        .note("command-line arguments and environment values are C strings and end at NUL")
+                        .help("remove the NUL (\\0) from the deploy settings").build(), true);
+                return List.copyOf(seen.keySet());
+            }
+        }
+        for (Diagnostic d : PlanJsonEmitter.check(in)) seen.put(d, true);
+        for (Emitter e : chosen) for (Diagnostic d : e.check(in)) seen.put(d, true);
+        return List.copyOf(seen.keySet());
+    }
+}

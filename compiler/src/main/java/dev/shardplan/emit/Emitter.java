@@ -1,0 +1,17 @@
+package dev.shardplan.emit;
+
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.model.Target;
+
+import java.util.List;
+
+/** Produces one target's files for a plan. Paths start with the target's folder ("vllm/..."). */
+public interface Emitter {
+    Target target();
+
+    /** The rules this target's launcher enforces, checked before anything is emitted; warnings included. */
+    List<Diagnostic> check(EmitInput in);
+
+    /** The files, for an input that {@link #check} passed without errors. */
+    List<OutputFile> emit(EmitInput in);
+}

@@ -1,0 +1,154 @@
+package dev.shardplan.emit;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Jsons;
+import dev.shardplan.model.Mla;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Moe;
+import dev.shardplan.model.Plan;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * plan.json, the compiled plan in the format of docs/plan-ir.md (schema docs/plan.schema.json):
+ * built as a Jackson tree and written with sorted keys. It is always emitted.
+ */
+public final class PlanJsonEmitter {
+    /** Format version of plan.json; bumped on an incompatible change. */
+    public static final int FORMAT_VERSION = 1;
+
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private PlanJsonEmitter() {}
+
+    public static List<Diagnostic> check(EmitInput in) {
+        return List.of();
+    }
+
+    public static List<OutputFile> emit(EmitInput in) {
+        return List.of(OutputFile.text("plan.json", Jsons.canonical(tree(in))));
+    }
+
+    static ObjectNode tree(EmitInput in) {
+        Plan plan = in.plan();
+        ObjectNode root = F.objectNode();
+        root.put("format", "shardplan-plan");
+        root.put("version", FORMAT_VERSION);
+        root.put("compiler", Emit.COMPILER_VERSION);
+        root.put("plan", plan.name());
+        root.put("source", in.source());
+        root.set("model", model(plan));
+        ObjectNode par = root.putObject("parallel");
+        par.put("dp", plan.parallel().dp());
+        par.put("tp", plan.parallel().tp());
+        par.put("pp", plan.parallel().pp());
+        par.put("ep", Math.max(1, plan.parallel().ep()));
+        par.put("world_size", plan.parallel().worldSize());
+        var e = plan.engine();
+        ObjectNode eng = root.putObject("engine");
+        eng.put("kind", e.kind().id());
+        // Unset settings are written as the engine's own default (EngineDefaults).
+        eng.put("block_size", EngineDefaults.blockSize(plan));
+        eng.put("max_num_seqs", EngineDefaults.maxNumSeqs(plan));
+        eng.put("max_model_len", plan.maxModelLen());
+        eng.put("max_num_batched_tokens", EngineDefaults.maxNumBatchedTokens(plan));
+        eng.put("gpu_memory_utilization", EngineDefaults.memoryFraction(plan));
+        ArrayNode ranks = root.putArray("ranks");
+        for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
+        ObjectNode groups = root.putObject("groups");
+        for (Map.Entry<String, List<List<Integer>>> g : in.layout().groups().entrySet()) {
+            ArrayNode outer = groups.putArray(g.getKey());
+            for (List<Integer> grp : g.getValue()) {
+                ArrayNode a = outer.addArray();
+                grp.forEach(a::add);
+            }
+        }
+        return root;
+    }
+
+    private static ObjectNode model(Plan plan) {
+        Model m = plan.model();
+        ObjectNode o = F.objectNode();
+        o.put("name", m.name());
+        o.put("layers", m.layers());
+        o.put("hidden", m.hidden());
+        o.put("heads", m.heads());
+        o.put("kv_heads", m.kvHeads());
+        o.put("head_dim", m.headDim());
+        o.put("ffn", m.ffn());
+        o.put("vocab", m.vocab());
+        o.put("tied_embeddings", m.tiedEmbeddings());
+        o.put("attention", m.attention().id());
+        o.put("qkv_bias", m.qkvBias());
+        Mla mla = m.mla();
+        if (mla == null || !m.isMla()) o.putNull("mla");
+        else {
+            ObjectNode x = o.putObject("mla");
+            x.put("q_lora_rank", mla.qLoraRank());
+            x.put("kv_lora_rank", mla.kvLoraRank());
+            x.put("qk_nope_head_dim", mla.qkNopeHeadDim());
+            x.put("qk_rope_head_dim", mla.qkRopeHeadDim());
+            x.put("v_head_dim", mla.vHeadDim());
+        }
+        Moe moe = m.moe();
+        if (moe == null) o.putNull("moe");
+        else {
+            ObjectNode x = o.putObject("moe");
+            x.put("experts", moe.experts());
+            x.put("shared_experts", moe.sharedExperts());
+            x.put("top_k", moe.topK());
+            x.put("expert_ffn", moe.expertFfn());
+            x.put("dense_layers", moe.denseLayers());
+            // The model records do not carry norm_topk_prob yet; every MoE family the standard
+            // library defines (DeepSeek-V3/R1, Qwen3-MoE, Mixtral, gpt-oss) renormalises its top-k weights.
+            x.put("norm_topk_prob", true);
+        }
+        o.put("weight_dtype", m.quant() != null ? m.quant().weights().id() : m.dtype().id());
+        o.put("kv_dtype", plan.kvDtype().id());
+        o.put("rope_theta", m.ropeTheta());
+        o.put("norm_eps", m.normEps());
+        o.put("params_total", m.totalParams());
+        o.put("params_active", m.activeParams(true));
+        return o;
+    }
+
+    private static ObjectNode rank(Layout.Rank r) {
+        ObjectNode o = F.objectNode();
+        o.put("rank", r.rank());
+        o.put("node", r.node());
+        o.put("local_gpu", r.localGpu());
+        o.put("host", r.host());
+        o.put("dp", r.dp());
+        o.put("pp", r.pp());
+        o.put("tp", r.tp());
+        o.put("ep", r.ep());
+        range(o, "layers", r.layers());
+        range(o, "q_heads", r.qHeads());
+        range(o, "kv_heads", r.kvHeads());
+        range(o, "ffn", r.ffn());
+        ArrayNode ex = o.putArray("experts");
+        r.experts().forEach(ex::add);
+        range(o, "vocab", r.vocab());
+        Layout.Memory m = r.memory();
+        ObjectNode mem = o.putObject("memory");
+        mem.put("total", m.total());
+        mem.put("weights", m.weights());
+        mem.put("activation", m.activation());
+        mem.put("non_torch", m.nonTorch());
+        mem.put("cuda_graph", m.cudaGraph());
+        mem.put("kv_pool", m.kvPool());
+        mem.put("kv_blocks", m.kvBlocks());
+        mem.put("kv_tokens", m.kvTokens());
+        return o;
+    }
+
+    private static void range(ObjectNode o, String key, Layout.Range r) {
+        ArrayNode a = o.putArray(key);
+        a.add(r.start());
+        a.add(r.end());
+    }
+}

@@ -1,0 +1,149 @@
+package dev.shardplan.emit;
+
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.emit.Command.Arg;
+import dev.shardplan.emit.Command.Val;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Parallel;
+import dev.shardplan.model.Plan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a plan is started with {@code python3 -m sglang.launch_server} (launchers.md §2). With DP
+ * attention SGLang's --tp-size counts every GPU of a stage (dp × tp of the plan) and --dp-size
+ * splits attention inside it; without it, --dp-size runs independent replicas on one node.
+ */
+final class SglangLaunch {
+    /** The --dist-init-addr port of SGLang's multi-node examples (LWS example, launchers.md §4.1). */
+    static final int DIST_INIT_PORT = 20000;
+
+    /** The degrees as SGLang's flags take them. */
+    record Degrees(int tp, int dp, int pp, int ep, boolean dpAttention, int nnodes) {}
+
+    private SglangLaunch() {}
+
+    static Degrees degrees(EmitInput in) {
+        Parallel p = in.plan().parallel();
+        boolean dpAttn = p.dpAttention() && p.dp() > 1;
+        int tp = dpAttn ? p.dp() * p.tp() : p.tp();
+        return new Degrees(tp, p.dp(), p.pp(), Math.max(1, p.ep()), dpAttn, Math.max(1, in.layout().nodes()));
+    }
+
+    static List<Diagnostic> check(EmitInput in) {
+        List<Diagnostic> out = new ArrayList<>(check(in.plan(), degrees(in)));
+        if (kvDtype(in.plan()) == null) {
+            out.add(Diagnostic.of(EmitCodes.SGLANG_KV_DTYPE, in.plan().spanOf("engine.kv_dtype"),
+                            "sglang: kv cache dtype " + in.plan().kvDtype().id() + " is not accepted")
+                    .note("--kv-cache-dtype accepts auto, fp8_e5m2, fp8_e4m3 (python/sglang/srt/server_args.py)")
+                    .help("use kv_dtype fp8 or the model's own dtype")
+                    .build());
+        }
+        return out;
+    }
+
+    /** SGLang's check_server_args rules over its own degrees (server_args.py @469c63e5, launchers.md §2.3). */
+    static List<Diagnostic> check(Plan plan, Degrees d) {
+        List<Diagnostic> out = new ArrayList<>();
+        if (d.dpAttention() && d.tp() % d.dp() != 0) {
+            out.add(Diagnostic.of(EmitCodes.SGLANG_DP_ATTENTION, plan.spanOf("parallel.dp"),
+                            "sglang: with dp attention, tp " + d.tp() + " must be divisible by dp " + d.dp())
+                    .note("server_args.py check_server_args: assert tp_size % dp_size == 0 when --enable-dp-attention")
+                    .help("choose dp as a divisor of " + d.tp())
+                    .build());
+        }
+        if ((d.tp() * d.pp()) % d.nnodes() != 0) {
+            out.add(Diagnostic.of(EmitCodes.SGLANG_NODES, plan.spanOf("parallel"),
+                            "sglang: tp × pp = " + d.tp() * d.pp() + " is not divisible by " + d.nnodes() + " nodes")
+                    .note("server_args.py check_server_args: assert (tp_size * pp_size) % nnodes == 0, "
+                            + "\"tp_size must be divisible by number of nodes\"")
+                    .help("use a tp × pp that is a multiple of " + d.nnodes() + ", or fewer nodes")
+                    .build());
+        }
+        if (d.dp() > 1 && !d.dpAttention() && d.nnodes() > 1) {
+            out.add(Diagnostic.of(EmitCodes.SGLANG_MULTI_NODE_DP, plan.spanOf("parallel.dp"),
+                            "sglang: dp " + d.dp() + " over " + d.nnodes() + " nodes needs dp attention")
+                    .note("server_args.py: \"multi-node data parallel is not supported unless dp attention!\"")
+                    .help("set dp_attention (MoE models), or run one SGLang server per node behind a router")
+                    .build());
+        }
+        if (d.ep() > 1 && (d.ep() > d.tp() || d.tp() % d.ep() != 0)) {
+            out.add(Diagnostic.of(EmitCodes.SGLANG_EP_SIZE, plan.spanOf("parallel.ep"),
+                            "sglang: ep " + d.ep() + " must divide SGLang's tp size " + d.tp())
+                    .note("SGLang forms expert groups inside its tp group (moe_tp = tp / ep); server_args.py "
+                            + "check_quantized_moe_compatibility: \"tp_size must be divisible by ep_size\"")
+                    .help("use an ep that divides " + d.tp())
+                    .build());
+        }
+        return out;
+    }
+
+    static String kvDtype(Plan plan) {
+        if (Shapes.kvIsModelDtype(plan)) return "auto";
+        if (plan.kvDtype() == DType.FP8) return "fp8_e4m3";
+        return null;
+    }
+
+    /** Flags every node shares. */
+    static List<Arg> common(EmitInput in, List<Diagnostic> diags) {
+        Plan plan = in.plan();
+        var e = plan.engine();
+        Degrees d = degrees(in);
+        Deployment dep = in.deployment();
+        List<Arg> a = new ArrayList<>();
+        a.add(VllmLaunch.arg("--model-path", dep.modelPath()));
+        if (dep.servedName() != null) a.add(VllmLaunch.arg("--served-model-name", dep.servedName()));
+        a.add(VllmLaunch.arg("--tp-size", d.tp()));
+        if (d.dp() > 1) a.add(VllmLaunch.arg("--dp-size", d.dp()));
+        if (d.pp() > 1) a.add(VllmLaunch.arg("--pp-size", d.pp()));
+        if (d.ep() > 1) a.add(VllmLaunch.arg("--ep-size", d.ep()));
+        if (d.dpAttention()) a.add(new Arg("--enable-dp-attention", null));
+        a.add(VllmLaunch.arg("--context-length", plan.maxModelLen()));
+        if (e.maxNumSeqs() > 0) a.add(VllmLaunch.arg("--max-running-requests", e.maxNumSeqs()));
+        Double frac = Shapes.sglangStatic(in);
+        if (frac != null) a.add(VllmLaunch.arg("--mem-fraction-static", frac));
+        String kv = kvDtype(plan);
+        if (kv != null) a.add(VllmLaunch.arg("--kv-cache-dtype", kv));
+        if (e.blockSize() > 0 && e.kind() == EngineKind.SGLANG) a.add(VllmLaunch.arg("--page-size", e.blockSize()));
+        if (!e.chunkedPrefill()) a.add(VllmLaunch.arg("--chunked-prefill-size", -1));
+        else if (e.maxNumBatchedTokens() > 0) a.add(VllmLaunch.arg("--chunked-prefill-size", e.maxNumBatchedTokens()));
+        if (!e.prefixCaching()) a.add(new Arg("--disable-radix-cache", null));
+        if (!e.cudaGraphs()) a.add(new Arg("--disable-cuda-graph", null));
+        String parser = Shapes.reasoningParser(plan, "sglang", diags);
+        if (parser != null) a.add(VllmLaunch.arg("--reasoning-parser", parser));
+        a.add(VllmLaunch.arg("--host", "0.0.0.0"));
+        a.add(VllmLaunch.arg("--port", dep.port(EngineKind.SGLANG)));
+        return a;
+    }
+
+    /** Multi-node flags: --nnodes, --node-rank, --dist-init-addr (the same head address on every node). */
+    static List<Arg> node(EmitInput in, int node, Site site) {
+        if (in.layout().nodes() <= 1) return List.of();
+        List<Arg> a = new ArrayList<>();
+        a.add(VllmLaunch.arg("--nnodes", in.layout().nodes()));
+        a.add(new Arg("--node-rank", site.nodeIndex(node)));
+        a.add(new Arg("--dist-init-addr", site.head(in.deployment().masterPort(DIST_INIT_PORT))));
+        return a;
+    }
+
+    static Command launch(EmitInput in, List<Arg> shared, List<Arg> nodeArgs) {
+        return Command.of("python3", "-m", "sglang.launch_server").addAll(shared).addAll(nodeArgs).build();
+    }
+
+    static List<String[]> env(EmitInput in, int node, boolean kubernetes) {
+        List<String[]> env = new ArrayList<>();
+        String vis = kubernetes ? null : Shapes.visibleDevices(in.layout(), node);
+        if (vis != null) env.add(new String[] {"CUDA_VISIBLE_DEVICES", vis});
+        String part = Shapes.layerPartition(in.plan());
+        if (part != null) env.add(new String[] {"SGLANG_PP_LAYER_PARTITION", part});
+        String nic = in.deployment().network();
+        if (nic != null) {
+            env.add(new String[] {"GLOO_SOCKET_IFNAME", nic});
+            env.add(new String[] {"NCCL_SOCKET_IFNAME", nic});
+        }
+        return env;
+    }
+
+}

@@ -1,0 +1,227 @@
+package dev.shardplan.emit;
+
+import dev.shardplan.diag.Code;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Severity;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Deploy;
+import dev.shardplan.model.Engine;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Parallel;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Target;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Combinations a launcher rejects are compile errors that name the target, the rule and its source. */
+class LauncherRulesTest {
+    static Map<String, EmitInput> plans;
+
+    @BeforeAll
+    static void load() {
+        plans = EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
+    }
+
+    static Plan base(String name) {
+        return plans.get(name).plan();
+    }
+
+    static Plan with(Plan p, Parallel par, Engine e, Deploy d, Model m, Set<Target> emit) {
+        return new Plan(p.name(), p.sourceFile(), m == null ? p.model() : m, p.cluster(), p.workload(),
+                par == null ? p.parallel() : par, e == null ? p.engine() : e, p.slos(), emit == null ? p.emit() : emit,
+                d == null ? p.deploy() : d, p.tuning(), p.spans(), p.span());
+    }
+
+    static Parallel par(int dp, int tp, int pp, int ep, boolean dpAttn) {
+        return new Parallel(dp, tp, pp, ep, dpAttn, List.of(), List.of());
+    }
+
+    static Engine engine(Plan p, EngineKind kind, DType kv, int block) {
+        Engine e = p.engine();
+        return new Engine(kind, e.memoryFraction(), e.maxNumSeqs(), e.maxNumBatchedTokens(), block, kv, e.cudaGraphs(),
+                e.chunkedPrefill(), e.prefixCaching(), e.maxModelLen(), e.version());
+    }
+
+    static List<Diagnostic> diags(Plan p, Target... targets) {
+        return Emit.standard().render(List.of(EmitInput.of(p)), Set.of(targets)).diagnostics();
+    }
+
+    /** Exactly one diagnostic of the code, whose message starts with the target and whose notes cite a source. */
+    static Diagnostic only(List<Diagnostic> ds, Code code, String prefix) {
+        List<Diagnostic> hits = ds.stream().filter(d -> d.code() == code).toList();
+        assertEquals(1, hits.size(), () -> code + " in " + ds);
+        Diagnostic d = hits.get(0);
+        assertTrue(d.message().startsWith(prefix), d.message());
+        assertFalse(d.help().isEmpty(), "has a help line");
+        return d;
+    }
+
+    static void citesSource(Diagnostic d, String file) {
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains(file)), () -> d.notes() + " cite " + file);
+    }
+
+    @Test
+    void vllmExpertParallelIsTpTimesDp() {
+        Plan p = with(base("r1_dp16_ep16_vllm"), par(16, 1, 1, 8, true), null, null, null, null);
+        Diagnostic d = only(diags(p, Target.VLLM), EmitCodes.VLLM_EP_SIZE, "vllm:");
+        assertEquals("vllm: expert-parallel size must be tp × dp = 16, the plan has ep 8", d.message());
+        citesSource(d, "vllm/config/parallel.py");
+        assertTrue(diags(base("r1_dp16_ep16_vllm"), Target.VLLM).stream().noneMatch(Diagnostic::isError));
+    }
+
+    @Test
+    void vllmNeedsEvenNodesAndWholeReplicas() {
+        Plan uneven = with(base("llama405b_tp8_pp2"), par(1, 12, 1, 1, false), null, null, null, null);
+        Diagnostic d = only(diags(uneven, Target.VLLM), EmitCodes.VLLM_NODE_LAYOUT, "vllm:");
+        assertEquals("vllm: 12 ranks do not split evenly over 2 nodes", d.message());
+        Plan straddle = with(base("llama405b_tp8_pp2"), par(2, 4, 3, 1, false), null, null, null, null);
+        Diagnostic s = only(diags(straddle, Target.VLLM), EmitCodes.VLLM_NODE_LAYOUT, "vllm:");
+        assertEquals("vllm: data-parallel replica 0 spans nodes [0, 1] (tp × pp = 12)", s.message());
+    }
+
+    @Test
+    void vllmKvDtypeAndBlockSize() {
+        Plan p = base("llama70b_tp4_dp2");
+        only(diags(with(p, null, engine(p, EngineKind.VLLM, DType.INT8, 16), null, null, null), Target.VLLM),
+                EmitCodes.VLLM_KV_DTYPE, "vllm: kv cache dtype int8");
+        Diagnostic b = only(diags(with(p, null, engine(p, EngineKind.VLLM, null, 12), null, null, null), Target.VLLM),
+                EmitCodes.VLLM_BLOCK_SIZE, "vllm: block size 12");
+        citesSource(b, "vllm/config/cache.py");
+    }
+
+    @Test
+    void sglangDpAttentionNeedsTpDivisibleByDp() {
+        Plan p = base("r1_dp16_ep16_sglang");
+        List<Diagnostic> ds = SglangLaunch.check(p, new SglangLaunch.Degrees(6, 4, 1, 1, true, 1));
+        Diagnostic d = only(ds, EmitCodes.SGLANG_DP_ATTENTION, "sglang:");
+        assertEquals("sglang: with dp attention, tp 6 must be divisible by dp 4", d.message());
+        citesSource(d, "server_args.py");
+    }
+
+    @Test
+    void sglangNeedsTpTimesPpDivisibleByNodes() {
+        Plan p = with(base("r1_dp16_ep16_sglang"), par(9, 1, 1, 1, true), null, null, null, null);
+        Diagnostic d = only(diags(p, Target.SGLANG), EmitCodes.SGLANG_NODES, "sglang:");
+        assertEquals("sglang: tp × pp = 9 is not divisible by 2 nodes", d.message());
+        citesSource(d, "(tp_size * pp_size) % nnodes");
+    }
+
+    @Test
+    void sglangMultiNodeDpNeedsDpAttention() {
+        Plan p = with(base("llama405b_tp8_pp2"), par(4, 4, 1, 1, false), null, null, null, null);
+        Diagnostic d = only(diags(p, Target.SGLANG), EmitCodes.SGLANG_MULTI_NODE_DP, "sglang:");
+        assertEquals("sglang: dp 4 over 2 nodes needs dp attention", d.message());
+    }
+
+    @Test
+    void sglangEpMustDivideTp() {
+        Plan p = with(base("r1_dp16_ep16_sglang"), par(16, 1, 1, 6, true), null, null, null, null);
+        Diagnostic d = only(diags(p, Target.SGLANG), EmitCodes.SGLANG_EP_SIZE, "sglang:");
+        assertEquals("sglang: ep 6 must divide SGLang's tp size 16", d.message());
+        only(diags(with(p, par(16, 1, 1, 16, true), engine(p, EngineKind.SGLANG, DType.INT8, 0), null, null, null), Target.SGLANG),
+                EmitCodes.SGLANG_KV_DTYPE, "sglang:");
+    }
+
+    @Test
+    void trtllmRules() {
+        Plan p = base("r1_dp16_ep16_trtllm");
+        Diagnostic adp = only(diags(with(p, par(8, 2, 1, 16, true), null, null, null, null), Target.TRTLLM),
+                EmitCodes.TRTLLM_ATTENTION_DP, "trtllm:");
+        citesSource(adp, "tensorrt_llm/mapping.py");
+        List<Diagnostic> ep6 = diags(with(p, par(16, 1, 1, 6, true), null, null, null, null), Target.TRTLLM);
+        assertEquals("trtllm: ep 6 does not divide tp_size 16", only(ep6, EmitCodes.TRTLLM_EP_SIZE, "trtllm:").message());
+        assertEquals("trtllm: 256 routed experts do not divide over ep 6", only(ep6, EmitCodes.TRTLLM_EXPERTS, "trtllm:").message());
+        only(diags(with(p, null, engine(p, EngineKind.TRTLLM, DType.INT8, 0), null, null, null), Target.TRTLLM),
+                EmitCodes.TRTLLM_KV_DTYPE, "trtllm:");
+    }
+
+    @Test
+    void trtllmWorldMustFillWholeNodesUnderSrun() {
+        Plan p = with(base("r1_dp16_ep16_trtllm"), par(12, 1, 1, 1, true), null, null, null, null);
+        Diagnostic d = only(diags(p, Target.SLURM), EmitCodes.TRTLLM_WORLD_SIZE, "slurm/trtllm:");
+        assertEquals("slurm/trtllm: 12 ranks (tp 12 × pp 1) do not split evenly over 2 nodes {0=8, 1=4}", d.message());
+        assertTrue(diags(p, Target.TRTLLM).stream().noneMatch(Diagnostic::isError), "mpirun takes 8 + 4 slots");
+    }
+
+    @Test
+    void targetsThatCannotExpressAPlan() {
+        only(diags(base("qwen32b_trtllm_dp4_tp2"), Target.SLURM), EmitCodes.UNSUPPORTED, "slurm:");
+        Plan p = base("llama405b_tp8_pp2");
+        only(diags(with(p, null, engine(p, EngineKind.TRTLLM, null, 0), null, null, null), Target.KUBERNETES),
+                EmitCodes.UNSUPPORTED, "kubernetes:");
+    }
+
+    @Test
+    void namesTargetsRestrict() {
+        Plan p = base("llama405b_tp8_pp2");
+        Deploy d = p.deploy();
+        Deploy bad = new Deploy(d.modelPath(), d.servedName(), d.image(), d.hosts(), d.port(), d.masterPort(), "Bad NS",
+                "gpu q", "ml", d.network());
+        only(diags(with(p, null, null, bad, null, null), Target.KUBERNETES), EmitCodes.INVALID_NAME, "kubernetes: namespace");
+        only(diags(with(p, null, null, bad, null, null), Target.SLURM), EmitCodes.INVALID_NAME, "slurm: partition");
+        Deploy nul = new Deploy("/m\0x", d.servedName(), d.image(), d.hosts(), d.port(), d.masterPort(), d.namespace(),
+                d.partition(), d.account(), d.network());
+        only(diags(with(p, null, null, nul, null, null), Target.VLLM), EmitCodes.UNQUOTABLE, "deploy:");
+    }
+
+    @Test
+    void warnings() {
+        Plan p = base("llama70b_tp4_dp2");
+        Diagnostic img = only(diags(p, Target.KUBERNETES), EmitCodes.DEFAULT_IMAGE, "kubernetes: no image given");
+        assertEquals(Severity.WARNING, img.severity());
+        Plan r1 = base("r1_dp16_ep16_vllm");
+        Model m = r1.model();
+        Model granite = new Model(m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab(),
+                m.tiedEmbeddings(), m.attention(), m.mla(), m.moe(), m.dtype(), m.quant(), m.kvDtype(), m.qkvBias(), m.oBias(),
+                m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.ropeTheta(), m.normEps(), m.maxPosition(),
+                m.hfId(), "granite", m.span());
+        List<Diagnostic> ds = diags(with(r1, null, null, null, granite, null), Target.VLLM, Target.SGLANG);
+        Diagnostic w = only(ds, EmitCodes.UNKNOWN_REASONING_PARSER, "sglang:");
+        assertEquals(Severity.WARNING, w.severity());
+    }
+
+    @Test
+    void nothingIsWrittenWhenAPlanHasAnError(@TempDir Path out) throws Exception {
+        Plan good = base("llama70b_tp4_dp2");
+        Plan bad = with(base("r1_dp16_ep16_vllm"), par(16, 1, 1, 8, true), null, null, null, null);
+        Emit.Result r = Emit.compile(List.of(EmitInput.of(good), EmitInput.of(bad)), out, Set.of(Target.VLLM));
+        assertFalse(r.ok());
+        assertEquals(List.of(), r.written());
+        try (var s = Files.list(out)) {
+            assertEquals(0, s.count());
+        }
+        Emit.Result ok = Emit.compile(List.of(EmitInput.of(good)), out, Set.of(Target.VLLM));
+        assertTrue(ok.ok(), ok.diagnostics().toString());
+        assertEquals(List.of(out.resolve("llama70b_tp4_dp2/plan.json").toRealPath(),
+                out.resolve("llama70b_tp4_dp2/vllm/config.yaml").toRealPath(),
+                out.resolve("llama70b_tp4_dp2/vllm/node0.sh").toRealPath()), ok.written().stream().map(p -> {
+            try {
+                return p.toRealPath();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).toList());
+    }
+
+    @Test
+    void outputProblemsAreDiagnostics(@TempDir Path tmp) throws Exception {
+        Plan good = base("llama70b_tp4_dp2");
+        Emit.Result dup = Emit.compile(List.of(EmitInput.of(good), EmitInput.of(good)), tmp.resolve("o"), Set.of());
+        only(dup.diagnostics(), EmitCodes.OUTPUT_OUTSIDE, "output: two plans");
+        Path file = Files.writeString(tmp.resolve("afile"), "x");
+        Emit.Result io = Emit.compile(List.of(EmitInput.of(good)), file, Set.of());
+        only(io.diagnostics(), EmitCodes.OUTPUT_FAILED, "output: cannot write");
+    }
+}
