@@ -48,6 +48,11 @@ public final class IncrementalBuild {
         public static StepResult of(CheckResult r) {
             return new StepResult(r.diagnostics(), r.sources(), r.dependencies(), r.plans());
         }
+
+        public static StepResult of(CompileResult r) {
+            CheckResult c = r.check();
+            return new StepResult(r.diagnostics(), c.sources(), c.dependencies(), c.plans());
+        }
     }
 
     /** The compiler call: checks (or compiles into the request's output folder) the given inputs. */

@@ -196,6 +196,32 @@ class IncrementalBuildTest {
     }
 
     @Test
+    void compilingOnePlanLeavesTheOthersOutputUntouched() throws IOException {
+        Path out = root.resolve("target/out");
+        write("common/cluster.plan", CLUSTER);
+        Path a = write("plans/a.plan", plan("alpha", "2"));
+        Path b = write("plans/b.plan", plan("beta", "2"));
+        IncrementalBuild.Step compile = (r, in) ->
+                IncrementalBuild.StepResult.of(Compiler.compile(r, in, out, java.util.Set.of()));
+        var req = new IncrementalBuild.Request(root, List.of(a, b), root.resolve("target/cache.json"), "test-1", out);
+        IncrementalBuild.Outcome first = IncrementalBuild.run(req, compile);
+        assertEquals(0, first.count(Severity.ERROR), () -> first.messages().toString());
+        assertTrue(Files.isRegularFile(out.resolve("alpha/plan.json")));
+        assertTrue(Files.isRegularFile(out.resolve("beta/plan.json")));
+        // The writer replaces a plan's folder as a whole, so a marker survives only if beta is not rewritten.
+        Files.writeString(out.resolve("beta/marker"), "");
+        Files.writeString(out.resolve("alpha/marker"), "");
+
+        write("plans/a.plan", plan("alpha", "4").replace("dp 4", "dp 2"));
+        IncrementalBuild.Outcome second = IncrementalBuild.run(req, compile);
+        assertEquals(List.of("plans/a.plan"), second.compiled());
+        assertTrue(Files.exists(out.resolve("beta/marker")));
+        assertFalse(Files.exists(out.resolve("alpha/marker")));
+        var planJson = dev.shardplan.diag.Jsons.MAPPER.readTree(out.resolve("alpha/plan.json").toFile());
+        assertEquals(4, planJson.path("parallel").path("tp").asInt(), planJson::toString);
+    }
+
+    @Test
     void digestDependsOnNamesAndBytes() throws IOException {
         write("x.plan", "ab");
         write("y.plan", "ab");
