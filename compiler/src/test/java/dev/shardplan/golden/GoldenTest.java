@@ -1,7 +1,7 @@
 package dev.shardplan.golden;
 
-import dev.shardplan.api.CheckResult;
-import dev.shardplan.api.Compiler;
+import dev.shardplan.api.FrontendResult;
+import dev.shardplan.api.Frontend;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.HumanRenderer;
@@ -85,7 +85,7 @@ class GoldenTest {
         } else {
             inputs.add(root.resolve("input.plan"));
         }
-        CheckResult res = Compiler.check(root, inputs);
+        FrontendResult res = Frontend.check(root, inputs);
         String text = res.diagnostics().isEmpty() ? CLEAN : new HumanRenderer(res.sources(), false).render(res.diagnostics());
         return relativize(text, root);
     }

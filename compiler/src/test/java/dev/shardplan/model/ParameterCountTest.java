@@ -1,7 +1,7 @@
 package dev.shardplan.model;
 
-import dev.shardplan.api.CheckResult;
-import dev.shardplan.api.Compiler;
+import dev.shardplan.api.FrontendResult;
+import dev.shardplan.api.Frontend;
 import dev.shardplan.ast.Nodes.Decl;
 import dev.shardplan.parse.PlanFileParser;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +48,7 @@ class ParameterCountTest {
         }
         Path f = root.resolve("all.plan");
         Files.writeString(f, sb.toString());
-        CheckResult r = Compiler.check(root, List.of(f));
+        FrontendResult r = Frontend.check(root, List.of(f));
         assertEquals(List.of(), r.diagnostics());
         models = new TreeMap<>();
         for (Plan p : r.plans()) models.put(p.model().name(), p.model());

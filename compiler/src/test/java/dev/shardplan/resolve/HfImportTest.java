@@ -1,7 +1,7 @@
 package dev.shardplan.resolve;
 
-import dev.shardplan.api.CheckResult;
-import dev.shardplan.api.Compiler;
+import dev.shardplan.api.FrontendResult;
+import dev.shardplan.api.Frontend;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Attention;
 import dev.shardplan.model.DType;
@@ -41,19 +41,19 @@ class HfImportTest {
 
     /** Resolves {@code model m from huggingface "hf/<config>" { body }} inside a minimal plan. */
     Model imported(String config, String body) throws IOException {
-        CheckResult r = check("model m from huggingface \"hf/" + config + "\" {" + body + "}\n" + plan("m"));
+        FrontendResult r = check("model m from huggingface \"hf/" + config + "\" {" + body + "}\n" + plan("m"));
         assertEquals(List.of(), r.diagnostics().stream().map(Diagnostic::toString).toList(), config);
         assertEquals(1, r.plans().size());
         return r.plans().get(0).model();
     }
 
     Model std(String name) throws IOException {
-        CheckResult r = check("import \"std:models\"\n" + plan(name));
+        FrontendResult r = check("import \"std:models\"\n" + plan(name));
         assertEquals(List.of(), r.diagnostics(), name);
         return r.plans().get(0).model();
     }
 
-    CheckResult check(String text) throws IOException {
+    FrontendResult check(String text) throws IOException {
         Path hf = Files.createDirectories(root.resolve("hf"));
         try (Stream<Path> s = Files.list(CONFIGS)) {
             for (Path f : s.filter(p -> p.toString().endsWith(".json")).toList()) {
@@ -63,7 +63,7 @@ class HfImportTest {
         }
         Path file = root.resolve("p.plan");
         Files.writeString(file, text);
-        return Compiler.check(root, List.of(file));
+        return Frontend.check(root, List.of(file));
     }
 
     static String plan(String model) {
@@ -255,7 +255,7 @@ class HfImportTest {
 
     @Test
     void llama4IsRefusedWithItsArchitecture() throws IOException {
-        CheckResult r = check("model m from huggingface \"hf/meta-llama--Llama-4-Scout-17B-16E-Instruct.config.json\" {}\n");
+        FrontendResult r = check("model m from huggingface \"hf/meta-llama--Llama-4-Scout-17B-16E-Instruct.config.json\" {}\n");
         assertEquals(1, r.diagnostics().size());
         Diagnostic d = r.diagnostics().get(0);
         assertEquals("SP0301", d.code().id());
