@@ -5,13 +5,17 @@ import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.emit.Emit;
+import dev.shardplan.emit.EmitInput;
 import dev.shardplan.model.Plan;
+import dev.shardplan.model.Target;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The compiler's entry points, used by the CLI and the Maven plugin. */
 public final class Compiler {
@@ -28,6 +32,22 @@ public final class Compiler {
         }
         return new CheckResult(fr.plans(), fr.searches(), Diagnostics.sort(all), fr.sources(), fr.files(),
                 fr.dependencies(), analyses);
+    }
+
+    /**
+     * Checks, then writes {@code out/<plan>/} (plan.json and the targets) for every plan through
+     * the emit stage's atomic writer. {@code targets} replaces each plan's {@code emit} list when
+     * not empty. Nothing is written when any plan has an error.
+     */
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets) {
+        CheckResult res = check(root, inputs);
+        if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
+        List<EmitInput> ins = new ArrayList<>();
+        for (Plan p : res.plans()) ins.add(EmitInput.of(p));
+        Emit.Result er = Emit.compile(ins, out, targets);
+        List<Diagnostic> all = new ArrayList<>(res.diagnostics());
+        all.addAll(er.diagnostics());
+        return new CompileResult(res, er.written(), Diagnostics.sort(all));
     }
 
     /**
