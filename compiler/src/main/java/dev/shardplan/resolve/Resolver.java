@@ -373,6 +373,7 @@ public final class Resolver {
                         .help("copy the config.json into the project").build());
                 return null;
             }
+            noteDataFile(l.module(), cfg);
             if (!HfImporter.read(cfg, rel, at, s, diags)) return null;
         }
         Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
@@ -572,6 +573,7 @@ public final class Resolver {
 
     private Workload workload(Located l) {
         Decl d = l.decl();
+        current = l.module();
         Fields f = new Fields(what(d), d.name().span(), d.body(), WORKLOAD_FIELDS, diags);
         Long requests = f.integer("requests", 1, 100_000_000, true, "requests 2000");
         double rate = 0;
@@ -612,7 +614,24 @@ public final class Resolver {
             f.typeError(v, key, "a length distribution such as `lognormal(median 100, p95 400) tokens`");
             return null;
         }
+        if (base != null && c.name().text().equals("empirical")) {
+            for (Arg a : c.args()) if (a.value() instanceof Str str) noteDataFile(current, base.resolve(str.value()).toAbsolutePath().normalize());
+        }
         return Distributions.build(c, key, base, loader.root(), diags);
+    }
+
+    /** Data files (config.json, CSV) read while resolving each module's declarations, by module id. */
+    private final Map<String, Set<String>> dataFiles = new TreeMap<>();
+    private Module current;
+
+    private void noteDataFile(Module m, Path file) {
+        if (m == null || !file.startsWith(loader.root())) return;
+        dataFiles.computeIfAbsent(m.id(), k -> new TreeSet<>()).add(loader.idOf(file));
+    }
+
+    /** The data files read for declarations of module {@code id} (empty when none). */
+    public Set<String> dataFiles(String id) {
+        return dataFiles.getOrDefault(id, Set.of());
     }
 
     // ---------------------------------------------------------------- plan
