@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# GPU check of the shardplan runtime shim on ONE H100/H200 (about 1-3 minutes, hard cap ~5.5).
+# GPU check of the shardplan runtime shim on ONE H100/H200 (about 1-2 minutes, hard cap ~5.5).
 #
 #   runtime/bench/gpu_check.sh              # on the GPU machine, from anywhere
 #   runtime/bench/gpu_check.sh --cpu-smoke  # same steps on CPU with tiny shapes (used by the tests)
 #
-# Steps (each under its own `timeout`, so the whole script stays under 6 minutes):
+# Steps (each under its own `timeout`, so the whole script stays under 5.5 minutes):
 #   1. environment: python/torch/CUDA versions, GPU name
 #   2. verify: the Llama-3.1-8B plan scaled down, float64 on the GPU with NCCL (world size 1),
 #      prefill + 32 greedy tokens compared with the unpartitioned reference
@@ -12,8 +12,13 @@
 #      context; decode step = one token per sequence over a 4096-token paged KV cache.
 #      Batch 256 x 4k needs 128 GiB of KV cache, more than fits next to the weights on an
 #      H100 or H200: the context is then shrunk to what fits (reported as context_reduced_to).
-#   4. summary with the HBM-bandwidth bound (weight bytes + KV bytes read per step) / peak BW
+#   4. attention micro-benchmark (bench/attn_micro.py): one layer's decode attention at the
+#      bench shapes (new SDPA path, mask / scattered / matmul variants, each SDPA backend,
+#      the previous per-block implementation), bf16 error vs fp32, weight-GEMM and LM-head
+#      bandwidth, fused vs chunked prefill attention
+#   5. summary with the HBM-bandwidth bound (weight bytes + KV bytes read per step) / peak BW
 #      -> $OUT/gpu_results.json (if $OUT is set) and stdout.
+# Progress lines "== [+Ns] ..." go to stderr.
 # Needs no network.  Exit status: 0 when verify passed and bench measured something.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +28,7 @@ MODE="gpu"
 WORK="${OUT:-$(mktemp -d /tmp/shardplan_gpu_check.XXXXXX)}"
 mkdir -p "$WORK"
 START=$(date +%s)
+say() { echo "== [+$(( $(date +%s) - START ))s] $*" >&2; }
 
 # A python that has torch (the machine's own, else Debian's).
 PY=""
@@ -48,33 +54,44 @@ if torch.cuda.is_available():
 print(json.dumps(d))
 EOF
 cat "$WORK/env.json"
+say "environment done"
 
 PLAN="$HERE/llama8b_tp1.plan.json"
 if [ "$MODE" = "gpu" ]; then
     VERIFY_ARGS=(--backend nccl --device cuda)
     BENCH_ARGS=(--backend nccl --device cuda --batch 64,256 --context 4096 --decode-tokens 32 --fit-context)
-    T_VERIFY=120; T_BENCH=240
+    T_VERIFY=60; T_BENCH=180; T_MICRO=75; MICRO_ARGS=()
 else
     VERIFY_ARGS=(--backend gloo --device cpu --decode-tokens 8)
     BENCH_ARGS=(--backend gloo --device cpu --tiny --batch 4,8 --context 64 --decode-tokens 8 --fit-context)
-    T_VERIFY=60; T_BENCH=60
+    T_VERIFY=60; T_BENCH=60; T_MICRO=60; MICRO_ARGS=(--cpu-smoke)
 fi
 
-echo "== verify (scaled-down llama8b plan, float64)" >&2
+say "verify (scaled-down llama8b plan, float64), timeout ${T_VERIFY}s"
 timeout -k 5 "$T_VERIFY" "$PY" -m shardplan_shim --plan "$PLAN" verify "${VERIFY_ARGS[@]}" \
     --timeout 60 --out "$WORK/verify.json" > "$WORK/verify.log" 2>&1
 RC_VERIFY=$?
 tail -n 5 "$WORK/verify.log" >&2
+say "verify exit $RC_VERIFY"
 
-echo "== bench (real shapes)" >&2
+say "bench (real shapes), timeout ${T_BENCH}s"
 timeout -k 5 "$T_BENCH" "$PY" -m shardplan_shim --plan "$PLAN" bench "${BENCH_ARGS[@]}" \
     --timeout 120 --out "$WORK/bench.json" > "$WORK/bench.log" 2>&1
 RC_BENCH=$?
 tail -n 3 "$WORK/bench.log" | cut -c1-400 >&2
+say "bench exit $RC_BENCH"
 
-"$PY" - "$WORK" "$RC_VERIFY" "$RC_BENCH" "$START" "$MODE" <<'EOF'
+say "attention micro-benchmark, timeout ${T_MICRO}s"
+timeout -k 5 "$T_MICRO" "$PY" "$HERE/attn_micro.py" "$WORK/attn_micro.json" ${MICRO_ARGS[@]+"${MICRO_ARGS[@]}"} \
+    > "$WORK/attn_micro.log" 2>&1
+RC_MICRO=$?
+grep -v '^ *\[attn_micro' "$WORK/attn_micro.log" | tail -n 5 >&2
+say "micro-benchmark exit $RC_MICRO"
+
+"$PY" - "$WORK" "$RC_VERIFY" "$RC_BENCH" "$START" "$MODE" "$RC_MICRO" <<'EOF'
 import json, os, sys, time
 work, rc_v, rc_b, start, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+rc_m = int(sys.argv[6])
 
 def load(name):
     try:
@@ -84,8 +101,8 @@ def load(name):
         return None
 
 env, ver, ben = load("env.json"), load("verify.rank0.json"), load("bench.rank0.json")
-res = {"mode": mode, "env": env, "verify": None, "bench": None,
-       "rc": {"verify": rc_v, "bench": rc_b}}
+res = {"mode": mode, "env": env, "verify": None, "bench": None, "attn_micro": load("attn_micro.json"),
+       "rc": {"verify": rc_v, "bench": rc_b, "attn_micro": rc_m}}
 if ver:
     res["verify"] = {k: ver.get(k) for k in ("ok", "max_rel_err", "tokens_match", "backend", "device", "error",
                                              "timings", "peak_memory_bytes")}
@@ -101,15 +118,18 @@ if ben:
             d["decode_tokens_per_s"] = r["decode"]["tokens_per_s"]
             d["decode_paged_path"] = r["decode"]["paged_path"]
             d["decode_comm_s_per_step"] = r["decode"]["comm_s_per_step"]
+            d["decode_host_s_per_step"] = r["decode"].get("host_s_per_step")
+            d["decode_attention"] = r["decode"].get("attention")
         if "prefill" in r:
             d["prefill_step_median_s"] = r["prefill"]["median_s"]
             d["prefill_tokens_per_step"] = r["prefill"]["tokens_per_step"]
         runs.append(d)
     res["bench"] = {k: ben.get(k) for k in ("ok", "device_name", "hbm_bandwidth_Bps", "dtype", "weight_bytes",
-                                            "kv_bytes_per_token", "error", "timings", "backend")}
+                                            "kv_bytes_per_token", "error", "timings", "backend", "torch",
+                                            "attention", "attention_tuning")}
     res["bench"]["runs"] = runs
     res["bound_formula"] = "(weight bytes read + KV bytes read per decode step) / HBM bandwidth"
-for name in ("verify.log", "bench.log"):
+for name in ("verify.log", "bench.log", "attn_micro.log"):
     try:
         with open(os.path.join(work, name)) as f:
             lines = [l for l in f.read().splitlines() if "error" in l.lower()]

@@ -9,7 +9,8 @@ Partitioning (vLLM-style, ranges come from the plan's rank table):
   attention            query heads 'q_heads', KV heads 'kv_heads' (replicated when tp >
                        kv_heads); o_proj is row-parallel -> all-reduce over TP.
   MLA                  latent projections (q_a, kv_a) replicated, so the latent KV cache is
-                       whole on every TP rank; q_b / kv_b / o_proj split by heads.
+                       whole on every TP rank; q_b / kv_b / o_proj split by heads; decode
+                       absorbs kv_b into the query/output and attends over the latent cache.
   dense FFN            gate/up column-parallel, down row-parallel over 'ffn' -> all-reduce.
   MoE                  router replicated; ep == 1: every expert split over TP like a dense
                        FFN; ep > 1: whole experts per EP rank ('experts'), tokens dispatched
@@ -19,6 +20,7 @@ Partitioning (vLLM-style, ranges come from the plan's rank table):
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -75,7 +77,7 @@ class StepMeta:
     block_size: int
     cos: torch.Tensor | None = None
     sin: torch.Tensor | None = None
-    lens_t: torch.Tensor | None = None
+    decode_mask: torch.Tensor | None = None
 
     @property
     def lens(self) -> list[int]:
@@ -83,29 +85,113 @@ class StepMeta:
 
 
 # --------------------------------------------------------------------------- attention kernels
+#
+# Paged KV pool layout: [num_blocks, block_size, heads, dim].  A sequence whose blocks are
+# consecutive in the pool is then a contiguous [L, heads, dim] slab, and a batch of such
+# sequences (the bench and `--kv-layout contiguous`) is a strided view [B, heads, L, dim]
+# of the pool, which scaled_dot_product_attention reads in place (its kernels take any
+# strides except on the last dimension).
+
+def _torch_version() -> tuple[int, int]:
+    parts = []
+    for p in torch.__version__.split("+")[0].split(".")[:2]:
+        digits = "".join(ch for ch in p if ch.isdigit()) or "0"
+        parts.append(int(digits))
+    return (parts + [0, 0])[0], (parts + [0, 0])[1]
+
+
+TORCH_VERSION = _torch_version()
+# torch >= 2.0 has F.scaled_dot_product_attention (fused flash / memory-efficient / cuDNN
+# kernels on CUDA); `scale=` came in 2.1, `torch.nn.attention.sdpa_kernel` in 2.3 and
+# `enable_gqa=` in 2.5.  On torch 1.x only the plain-matmul implementation exists.
+HAS_SDPA = hasattr(F, "scaled_dot_product_attention")
+SDPA_SCALE = TORCH_VERSION >= (2, 1)
+SDPA_GQA = TORCH_VERSION >= (2, 5)
+# Decode implementations: "sdpa" (SDPA picks its backend), "sdpa-<backend>" (forced),
+# "matmul".  SHARDPLAN_SHIM_ATTN selects one, or "auto" (default): on CUDA the first decode
+# step of each shape times every implementation that accepts the call and agrees with the
+# matmul one, and keeps the fastest (DECODE_TUNING records the times); elsewhere "sdpa".
+SDPA_BACKENDS = {"sdpa-flash": "FLASH_ATTENTION", "sdpa-efficient": "EFFICIENT_ATTENTION",
+                 "sdpa-cudnn": "CUDNN_ATTENTION"}
+DECODE_TUNING: dict[str, dict] = {}
+_DECODE_CHOICE: dict[tuple, str] = {}
+_TUNE_SHIFT = 0
+
+
+def attention_impl() -> str:
+    """The configured decode implementation: 'auto', 'sdpa', 'sdpa-<backend>' or 'matmul'
+    (read at call time so tests and benchmarks can switch it)."""
+    want = os.environ.get("SHARDPLAN_SHIM_ATTN", "auto")
+    if want == "matmul" or not HAS_SDPA:
+        return "matmul"
+    if want != "auto" and want != "sdpa" and want not in SDPA_BACKENDS:
+        raise ValueError(f"SHARDPLAN_SHIM_ATTN={want!r}: expected auto, sdpa, matmul or one of {sorted(SDPA_BACKENDS)}")
+    return want
+
+
+def _sdpa(q, k, v, scale: float, attn_mask=None, is_causal: bool = False, enable_gqa: bool = False):
+    kw = {}
+    if enable_gqa:
+        kw["enable_gqa"] = True
+    if SDPA_SCALE:
+        kw["scale"] = scale
+    elif abs(scale * math.sqrt(q.shape[-1]) - 1.0) > 1e-12:
+        q = q * (scale * math.sqrt(q.shape[-1]))    # torch 2.0: the default scale is 1/sqrt(d)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=is_causal, **kw)
+
+
+def _sdpa_forced(backend: str, q, k, v, scale: float, attn_mask=None):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    with sdpa_kernel(getattr(SDPBackend, SDPA_BACKENDS[backend])):
+        return _sdpa(q, k, v, scale, attn_mask=attn_mask)
+
+
+def sdpa_backends_available() -> list[str]:
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: F401
+    except ImportError:
+        return []
+    return [n for n, a in SDPA_BACKENDS.items() if hasattr(SDPBackend, a)]
+
 
 def _seq_keys(cache: torch.Tensor, table_row: torch.Tensor, L: int, bs: int) -> torch.Tensor:
-    """Gather one sequence's cached keys/values: cache [nb, heads, bs, d] -> [heads, L, d]."""
+    """One sequence's cached entries: cache [nb, bs, heads, d] -> [heads, L, d] (a view of
+    the gathered blocks)."""
     nb = (L + bs - 1) // bs
-    kb = cache.index_select(0, table_row[:nb])                 # [nb, heads, bs, d]
-    return kb.permute(1, 0, 2, 3).reshape(kb.shape[1], nb * bs, kb.shape[3])[:, :L]
+    kb = cache.index_select(0, table_row[:nb])                 # [nb, bs, heads, d]
+    return kb.view(nb * bs, *kb.shape[2:])[:L].transpose(0, 1)
 
 
 def _softmax_dtype(dt: torch.dtype) -> torch.dtype:
     return torch.float32 if dt in (torch.bfloat16, torch.float16) else dt
 
 
+def _prefill_sdpa_ok(q: torch.Tensor, meta: StepMeta) -> bool:
+    # Fused causal prefill: whole prompts (square causal mask), GQA without copying KV heads
+    # (enable_gqa, torch >= 2.5), on CUDA in 16-bit (the flash kernel; elsewhere SDPA would
+    # fall back to its math kernel, which materialises the scores anyway).
+    return (attention_impl() != "matmul" and SDPA_GQA and q.is_cuda and q.dtype in (torch.bfloat16, torch.float16)
+            and all(s == 0 for s in meta.start))
+
+
 def attend_per_sequence(q: torch.Tensor, kc: torch.Tensor, vc: torch.Tensor, meta: StepMeta, scale: float,
                         q_chunk: int = 1024):
     """Causal attention of T new queries per sequence over the paged cache, one sequence at
-    a time (bounds the score memory to one sequence; used for prefill and as fallback).
+    a time (bounds the score memory to one sequence; used for prefill).
     q: [B*T, kvh, g, d]  ->  [B*T, kvh, g, dv]"""
     out = []
     T, bs = meta.T, meta.block_size
+    kvh, g, d = q.shape[1:]
+    fused = _prefill_sdpa_ok(q, meta)
     for b in range(meta.B):
         L = meta.start[b] + T
         k = _seq_keys(kc, meta.block_table[b], L, bs)          # [kvh, L, d]
         v = _seq_keys(vc, meta.block_table[b], L, bs)
+        if fused:
+            qb = q[b * T:(b + 1) * T].reshape(T, kvh * g, d).transpose(0, 1)   # [kvh*g, T, d]
+            o = _sdpa(qb[None], k[None], v[None], scale, is_causal=True, enable_gqa=True)[0]
+            out.append(o.transpose(0, 1).reshape(T, kvh, g, -1))
+            continue
         kT = k.unsqueeze(1).transpose(-1, -2)
         kpos = torch.arange(L, device=q.device)[None, :]
         # Queries in chunks: the fp32 score matrix of a 4k-token prompt is otherwise GiBs.
@@ -121,42 +207,121 @@ def attend_per_sequence(q: torch.Tensor, kc: torch.Tensor, vc: torch.Tensor, met
     return torch.cat(out, 0)
 
 
-def attend_decode_blocked(q: torch.Tensor, kc: torch.Tensor, vc: torch.Tensor, meta: StepMeta, scale: float):
-    """Decode (T == 1) for the whole batch at once, block by block.
-
-    Scores are computed per cache block with a broadcast batched matmul, so the cache is
-    read in place when each sequence's blocks are contiguous (a pure view), or after one
-    index_select of the used blocks otherwise; the softmax then spans all blocks.
-    q: [B, kvh, g, d] -> [B, kvh, g, d]"""
+def decode_kv(cache: torch.Tensor, meta: StepMeta) -> torch.Tensor:
+    """Every sequence's cached entries for a decode step: cache [nb, bs, heads, d] ->
+    [B, heads, Lmax, d].  A strided view of the pool (no copy) when each sequence owns
+    consecutive blocks; otherwise one index_select of the blocks in use."""
     B, bs = meta.B, meta.block_size
-    lens = meta.lens
+    Lmax = max(meta.lens)
     if meta.contig_stride:
         n = meta.contig_stride
-        b0 = meta.contig_base
-        k = kc.narrow(0, b0, B * n).view(B, n, *kc.shape[1:])    # [B, n, kvh, bs, d], no copy
-        v = vc.narrow(0, b0, B * n).view(B, n, *vc.shape[1:])
+        kv = cache.narrow(0, meta.contig_base, B * n).view(B, n * bs, *cache.shape[2:])
     else:
-        n = (max(lens) + bs - 1) // bs
-        idx = meta.block_table[:, :n].reshape(-1)
-        k = kc.index_select(0, idx).view(B, n, *kc.shape[1:])
-        v = vc.index_select(0, idx).view(B, n, *vc.shape[1:])
-    s = torch.matmul(q.unsqueeze(1), k.transpose(-1, -2))        # [B, n, kvh, g, bs]
-    s = s.to(_softmax_dtype(q.dtype)) * scale
-    kpos = torch.arange(n * bs, device=q.device).view(1, n, 1, 1, bs)
-    if meta.lens_t is None:         # once per step, shared by all layers (avoids a copy per layer)
-        meta.lens_t = torch.tensor(lens, device=q.device).view(B, 1, 1, 1, 1)
-    lim = meta.lens_t
-    s = s.masked_fill(kpos >= lim, float("-inf"))
-    m = s.amax(dim=(1, 4), keepdim=True)
-    p = torch.exp(s - m)
-    denom = p.sum(dim=(1, 4), keepdim=True)                     # [B, 1, kvh, g, 1]
-    o = torch.matmul(p.to(v.dtype), v).sum(dim=1)               # [B, kvh, g, d]
-    return (o.to(denom.dtype) / denom[:, 0]).to(q.dtype)
+        n = (Lmax + bs - 1) // bs
+        kv = cache.index_select(0, meta.block_table[:, :n].reshape(-1)).view(B, n * bs, *cache.shape[2:])
+    return kv[:, :Lmax].transpose(1, 2)
+
+
+def _decode_mask(meta: StepMeta, device) -> torch.Tensor | None:
+    """[B, 1, 1, Lmax] bool, True where a cached token exists; None when every sequence has
+    the same length (the common case: no mask, so the flash kernel can be used).  Built
+    once per step and shared by all layers."""
+    lens = meta.lens
+    if all(n == lens[0] for n in lens):
+        return None
+    if meta.decode_mask is None:
+        lim = torch.tensor(lens, device=device).view(-1, 1, 1, 1)
+        meta.decode_mask = torch.arange(max(lens), device=device).view(1, 1, 1, -1) < lim
+    return meta.decode_mask
+
+
+def _decode_matmul(q, k, v, scale: float, mask):
+    # Plain matmuls, one KV head at a time: k[:, h] is [B, L, d] with row stride heads*d,
+    # which batched GEMMs read in place.
+    out = []
+    for h in range(k.shape[1]):
+        s = torch.matmul(q[:, h], k[:, h].transpose(1, 2)).to(_softmax_dtype(q.dtype)) * scale   # [B, g, L]
+        if mask is not None:
+            s = s.masked_fill(~mask[:, 0], float("-inf"))
+        p = torch.softmax(s, dim=-1).to(v.dtype)
+        out.append(torch.matmul(p, v[:, h]))                                                       # [B, g, dv]
+    return torch.stack(out, 1)
+
+
+def _decode_run(impl: str, q, k, v, scale: float, mask):
+    if impl == "matmul":
+        return _decode_matmul(q, k, v, scale, mask)
+    if impl == "sdpa":
+        return _sdpa(q, k, v, scale, attn_mask=mask)
+    return _sdpa_forced(impl, q, k, v, scale, attn_mask=mask)
+
+
+def _decode_autotune(q, k, v, scale: float, mask) -> str:
+    """Time each implementation on this call's tensors; keep the fastest of those that accept
+    it and match the matmul result.  The timed calls use key lengths that no call used before
+    (three per implementation), as decode does (one more cached token every step): a backend
+    that builds and caches a plan per shape (cuDNN) pays for that on every real step, which a
+    fixed-shape timing -- or one reusing another candidate's shapes -- would hide."""
+    global _TUNE_SHIFT
+    import time
+    import warnings
+    ref = _decode_matmul(q, k, v, scale, mask).float()
+    half = q.dtype in (torch.bfloat16, torch.float16)
+    tol = (2e-2 if half else 1e-6) * float(ref.abs().max()) + (1e-3 if half else 1e-9)
+    times: dict[str, object] = {}
+    best = ("matmul", float("inf"))
+    L = k.shape[2]
+    forced = sdpa_backends_available()
+    for impl in (forced or ["sdpa"]) + ["matmul"]:     # plain "sdpa" is one of the forced ones
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")        # a refusing backend warns, then raises
+                out = _decode_run(impl, q, k, v, scale, mask)
+                err = float((out.float() - ref).abs().max())
+                if not err <= tol:
+                    times[impl] = f"mismatch {err:.3g}"
+                    continue
+                lens = [max(1, L - 1 - (_TUNE_SHIFT + i) % max(1, L - 1)) for i in range(3)]
+                _TUNE_SHIFT += 3
+                torch.cuda.synchronize(q.device)
+                t0 = time.perf_counter()
+                for n in lens:
+                    _decode_run(impl, q, k[:, :, :n], v[:, :, :n], scale, None if mask is None else mask[..., :n])
+                torch.cuda.synchronize(q.device)
+                t = (time.perf_counter() - t0) / len(lens)
+        except Exception as e:  # noqa: BLE001 - a backend that refuses these inputs is skipped
+            times[impl] = "unsupported: " + " ".join(str(e).split())[:120]
+            continue
+        times[impl] = t
+        if t < best[1]:
+            best = (impl, t)
+    B, kvh, g, d = q.shape
+    DECODE_TUNING[f"B={B} kv_heads={kvh} group={g} d={d} dv={v.shape[-1]} L={k.shape[2]} "
+                  f"{str(q.dtype).replace('torch.', '')} mask={mask is not None}"] = {"choice": best[0], "times_s": times}
+    return best[0]
+
+
+def attend_decode(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, meta: StepMeta, scale: float) -> torch.Tensor:
+    """Decode (T == 1) for the whole batch at once.
+
+    q [B, kvh, g, d]: the g query heads sharing a KV head act as g query rows of that KV
+    head, so this is plain (non-GQA) attention of g queries over the sequence's keys, with no
+    causal mask (the new token sees everything cached), and KV heads are never repeated.
+    k [B, kvh, Lmax, d], v [B, kvh, Lmax, dv] (views from decode_kv)  ->  [B, kvh, g, dv]"""
+    mask = _decode_mask(meta, q.device)
+    impl = attention_impl()
+    if impl == "auto":
+        if not q.is_cuda:
+            impl = "sdpa"
+        else:
+            key = (str(q.device), q.dtype, tuple(q.shape), k.shape[-1], v.shape[-1], mask is None)
+            impl = _DECODE_CHOICE.get(key) or _DECODE_CHOICE.setdefault(key, _decode_autotune(q, k, v, scale, mask))
+    return _decode_run(impl, q, k, v, scale, mask)
 
 
 def write_cache(cache: torch.Tensor, meta: StepMeta, vals: torch.Tensor):
-    """cache [nb, heads, bs, d]; vals [N, heads, d] for the new tokens."""
-    cache[meta.blocks, :, meta.offsets] = vals.to(cache.dtype)
+    """cache [nb, bs, heads, d]; vals [N, heads, d] for the new tokens."""
+    cache[meta.blocks, meta.offsets] = vals.to(cache.dtype)
 
 
 # --------------------------------------------------------------------------- layers
@@ -183,37 +348,37 @@ class Attention:
         self.g = self.hq // self.hkv
         p = f"model.layers.{layer}.self_attn."
         H = m.hidden
-        self.wq = src.get(p + "q_proj.weight", (m.heads * hd, H), [(q0 * hd, q1 * hd), (0, H)])
-        self.wk = src.get(p + "k_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])
-        self.wv = src.get(p + "v_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])
+        # q, k and v projections as one [hq + 2 hkv heads, H] matrix: one GEMM per step, and the
+        # rotary embedding of q and k in one go (fewer kernel launches per layer).
+        self.wqkv = torch.cat([src.get(p + "q_proj.weight", (m.heads * hd, H), [(q0 * hd, q1 * hd), (0, H)]),
+                               src.get(p + "k_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)]),
+                               src.get(p + "v_proj.weight", (m.kv_heads * hd, H), [(k0 * hd, k1 * hd), (0, H)])])
         self.wo = src.get(p + "o_proj.weight", (H, m.heads * hd), [(0, H), (q0 * hd, q1 * hd)])
         if m.qkv_bias:
-            self.bq = src.get(p + "q_proj.bias", (m.heads * hd,), [(q0 * hd, q1 * hd)])
-            self.bk = src.get(p + "k_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])
-            self.bv = src.get(p + "v_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])
+            self.bqkv = torch.cat([src.get(p + "q_proj.bias", (m.heads * hd,), [(q0 * hd, q1 * hd)]),
+                                   src.get(p + "k_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)]),
+                                   src.get(p + "v_proj.bias", (m.kv_heads * hd,), [(k0 * hd, k1 * hd)])])
         else:
-            self.bq = self.bk = self.bv = None
+            self.bqkv = None
         self.scale = 1.0 / math.sqrt(hd)
 
     def weights(self):
-        return [t for t in (self.wq, self.wk, self.wv, self.wo, self.bq, self.bk, self.bv) if t is not None]
+        return [t for t in (self.wqkv, self.wo, self.bqkv) if t is not None]
 
     def cache_shapes(self, block_size: int):
-        return [(self.hkv, block_size, self.hd), (self.hkv, block_size, self.hd)]
+        return [(block_size, self.hkv, self.hd), (block_size, self.hkv, self.hd)]
 
     def forward(self, x: torch.Tensor, meta: StepMeta, cache: list[torch.Tensor]) -> torch.Tensor:
         N = x.shape[0]
-        q = F.linear(x, self.wq, self.bq).view(N, self.hq, self.hd)
-        k = F.linear(x, self.wk, self.bk).view(N, self.hkv, self.hd)
-        v = F.linear(x, self.wv, self.bv).view(N, self.hkv, self.hd)
-        q = apply_rope(q, meta.cos, meta.sin)
-        k = apply_rope(k, meta.cos, meta.sin)
+        qkv = F.linear(x, self.wqkv, self.bqkv).view(N, self.hq + 2 * self.hkv, self.hd)
+        qk = apply_rope(qkv[:, :self.hq + self.hkv], meta.cos, meta.sin)
+        q, k, v = qk[:, :self.hq], qk[:, self.hq:], qkv[:, self.hq + self.hkv:]
         kc, vc = cache
         write_cache(kc, meta, k)
         write_cache(vc, meta, v)
         q = q.view(N, self.hkv, self.g, self.hd)
         if meta.T == 1:
-            o = attend_decode_blocked(q, kc, vc, meta, self.scale)
+            o = attend_decode(q, decode_kv(kc, meta), decode_kv(vc, meta), meta, self.scale)
         else:
             o = attend_per_sequence(q, kc, vc, meta, self.scale)
         out = F.linear(o.reshape(N, self.hq * self.hd), self.wo)
@@ -254,7 +419,7 @@ class MLAttention:
 
     def cache_shapes(self, block_size: int):
         # One "head" holding the normalised latent and the roped key part (as vLLM caches it).
-        return [(1, block_size, self.c.kv_lora_rank + self.c.qk_rope_head_dim)]
+        return [(block_size, 1, self.c.kv_lora_rank + self.c.qk_rope_head_dim)]
 
     def forward(self, x: torch.Tensor, meta: StepMeta, cache: list[torch.Tensor]) -> torch.Tensor:
         c, eps = self.c, self.m.norm_eps
@@ -271,6 +436,9 @@ class MLAttention:
         kpe = apply_rope(ckv[:, None, kvl:], meta.cos, meta.sin)[:, 0]
         (lc,) = cache
         write_cache(lc, meta, torch.cat([lat, kpe], dim=-1)[:, None, :])
+        if meta.T == 1:
+            o = self._decode_absorbed(q, lc, meta)
+            return self.comm.all_reduce("tp", F.linear(o, self.wo))
         outs = []
         T, bs = meta.T, meta.block_size
         per = nope + c.v_head_dim
@@ -290,6 +458,21 @@ class MLAttention:
         o = torch.cat(outs, 0).reshape(N, self.hl * c.v_head_dim)
         return self.comm.all_reduce("tp", F.linear(o, self.wo))
 
+    def _decode_absorbed(self, q: torch.Tensor, lc: torch.Tensor, meta: StepMeta) -> torch.Tensor:
+        """Decode with kv_b absorbed into the query and the output (DeepSeek-V2 sec. 2.1.2):
+        q_nope . (W_uk c) = (W_uk^T q_nope) . c and sum p (W_uv c) = W_uv (sum p c), so every
+        local head attends directly over the cached [latent | rope key] rows -- one shared KV
+        "head", the hl query heads as hl query rows -- without expanding the latent cache to
+        per-head keys and values.  q [B, hl, dqk] -> [B, hl * v_head_dim]"""
+        c = self.c
+        nope, kvl = c.qk_nope_head_dim, c.kv_lora_rank
+        w = self.kv_b.view(self.hl, nope + c.v_head_dim, kvl)
+        q_lat = torch.einsum("bhn,hnc->bhc", q[..., :nope], w[:, :nope])
+        qa = torch.cat([q_lat, q[..., nope:]], dim=-1)[:, None]             # [B, 1, hl, kvl + rope]
+        kv = decode_kv(lc, meta)                                            # [B, 1, L, kvl + rope]
+        o_lat = attend_decode(qa, kv, kv[..., :kvl], meta, self.scale)[:, 0]  # [B, hl, kvl]
+        return torch.einsum("bhc,hvc->bhv", o_lat, w[:, nope:]).reshape(q.shape[0], -1)
+
 
 def _swiglu(x, wg, wu, wd):
     return F.linear(F.silu(F.linear(x, wg)) * F.linear(x, wu), wd)
@@ -306,13 +489,16 @@ class DenseFFN:
         m = plan.model
         a, b = plan.rank_info(rank).ffn
         self.comm = comm
-        self.w = _ffn_weights(src, f"model.layers.{layer}.mlp.", m.ffn, m.hidden, a, b)
+        wg, wu, self.wd = _ffn_weights(src, f"model.layers.{layer}.mlp.", m.ffn, m.hidden, a, b)
+        self.wgu = torch.cat([wg, wu])            # gate and up as one GEMM
+        self.n = b - a
 
     def weights(self):
-        return list(self.w)
+        return [self.wgu, self.wd]
 
     def forward(self, x, meta=None):
-        return self.comm.all_reduce("tp", _swiglu(x, *self.w))
+        gu = F.linear(x, self.wgu)
+        return self.comm.all_reduce("tp", F.linear(F.silu(gu[:, :self.n]) * gu[:, self.n:], self.wd))
 
 
 class MoE:
@@ -526,7 +712,7 @@ class ShardModel:
 
 class KVCache:
     """Paged KV cache of this rank's layers: per layer, per cached tensor, a pool
-    [num_blocks, heads, block_size, dim]; sequences own blocks through a block table."""
+    [num_blocks, block_size, heads, dim]; sequences own blocks through a block table."""
 
     def __init__(self, model: ShardModel, num_blocks: int, block_size: int, dtype: torch.dtype,
                  device: torch.device, shuffle_seed: int | None = None):

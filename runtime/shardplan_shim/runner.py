@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 
 from .dist import Comm
-from .model import KVCache, ShardModel, compute_dtype, make_meta
+from .model import DECODE_TUNING, KVCache, ShardModel, attention_impl, compute_dtype, make_meta
 from .plan import Plan, scaled_plan
 from .reference import ReferenceModel
 from .weights import CheckpointSource, SyntheticSource
@@ -362,12 +362,16 @@ def run_bench(args, plan: Plan, rank: int, comm: Comm, device: torch.device, fai
                 pre_times.append(dt)
                 pre_comm.append(c)
         # Decode: one token per sequence per step over the ctx-token cache.
-        step_t, step_c = [], []
+        step_t, step_c, host_t = [], [], []
         last = [time.perf_counter()]
 
         def on_step_end(t):
+            # Host time: until Python has issued the step's last kernel (before the sync).  When
+            # it is close to the step time the step is bound by the CPU issuing kernels.
+            issued = time.perf_counter()
             _sync(device)
             now = time.perf_counter()
+            host_t.append(issued - last[0])
             step_t.append(now - last[0])
             step_c.append(comm.take_time())
             last[0] = time.perf_counter()
@@ -381,6 +385,7 @@ def run_bench(args, plan: Plan, rank: int, comm: Comm, device: torch.device, fai
         comm.timing = False
         meas = step_t[W:] or step_t
         cmeas = step_c[W:] or step_c
+        hmeas = host_t[W:] or host_t
         med = statistics.median(meas)
         kv_read = Bl * ctx * bpt            # bpt already sums all of this rank's layers
         entry.update({
@@ -390,6 +395,7 @@ def run_bench(args, plan: Plan, rank: int, comm: Comm, device: torch.device, fai
             "decode": {"steps": D, "warmup_steps": W, "step_s": step_t, "median_s": med,
                        "mean_s": statistics.fmean(meas), "min_s": min(meas),
                        "tokens_per_s": Bl / med, "comm_s_per_step": statistics.fmean(cmeas),
+                       "host_s_per_step": statistics.median(hmeas), "attention": attention_impl(),
                        "paged_path": "contiguous-view" if all(mb.contig for mb in mbs) else "index_select"},
             "weight_bytes_read_per_step": weights_read, "kv_bytes_read_per_step": kv_read,
             "peak_memory_bytes": _peak_memory(device),
@@ -405,6 +411,7 @@ def run_bench(args, plan: Plan, rank: int, comm: Comm, device: torch.device, fai
     ok = any(not e.get("skipped") for e in runs)
     return {"mode": "bench", "ok": ok, "device_name": dev_name, "hbm_bandwidth_Bps": bw,
             "dtype": str(dtype).replace("torch.", ""), "kv_dtype": str(kv_dtype).replace("torch.", ""),
+            "torch": torch.__version__, "attention": attention_impl(), "attention_tuning": dict(DECODE_TUNING),
             "dtype_note": note, "weights": src.description, "weight_bytes": weight_bytes,
             "kv_bytes_per_token": bpt, "layers_local": len(model.layers), "tiny": bool(args.tiny),
             "model": {"layers": m.layers, "hidden": m.hidden, "heads": m.heads, "kv_heads": m.kv_heads,

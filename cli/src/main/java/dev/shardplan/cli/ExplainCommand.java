@@ -1,22 +1,46 @@
 package dev.shardplan.cli;
 
+import dev.shardplan.analysis.ExplainReport;
+import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Explanations;
+import dev.shardplan.model.Plan;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code shardplan explain CODE}: the catalogue page of a diagnostic code. */
+/**
+ * {@code shardplan explain CODE}: the catalogue page of a diagnostic code;
+ * {@code shardplan explain PATH [--plan NAME] [--derivation]}: per-rank memory, KV capacity and
+ * communication tables of plans.
+ */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Explain a diagnostic code (e.g. SP0202), or list all codes with `explain --list`.")
+        description = {"Explain a diagnostic code (e.g. SP0202; `--list` for all), or a plan: per-rank memory,",
+                "KV capacity at the workload's length percentiles and communication per step."})
 final class ExplainCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "CODE", description = "a diagnostic code such as SP0202")
-    String what;
+    @Parameters(arity = "0..*", paramLabel = "CODE|PATH", description = "a diagnostic code such as SP0202, or .plan files/folders")
+    List<String> what = List.of();
 
-    @picocli.CommandLine.Option(names = "--list", description = "list every code")
+    @Option(names = "--list", description = "list every diagnostic code")
     boolean list;
+
+    @Option(names = "--plan", description = "explain only this plan")
+    String plan;
+
+    @Option(names = "--derivation", description = "show the formula and inputs behind each figure")
+    boolean derivation;
+
+    @Option(names = "--format", defaultValue = "human", description = "human or json")
+    Output.Format format;
+
+    @Option(names = "--root", description = "project root (default: the current folder)")
+    Path root;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -25,23 +49,43 @@ final class ExplainCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        if (list || what == null) {
+        if (list || what.isEmpty()) {
             for (Code c : Codes.all()) out.printf("%s  %-8s %-32s %s%n", c.id(), c.severity().label(), c.name(), c.summary());
             return Main.OK;
         }
-        Code c = Codes.byId(what);
-        if (c == null) {
-            err.println("error: no diagnostic code `" + what + "`");
-            err.println("see `shardplan explain --list`");
-            return Main.USAGE;
+        if (what.size() == 1 && what.get(0).matches("(?i)SP\\d{4}")) {
+            Code c = Codes.byId(what.get(0));
+            if (c == null) {
+                err.println("error: no diagnostic code `" + what.get(0) + "`");
+                err.println("see `shardplan explain --list`");
+                return Main.USAGE;
+            }
+            String page = Explanations.page(c);
+            if (page == null) {
+                out.println(c.id() + ": " + c.name() + " (" + c.severity().label() + ")");
+                out.println(c.summary());
+            } else {
+                out.print(page);
+            }
+            return Main.OK;
         }
-        String page = Explanations.page(c);
-        if (page == null) {
-            out.println(c.id() + ": " + c.name() + " (" + c.severity().label() + ")");
-            out.println(c.summary());
-        } else {
-            out.print(page);
+        List<Path> paths = what.stream().map(Path::of).toList();
+        for (Path p : paths) {
+            if (!Files.exists(p)) {
+                err.println("error: `" + p + "` is neither a diagnostic code (SPnnnn) nor an existing file or folder");
+                return Main.USAGE;
+            }
         }
+        Selection s = Selection.of(Roots.root(root, paths), paths, plan, out, err, Output.Color.auto);
+        if (s == null) return Main.ERRORS;
+        var arr = dev.shardplan.diag.Jsons.MAPPER.createArrayNode();
+        for (Plan p : s.plans) {
+            PlanAnalysis a = s.result.analyses().get(p.name());
+            if (a == null) continue;
+            if (format == Output.Format.json) arr.add(ExplainReport.tree(a, derivation));
+            else out.println(ExplainReport.human(a, derivation));
+        }
+        if (format == Output.Format.json) out.print(dev.shardplan.diag.Jsons.canonical(arr));
         return Main.OK;
     }
 }

@@ -1,7 +1,9 @@
 package dev.shardplan.cli;
 
 import dev.shardplan.api.Frontend;
+import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Span;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Sources;
 import dev.shardplan.format.Formatter;
@@ -49,7 +51,12 @@ final class FmtCommand implements Callable<Integer> {
             String id = f.startsWith(root) ? root.relativize(f).toString() : f.toString();
             String text;
             try {
-                text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+                // strict: a lenient decode would write U+FFFD over the bytes it could not read
+                text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(f))).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                diags.add(Diagnostic.of(Codes.BAD_ENCODING, new Span(id, 1, 1, 1, 1, 0, 0), "`" + id + "` is not valid UTF-8 text")
+                        .help("save the file as UTF-8; fmt leaves it unchanged").build());
+                continue;
             } catch (IOException e) {
                 err.println("error: cannot read " + id + ": " + e.getMessage());
                 return Main.ERRORS;

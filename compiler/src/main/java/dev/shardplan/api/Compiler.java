@@ -1,11 +1,21 @@
 package dev.shardplan.api;
 
+import dev.shardplan.analysis.Analyzer;
+import dev.shardplan.analysis.PlanAnalysis;
+import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.emit.Emit;
+import dev.shardplan.emit.EmitInput;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Target;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** The compiler's entry points, used by the CLI and the Maven plugin. */
 public final class Compiler {
@@ -15,7 +25,45 @@ public final class Compiler {
     public static CheckResult check(Path root, List<Path> inputs) {
         FrontendResult fr = Frontend.check(root, inputs);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
+        Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
+        for (Plan p : fr.plans()) {
+            PlanAnalysis a = analyze(p, all);
+            if (a != null) analyses.put(p.name(), a);
+        }
         return new CheckResult(fr.plans(), fr.searches(), Diagnostics.sort(all), fr.sources(), fr.files(),
-                fr.dependencies());
+                fr.dependencies(), analyses);
+    }
+
+    /**
+     * Checks, then writes {@code out/<plan>/} (plan.json and the targets) for every plan through
+     * the emit stage's atomic writer. {@code targets} replaces each plan's {@code emit} list when
+     * not empty. Nothing is written when any plan has an error.
+     */
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets) {
+        CheckResult res = check(root, inputs);
+        if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
+        List<EmitInput> ins = new ArrayList<>();
+        for (Plan p : res.plans()) ins.add(EmitInput.of(p));
+        Emit.Result er = Emit.compile(ins, out, targets);
+        List<Diagnostic> all = new ArrayList<>(res.diagnostics());
+        all.addAll(er.diagnostics());
+        return new CompileResult(res, er.written(), Diagnostics.sort(all));
+    }
+
+    /**
+     * Runs the analyses of one plan, adding its diagnostics to {@code out}. A failure inside an
+     * analysis is a bug: it becomes one internal-error diagnostic on the plan instead of a crash.
+     */
+    public static PlanAnalysis analyze(Plan p, List<Diagnostic> out) {
+        try {
+            PlanAnalysis a = Analyzer.analyze(p);
+            out.addAll(a.diagnostics());
+            return a;
+        } catch (RuntimeException | StackOverflowError e) {
+            out.add(Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while analysing plan `" + p.name() + "`: " + e)
+                    .note("shardplan " + Version.VERSION + "; at " + (e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?"))
+                    .help("this is a bug in shardplan, not in your plan; please report it").build());
+            return null;
+        }
     }
 }

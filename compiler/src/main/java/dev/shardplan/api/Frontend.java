@@ -51,17 +51,20 @@ public final class Frontend {
         List<Plan> plans = new ArrayList<>();
         List<Search> searches = new ArrayList<>();
         Map<String, Set<String>> deps = new TreeMap<>();
+        List<Module> loaded = new ArrayList<>();
         for (Path f : files) {
             Module m = loader.load(f);
             if (m == null) continue;
-            deps.put(m.id(), dependencies(m));
+            loaded.add(m);
             resolver.resolveModule(m, plans, searches);
         }
+        // After resolution, so that data files read for any module's declarations are known.
+        for (Module m : loaded) deps.put(m.id(), dependencies(m, resolver));
         // A plan whose own resolution produced errors is already absent; plans are kept in file order.
         return new FrontendResult(List.copyOf(plans), List.copyOf(searches), diags.sorted(), sources, deps, files.size());
     }
 
-    private static Set<String> dependencies(Module m) {
+    private static Set<String> dependencies(Module m, Resolver resolver) {
         Set<String> out = new TreeSet<>();
         Deque<Module> todo = new ArrayDeque<>(List.of(m));
         Set<Module> seen = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -69,6 +72,7 @@ public final class Frontend {
             Module x = todo.pop();
             if (!seen.add(x)) continue;
             if (x.path() != null) out.add(x.id());
+            out.addAll(resolver.dataFiles(x.id()));
             todo.addAll(x.imports());
         }
         return out;

@@ -3,7 +3,7 @@ package dev.shardplan.api;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Search;
-import dev.shardplan.predict.MemoryEstimate;
+import dev.shardplan.predict.AnalysisInputs;
 import dev.shardplan.predict.PlanInputs;
 import dev.shardplan.predict.Prediction;
 import dev.shardplan.predict.Predictor;
@@ -17,9 +17,9 @@ import java.util.function.Function;
 public final class Predictions {
     private Predictions() {}
 
-    /** The analysis inputs of a plan (fit, KV blocks per replica, collective costs). */
+    /** The analysis inputs of a plan (fit, KV blocks per replica, collective costs), from its {@code PlanAnalysis}. */
     public static Function<Plan, PlanInputs> inputs() {
-        return MemoryEstimate::of;
+        return AnalysisInputs::of;
     }
 
     public static Prediction simulate(Plan plan, long seed) {

@@ -26,6 +26,10 @@ public final class Formatter {
         int parens = 0;
         int blank = 0;
         boolean lineStarted = false;
+        // The current line continues a value list: after a `,` at the end of a line, or after a
+        // line comment inside ( ) or [ ], which must end its line. Continuations indent 4 more.
+        boolean cont = false;
+        int lastCode = -1;
         Tok prev = null;
         // Which `{` open one-line blocks (closed on the same source line): they stay on one line.
         boolean[] oneLine = oneLineBlocks(toks);
@@ -36,7 +40,8 @@ public final class Formatter {
             if (t.type == PlanLexer.NL) {
                 if (parens > 0 || inOneLine) continue;
                 if (lineStarted) {
-                    flush(out, line, depth);
+                    flush(out, line, depth, cont);
+                    cont = lastCode == PlanLexer.COMMA;
                     lineStarted = false;
                     blank = 0;
                 } else if (t.blankBefore && out.length() > 0) {
@@ -53,7 +58,8 @@ public final class Formatter {
                     continue;
                 }
                 if (lineStarted) {
-                    flush(out, line, depth);
+                    flush(out, line, depth, cont);
+                    cont = false;
                     lineStarted = false;
                     blank = 0;
                 }
@@ -69,9 +75,11 @@ public final class Formatter {
                     continue;
                 }
                 if (lineStarted) {
-                    flush(out, line, depth);
+                    flush(out, line, depth, cont);
                     lineStarted = false;
                 }
+                cont = false;
+                lastCode = t.type;
                 depth = Math.max(0, depth - 1);
                 line.append("}");
                 lineStarted = true;
@@ -83,6 +91,12 @@ public final class Formatter {
                 line.append(t.text.stripTrailing());
                 lineStarted = true;
                 prev = t;
+                if (parens > 0) {
+                    // the source had a newline here, which ( ) and [ ] allow; keep one
+                    flush(out, line, depth, cont);
+                    cont = true;
+                    lineStarted = false;
+                }
                 continue;
             }
             if (lineStarted && needsSpace(prev, t)) line.append(' ');
@@ -91,13 +105,15 @@ public final class Formatter {
             }
             line.append(t.text);
             lineStarted = true;
+            lastCode = t.type;
             if (t.type == PlanLexer.LPAREN || t.type == PlanLexer.LBRACK) parens++;
             if (t.type == PlanLexer.RPAREN || t.type == PlanLexer.RBRACK) parens = Math.max(0, parens - 1);
             if (t.type == PlanLexer.LBRACE) {
                 boolean ol = oneLine[i];
                 blockStack.add(ol);
                 if (!ol) {
-                    flush(out, line, depth);
+                    flush(out, line, depth, cont);
+                    cont = false;
                     lineStarted = false;
                     depth++;
                     prev = null;
@@ -106,16 +122,16 @@ public final class Formatter {
             }
             prev = t;
         }
-        if (lineStarted) flush(out, line, depth);
+        if (lineStarted) flush(out, line, depth, cont);
         String s = out.toString();
         while (s.endsWith("\n\n")) s = s.substring(0, s.length() - 1);
         while (s.startsWith("\n")) s = s.substring(1);
         return s.isEmpty() ? "" : (s.endsWith("\n") ? s : s + "\n");
     }
 
-    private static void flush(StringBuilder out, StringBuilder line, int depth) {
+    private static void flush(StringBuilder out, StringBuilder line, int depth, boolean cont) {
         if (line.length() == 0) return;
-        out.append("  ".repeat(depth)).append(line).append('\n');
+        out.append("  ".repeat(depth)).append(cont ? "    " : "").append(line).append('\n');
         line.setLength(0);
     }
 

@@ -11,7 +11,8 @@ import java.util.Set;
  */
 public record Quantization(DType weights, int blockSize, int groupSize, Set<String> keepBf16, boolean expertsOnly) {
     public Quantization {
-        keepBf16 = Set.copyOf(keepBf16);
+        // sorted, so that output listing these parts is deterministic
+        keepBf16 = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(keepBf16));
     }
 
     public static Quantization none(DType d) {

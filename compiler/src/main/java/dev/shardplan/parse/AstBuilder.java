@@ -80,7 +80,7 @@ final class AstBuilder {
             for (PlanParser.ArgContext a : c.arg()) {
                 if (a instanceof PlanParser.NumberArgContext n) {
                     Quantity q = quantity(n.MINUS() != null, n.NUMBER().getSymbol(), n.unit(), locTokens(n.MINUS() != null ? n.MINUS().getSymbol() : n.NUMBER().getSymbol(), n.unit() != null ? n.unit().getStop() : n.NUMBER().getSymbol()));
-                    args.add(new Arg(n.name == null ? null : ident(n.name), q, loc(n)));
+                    args.add(new Arg(n.name == null ? null : new Ident(n.name.getText(), loc(n.name)), q, loc(n)));
                 } else if (a instanceof PlanParser.StringArgContext s) {
                     args.add(new Arg(null, new Str(unquote(s.STRING().getSymbol()), loc(s.STRING().getSymbol())), loc(s)));
                 }

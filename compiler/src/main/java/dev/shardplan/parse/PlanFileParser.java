@@ -18,6 +18,7 @@ import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.atn.PredictionMode;
 import org.antlr.v4.runtime.misc.IntervalSet;
+import org.antlr.v4.runtime.misc.ParseCancellationException;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -34,8 +35,22 @@ public final class PlanFileParser {
 
     private PlanFileParser() {}
 
+    /** Longer texts are refused before lexing, which keeps memory bounded (the loader's byte limit). */
+    public static final int MAX_CHARS = 4 << 20;
+
     public static ParseResult parse(String path, String text) {
         Diagnostics diags = new Diagnostics();
+        if (text.length() > MAX_CHARS) {
+            diags.add(Diagnostic.of(Codes.FILE_TOO_LARGE, new Span(path, 1, 1, 1, 1, 0, 0),
+                            "`" + path + "` has " + text.length() + " characters, over the " + MAX_CHARS + "-character limit")
+                    .help("plan files are small; split the file or check that it is the right one").build());
+            return new ParseResult(null, diags.sorted());
+        }
+        Token deep = tooDeep(text);
+        if (deep != null) {
+            diags.add(tooDeepDiagnostic(path, deep));
+            return new ParseResult(null, diags.sorted());
+        }
         PlanLexer lexer = new PlanLexer(CharStreams.fromString(text, path));
         lexer.removeErrorListeners();
         CommonTokenStream tokens = new CommonTokenStream(lexer);
@@ -62,7 +77,12 @@ public final class PlanFileParser {
         FirstError first = new FirstError(path);
         parser.addErrorListener(first);
         parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
-        PlanParser.FileContext tree = parser.file();
+        PlanParser.FileContext tree;
+        try {
+            tree = parser.file();
+        } catch (ParseCancellationException stop) {
+            tree = null; // the first error is recorded; recovering over the rest of a huge file costs time and memory
+        }
         if (first.diagnostic != null) {
             diags.add(first.diagnostic);
             return new ParseResult(null, diags.sorted());
@@ -79,9 +99,7 @@ public final class PlanFileParser {
             if (ty == PlanLexer.LBRACE || ty == PlanLexer.LPAREN || ty == PlanLexer.LBRACK) {
                 open.push(t);
                 if (open.size() > MAX_DEPTH) {
-                    diags.add(Diagnostic.of(Codes.TOO_DEEP, Spans.of(path, t),
-                                    "nesting deeper than " + MAX_DEPTH + " levels")
-                            .help("flatten the structure; plans never need more than a few levels").build());
+                    diags.add(tooDeepDiagnostic(path, t));
                     return false;
                 }
             } else if (ty == PlanLexer.RBRACE || ty == PlanLexer.RPAREN || ty == PlanLexer.RBRACK) {
@@ -107,6 +125,30 @@ public final class PlanFileParser {
             return false;
         }
         return true;
+    }
+
+    private static Diagnostic tooDeepDiagnostic(String path, Token t) {
+        return Diagnostic.of(Codes.TOO_DEEP, Spans.of(path, t), "nesting deeper than " + MAX_DEPTH + " levels")
+                .help("flatten the structure; plans never need more than a few levels").build();
+    }
+
+    /**
+     * The first bracket nested deeper than the limit, found while streaming tokens so that a
+     * pathological file is refused before its tokens are all held in memory.
+     */
+    private static Token tooDeep(String text) {
+        PlanLexer lexer = new PlanLexer(CharStreams.fromString(text));
+        lexer.removeErrorListeners();
+        int depth = 0;
+        for (Token t = lexer.nextToken(); t.getType() != Token.EOF; t = lexer.nextToken()) {
+            int ty = t.getType();
+            if (ty == PlanLexer.LBRACE || ty == PlanLexer.LPAREN || ty == PlanLexer.LBRACK) {
+                if (++depth > MAX_DEPTH) return t;
+            } else if (ty == PlanLexer.RBRACE || ty == PlanLexer.RPAREN || ty == PlanLexer.RBRACK) {
+                depth = Math.max(0, depth - 1);
+            }
+        }
+        return null;
     }
 
     private static Token innermostUnclosed(Deque<Token> open) {
@@ -186,6 +228,7 @@ public final class PlanFileParser {
             Diagnostic.Builder b = Diagnostic.of(Codes.SYNTAX, span, "expected " + exp + ", found " + found);
             b.help(helpFor(t, expected, e));
             diagnostic = b.build();
+            throw new ParseCancellationException(msg);
         }
 
         private static String describeFound(Token t) {
@@ -193,7 +236,9 @@ public final class PlanFileParser {
             if (t.getType() == PlanLexer.NL) return "end of line";
             String text = t.getText();
             if (text.length() > 30) text = text.substring(0, 30) + "…";
-            return TokenNames.name(t.getType()) + " `" + text + "`";
+            String name = TokenNames.name(t.getType());
+            // punctuation and keywords are named by their text already: "found `{`", not "found `{` `{`"
+            return name.startsWith("`") ? name : name + " `" + text + "`";
         }
 
         private static String helpFor(Token t, IntervalSet expected, RecognitionException e) {

@@ -1,17 +1,19 @@
 package dev.shardplan.predict;
 
+import dev.shardplan.model.EfficiencyProfile;
 import dev.shardplan.model.EngineKind;
+import dev.shardplan.resolve.StdLibrary;
 
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Achievable fractions of a GPU's datasheet numbers and the fixed costs of an engine step: the
- * constants of the step-time model. Defaults come from {@link #defaults(String, EngineKind)}; a
- * plan's {@code tuning} map overrides any key (see {@link #KEYS} and docs/predictions.md).
+ * constants of the step-time model. Defaults are data in the language: the plan's efficiency
+ * profile (std:efficiency, or one it names); a plan's {@code tuning} map overrides any key (see
+ * {@link #KEYS} and docs/predictions.md).
  *
  * @param hbmEfficiency      share of datasheet HBM bandwidth that weight and KV reads reach
  * @param computeEfficiency  share of datasheet dense tensor FLOP/s that GEMMs reach
@@ -29,16 +31,14 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
                          double stepOverheadUs, double prefillOverheadUs) {
 
     /** The keys a plan's {@code tuning { ... }} block may set, in declaration order. */
-    public static final List<String> KEYS = List.of(
-            "hbm_efficiency", "compute_efficiency", "attention_efficiency", "link_efficiency",
-            "collective_latency_us", "layer_overhead_us", "step_overhead_us", "prefill_overhead_us");
+    public static final List<String> KEYS = EfficiencyProfile.KEYS;
 
     /**
      * Tuning keys the resolver accepts for the analysis stage (memory reserves, inter-node
      * collective efficiency); they are not step-time constants and are left to that stage.
      */
     public static final java.util.Set<String> OTHER_STAGE_KEYS = java.util.Set.of(
-            "network_efficiency", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
+            "network_efficiency", "network_share", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
 
     public Efficiency {
         check("hbm_efficiency", hbmEfficiency, 0, 1);
@@ -57,45 +57,17 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
         }
     }
 
-    /*
-     * The table. Fitted on docs/calibration.md (TensorRT-LLM perf-overview, FP8 checkpoints on
-     * H100/H200) by the procedure written there; vLLM and SGLang rows start from the same hardware
-     * fractions with larger per-step costs (their Python schedulers do more per iteration, see
-     * docs/predictions.md). GPUs without calibration data use the H100 row.
-     *
-     *   gpu class  engine   hbm   compute  attn  link  coll_us  layer_us  step_us  prefill_us
+    /**
+     * The default constants for a GPU (by declaration name, "H200_SXM") and an engine: the
+     * standard library's profile (std:efficiency; fitted in docs/calibration.md).
      */
-    private static final Object[][] TABLE = {
-            {"H100", EngineKind.TRTLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 480.0, 0.0},
-            {"H200", EngineKind.TRTLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 480.0, 0.0},
-            {"H100", EngineKind.VLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1500.0, 0.0},
-            {"H200", EngineKind.VLLM, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1500.0, 0.0},
-            {"H100", EngineKind.SGLANG, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1200.0, 0.0},
-            {"H200", EngineKind.SGLANG, 0.70, 0.53, 1.00, 0.75, 12.0, 1.5, 1200.0, 0.0},
-    };
-
-    /** The default constants for a GPU (matched by name: "H200", "H100", ...) and an engine. */
     public static Efficiency defaults(String gpuName, EngineKind engine) {
-        String cls = gpuClass(gpuName);
-        Object[] fallback = null;
-        for (Object[] row : TABLE) {
-            if (row[1] != engine) continue;
-            if (row[0].equals(cls)) return fromRow(row);
-            if (row[0].equals("H100")) fallback = row;
-        }
-        return fromRow(fallback);
+        return of(StdLibrary.efficiency(gpuName, engine));
     }
 
-    /** The GPU class a name belongs to in the table ("H200_SXM" → "H200"); unknown → "H100". */
-    static String gpuClass(String gpuName) {
-        String n = gpuName == null ? "" : gpuName.toUpperCase(Locale.ROOT);
-        if (n.contains("H200")) return "H200";
-        return "H100";
-    }
-
-    private static Efficiency fromRow(Object[] r) {
-        return new Efficiency((double) r[2], (double) r[3], (double) r[4], (double) r[5], (double) r[6],
-                (double) r[7], (double) r[8], (double) r[9]);
+    /** The constants of an efficiency profile. */
+    public static Efficiency of(EfficiencyProfile p) {
+        return fromMap(p.values());
     }
 
     /**

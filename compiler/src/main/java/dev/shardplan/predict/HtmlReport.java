@@ -98,7 +98,7 @@ public final class HtmlReport {
         double mem = p.plan().cluster().gpu().memory();
         RankLoad load = p.load() != null ? p.load() : RankLoad.of(p.plan().model(), p.plan().parallel(), p.plan().kvDtype());
         double w = Math.min(mem, load.residentWeightBytes());
-        double kv = p.inputs().kvBlocksPerReplica() * (double) MemoryEstimate.blockSize(p.plan()) * load.kvBytesPerToken();
+        double kv = p.inputs().kvBlocksPerReplica() * (double) Predictor.blockSize(p.plan()) * load.kvBytesPerToken();
         double used = p.plan().engine().memoryFraction() * mem;
         double other = Math.max(0, Math.min(mem - w - kv, used - w - kv));
         double free = Math.max(0, mem - w - kv - other);

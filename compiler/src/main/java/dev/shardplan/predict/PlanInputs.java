@@ -3,8 +3,7 @@ package dev.shardplan.predict;
 /**
  * What the predictions need from the analyses of a plan: the KV blocks of one DP replica (its
  * smallest rank's pool), whether the plan fits at all, and the collective costs of its groups.
- * The analysis stage provides these from its memory budget and device graph; {@link
- * MemoryEstimate} is the stand-in used when no analysis is at hand.
+ * {@link AnalysisInputs} derives them from the analysis stage's memory budget and device graph.
  *
  * @param fits               every rank's weights and reserves fit and leave room for KV
  * @param kvBlocksPerReplica KV blocks of one replica (0 when it does not fit)

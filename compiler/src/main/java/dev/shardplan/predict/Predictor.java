@@ -16,9 +16,9 @@ public final class Predictor {
     /** The default seed of {@code shardplan simulate}. */
     public static final long DEFAULT_SEED = 20260101L;
 
-    /** Simulates {@code plan} with inputs estimated without the analysis stage. */
+    /** Simulates {@code plan} with the inputs of its analysis ({@link AnalysisInputs}). */
     public static Prediction simulate(Plan plan, long seed) {
-        return simulate(plan, MemoryEstimate.of(plan), seed);
+        return simulate(plan, AnalysisInputs.of(plan), seed);
     }
 
     /** Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated. */
@@ -50,9 +50,30 @@ public final class Predictor {
         return new Prediction(plan, seed, in, eff, load, sc, r, ds);
     }
 
-    /** The plan's efficiency constants: the table's defaults with its tuning overrides. */
+    /** The plan's efficiency constants: its profile (std:efficiency's by default) with its tuning overrides. */
     public static Efficiency efficiency(Plan plan) {
-        return Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind()).with(plan.tuning());
+        return baseEfficiency(plan).with(plan.tuning());
+    }
+
+    /** The plan's efficiency profile without its tuning overrides. */
+    static Efficiency baseEfficiency(Plan plan) {
+        return plan.efficiency() != null ? Efficiency.of(plan.efficiency())
+                : Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind());
+    }
+
+    /** Block size in effect: the engine's, or its default (vLLM 16, SGLang 1-token pages, TRT-LLM 32). */
+    public static int blockSize(Plan plan) {
+        if (plan.engine().blockSize() > 0) return plan.engine().blockSize();
+        return switch (plan.engine().kind()) {
+            case VLLM -> 16;
+            case SGLANG -> 1;
+            case TRTLLM -> 32;
+        };
+    }
+
+    /** Tokens per iteration in effect: the engine's, or its default (8192 for all three). */
+    public static int engineBatchedTokens(Plan plan) {
+        return plan.engine().maxNumBatchedTokens() > 0 ? plan.engine().maxNumBatchedTokens() : 8192;
     }
 
     /** The scheduler the plan's engine runs, per replica. */
@@ -64,8 +85,8 @@ public final class Predictor {
             case SGLANG -> 4096; // SGLang sizes max_running_requests from the pool; bounded by KV in practice
             case TRTLLM -> 2048; // trtllm-serve --max_batch_size default
         };
-        return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), MemoryEstimate.blockSize(plan), maxSeqs,
-                MemoryEstimate.engineBatchedTokens(plan), e.chunkedPrefill() || !trt,
+        return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), blockSize(plan), maxSeqs,
+                engineBatchedTokens(plan), e.chunkedPrefill() || !trt,
                 trt ? SchedulerConfig.Admission.RESERVE_FULL : SchedulerConfig.Admission.ON_DEMAND,
                 SchedulerConfig.Routing.LEAST_LOADED);
     }

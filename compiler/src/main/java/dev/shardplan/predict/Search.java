@@ -55,9 +55,9 @@ public final class Search {
         }
     }
 
-    /** Searches with the memory stand-in for the analysis stage. */
+    /** Searches with each candidate's analysis ({@link AnalysisInputs}). */
     public static Result run(SearchSpace s, long seed) {
-        return run(s, seed, MemoryEstimate::of);
+        return run(s, seed, AnalysisInputs::of);
     }
 
     /** Searches; {@code inputs} gives each candidate plan's analysis inputs. */

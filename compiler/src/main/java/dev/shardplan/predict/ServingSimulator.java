@@ -15,18 +15,32 @@ import java.util.PriorityQueue;
  * model; a request whose tokens are all computed samples one more token.
  *
  * <p>Replicas advance independently; the replica with the earliest clock steps next, and an
- * arrival is routed when no replica's clock is behind it. Work per iteration is O(running), so a
- * simulation costs O(total tokens). Deterministic: no randomness beyond the request set.
+ * arrival is routed when no replica's clock is behind it. Deterministic: no randomness beyond the
+ * request set.
+ *
+ * <p>Decode runs: an iteration in which every running request decodes, nothing can be admitted and
+ * nothing is preempted is followed by identical ones until a request finishes, the pool runs out,
+ * an arrival is due or another replica's clock is behind. Those iterations are advanced in O(1)
+ * each (the context sum grows by the batch size per step, new blocks come from a histogram of the
+ * requests' positions within their last block), giving bit-for-bit the result of stepping them
+ * one by one ({@code ServingSimulatorTest}) at O(running) per run instead of per step.
  */
 public final class ServingSimulator {
     private static final int TIMELINE_CAP = 512;
 
     private final SchedulerConfig cfg;
     private final StepTimeModel model;
+    private final boolean decodeRuns;
 
     public ServingSimulator(SchedulerConfig cfg, StepTimeModel model) {
+        this(cfg, model, true);
+    }
+
+    /** {@code decodeRuns} false: step every iteration one by one (the reference for the fast path). */
+    ServingSimulator(SchedulerConfig cfg, StepTimeModel model, boolean decodeRuns) {
         this.cfg = cfg;
         this.model = model;
+        this.decodeRuns = decodeRuns;
     }
 
     /** Simulates serving {@code reqs} to the end. */
@@ -72,9 +86,11 @@ public final class ServingSimulator {
             totalBlocksAll = cfg.kvBlocks() * cfg.replicas();
         }
 
+        PriorityQueue<Integer> pending;
+
         SimResult go() {
             // pending arrivals ordered by (time, id)
-            PriorityQueue<Integer> pending = new PriorityQueue<>((a, b) -> {
+            pending = new PriorityQueue<>((a, b) -> {
                 int c = Double.compare(arrive[a], arrive[b]);
                 return c != 0 ? c : Integer.compare(a, b);
             });
@@ -111,6 +127,7 @@ public final class ServingSimulator {
                 }
                 if (next == null) throw new IllegalStateException("simulation stalled with " + (n - done) + " requests left");
                 int fin = step(next);
+                if (fin == 0 && decodeRuns && next.pureDecode) decodeRun(next);
                 for (int k = 0; k < fin; k++) {
                     done++;
                     completed++;
@@ -217,6 +234,7 @@ public final class ServingSimulator {
                 }
             }
 
+            rep.pureDecode = !preempted && prefillSeqs == 0 && decodeSeqs == nSched;
             double start = rep.now;
             if (nSched == 0) {
                 // the first running request preempted itself: vLLM's step schedules nothing and the
@@ -258,6 +276,86 @@ public final class ServingSimulator {
                 rep.runCount = w;
             }
             return finished;
+        }
+
+        /**
+         * Advances {@code rep} through the decode iterations that must follow a pure-decode one,
+         * each exactly as {@link #step} would (same arguments to the step-time model, same order of
+         * floating-point updates), stopping before anything else could happen.
+         */
+        void decodeRun(Replica rep) {
+            final int bs = cfg.blockSize();
+            final int nRun = rep.runCount;
+            if (nRun == 0 || nRun > cfg.maxNumBatchedTokens()) return;
+            int[] run = rep.run;
+            // every running request decodes; steps until the first finish; context sum; block phases
+            long maxSteps = Long.MAX_VALUE;
+            long ctx = 0;
+            int[] phase = rep.phase(bs);
+            java.util.Arrays.fill(phase, 0);
+            for (int k = 0; k < nRun; k++) {
+                int r = run[k];
+                if (gen[r] == 0 || computed[r] != prompt[r] + gen[r] - 1) return;
+                maxSteps = Math.min(maxSteps, output[r] - gen[r] - 1L);
+                ctx += computed[r] + 1L;
+                // the first step that needs a new block: when computed + 1 exceeds blocks · bs
+                long first = (long) blocks[r] * bs - computed[r] + 1;
+                if (first <= bs) phase[(int) (first - 1)]++;
+                else maxSteps = Math.min(maxSteps, first - 1); // slack beyond one block: stop before it is used
+            }
+            if (maxSteps <= 0) return;
+            if (rep.waitingSize() > 0 && admissible(rep, nRun)) return;
+            Replica other = null;
+            for (Replica o : reps) if (o != rep && o.hasWork() && (other == null || o.now < other.now)) other = o;
+            int repIdx = indexOf(rep), otherIdx = other == null ? -1 : indexOf(other);
+            long j = 0;
+            while (j < maxSteps) {
+                // the main loop would route a due arrival, or step a replica whose clock is behind, first
+                Integer head = pending.peek();
+                if (head != null && arrive[head] <= rep.now) break;
+                if (other != null && (other.now < rep.now || (other.now == rep.now && otherIdx < repIdx))) break;
+                int need = phase[(int) (j % bs)];
+                if (need > rep.free) break;
+                if (need > 0) {
+                    rep.free -= need;
+                    usedBlocksAll += need;
+                }
+                double start = rep.now;
+                recordTimeline(start);
+                double dt = model.seconds(nRun, (double) (ctx + j * nRun), 0, 0, 0.0);
+                rep.now = start + dt;
+                steps++;
+                busyRunningArea += dt * nRun;
+                busyTime += dt;
+                j++;
+            }
+            if (j == 0) return;
+            for (int k = 0; k < nRun; k++) {
+                int r = run[k];
+                computed[r] += (int) j;
+                gen[r] += (int) j;
+                blocks[r] = Math.max(blocks[r], (int) ceilDiv(computed[r], bs));
+            }
+        }
+
+        /** Whether the waiting head could be admitted after a decode step of {@code nRun} sequences. */
+        private boolean admissible(Replica rep, int nRun) {
+            int budget = cfg.maxNumBatchedTokens() - nRun;
+            if (budget <= 0 || nRun >= cfg.maxNumSeqs()) return false;
+            int r = rep.peek();
+            int need = prompt[r] + gen[r] - computed[r];
+            if (!cfg.chunkedPrefill() && need > budget) return false;
+            int nt = Math.min(need, budget);
+            int bs = cfg.blockSize();
+            long want = cfg.admission() == SchedulerConfig.Admission.RESERVE_FULL ? ceilDiv(prompt[r] + output[r], bs)
+                    : ceilDiv(computed[r] + nt, bs);
+            // the pool only shrinks during a decode run: no room now means no room later
+            return want - blocks[r] <= rep.free;
+        }
+
+        private int indexOf(Replica rep) {
+            for (int i = 0; i < reps.length; i++) if (reps[i] == rep) return i;
+            return -1;
         }
 
         void preempt(Replica rep, int v) {
@@ -314,6 +412,9 @@ public final class ServingSimulator {
     /** One DP replica: its clock, running list (admission order), waiting deque and free blocks. */
     private final class Replica {
         double now;
+        /** The last iteration scheduled only decodes and preempted nothing. */
+        boolean pureDecode;
+        private int[] phase;
         final int[] run;
         int runCount;
         final int[] sched;
@@ -328,6 +429,11 @@ public final class ServingSimulator {
             sched = new int[runCap];
             schedTok = new int[runCap];
             wq = new int[Math.max(1, n)];
+        }
+
+        int[] phase(int bs) {
+            if (phase == null || phase.length != bs) phase = new int[bs];
+            return phase;
         }
 
         boolean hasWork() {

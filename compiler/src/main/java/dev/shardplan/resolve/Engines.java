@@ -164,7 +164,7 @@ final class Engines {
 
     private static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
             "network_efficiency", "link_efficiency", "collective_latency_us", "layer_overhead_us", "step_overhead_us",
-            "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
+            "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share");
 
     /** Per-plan overrides of the prediction and memory constants: `tuning { hbm_efficiency 0.8 }`. */
     static Map<String, Double> tuning(Fields f, Diagnostics diags) {

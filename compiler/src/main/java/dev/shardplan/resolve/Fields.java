@@ -28,6 +28,8 @@ final class Fields {
     private final Diagnostics diags;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final Set<String> known;
+    /** Known keys that a misspelt entry was reported as "did you mean"; not reported missing again. */
+    private final Set<String> suggested = new java.util.HashSet<>();
 
     Fields(String what, Span owner, Body body, Set<String> known, Diagnostics diags) {
         this.what = what;
@@ -39,6 +41,7 @@ final class Fields {
             String k = e.key().text();
             if (!known.contains(k)) {
                 String near = Names.nearest(k, known);
+                if (near != null) suggested.add(near);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_FIELD, e.key().span(), "unknown field `" + k + "` in " + what)
                         .help(near != null ? "did you mean `" + near + "`?" : "known fields: " + String.join(", ", new TreeSet<>(known)))
                         .build());
@@ -51,6 +54,11 @@ final class Fields {
                         .help("remove one of them").build());
             }
         }
+    }
+
+    /** Was {@code key} offered as the "did you mean" of a misspelt entry? */
+    boolean suggested(String key) {
+        return suggested.contains(key);
     }
 
     boolean has(String key) {
@@ -68,7 +76,7 @@ final class Fields {
 
     Entry require(String key, String example) {
         Entry e = entries.get(key);
-        if (e == null) {
+        if (e == null && !suggested.contains(key)) {
             diags.add(Diagnostic.of(Codes.MISSING_FIELD, owner, "missing field `" + key + "` in " + what)
                     .help("add `" + example + "`").build());
         }

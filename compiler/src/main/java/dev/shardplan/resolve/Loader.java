@@ -36,6 +36,13 @@ public final class Loader {
     public static final String STD_PREFIX = "std:";
     private static final String STD_RESOURCES = "/dev/shardplan/std/";
 
+    /**
+     * The standard library is constant within a JVM, so its text and parse (immutable values) are
+     * shared by every compilation instead of re-read and re-parsed each time.
+     */
+    private static final Map<String, String> STD_TEXT = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, ParseResult> STD_PARSED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final Path root;
     private final Sources sources;
     private final Diagnostics diags;
@@ -73,6 +80,8 @@ public final class Loader {
         Module m = done.get(id);
         if (m != null) return m;
         String res = STD_RESOURCES + name + ".plan";
+        String cached = STD_TEXT.get(id);
+        if (cached != null) return finish(id, null, cached, from);
         try (InputStream in = Loader.class.getResourceAsStream(res)) {
             if (in == null) {
                 diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, from, "no standard library module `" + id + "`")
@@ -80,6 +89,7 @@ public final class Loader {
                 return null;
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            STD_TEXT.put(id, text);
             return finish(id, null, text, from);
         } catch (IOException e) {
             diags.add(Diagnostic.of(Codes.INTERNAL, from, "cannot read " + res + ": " + e.getMessage()).build());
@@ -89,7 +99,7 @@ public final class Loader {
 
     /** Modules shipped in the compiler. */
     public static List<String> stdModules() {
-        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads");
+        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");
     }
 
     private Module load(Path abs, Span from, String importText) {
@@ -121,7 +131,7 @@ public final class Loader {
         sources.put(id, text);
         inProgress.add(id);
         try {
-            ParseResult pr = PlanFileParser.parse(id, text);
+            ParseResult pr = abs == null ? STD_PARSED.computeIfAbsent(id, k -> PlanFileParser.parse(k, text)) : PlanFileParser.parse(id, text);
             diags.addAll(pr.diagnostics());
             if (pr.file() == null) {
                 failed.put(id, true);

@@ -16,7 +16,7 @@ import java.util.*;
  * forwards and across files; each declaration is checked once even when many plans use it.
  */
 public final class Resolver {
-    static final Set<String> KINDS = Set.of("gpu", "node", "cluster", "model", "workload", "plan", "search");
+    static final Set<String> KINDS = Set.of("gpu", "node", "cluster", "model", "workload", "plan", "search", "efficiency");
 
     private final Diagnostics diags;
     private final Loader loader;
@@ -116,6 +116,7 @@ public final class Resolver {
             case "node" -> "`import \"std:nodes\"`";
             case "model" -> "`import \"std:models\"`";
             case "workload" -> "`import \"std:workloads\"`";
+            case "efficiency" -> "`import \"std:efficiency\"`";
             default -> "from another file";
         };
     }
@@ -156,6 +157,7 @@ public final class Resolver {
                 case "workload" -> workload(l);
                 case "plan" -> plan(l);
                 case "search" -> search(l);
+                case "efficiency" -> efficiency(l);
                 default -> null;
             };
             if (d.from() != null && !d.kind().text().equals("model")) {
@@ -371,6 +373,7 @@ public final class Resolver {
                         .help("copy the config.json into the project").build());
                 return null;
             }
+            noteDataFile(l.module(), cfg);
             if (!HfImporter.read(cfg, rel, at, s, diags)) return null;
         }
         Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
@@ -511,6 +514,8 @@ public final class Resolver {
         }
         if (!missing.isEmpty()) {
             for (String mf : missing) {
+                // a field that is present but invalid (or misspelt) has already been reported
+                if (f.has(mf) || f.suggested(mf)) continue;
                 diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
                         .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
             }
@@ -568,6 +573,7 @@ public final class Resolver {
 
     private Workload workload(Located l) {
         Decl d = l.decl();
+        current = l.module();
         Fields f = new Fields(what(d), d.name().span(), d.body(), WORKLOAD_FIELDS, diags);
         Long requests = f.integer("requests", 1, 100_000_000, true, "requests 2000");
         double rate = 0;
@@ -608,12 +614,29 @@ public final class Resolver {
             f.typeError(v, key, "a length distribution such as `lognormal(median 100, p95 400) tokens`");
             return null;
         }
+        if (base != null && c.name().text().equals("empirical")) {
+            for (Arg a : c.args()) if (a.value() instanceof Str str) noteDataFile(current, base.resolve(str.value()).toAbsolutePath().normalize());
+        }
         return Distributions.build(c, key, base, loader.root(), diags);
+    }
+
+    /** Data files (config.json, CSV) read while resolving each module's declarations, by module id. */
+    private final Map<String, Set<String>> dataFiles = new TreeMap<>();
+    private Module current;
+
+    private void noteDataFile(Module m, Path file) {
+        if (m == null || !file.startsWith(loader.root())) return;
+        dataFiles.computeIfAbsent(m.id(), k -> new TreeSet<>()).add(loader.idOf(file));
+    }
+
+    /** The data files read for declarations of module {@code id} (empty when none). */
+    public Set<String> dataFiles(String id) {
+        return dataFiles.getOrDefault(id, Set.of());
     }
 
     // ---------------------------------------------------------------- plan
 
-    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning");
+    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency");
     private static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
 
     private Plan plan(Located l) {
@@ -633,10 +656,33 @@ public final class Resolver {
         Set<Target> emit = targets(f);
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
         Map<String, Double> tuning = Engines.tuning(f, diags);
+        Name effName = f.name("efficiency", false, "efficiency my_profile");
+        EfficiencyProfile eff = effName == null ? null : ref(m, "efficiency", effName, EfficiencyProfile.class);
+        if (effName != null) spans.put("efficiency", f.span("efficiency"));
         if (model == null || cluster == null || workload == null || parallel == null || engine == null || deploy == null) return null;
+        if (effName != null && eff == null) return null;
         engine = Engines.withDefaults(engine, model, cluster, parallel);
+        String gpu = cluster.gpu().name();
+        if (eff != null) {
+            if (eff.engine() != engine.kind()) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, effName.span(), "efficiency `" + eff.name() + "` is for " + eff.engine().id()
+                                + ", but the plan's engine is " + engine.kind().id())
+                        .label(eff.span(), "declared here")
+                        .help("name a profile with `engine " + engine.kind().id() + "`, or remove the field to use std:efficiency's").build());
+                return null;
+            }
+            if (!eff.appliesTo(gpu)) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, effName.span(), "efficiency `" + eff.name() + "` is for "
+                                + String.join(", ", eff.gpus()) + ", but the cluster's GPU is " + gpu)
+                        .label(eff.span(), "declared here")
+                        .help("add " + gpu + " to its `gpus`, or name a profile for " + gpu).build());
+                return null;
+            }
+        } else {
+            eff = EfficiencyProfile.select(stdEfficiencies(d.name().span()), gpu, engine.kind());
+        }
         return new Plan(d.name().text(), l.module().id(), model, cluster, workload, parallel, engine, slos, emit, deploy,
-                tuning, spans, d.name().span());
+                tuning, eff, spans, d.name().span());
     }
 
     private Parallel parallel(Fields f, Map<String, Span> spans) {
@@ -674,6 +720,58 @@ public final class Resolver {
             if (w != null) out.add(Target.parse(w));
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------- efficiency
+
+    private static final Set<String> EFFICIENCY_FIELDS;
+
+    static {
+        Set<String> s = new HashSet<>(EfficiencyProfile.KEYS);
+        s.add("engine");
+        s.add("gpus");
+        EFFICIENCY_FIELDS = Set.copyOf(s);
+    }
+
+    private List<EfficiencyProfile> stdEfficiencies;
+
+    /** std:efficiency's profiles, loaded on first use (plans need them whether or not they import it). */
+    List<EfficiencyProfile> stdEfficiencies(Span from) {
+        if (stdEfficiencies != null) return stdEfficiencies;
+        Module std = loader.loadStd("efficiency", from);
+        List<EfficiencyProfile> out = new ArrayList<>();
+        if (std != null) {
+            for (Decl d : std.ast().decls()) {
+                if (!d.kind().text().equals("efficiency")) continue;
+                if (resolve(new Located(d, std)) instanceof EfficiencyProfile p) out.add(p);
+            }
+        }
+        stdEfficiencies = List.copyOf(out);
+        return stdEfficiencies;
+    }
+
+    private EfficiencyProfile efficiency(Located l) {
+        Decl d = l.decl();
+        Module m = l.module();
+        Fields f = new Fields(what(d), d.name().span(), d.body(), EFFICIENCY_FIELDS, diags);
+        String engine = f.word("engine", Set.of("vllm", "sglang", "trtllm"), true, "engine vllm");
+        List<String> gpus = new ArrayList<>();
+        boolean ok = engine != null;
+        for (Name n : f.names("gpus")) {
+            Gpu g = ref(m, "gpu", n, Gpu.class);
+            if (g == null) ok = false;
+            else if (!gpus.contains(g.name())) gpus.add(g.name());
+        }
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (String k : EfficiencyProfile.KEYS) {
+            // fractions of a datasheet peak are in (0, 1]; fixed costs are microseconds
+            boolean fraction = k.endsWith("_efficiency");
+            Double v = fraction ? f.number(k, 1e-3, 1, true, k + " 0.7") : f.number(k, 0, 1e6, true, k + " 10");
+            if (v == null) ok = false;
+            else values.put(k, v);
+        }
+        if (!ok) return null;
+        return new EfficiencyProfile(d.name().text(), EngineKind.valueOf(engine.toUpperCase(Locale.ROOT)), gpus, values, d.name().span());
     }
 
     // ---------------------------------------------------------------- search

@@ -12,7 +12,7 @@ class EfficiencyTest {
     @Test
     void tuningOverridesOneKeyAndLeavesMemoryKeysToTheAnalysis() {
         Efficiency d = Efficiency.defaults("H200_SXM", EngineKind.VLLM);
-        Efficiency t = d.with(Map.of("hbm_efficiency", 0.8, "activation_reserve_gib", 2.0));
+        Efficiency t = d.with(Map.of("hbm_efficiency", 0.8, "activation_reserve_gib", 2.0, "network_share", 0.5));
         assertEquals(0.8, t.hbmEfficiency());
         assertEquals(d.computeEfficiency(), t.computeEfficiency());
         assertEquals(1500.0, d.stepOverheadUs());

@@ -16,10 +16,18 @@ public final class PredictBenchmark {
         var w = new dev.shardplan.model.Workload("avg5000", 2000, 0, 0, new dev.shardplan.model.LengthDist.LogNormal(100, 0.6),
                 new dev.shardplan.model.LengthDist.Uniform(1, 9999), 16384, dev.shardplan.diag.Span.NONE);
         var plan = Study.plan("bench", Study.distill8b(), w, 1, 1, 1, 1024);
-        var in = MemoryEstimate.of(plan);
+        var in = AnalysisInputs.of(plan);
         var reqs = RequestSet.draw(w, 1);
         System.out.printf(Locale.ROOT, "output tokens %d (mean %.0f)%n", reqs.outputTokens(), reqs.outputTokens() / 2000.0);
         time("simulate 2000 x ~5000 tokens, 8B on 1 H200", () -> Predictor.simulate(plan, in, reqs, 1));
+        // the same simulation stepping every iteration (no decode runs): the reference it must equal
+        var sc = Predictor.scheduler(plan, in);
+        var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype()), plan.cluster().gpu(),
+                Predictor.efficiency(plan), in.comm());
+        if (!new ServingSimulator(sc, stm, false).run(reqs).equals(new ServingSimulator(sc, stm).run(reqs))) {
+            throw new AssertionError("decode runs changed the result");
+        }
+        time("  the same, stepping every iteration", () -> new ServingSimulator(sc, stm, false).run(reqs));
         // 2. every valid plan of one model on one 8-GPU node
         var s = new SearchSpace("all", Catalog.qwen32b(), Study.hgxH200(), Study.reasoning(2000), Study.vllm(256), List.of(),
                 SearchSpace.Objective.THROUGHPUT, 8, true, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(DType.BF16),

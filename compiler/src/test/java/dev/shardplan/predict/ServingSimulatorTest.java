@@ -106,4 +106,41 @@ class ServingSimulatorTest {
         SimResult c = sim.run(RequestSet.draw(w, 8));
         assertTrue(c.makespan() != a.makespan());
     }
+
+    /** A step cost that depends on every argument, so that any difference in what is stepped shows. */
+    static final StepTimeModel UNEVEN = (d, c, ps, pt, pp) -> 0.004 + 3e-5 * d + 2.5e-9 * c + 1e-3 * ps + 4e-7 * pt + 1e-12 * pp;
+
+    static RequestSet reasoning(int n, double rate, int concurrency, long seed) {
+        var w = new dev.shardplan.model.Workload("r", n, rate, concurrency, new dev.shardplan.model.LengthDist.LogNormal(100, 0.6),
+                new dev.shardplan.model.LengthDist.LogNormal(1500, 0.8), 16384, dev.shardplan.diag.Span.NONE);
+        return RequestSet.draw(w, seed);
+    }
+
+    @Test
+    void decodeRunsGiveExactlyTheStepByStepResult() {
+        record Case(String what, SchedulerConfig cfg, RequestSet reqs) {}
+        var onDemand = SchedulerConfig.Admission.ON_DEMAND;
+        var least = SchedulerConfig.Routing.LEAST_LOADED;
+        java.util.List<Case> cases = java.util.List.of(
+                // one replica, pool far too small for max_num_seqs: preemption storms
+                new Case("trap", new SchedulerConfig(1, 4000, 16, 256, 2048, true, onDemand, least), reasoning(300, 0, 0, 1)),
+                // roomy pool: long decode runs between finishes
+                new Case("roomy", new SchedulerConfig(1, 200_000, 16, 64, 8192, true, onDemand, least), reasoning(300, 0, 0, 2)),
+                // four replicas whose clocks interleave
+                new Case("dp4", new SchedulerConfig(4, 3000, 16, 128, 2048, true, onDemand, least), reasoning(400, 0, 0, 3)),
+                // TensorRT-LLM's admission (blocks for the whole output up front), round robin, no chunking
+                new Case("reserve", new SchedulerConfig(2, 6000, 32, 512, 8192, false, SchedulerConfig.Admission.RESERVE_FULL,
+                        SchedulerConfig.Routing.ROUND_ROBIN), reasoning(300, 0, 0, 4)),
+                // arrivals over time and a closed loop
+                new Case("rate", new SchedulerConfig(2, 5000, 16, 128, 2048, true, onDemand, least), reasoning(300, 2.0, 0, 5)),
+                new Case("closed", new SchedulerConfig(1, 5000, 16, 128, 2048, true, onDemand, least), reasoning(300, 0, 40, 6)),
+                // block size 1 (SGLang pages): a new block every step
+                new Case("pages", new SchedulerConfig(1, 60_000, 1, 128, 8192, true, onDemand, least), reasoning(200, 0, 0, 7)));
+        for (Case c : cases) {
+            SimResult slow = new ServingSimulator(c.cfg(), UNEVEN, false).run(c.reqs());
+            SimResult fast = new ServingSimulator(c.cfg(), UNEVEN, true).run(c.reqs());
+            assertEquals(slow, fast, c.what());
+            assertEquals(slow.completed() + slow.rejected(), c.reqs().size(), c.what());
+        }
+    }
 }

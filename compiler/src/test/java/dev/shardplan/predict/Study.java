@@ -19,8 +19,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The reasoning study's scenarios as plan records (mirroring plans/study/*.plan until the
- * resolver can compile those): one 8×H200 node, vLLM, 2,000 requests with ~100-token prompts and
+ * Plan records in the shape of the reasoning study (plans/study/*.plan, which StudyTest compiles),
+ * for tests and benchmarks that vary them in code: one 8×H200 node, vLLM, ~100-token prompts and
  * outputs of which about 45% exceed 5,000 tokens.
  */
 final class Study {

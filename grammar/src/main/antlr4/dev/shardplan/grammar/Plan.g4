@@ -39,9 +39,12 @@ value
     | X                                                 # timesValue
     ;
 
-arg         : (name=ident)? MINUS? NUMBER unit? NL*                # numberArg
+arg         : (name=argName)? MINUS? NUMBER unit? NL*              # numberArg
             | STRING NL*                                           # stringArg
             ;
+
+// Argument names may be spelled like a unit: `uniform(min 100, max 400)`.
+argName     : ident | UNIT ;
 
 unit        : UNIT (SLASH UNIT)? | PERCENT ;
 

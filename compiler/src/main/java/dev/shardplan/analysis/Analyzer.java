@@ -1,0 +1,43 @@
+package dev.shardplan.analysis;
+
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.graph.DeviceGraph;
+import dev.shardplan.layout.Layouts;
+import dev.shardplan.layout.RankLayout;
+import dev.shardplan.model.Plan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The analysis stage: device graph, rank layout, per-rank memory and KV capacity, interconnect
+ * cost per step, and the checks of {@link Checks#ALL}.
+ */
+public final class Analyzer {
+    private Analyzer() {}
+
+    /** Analyzes a plan with the roofline step-time model. */
+    public static PlanAnalysis analyze(Plan plan) {
+        return analyze(plan, StepTimeModel.ROOFLINE);
+    }
+
+    /** Analyzes a plan; {@code stm} times a rank's compute per step. */
+    public static PlanAnalysis analyze(Plan plan, StepTimeModel stm) {
+        PlanAnalysis core = core(plan, stm);
+        CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
+        List<Diagnostic> ds = new ArrayList<>();
+        for (Check c : Checks.ALL) ds.addAll(c.run(ctx));
+        return core.withDiagnostics(Diagnostics.sort(ds));
+    }
+
+    /** Everything but the checks. */
+    public static PlanAnalysis core(Plan plan, StepTimeModel stm) {
+        DeviceGraph g = DeviceGraph.of(plan.cluster());
+        RankLayout layout = Layouts.build(plan);
+        List<MemoryBudget> mem = MemoryModel.budgets(plan, layout);
+        KvCapacity kv = MemoryModel.capacity(plan, layout, mem);
+        Interconnect ic = InterconnectModel.compute(plan, g, layout, mem, kv, stm);
+        return new PlanAnalysis(plan, g.summary(), layout, mem, kv, ic, List.of());
+    }
+}

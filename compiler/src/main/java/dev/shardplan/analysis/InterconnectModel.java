@@ -1,0 +1,258 @@
+package dev.shardplan.analysis;
+
+import dev.shardplan.graph.DeviceGraph;
+import dev.shardplan.graph.Traffic;
+import dev.shardplan.layout.Group;
+import dev.shardplan.layout.GroupKind;
+import dev.shardplan.layout.Rank;
+import dev.shardplan.layout.RankLayout;
+import dev.shardplan.layout.Sharding;
+import dev.shardplan.layout.Shard;
+import dev.shardplan.model.Engine;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Moe;
+import dev.shardplan.model.Plan;
+import dev.shardplan.model.Workload;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Collectives per step on the device graph (formulas.md §7.4, docs/memory-model.md):
+ * TP all-reduce twice per layer, ring time 2(n-1)·α + 2(n-1)/n·M/B (GenZ collective_times.py;
+ * llm-analysis get_latency_fwd_per_tp_comm); PP send of hidden + residual per stage boundary,
+ * α + M/B (AIC P2POp); EP dispatch and combine per MoE layer, message top_k·b·h·B
+ * (llm-analysis get_latency_fwd_per_layer_mlp_moe_alltoall), α + (n-1)/n·M/B_rank; with vLLM
+ * DP > 1 and no EP, all-gather + reduce-scatter over the experts' dp x tp group; DP: none.
+ */
+public final class InterconnectModel {
+    private InterconnectModel() {}
+
+    enum Pattern { RING, CHAIN, ALL_TO_ALL }
+
+    /** Costs of all groups of a kind, all of them communicating at once. */
+    static List<GroupCost> costs(DeviceGraph g, RankLayout layout, GroupKind kind, Pattern pattern) {
+        List<Group> groups = layout.groups(kind);
+        Traffic t = new Traffic(g);
+        for (Group gr : groups) forEachFlow(layout, gr, pattern, (a, b) -> t.add(a, b));
+        List<GroupCost> out = new ArrayList<>(groups.size());
+        for (Group gr : groups) {
+            int n = gr.size();
+            Set<Integer> domains = new HashSet<>(), nodes = new HashSet<>();
+            boolean placed = true;
+            for (int r : gr.ranks()) {
+                Rank rk = layout.rank(r);
+                if (!rk.placed()) {
+                    placed = false;
+                    continue;
+                }
+                domains.add(g.domainOf(rk.gpu()));
+                nodes.add(rk.node());
+            }
+            if (n <= 1 || !placed) {
+                out.add(new GroupCost(kind, gr.index(), n, 0, 0, domains.size(), nodes.size(), false, ""));
+                continue;
+            }
+            double[] worst = {Double.POSITIVE_INFINITY, 0};
+            int[] scratch = new int[4];
+            int[] limit = {-1, -1};
+            boolean[] net = {false};
+            forEachFlow(layout, gr, pattern, (a, b) -> {
+                double r = t.rate(a, b);
+                if (r < worst[0]) {
+                    worst[0] = r;
+                    limit[0] = a;
+                    limit[1] = b;
+                }
+                worst[1] = Math.max(worst[1], g.latency(a, b, scratch));
+                if (g.crossesNetwork(a, b)) net[0] = true;
+            });
+            double bw = worst[0] == Double.POSITIVE_INFINITY ? 0 : worst[0];
+            if (pattern == Pattern.ALL_TO_ALL) bw *= (n - 1);
+            String bottleneck = "";
+            if (limit[0] >= 0) {
+                int use = t.bottleneck(limit[0], limit[1]);
+                if (use >= 0) bottleneck = g.linkOf(use).describe() + " shared by " + t.load(use) + " flows";
+                else bottleneck = "no route between gpu" + limit[0] + " and gpu" + limit[1];
+            }
+            out.add(new GroupCost(kind, gr.index(), n, bw, worst[1], domains.size(), nodes.size(), net[0], bottleneck));
+        }
+        return out;
+    }
+
+    interface Flow {
+        void accept(int a, int b);
+    }
+
+    static void forEachFlow(RankLayout layout, Group gr, Pattern p, Flow f) {
+        List<Integer> rs = gr.ranks();
+        int n = rs.size();
+        if (n <= 1) return;
+        int[] gpu = new int[n];
+        for (int i = 0; i < n; i++) {
+            gpu[i] = layout.rank(rs.get(i)).gpu();
+            if (gpu[i] < 0) return;
+        }
+        switch (p) {
+            case RING -> {
+                for (int i = 0; i < n; i++) f.accept(gpu[i], gpu[(i + 1) % n]);
+            }
+            case CHAIN -> {
+                for (int i = 0; i + 1 < n; i++) f.accept(gpu[i], gpu[i + 1]);
+            }
+            case ALL_TO_ALL -> {
+                for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) if (i != j) f.accept(gpu[i], gpu[j]);
+            }
+        }
+    }
+
+    /** The worst (slowest) cost among groups of a kind, or null when there are none with traffic. */
+    static GroupCost worst(List<GroupCost> costs, GroupKind kind) {
+        GroupCost w = null;
+        for (GroupCost c : costs) {
+            if (c.kind() != kind || c.size() <= 1) continue;
+            if (w == null || c.bandwidth() < w.bandwidth() || (c.bandwidth() == w.bandwidth() && c.latency() > w.latency())) w = c;
+        }
+        return w;
+    }
+
+    /** Sequences a replica runs at once: min(max_num_seqs, the workload's concurrency per replica). */
+    public static long demandPerReplica(Plan plan) {
+        Engine e = plan.engine();
+        Workload w = plan.workload();
+        int dp = Math.max(1, plan.parallel().dp());
+        // max_num_seqs 0: the engine derives its cap from the pool (SGLang max_running_requests); only the workload limits.
+        long maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : Long.MAX_VALUE;
+        long c;
+        if (w.concurrency() > 0) c = (w.concurrency() + dp - 1) / dp;
+        else if (w.offline()) c = (w.requests() + dp - 1) / dp;
+        else c = maxSeqs == Long.MAX_VALUE ? 256 : maxSeqs;
+        return Math.max(1, Math.min(maxSeqs, c));
+    }
+
+    public static Interconnect compute(Plan plan, DeviceGraph g, RankLayout layout, List<MemoryBudget> budgets,
+                                       KvCapacity kv, StepTimeModel stm) {
+        boolean moe = plan.model().moe() != null;
+        List<GroupCost> costs = new ArrayList<>();
+        costs.addAll(costs(g, layout, GroupKind.TP, Pattern.RING));
+        costs.addAll(costs(g, layout, GroupKind.PP, Pattern.CHAIN));
+        costs.addAll(costs(g, layout, GroupKind.DP, Pattern.RING));
+        if (moe) costs.addAll(costs(g, layout, GroupKind.EP, layout.epSize() > 1 ? Pattern.ALL_TO_ALL : Pattern.RING));
+
+        long fit = kv.at("p50").sequences();
+        long batch = Math.max(1, Math.min(demandPerReplica(plan), Math.max(1, fit)));
+        Workload w = plan.workload();
+        // A decode step's sequences are on average half-way through their output.
+        double ctx = w.prompt().mean() + w.output().mean() / 2;
+        Engine e = plan.engine();
+        long chunk = e.maxNumBatchedTokens() > 0 ? e.maxNumBatchedTokens() : MemoryModel.DEFAULT_BATCHED_TOKENS;
+
+        List<Collective> dec = collectives(plan, layout, costs, batch);
+        List<Collective> pre = collectives(plan, layout, costs, chunk);
+        StepCost ds = step(plan, layout, "decode", batch, ctx, dec, stm);
+        StepCost ps = step(plan, layout, "prefill", chunk, chunk / 2.0, pre, stm);
+        return new Interconnect(costs, batch, ctx, dec, pre, ds, ps);
+    }
+
+    static List<Collective> collectives(Plan plan, RankLayout layout, List<GroupCost> costs, long tokens) {
+        Model m = plan.model();
+        double b = Sharding.baseBytes(m);
+        long h = m.hidden();
+        List<Collective> out = new ArrayList<>();
+        int layers = m.layers();
+        GroupCost tp = worst(costs, GroupKind.TP);
+        if (tp != null) {
+            int n = tp.size();
+            long msg = (long) Math.ceil(tokens * h * b);
+            long wire = (long) Math.ceil(2.0 * (n - 1) / n * msg);
+            double one = 2.0 * (n - 1) * tp.latency() + (tp.bandwidth() > 0 ? wire / tp.bandwidth() : Double.POSITIVE_INFINITY);
+            int count = 2 * layers;
+            out.add(new Collective("tp all-reduce", GroupKind.TP, count, msg, wire, tp.bandwidth(), tp.latency(), count * one,
+                    tp.overNetwork(), "2 per layer; ring 2(n-1)·α + 2(n-1)/n·M/B, M = tokens·hidden·dtype"));
+        }
+        GroupCost pp = worst(costs, GroupKind.PP);
+        if (pp != null) {
+            long msg = (long) Math.ceil(2.0 * tokens * h * b);
+            double one = pp.latency() + (pp.bandwidth() > 0 ? msg / pp.bandwidth() : Double.POSITIVE_INFINITY);
+            int count = layout.pp() - 1;
+            out.add(new Collective("pp send", GroupKind.PP, count, msg, msg, pp.bandwidth(), pp.latency(), count * one,
+                    pp.overNetwork(), "1 per stage boundary; α + M/B, M = tokens·hidden·dtype x 2 (hidden + residual)"));
+        }
+        Moe moe = m.moe();
+        GroupCost ep = worst(costs, GroupKind.EP);
+        if (moe != null && ep != null) {
+            int moeLayers = moe.moeLayers(layers);
+            int n = ep.size();
+            if (layout.epSize() > 1) {
+                long msg = (long) Math.ceil((double) tokens * moe.topK() * h * b);
+                long wire = (long) Math.ceil((double) (n - 1) / n * msg);
+                double one = ep.latency() + (ep.bandwidth() > 0 ? wire / ep.bandwidth() : Double.POSITIVE_INFINITY);
+                int count = 2 * moeLayers;
+                out.add(new Collective("ep all-to-all", GroupKind.EP, count, msg, wire, ep.bandwidth(), ep.latency(), count * one,
+                        ep.overNetwork(), "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens·top_k·hidden·dtype"));
+            } else {
+                long msg = (long) Math.ceil(tokens * h * b);
+                long wire = (long) (n - 1) * msg;
+                double one = (n - 1) * ep.latency() + (ep.bandwidth() > 0 ? wire / ep.bandwidth() : Double.POSITIVE_INFINITY);
+                int count = 2 * moeLayers;
+                out.add(new Collective("moe all-gather/reduce-scatter", GroupKind.EP, count, msg, wire, ep.bandwidth(),
+                        ep.latency(), count * one, ep.overNetwork(),
+                        "vLLM allgather_reducescatter over dp x tp; ring (n-1)·α + (n-1)·M/B, M = tokens·hidden·dtype"));
+            }
+        }
+        return out;
+    }
+
+    /** Roofline of the busiest rank of each stage, summed over stages, plus collectives. */
+    static StepCost step(Plan plan, RankLayout layout, String phase, long tokens, double ctx, List<Collective> cs,
+                         StepTimeModel stm) {
+        Model m = plan.model();
+        double bytesSum = 0, flopsSum = 0, compute = 0;
+        int tp = layout.tp();
+        int groupTokensFactor = Math.max(1, layout.moeGroupSize() / tp);
+        for (int p = 0; p < layout.pp(); p++) {
+            Rank r = layout.rank(layout.rankOf(0, p, 0));
+            Shard s = r.shard();
+            var wb = s.weights();
+            int layers = s.layers().size();
+            double kvPerToken = (double) Sharding.kvElementsPerTokenPerLayer(m, tp, plan.engine().kind())
+                    * (plan.kvDtype() != null ? plan.kvDtype().bytes() : m.dtype().bytes()) * layers;
+            double experts = wb.experts();
+            double touched = 1;
+            long groupTokens = tokens * groupTokensFactor;
+            Moe moe = m.moe();
+            if (moe != null && moe.experts() > 0) {
+                touched = 1 - Math.pow(1 - (double) moe.topK() / moe.experts(), groupTokens);
+            }
+            double weightsRead = wb.total() - wb.embedding() - experts * (1 - touched);
+            double kvBytes = "decode".equals(phase) ? tokens * ctx * kvPerToken : tokens * kvPerToken;
+            double bytes = weightsRead + kvBytes;
+            long h = m.hidden();
+            double attnParams = (double) m.attentionParams() / tp * layers;
+            double dense = 3.0 * h * s.ffn().size() * s.denseLayers();
+            double shared = 3.0 * h * s.sharedFfn().size() * s.moeLayers();
+            double head = s.lmHead() ? (double) s.vocab().size() * h : 0;
+            double flops = 2.0 * tokens * (attnParams + dense + shared + head);
+            if (moe != null && s.moeLayers() > 0) {
+                double routed = (double) groupTokens * moe.topK() * s.experts().size() / moe.experts();
+                flops += 2.0 * routed * 3.0 * h * s.expertFfn().size() * s.moeLayers();
+            }
+            int attnDim = m.isMla() ? m.mla().kvLoraRank() + m.mla().qkRopeHeadDim() : m.headDim();
+            flops += 4.0 * tokens * ctx * s.qHeads().size() * attnDim * layers;
+            bytesSum += bytes;
+            flopsSum += flops;
+            compute += stm.seconds(plan, bytes, flops);
+        }
+        double comm = 0, net = 0;
+        for (Collective c : cs) {
+            double sec = Double.isFinite(c.seconds()) ? c.seconds() : 0;
+            comm += sec;
+            if (c.overNetwork()) net += sec;
+        }
+        double total = compute + comm;
+        return new StepCost(phase, tokens, bytesSum, flopsSum, compute, comm, net, total > 0 ? comm / total : 0,
+                total > 0 ? net / total : 0);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.shardplan.analysis;
+
+import dev.shardplan.diag.Code;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Parallel;
+import dev.shardplan.model.Plan;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.shardplan.analysis.StructureChecks.fix;
+
+/** Memory and KV-capacity checks (SP04xx). */
+final class MemoryChecks {
+    private MemoryChecks() {}
+
+    static MemoryBudget worst(PlanAnalysis a) {
+        MemoryBudget w = null;
+        for (MemoryBudget b : a.memory()) if (w == null || b.kvPool() < w.kvPool()) w = b;
+        return w;
+    }
+
+    static int rankOf(PlanAnalysis a, MemoryBudget b) {
+        return a.memory().indexOf(b);
+    }
+
+    static String usableText(Plan p, MemoryBudget b) {
+        return switch (b.engine()) {
+            case VLLM -> Fmt.gib(b.usable()) + " vllm may use (gpu_memory_utilization " + Fmt.dec(b.fraction(), 2) + " x " + Fmt.gib(b.total()) + ")";
+            case SGLANG -> Fmt.gib(b.usable()) + " sglang keeps for weights and kv (mem_fraction_static " + Fmt.dec(b.fraction(), 3) + " x " + Fmt.gib(b.total()) + ")";
+            case TRTLLM -> Fmt.gib(b.total()) + " of the gpu";
+        };
+    }
+
+    /** SP0401: nothing left for the KV cache. */
+    static final class WeightsFit implements Check {
+        public List<Code> codes() { return List.of(AnalysisCodes.WEIGHTS_DO_NOT_FIT); }
+
+        public List<Diagnostic> run(CheckContext ctx) {
+            PlanAnalysis a = ctx.analysis();
+            MemoryBudget w = worst(a);
+            if (w == null || w.kvPool() > 0) return List.of();
+            Plan p = ctx.plan();
+            long need = w.weights() + (w.engine() == EngineKind.SGLANG ? w.nonTorch() : w.activation() + w.nonTorch() + w.cudaGraph());
+            var b = Diagnostic.of(AnalysisCodes.WEIGHTS_DO_NOT_FIT, ctx.span("parallel.tp", "parallel"),
+                    "weights do not fit: rank " + rankOf(a, w) + " needs " + Fmt.gib(need) + " for weights ("
+                            + Fmt.gib(w.weights()) + ") and runtime memory, but has " + usableText(p, w))
+                    .note("model `" + p.model().name() + "` split tp " + a.layout().tp() + " x pp " + a.layout().pp()
+                            + "; stage " + w.stage() + " holds " + w.kvLayers() + " layers");
+            for (Derivation d : w.derivation()) if (d.quantity().equals("kv pool")) b.note("kv pool = " + d.formula() + " = " + d.numbers());
+            fix(ctx, b, Variants.moreModelParallel(p), this);
+            return List.of(b.build());
+        }
+    }
+
+    /** SP0402: a sequence of the maximum length does not fit (vLLM refuses to start). */
+    static final class MaxLength implements Check {
+        public List<Code> codes() { return List.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT); }
+
+        public List<Diagnostic> run(CheckContext ctx) {
+            PlanAnalysis a = ctx.analysis();
+            MemoryBudget w = worst(a);
+            if (w == null || w.kvPool() <= 0) return List.of();
+            KvCapacity kv = a.kv();
+            SeqCapacity max = kv.at("max");
+            if (max.sequences() >= 1) return List.of();
+            Plan p = ctx.plan();
+            long estimate = kv.blocks() * kv.blockSize();
+            var b = Diagnostic.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, ctx.span("engine.max_model_len", "workload.max", "workload"),
+                    "one sequence of " + Fmt.num(max.length()) + " tokens needs " + Fmt.num(max.blocksPerSeq()) + " kv blocks, but the pool holds "
+                            + Fmt.num(kv.blocks()) + " (" + Fmt.num(kv.tokens()) + " tokens)")
+                    .note("kv per token on rank " + kv.limitingRank() + ": " + Fmt.num(kv.bytesPerToken()) + " B; pool "
+                            + Fmt.gib(a.memory(kv.limitingRank()).kvPool()))
+                    .note("the largest length that fits is " + Fmt.num(estimate) + " tokens"
+                            + (p.engine().kind() == EngineKind.VLLM ? "; vllm refuses to start (\"the estimated maximum model length is " + estimate + "\")" : ""));
+            List<Plan> c = new ArrayList<>();
+            if (w.engine() != EngineKind.TRTLLM && w.fraction() < 0.95) c.add(Variants.memoryFraction(p, 0.95));
+            DType kvd = p.kvDtype() != null ? p.kvDtype() : p.model().dtype();
+            if (kvd.bytes() > 1) c.add(Variants.kvDtype(p, DType.FP8));
+            c.addAll(Variants.moreModelParallel(p));
+            if (estimate > 0) c.add(Variants.maxModelLen(p, estimate));
+            fix(ctx, b, c, this);
+            return List.of(b.build());
+        }
+    }
+
+    /** SP0403: fewer full-length sequences fit than the plan runs at once. */
+    static final class CapacityTrap implements Check {
+        public List<Code> codes() { return List.of(AnalysisCodes.CAPACITY_TRAP); }
+
+        public List<Diagnostic> run(CheckContext ctx) {
+            PlanAnalysis a = ctx.analysis();
+            KvCapacity kv = a.kv();
+            if (kv.at("max").sequences() < 1) return List.of();
+            long demand = InterconnectModel.demandPerReplica(ctx.plan());
+            SeqCapacity full = kv.at("p95");
+            if (full.sequences() >= demand) return List.of();
+            Plan p = ctx.plan();
+            String source = p.workload().concurrency() > 0 && demand < p.engine().maxNumSeqs()
+                    ? "the workload's concurrency " + p.workload().concurrency() + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "")
+                    : "max_num_seqs " + p.engine().maxNumSeqs();
+            var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span("engine.max_num_seqs", "workload.concurrency", "engine", "workload"),
+                    "capacity trap: the kv pool holds " + Fmt.num(full.sequences()) + " sequences of p95 length "
+                            + Fmt.num(full.length()) + " tokens, but a replica runs up to " + Fmt.num(demand) + " (" + source + ")")
+                    .note("kv pool per replica: " + Fmt.num(kv.tokens()) + " tokens (" + Fmt.num(kv.blocks()) + " blocks of " + kv.blockSize()
+                            + "); " + Fmt.num(kv.at("p50").sequences()) + " sequences fit at p50 length " + Fmt.num(kv.at("p50").length()));
+            // What a preemption costs: vLLM v1 preempts by recompute, so the victim's prompt and
+            // output so far are prefilled again (about the p50 length, at prefill speed).
+            StepCost pre = a.interconnect().prefillStep();
+            double perToken = pre.tokens() > 0 ? pre.seconds() / pre.tokens() : 0;
+            long redo = kv.at("p50").length();
+            b.note("once " + Fmt.num(full.sequences()) + " long sequences are running the scheduler preempts; each preemption discards ~"
+                    + Fmt.num(redo) + " tokens of kv and recomputes them (~" + Fmt.ms(redo * perToken) + " of prefill at roofline), and "
+                    + Fmt.num(demand - full.sequences()) + " sequences wait");
+            if (ctx.suggest()) {
+                fix(ctx, b, List.of(Variants.maxNumSeqs(p, (int) Math.max(1, full.sequences()))), this);
+                for (Plan alt : Variants.moreModelParallel(p)) {
+                    if (alt.parallel().worldSize() > p.parallel().worldSize()) continue;
+                    PlanAnalysis x = ctx.evaluate(alt);
+                    long mine = full.sequences() * a.layout().dp(), theirs = x.kv().at("p95").sequences() * x.layout().dp();
+                    if (theirs > mine && x.kv().at("max").sequences() >= 1) {
+                        b.note("for more capacity on the same gpus: " + Variants.describe(p, alt) + " holds " + Fmt.num(theirs)
+                                + " p95-length sequences in total instead of " + Fmt.num(mine));
+                        break;
+                    }
+                }
+            }
+            return List.of(b.build());
+        }
+    }
+
+    /** SP0404: DP replicas strand KV capacity when each is capacity-bound. */
+    static final class StrandedDp implements Check {
+        public List<Code> codes() { return List.of(AnalysisCodes.STRANDED_DP_CAPACITY); }
+
+        public List<Diagnostic> run(CheckContext ctx) {
+            PlanAnalysis a = ctx.analysis();
+            Plan p = ctx.plan();
+            int dp = a.layout().dp();
+            KvCapacity kv = a.kv();
+            if (dp <= 1 || kv.at("max").sequences() < 1) return List.of();
+            long demand = InterconnectModel.demandPerReplica(p);
+            SeqCapacity full = kv.at("p95");
+            if (full.sequences() >= demand) return List.of();
+            var b = Diagnostic.of(AnalysisCodes.STRANDED_DP_CAPACITY, ctx.span("parallel.dp", "parallel"),
+                    "dp " + dp + " keeps " + dp + " separate kv pools of " + Fmt.num(kv.tokens()) + " tokens; a replica that fills up preempts while others have free blocks")
+                    .note("each replica holds " + Fmt.num(full.sequences()) + " p95-length sequences against " + Fmt.num(demand)
+                            + " it runs; the " + Fmt.num(kv.totalTokens()) + " tokens over all replicas are not pooled")
+                    .note("each replica also keeps a full copy of its weights (" + Fmt.gib(a.memory(0).weights()) + " per rank)");
+            if (ctx.suggest()) {
+                Parallel o = p.parallel();
+                List<Plan> c = new ArrayList<>();
+                for (int k = 2; k <= dp; k *= 2) if (dp % k == 0) c.add(Variants.degrees(p, dp / k, o.tp() * k, o.pp(), o.ep()));
+                var f = ctx.firstFix(c, this);
+                if (f.isPresent()) {
+                    PlanAnalysis x = ctx.evaluate(f.get());
+                    b.help("use " + Variants.describe(p, f.get()) + ": tp shards the weights and pools their memory into "
+                            + Fmt.num(x.kv().tokens()) + " kv tokens per replica (re-checked: this diagnostic goes away)");
+                }
+            }
+            return List.of(b.build());
+        }
+    }
+}

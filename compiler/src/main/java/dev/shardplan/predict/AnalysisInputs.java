@@ -1,0 +1,116 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.analysis.Analyzer;
+import dev.shardplan.analysis.GroupCost;
+import dev.shardplan.analysis.PlanAnalysis;
+import dev.shardplan.analysis.KvCapacity;
+import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.analysis.SeqCapacity;
+import dev.shardplan.layout.GroupKind;
+import dev.shardplan.model.Plan;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The predictions' inputs from the analysis stage: whether the plan fits (no memory error,
+ * SP04xx), the KV blocks of one replica (the analysis' pool after vLLM's clamp to the replica's
+ * smallest worker), and collective costs from the device graph's per-group bottleneck bandwidth
+ * and latency.
+ */
+public final class AnalysisInputs {
+    private AnalysisInputs() {}
+
+    /**
+     * Analyses {@code plan} (the analysis' core: graph, layout, memory, KV, interconnect; not its
+     * checks, whose what-if variants would cost a search more than its simulations) and derives
+     * its inputs.
+     */
+    public static PlanInputs of(Plan plan) {
+        Efficiency eff;
+        try {
+            eff = Predictor.efficiency(plan);
+        } catch (IllegalArgumentException e) {
+            // a bad tuning key: the predictor reports it (SP0705); the collectives use the profile's values
+            eff = Predictor.baseEfficiency(plan);
+        }
+        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE), eff);
+    }
+
+    /**
+     * The inputs of an analysed plan, with the step-time constants {@code eff}. It fits unless one
+     * of the analysis' memory errors applies: a rank with no KV pool (SP0401) or a pool too small
+     * for one sequence of the maximum length (SP0402); the conditions are those of its checks.
+     */
+    public static PlanInputs of(PlanAnalysis a, Efficiency eff) {
+        CollectiveCost comm = collectives(a, eff);
+        MemoryBudget worst = null;
+        for (MemoryBudget b : a.memory()) if (worst == null || b.kvPool() < worst.kvPool()) worst = b;
+        KvCapacity kv = a.kv();
+        String reason = "";
+        if (worst != null && worst.kvPool() <= 0) {
+            reason = String.format(Locale.ROOT, "weights do not fit: rank %d has %.1f GiB of weights and no KV pool left (SP0401)",
+                    a.memory().indexOf(worst), worst.weights() / GIB);
+        } else if (kv.blocks() <= 0 || kv.at("max").sequences() < 1) {
+            SeqCapacity max = kv.at("max");
+            reason = String.format(Locale.ROOT, "one sequence of %d tokens needs %d KV blocks, but the pool holds %d (SP0402)",
+                    max.length(), max.blocksPerSeq(), kv.blocks());
+        }
+        if (reason.isEmpty()) return new PlanInputs(true, kv.blocks(), "", comm);
+        return new PlanInputs(false, Math.max(0, kv.blocks()), reason, comm);
+    }
+
+    static final double GIB = 1L << 30;
+
+    /**
+     * Ring collective costs over the slowest group of each kind. A call costs the fitted
+     * collective_latency_us (launch and synchronisation, docs/calibration.md) plus the group's
+     * path latency on the device graph; bytes move at the group's bottleneck bandwidth (a ring
+     * hop's fair share of its link, or an all-to-all rank's egress) times link_efficiency. The
+     * message-size formulas are {@link CollectiveCost#ring}'s (formulas.md §7.4).
+     */
+    static CollectiveCost collectives(PlanAnalysis a, Efficiency eff) {
+        List<GroupCost> gs = a.interconnect().groups();
+        var plan = a.plan();
+        double fallback = plan.cluster().gpu().linkBandwidth() > 0 ? plan.cluster().gpu().linkBandwidth() : plan.cluster().gpu().pcieBandwidth();
+        GroupCost tp = worst(gs, GroupKind.TP), ep = worst(gs, GroupKind.EP), pp = worst(gs, GroupKind.PP);
+        double call = eff.collectiveLatencyUs() * 1e-6;
+        double le = eff.linkEfficiency();
+        int tpN = tp == null ? 1 : tp.size(), epN = ep == null ? 1 : ep.size();
+        double tpBw = bw(tp, fallback), epBw = bw(ep, fallback), ppBw = bw(pp, fallback);
+        double tpLat = call + lat(tp), epLat = call + lat(ep), ppLat = call + lat(pp);
+        return new CollectiveCost() {
+            public double allReduce(double bytes) {
+                if (tpN <= 1) return 0;
+                return tpLat + 2.0 * (tpN - 1) / tpN * bytes / (tpBw * le);
+            }
+
+            public double allToAll(double bytes) {
+                if (epN <= 1) return 0;
+                return epLat + (double) (epN - 1) / epN * bytes / (epBw * le);
+            }
+
+            public double sendRecv(double bytes) {
+                return ppLat + bytes / (ppBw * le);
+            }
+        };
+    }
+
+    private static double bw(GroupCost g, double fallback) {
+        return g == null || g.bandwidth() <= 0 ? fallback : g.bandwidth();
+    }
+
+    private static double lat(GroupCost g) {
+        return g == null ? 0 : g.latency();
+    }
+
+    /** The group of a kind with the lowest bandwidth (then the highest latency); null when none moves data. */
+    static GroupCost worst(List<GroupCost> gs, GroupKind kind) {
+        GroupCost w = null;
+        for (GroupCost c : gs) {
+            if (c.kind() != kind || c.size() <= 1) continue;
+            if (w == null || c.bandwidth() < w.bandwidth() || (c.bandwidth() == w.bandwidth() && c.latency() > w.latency())) w = c;
+        }
+        return w;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.shardplan.resolve;
+
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.EfficiencyProfile;
+import dev.shardplan.model.EngineKind;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Standard-library data for code that has no plan to resolve (the calibration, plans built as
+ * records): resolved once from the same {@code std:} sources the resolver reads.
+ */
+public final class StdLibrary {
+    private StdLibrary() {}
+
+    private static final class Efficiencies {
+        static final List<EfficiencyProfile> ALL = load();
+
+        private static List<EfficiencyProfile> load() {
+            Diagnostics diags = new Diagnostics();
+            // std modules are read from the compiler's resources; the root is never touched
+            Resolver r = new Resolver(new Loader(Path.of("").toAbsolutePath(), new Sources(), diags), diags);
+            List<EfficiencyProfile> out = r.stdEfficiencies(Span.NONE);
+            if (diags.hasErrors() || out.isEmpty()) {
+                throw new IllegalStateException("std:efficiency does not resolve: " + diags.sorted());
+            }
+            return out;
+        }
+    }
+
+    /** std:efficiency's profiles, in declaration order. */
+    public static List<EfficiencyProfile> efficiencies() {
+        return Efficiencies.ALL;
+    }
+
+    /** The std profile a plan on {@code gpuName} with {@code engine} uses (see {@link EfficiencyProfile#select}). */
+    public static EfficiencyProfile efficiency(String gpuName, EngineKind engine) {
+        EfficiencyProfile p = EfficiencyProfile.select(efficiencies(), gpuName, engine);
+        if (p == null) throw new IllegalStateException("std:efficiency has no profile for " + engine.id());
+        return p;
+    }
+}

@@ -1,0 +1,204 @@
+package dev.shardplan.analysis;
+
+import dev.shardplan.diag.Code;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Severity;
+import dev.shardplan.model.Plan;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One test per analysis diagnostic: the plan that triggers it, the help it proposes, and the same
+ * plan with that help applied (written again as source), on which the diagnostic is gone.
+ */
+class DiagnosticsTest {
+    static Plan plan(String cluster, String model, String parallel, String engine, String workload) {
+        return Fixtures.plan("cluster c { " + cluster + " }\nplan p {\n  model " + model + "\n  cluster c\n  workload "
+                + workload + "\n  parallel { " + parallel + " }\n  engine " + engine + "\n}\n", "p");
+    }
+
+    static Diagnostic find(PlanAnalysis a, Code code) {
+        for (Diagnostic d : a.diagnostics()) if (d.code().equals(code)) return d;
+        return null;
+    }
+
+    static Diagnostic expect(Plan p, Code code, String help) {
+        PlanAnalysis a = Analyzer.analyze(p);
+        Diagnostic d = find(a, code);
+        assertNotNull(d, "expected " + code + " in " + a.diagnostics());
+        assertEquals(code.severity(), d.severity());
+        assertTrue(d.help().contains(help), "help of " + code + " was: " + d.help());
+        return d;
+    }
+
+    static void gone(Plan fixed, Code code) {
+        PlanAnalysis a = Analyzer.analyze(fixed);
+        assertTrue(find(a, code) == null, code + " still reported: " + a.diagnostics());
+        List<Diagnostic> errors = a.diagnostics().stream().filter(Diagnostic::isError).collect(Collectors.toList());
+        assertTrue(errors.isEmpty(), "fix introduced errors: " + errors);
+    }
+
+    static final String VLLM = "vllm { gpu_memory_utilization 0.90 }";
+    static final String ONE_H100 = "nodes 1 x HGX_H100";
+    static final String ONE_H200 = "nodes 1 x HGX_H200";
+
+    @Test
+    void sp0401_weights_do_not_fit() {
+        // 70B in bf16 is 141 GB: one H100 cannot hold it; tp 2 leaves too little for one 32k sequence, tp 4 fits.
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_70b", "tp 1", VLLM, "natural_reasoning"),
+                AnalysisCodes.WEIGHTS_DO_NOT_FIT, "use tp 1 -> 4");
+        assertTrue(d.message().contains("131.42 GiB"), d.message());
+        gone(plan(ONE_H100, "llama_3_1_70b", "tp 4", VLLM, "natural_reasoning"), AnalysisCodes.WEIGHTS_DO_NOT_FIT);
+    }
+
+    @Test
+    void sp0402_max_length_does_not_fit() {
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_70b", "tp 2", VLLM, "natural_reasoning"),
+                AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, "use gpu_memory_utilization 0.90 -> 0.95");
+        // 70B at tp 2: 163,840 B of kv per token, so 32k = 32,000 tokens need 4.9 GiB; 0.90 leaves 1.37 GiB, 0.95 another 3.98 GiB.
+        assertTrue(d.message().startsWith("one sequence of 32,000 tokens needs 2,000 kv blocks, but the pool holds 559"), d.message());
+        gone(plan(ONE_H100, "llama_3_1_70b", "tp 2", "vllm { gpu_memory_utilization 0.95 }", "natural_reasoning"),
+                AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT);
+    }
+
+    @Test
+    void sp0403_capacity_trap_is_a_warning_with_counts_and_preemption_cost() {
+        // 46,753 blocks per replica (KvCapacityTest); p95 length 400 + 17,900 = 18,300 tokens = 1,144 blocks -> 40 fit;
+        // a replica runs min(max_num_seqs 1024, 2000 requests / dp 4) = 500.
+        Diagnostic d = expect(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", VLLM, "natural_reasoning"),
+                AnalysisCodes.CAPACITY_TRAP, "use max_num_seqs 1024 -> 40");
+        assertEquals(Severity.WARNING, d.severity());
+        assertTrue(d.message().contains("holds 40 sequences of p95 length 18,300 tokens, but a replica runs up to 500"), d.message());
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("preempts") && n.contains("460 sequences wait")), d.notes().toString());
+        gone(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", "vllm { gpu_memory_utilization 0.90; max_num_seqs 40 }", "natural_reasoning"),
+                AnalysisCodes.CAPACITY_TRAP);
+    }
+
+    @Test
+    void sp0404_stranded_dp_capacity() {
+        Diagnostic d = expect(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", VLLM, "natural_reasoning"),
+                AnalysisCodes.STRANDED_DP_CAPACITY, "use dp 4 -> 1, tp 2 -> 8");
+        assertEquals(Severity.NOTE, d.severity());
+        gone(plan(ONE_H200, "qwen3_32b", "tp 8", VLLM, "natural_reasoning"), AnalysisCodes.STRANDED_DP_CAPACITY);
+    }
+
+    @Test
+    void sp0501_tp_crosses_scale_up_domain() {
+        Diagnostic d = expect(plan("nodes 2 x HGX_H100", "llama_3_1_70b", "tp 16", VLLM, "natural_reasoning"),
+                AnalysisCodes.TP_CROSSES_DOMAIN, "use tp 16 -> 8, pp 1 -> 2");
+        assertTrue(d.message().contains("spans 2 domains of 8 gpus"), d.message());
+        gone(plan("nodes 2 x HGX_H100", "llama_3_1_70b", "tp 8; pp 2", VLLM, "natural_reasoning"), AnalysisCodes.TP_CROSSES_DOMAIN);
+    }
+
+    @Test
+    void sp0502_network_bound_collectives() {
+        expect(plan("nodes 2 x HGX_H100", "llama_3_1_70b", "tp 16", VLLM, "natural_reasoning"),
+                AnalysisCodes.NETWORK_BOUND, "use tp 16 -> 8, pp 1 -> 2");
+        gone(plan("nodes 2 x HGX_H100", "llama_3_1_70b", "tp 8; pp 2", VLLM, "natural_reasoning"), AnalysisCodes.NETWORK_BOUND);
+    }
+
+    @Test
+    void sp0601_heads_not_divisible() {
+        // 40 heads over tp 16: 40 % 16 = 8.
+        expect(plan("nodes 2 x HGX_H200", "deepseek_r1_distill_qwen_32b", "tp 16", VLLM, "natural_reasoning"),
+                AnalysisCodes.HEADS_NOT_DIVISIBLE, "use dp 1 -> 2, tp 16 -> 8");
+        gone(plan("nodes 2 x HGX_H200", "deepseek_r1_distill_qwen_32b", "dp 2; tp 8", VLLM, "natural_reasoning"),
+                AnalysisCodes.HEADS_NOT_DIVISIBLE);
+    }
+
+    @Test
+    void sp0602_kv_heads_incompatible() {
+        // 40 heads split over 5, but 8 kv heads neither split (8 % 5) nor replicate (5 % 8).
+        PlanAnalysis a = Analyzer.analyze(plan(ONE_H200, "deepseek_r1_distill_qwen_32b", "tp 5", VLLM, "natural_reasoning"));
+        assertTrue(find(a, AnalysisCodes.HEADS_NOT_DIVISIBLE) == null);
+        expect(plan(ONE_H200, "deepseek_r1_distill_qwen_32b", "tp 5", VLLM, "natural_reasoning"),
+                AnalysisCodes.KV_HEADS_VS_TP, "use tp 5 -> 4");
+        gone(plan(ONE_H200, "deepseek_r1_distill_qwen_32b", "tp 4", VLLM, "natural_reasoning"), AnalysisCodes.KV_HEADS_VS_TP);
+    }
+
+    @Test
+    void sp0603_experts_not_divisible() {
+        // vLLM's EP size is dp x tp = 6; 128 experts % 6 = 2.
+        expect(plan(ONE_H200, "qwen3_30b_a3b", "dp 3; tp 2; ep 6", VLLM, "natural_reasoning"),
+                AnalysisCodes.EXPERTS_NOT_DIVISIBLE, "use ep 6 -> 1");
+        gone(plan(ONE_H200, "qwen3_30b_a3b", "dp 3; tp 2", VLLM, "natural_reasoning"), AnalysisCodes.EXPERTS_NOT_DIVISIBLE);
+    }
+
+    @Test
+    void sp0604_quant_block_misaligned() {
+        // DeepSeek-R1 FP8 (128x128 blocks) at tp 32: expert width 2048 / 32 = 64 and dense 18432 / 32 = 576, not multiples of 128.
+        Diagnostic d = expect(plan("nodes 4 x HGX_H200", "deepseek_r1", "tp 32", VLLM, "natural_reasoning"),
+                AnalysisCodes.QUANT_BLOCK_MISALIGNED, "use tp 32 -> 16, pp 1 -> 2");
+        assertTrue(d.message().contains("block 128"), d.message());
+        gone(plan("nodes 4 x HGX_H200", "deepseek_r1", "tp 16; pp 2", VLLM, "natural_reasoning"), AnalysisCodes.QUANT_BLOCK_MISALIGNED);
+    }
+
+    @Test
+    void sp0605_world_exceeds_cluster() {
+        expect(plan(ONE_H100, "llama_3_1_8b", "dp 16", VLLM, "natural_reasoning"), AnalysisCodes.WORLD_EXCEEDS_CLUSTER, "use dp 16 -> 8");
+        gone(plan(ONE_H100, "llama_3_1_8b", "dp 8", VLLM, "natural_reasoning"), AnalysisCodes.WORLD_EXCEEDS_CLUSTER);
+    }
+
+    @Test
+    void sp0606_idle_gpus() {
+        expect(plan(ONE_H100, "llama_3_1_8b", "dp 4", VLLM, "natural_reasoning"), AnalysisCodes.IDLE_GPUS, "use dp 4 -> 8");
+        gone(plan(ONE_H100, "llama_3_1_8b", "dp 8", VLLM, "natural_reasoning"), AnalysisCodes.IDLE_GPUS);
+    }
+
+    @Test
+    void sp0607_invalid_placement() {
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_70b", "tp 8; placement 0, 1, 2, 3, 4, 5, 6, 6", VLLM, "natural_reasoning"),
+                AnalysisCodes.INVALID_PLACEMENT, "use remove the explicit placement");
+        assertTrue(d.message().contains("gpu 6 is given to two ranks"), d.message());
+        gone(plan(ONE_H100, "llama_3_1_70b", "tp 8", VLLM, "natural_reasoning"), AnalysisCodes.INVALID_PLACEMENT);
+    }
+
+    @Test
+    void sp0608_uneven_pp_split() {
+        // 32 layers over 3 stages: vLLM gives the 2 remaining layers to the stages before the last: [11, 11, 10].
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_8b", "pp 3", VLLM, "natural_reasoning"), AnalysisCodes.UNEVEN_PP_SPLIT, "use pp 3 -> 2");
+        assertTrue(d.message().contains("[11, 11, 10]"), d.message());
+        gone(plan(ONE_H100, "llama_3_1_8b", "pp 2", VLLM, "natural_reasoning"), AnalysisCodes.UNEVEN_PP_SPLIT);
+    }
+
+    @Test
+    void sp0609_invalid_layer_split() {
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_8b", "pp 2; layer_split 10, 20", VLLM, "natural_reasoning"),
+                AnalysisCodes.INVALID_LAYER_SPLIT, "remove the explicit layer split");
+        assertTrue(d.message().contains("add up to 30, the model has 32"), d.message());
+        gone(plan(ONE_H100, "llama_3_1_8b", "pp 2", VLLM, "natural_reasoning"), AnalysisCodes.INVALID_LAYER_SPLIT);
+    }
+
+    @Test
+    void sp0610_pure_dp_against_the_study() {
+        // Qwen3-32B on H100: bf16 weights (65.5 GB) leave ~8 GB per GPU, one 18.3k-token sequence each (8 in all);
+        // dp 4 x tp 2 holds 16 per replica, 64 in all.
+        Diagnostic d = expect(plan(ONE_H100, "qwen3_32b", "dp 8", VLLM, "natural_reasoning"),
+                AnalysisCodes.AGAINST_STUDY, "use dp 8 -> 4, tp 1 -> 2");
+        assertEquals(Severity.NOTE, d.severity());
+        gone(plan(ONE_H100, "qwen3_32b", "dp 4; tp 2", VLLM, "natural_reasoning"), AnalysisCodes.AGAINST_STUDY);
+    }
+
+    @Test
+    void every_analysis_code_has_a_test_and_a_page() throws Exception {
+        var root = java.nio.file.Path.of(System.getProperty("user.dir")).getParent().resolve("docs/diagnostics");
+        for (var f : AnalysisCodes.class.getFields()) {
+            Code c = (Code) f.get(null);
+            var page = root.resolve(c.id() + ".md");
+            assertTrue(java.nio.file.Files.exists(page), "missing " + page);
+            String text = java.nio.file.Files.readString(page);
+            assertTrue(text.startsWith("# " + c.id() + ": " + c.name() + "\n"), page + " title");
+            boolean tested = false;
+            for (var m : DiagnosticsTest.class.getDeclaredMethods()) if (m.getName().startsWith(c.id().toLowerCase())) tested = true;
+            assertTrue(tested, "no test for " + c.id());
+        }
+        assertFalse(AnalysisCodes.class.getFields().length == 0);
+    }
+}

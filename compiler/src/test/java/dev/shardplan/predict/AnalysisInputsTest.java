@@ -1,0 +1,77 @@
+package dev.shardplan.predict;
+
+import dev.shardplan.analysis.Analyzer;
+import dev.shardplan.api.Frontend;
+import dev.shardplan.api.FrontendResult;
+import dev.shardplan.model.Plan;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The predictions' inputs come from the analysis: fit, KV blocks of a replica, collective costs per group. */
+class AnalysisInputsTest {
+    @TempDir
+    Path dir;
+
+    Plan plan(String model, String parallel) throws IOException {
+        Path f = dir.resolve("p.plan");
+        Files.writeString(f, """
+                import "std:nodes"
+                import "std:models"
+                import "std:workloads"
+                cluster one { nodes 1 x HGX_H200 }
+                plan p {
+                  model %s
+                  cluster one
+                  workload natural_reasoning
+                  parallel { %s }
+                  engine vllm { gpu_memory_utilization 0.90; max_num_seqs 256 }
+                }
+                """.formatted(model, parallel));
+        FrontendResult r = Frontend.check(dir, List.of(f));
+        assertFalse(r.hasErrors(), r.diagnostics().toString());
+        return r.plans().get(0);
+    }
+
+    @Test
+    void kvBlocksAndFitAreTheAnalysis() throws IOException {
+        Plan p = plan("deepseek_r1_distill_qwen_32b", "dp 4; tp 2");
+        var a = Analyzer.analyze(p);
+        PlanInputs in = AnalysisInputs.of(a, Predictor.efficiency(p));
+        assertTrue(in.fits());
+        assertEquals(a.kv().blocks(), in.kvBlocksPerReplica());
+        // the replica's blocks are the smaller of its two workers' pools (vLLM's clamp)
+        assertEquals(Math.min(a.memory(0).kvBlocks(), a.memory(1).kvBlocks()), in.kvBlocksPerReplica());
+    }
+
+    @Test
+    void tpAllReduceUsesTheGroupsNvSwitchBandwidthAndLatency() throws IOException {
+        Plan p = plan("deepseek_r1_distill_qwen_32b", "dp 4; tp 2");
+        PlanInputs in = AnalysisInputs.of(p);
+        // by hand: a TP pair on NVSwitch, each GPU's 450 GB/s link carries one flow per direction;
+        // call = 12 µs (std:efficiency vllm) + 2 µs scale-up latency (cluster default);
+        // ring all-reduce of 10 MB over 2 ranks moves 2·(1/2)·10 MB at 450 GB/s · 0.75
+        double expected = 14e-6 + 1.0 * 10e6 / (450e9 * 0.75);
+        assertEquals(expected, in.comm().allReduce(10e6), 1e-9);
+        assertEquals(0.0, in.comm().allToAll(10e6));
+    }
+
+    @Test
+    void aPlanWhoseWeightsDoNotFitIsNotSimulated() throws IOException {
+        Plan p = plan("deepseek_r1_distill_llama_70b", "dp 8");
+        PlanInputs in = AnalysisInputs.of(p);
+        assertFalse(in.fits());
+        assertTrue(in.reason().startsWith("weights do not fit: rank 0 has"), in.reason());
+        // the full analysis reports the same cause as an error
+        assertTrue(Analyzer.analyze(p).diagnostics().stream().anyMatch(d -> d.isError() && d.code().id().equals("SP0401")));
+        assertFalse(Predictor.simulate(p, 1).simulated());
+    }
+}
