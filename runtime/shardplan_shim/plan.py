@@ -312,6 +312,12 @@ def validate(plan: Plan) -> None:
             plan.groups[kind] = exp
             continue
         got = plan.groups[kind]
+        if kind == "ep":
+            # EP groups follow the engine's layout (vLLM: the dp x tp ranks of a stage; SGLang and
+            # TRT-LLM: inside the TP or attention-DP group; without EP: the TP group), so only
+            # check that they partition the ranks of each stage into equal groups.
+            _check_partition(plan, got)
+            continue
         if sorted(sorted(g) for g in got) != sorted(sorted(g) for g in exp):
             raise PlanError(f"groups.{kind}: {got} does not match the rank coordinates (expected {exp})")
         if kind != "ep":
@@ -459,3 +465,26 @@ def scaled_plan(plan: Plan, hidden: int = 64, head_dim: int = 16, ffn: int = 128
             rr["ffn"] = rescale(r.ffn, mc.ffn, new_ffn)
         rr["vocab"] = rescale(r.vocab, vp, new_vp)
     return parse_plan(raw)
+
+
+def _check_partition(plan, groups) -> None:
+    """groups.ep must split every rank into exactly one group, groups of one size, each inside one PP stage."""
+    seen = {}
+    sizes = set()
+    for g in groups:
+        sizes.add(len(g))
+        stages = set()
+        for r in g:
+            if not isinstance(r, int) or not 0 <= r < plan.world_size:
+                raise PlanError(f"groups.ep: rank {r!r} outside the world of {plan.world_size}")
+            if r in seen:
+                raise PlanError(f"groups.ep: rank {r} is in two groups")
+            seen[r] = True
+            stages.add((r // plan.tp) % plan.pp)
+        if len(stages) > 1:
+            raise PlanError(f"groups.ep: group {g} spans pipeline stages {sorted(stages)}")
+    if len(seen) != plan.world_size:
+        missing = [r for r in range(plan.world_size) if r not in seen]
+        raise PlanError(f"groups.ep: ranks {missing[:8]} are in no group")
+    if len(sizes) > 1:
+        raise PlanError(f"groups.ep: groups of different sizes {sorted(sizes)}")

@@ -20,7 +20,7 @@ exec mpirun \
             --max_batch_size 1024 \
             --max_num_tokens 8192 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.833 \
+            --kv_cache_free_gpu_memory_fraction 0.822 \
             --kv_cache_dtype fp8 \
             --reasoning_parser deepseek-r1 \
             --host 0.0.0.0 \

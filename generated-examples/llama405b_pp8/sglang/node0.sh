@@ -8,9 +8,8 @@ exec python3 -m sglang.launch_server \
     --pp-size 8 \
     --context-length 32000 \
     --max-running-requests 1024 \
-    --mem-fraction-static 0.899 \
+    --mem-fraction-static 0.856 \
     --kv-cache-dtype auto \
     --chunked-prefill-size 8192 \
-    --disable-radix-cache \
     --host 0.0.0.0 \
     --port 8000

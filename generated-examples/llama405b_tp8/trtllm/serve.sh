@@ -10,7 +10,7 @@ exec trtllm-serve meta-llama/Llama-3.1-405B-Instruct \
     --max_batch_size 1024 \
     --max_num_tokens 8192 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.694 \
+    --kv_cache_free_gpu_memory_fraction 0.66 \
     --kv_cache_dtype auto \
     --host 0.0.0.0 \
     --port 8000

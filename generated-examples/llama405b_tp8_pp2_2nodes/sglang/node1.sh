@@ -11,10 +11,9 @@ exec python3 -m sglang.launch_server \
     --pp-size 2 \
     --context-length 32000 \
     --max-running-requests 1024 \
-    --mem-fraction-static 0.899 \
+    --mem-fraction-static 0.871 \
     --kv-cache-dtype auto \
     --chunked-prefill-size 8192 \
-    --disable-radix-cache \
     --host 0.0.0.0 \
     --port 8000 \
     --nnodes 2 \

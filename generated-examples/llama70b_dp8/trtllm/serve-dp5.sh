@@ -11,7 +11,7 @@ exec trtllm-serve nvidia/Llama-3.1-70B-Instruct-FP8 \
     --max_batch_size 1024 \
     --max_num_tokens 8192 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.806 \
+    --kv_cache_free_gpu_memory_fraction 0.797 \
     --kv_cache_dtype auto \
     --host 0.0.0.0 \
     --port 8005

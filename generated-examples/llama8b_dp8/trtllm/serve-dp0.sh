@@ -11,7 +11,7 @@ exec trtllm-serve deepseek-ai/DeepSeek-R1-Distill-Llama-8B \
     --max_batch_size 1024 \
     --max_num_tokens 8192 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.888 \
+    --kv_cache_free_gpu_memory_fraction 0.885 \
     --kv_cache_dtype auto \
     --reasoning_parser deepseek-r1 \
     --host 0.0.0.0 \

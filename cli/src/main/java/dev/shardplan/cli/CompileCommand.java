@@ -1,6 +1,7 @@
 package dev.shardplan.cli;
 
 import dev.shardplan.api.CheckResult;
+import dev.shardplan.api.CompileResult;
 import dev.shardplan.api.Compiler;
 import dev.shardplan.api.Predictions;
 import dev.shardplan.predict.Predictor;
@@ -70,29 +71,14 @@ final class CompileCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path r = Roots.root(root, paths);
-        CheckResult res = Compiler.check(r, paths);
-        List<Diagnostic> all = new ArrayList<>(res.diagnostics());
-        String summary;
-        if (res.hasErrors()) {
-            summary = "nothing written";
-        } else {
-            List<EmitInput> inputs = new ArrayList<>();
-            for (Plan p : res.plans()) {
-                EmitInput in = EmitInput.of(p);
-                inputs.add(predict ? in.withPrediction(Predictions.simulate(p, Predictor.DEFAULT_SEED)) : in);
-            }
-            Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
-            Emit.Result er = Emit.compile(inputs, out, chosen);
-            all.addAll(er.diagnostics());
-            int plans = res.plans().size();
-            summary = er.ok()
-                    ? "compiled " + plans + " plan" + (plans == 1 ? "" : "s") + " into " + out + " (" + er.written().size() + " files)"
-                    : "nothing written";
-        }
-        List<Diagnostic> sorted = Diagnostics.sort(all);
-        Output.print(sorted, res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(), summary);
-        boolean errors = sorted.stream().anyMatch(Diagnostic::isError);
-        boolean warnings = sorted.stream().anyMatch(d -> d.severity() == Severity.WARNING);
+        Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
+        CompileResult res = Compiler.compile(r, paths, out, chosen, predict);
+        int plans = res.check().plans().size();
+        String summary = res.hasErrors() ? "nothing written"
+                : "compiled " + plans + " plan" + (plans == 1 ? "" : "s") + " into " + out + " (" + res.written().size() + " files)";
+        Output.print(res.diagnostics(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(), summary);
+        boolean errors = res.hasErrors();
+        boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);
         return errors || (failOnWarning && warnings) ? Main.ERRORS : Main.OK;
     }
 }

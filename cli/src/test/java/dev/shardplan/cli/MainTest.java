@@ -46,7 +46,7 @@ class MainTest {
               cluster one
               workload chat
               parallel { dp 8 }
-              engine vllm { gpu_memory_utilization 0.90 }
+              engine vllm { gpu_memory_utilization 0.90; max_num_seqs 256 }
             }
             """;
 

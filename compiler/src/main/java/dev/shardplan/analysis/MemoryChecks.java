@@ -98,9 +98,19 @@ final class MemoryChecks {
             SeqCapacity full = kv.at("p95");
             if (full.sequences() >= demand) return List.of();
             Plan p = ctx.plan();
-            String source = p.workload().concurrency() > 0 && demand < p.engine().maxNumSeqs()
-                    ? "the workload's concurrency " + p.workload().concurrency() + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "")
-                    : "max_num_seqs " + p.engine().maxNumSeqs();
+            long requestsPerReplica = (p.workload().requests() + p.parallel().dp() - 1) / p.parallel().dp();
+            String seqKey = switch (p.engine().kind()) {
+                case VLLM -> "max_num_seqs";
+                case SGLANG -> "max_running_requests";
+                case TRTLLM -> "max_batch_size";
+            };
+            String source;
+            if (p.workload().concurrency() > 0 && (p.engine().maxNumSeqs() <= 0 || demand < p.engine().maxNumSeqs()))
+                source = "the workload's concurrency " + p.workload().concurrency() + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "");
+            else if (p.engine().maxNumSeqs() <= 0 || demand == requestsPerReplica && demand < p.engine().maxNumSeqs())
+                source = "the workload's " + p.workload().requests() + " requests" + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "")
+                        + (p.engine().maxNumSeqs() <= 0 ? ", " + seqKey + " unset" : ", below " + seqKey + " " + p.engine().maxNumSeqs());
+            else source = seqKey + " " + p.engine().maxNumSeqs();
             var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span("engine.max_num_seqs", "workload.concurrency", "engine", "workload"),
                     "capacity trap: the kv pool holds " + Fmt.num(full.sequences()) + " sequences of p95 length "
                             + Fmt.num(full.length()) + " tokens, but a replica runs up to " + Fmt.num(demand) + " (" + source + ")")

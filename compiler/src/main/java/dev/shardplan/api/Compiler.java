@@ -40,10 +40,22 @@ public final class Compiler {
      * not empty. Nothing is written when any plan has an error.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets) {
+        return compile(root, inputs, out, targets, false);
+    }
+
+    /**
+     * As {@link #compile(Path, List, Path, Set)}; with {@code predict} each plan is simulated and
+     * its predictions are written into plan.json.
+     */
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
         CheckResult res = check(root, inputs);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
         List<EmitInput> ins = new ArrayList<>();
-        for (Plan p : res.plans()) ins.add(EmitInput.of(p));
+        for (Plan p : res.plans()) {
+            PlanAnalysis a = res.analyses().get(p.name());
+            EmitInput in = a != null ? EmitInput.of(p, a) : EmitInput.of(p);
+            ins.add(predict ? in.withPrediction(Predictions.simulate(p, dev.shardplan.predict.Predictor.DEFAULT_SEED)) : in);
+        }
         Emit.Result er = Emit.compile(ins, out, targets);
         List<Diagnostic> all = new ArrayList<>(res.diagnostics());
         all.addAll(er.diagnostics());

@@ -54,10 +54,10 @@ public final class Emit {
         this.emitters = Map.copyOf(m);
     }
 
-    /** The launch-configuration emitters: vllm, sglang, trtllm, kubernetes, slurm. */
+    /** The emitters: vllm, sglang, trtllm, kubernetes, slurm, the runtime shim and the HTML report. */
     public static Emit standard() {
         return new Emit(List.of(new VllmEmitter(), new SglangEmitter(), new TrtllmEmitter(), new KubernetesEmitter(),
-                new SlurmEmitter()));
+                new SlurmEmitter(), new ShimEmitter(), new ReportEmitter()));
     }
 
     /** Compiles with the standard emitters: see {@link #run}. */
@@ -73,7 +73,7 @@ public final class Emit {
     /**
      * Checks and renders every plan, then writes them under {@code out}. {@code targets} overrides
      * each plan's own {@code emit} list when not empty; plan.json is always written; targets
-     * without an emitter here (shim, report) are left to their own stages.
+     * are those of {@link #standard()} or the emitters given.
      */
     public Result run(List<EmitInput> inputs, Path out, Set<Target> targets) {
         Rendered r = render(inputs, targets);

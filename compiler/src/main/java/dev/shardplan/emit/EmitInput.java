@@ -27,13 +27,16 @@ public record EmitInput(Plan plan, Layout layout, String source, JsonNode predic
         return new EmitInput(plan, AnalysisLayout.of(plan, analysis), source(plan));
     }
 
-    /**
-     * An input whose layout and memory budget are computed from the plan alone ({@link InterimLayout}).
-     * Kept until the analysis stage models expert parallelism under SGLang and TensorRT-LLM (it
-     * currently gives DeepSeek-R1 dp16 × ep16 on those engines the full expert set per rank); then
-     * callers switch to {@link #of(Plan, PlanAnalysis)}.
-     */
+    /** An input whose layout and memory budgets come from analysing the plan (without its checks). */
     public static EmitInput of(Plan plan) {
+        return of(plan, dev.shardplan.analysis.Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
+    }
+
+    /**
+     * An input whose layout is computed from the plan alone ({@link InterimLayout}), an
+     * independent derivation kept to cross-check the analysis stage's layout in tests.
+     */
+    public static EmitInput interim(Plan plan) {
         return new EmitInput(plan, InterimLayout.of(plan), source(plan));
     }
 

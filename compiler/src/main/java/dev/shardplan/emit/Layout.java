@@ -8,7 +8,7 @@ import java.util.TreeSet;
 /**
  * What the emitters need to know about where ranks run and what they hold: the rank table of
  * plan.json (one entry per GPU, in global rank order) and the communicator groups. Built by
- * {@link InterimLayout} from the plan until the analysis stage provides it.
+ * the analysis stage's rank layout ({@link AnalysisLayout}).
  */
 public record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<Integer>>> groups) {
     public Layout {

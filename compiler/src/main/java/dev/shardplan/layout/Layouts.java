@@ -29,7 +29,9 @@ import java.util.Set;
  * width over the same dp x tp ranks (FusedMoEParallelConfig flattens TP across DP); either way
  * those ranks share a MoE layer's experts and are listed as its EP group. SGLang:
  * moe_ep_rank = tp_rank // (tp / ep), so EP groups are strided inside a TP group. TRT-LLM:
- * moe_ep_rank = tp_rank % ep, EP groups are contiguous inside a TP group.
+ * moe_ep_rank = tp_rank % ep, EP groups are contiguous inside a TP group. With DP attention both
+ * engines' MoE "TP group" is the whole attention-DP group (their tp_size counts dp x attention
+ * tp ranks), so the same rules apply over the dp x tp ranks of a stage.
  */
 public final class Layouts {
     private Layouts() {}
@@ -62,10 +64,13 @@ public final class Layouts {
                 epSize = ep ? moeGroup : 1;
                 moeTp = ep ? 1 : moeGroup;
             } else {
-                int ep = Math.max(1, Math.min(par.ep(), tp));
-                epSize = tp % ep == 0 ? ep : 1;
-                moeTp = tp / epSize;
-                moeGroup = tp;
+                // With DP attention the MoE layers of SGLang and TRT-LLM run over the whole
+                // attention-DP group (SGLang --tp = dp x attention tp; TRT-LLM tp_size likewise),
+                // so their EP/TP split is over dp x tp ranks; otherwise over the TP group.
+                moeGroup = par.dpAttention() ? dp * tp : tp;
+                int ep = Math.max(1, Math.min(par.ep(), moeGroup));
+                epSize = moeGroup % ep == 0 ? ep : 1;
+                moeTp = moeGroup / epSize;
             }
         }
 
@@ -83,12 +88,15 @@ public final class Layouts {
                     int idx = d * tp + t; // rank within the dp x tp ranks of this stage
                     epRank = epSize > 1 ? idx : 0;
                     moeTpRank = epSize > 1 ? 0 : idx;
-                } else if (eng == EngineKind.SGLANG) {
-                    epRank = t / moeTp;
-                    moeTpRank = t % moeTp;
                 } else {
-                    epRank = t % epSize;
-                    moeTpRank = t / epSize;
+                    int idx = moeGroup > tp ? d * tp + t : t; // rank within the MoE group
+                    if (eng == EngineKind.SGLANG) {
+                        epRank = idx / moeTp;
+                        moeTpRank = idx % moeTp;
+                    } else {
+                        epRank = idx % epSize;
+                        moeTpRank = idx / epSize;
+                    }
                 }
             }
             Shard shard = shard(m, stages.get(p), tp, t, kvCached, epSize, epRank, moeTp, moeTpRank, vocab,
@@ -124,12 +132,23 @@ public final class Layouts {
                     epG.add(new Group(GroupKind.EP, epG.size(), g));
                 }
             } else {
-                for (Group tg : tpG) {
+                // The MoE groups: each TP group, or with DP attention the dp x tp ranks of a stage.
+                List<List<Integer>> moeGroups = new ArrayList<>();
+                if (moeGroup > tp) {
+                    for (int p = 0; p < pp; p++) {
+                        List<Integer> g = new ArrayList<>();
+                        for (int d = 0; d < dp; d++) for (int t = 0; t < tp; t++) g.add(d * pp * tp + p * tp + t);
+                        moeGroups.add(g);
+                    }
+                } else {
+                    for (Group tg : tpG) moeGroups.add(tg.ranks());
+                }
+                for (List<Integer> mg : moeGroups) {
                     for (int k = 0; k < moeTp; k++) {
                         List<Integer> g = new ArrayList<>();
                         for (int e = 0; e < epSize; e++) {
-                            int t = eng == EngineKind.SGLANG ? e * moeTp + k : k * epSize + e;
-                            g.add(tg.ranks().get(t));
+                            int i = eng == EngineKind.SGLANG ? e * moeTp + k : k * epSize + e;
+                            g.add(mg.get(i));
                         }
                         epG.add(new Group(GroupKind.EP, epG.size(), g));
                     }

@@ -35,7 +35,7 @@ final class Engines {
 
     static Engine engine(Fields f, Map<String, Span> spans, Diagnostics diags, boolean required) {
         Entry e = required ? f.require("engine", "engine vllm { gpu_memory_utilization 0.9 }") : f.entry("engine");
-        if (e == null) return required ? null : new Engine(EngineKind.VLLM, 0, 0, 0, 0, null, true, true, false, 0, "");
+        if (e == null) return required ? null : new Engine(EngineKind.VLLM, 0, 0, 0, 0, null, true, true, true, 0, "");
         String kind = "vllm";
         if (e.values().isEmpty()) {
             diags.add(Diagnostic.of(Codes.MISSING_FIELD, e.span(), "`engine` needs the engine's name")
@@ -91,7 +91,7 @@ final class Engines {
         String version = ef.string("version", false, "version \"0.11.0\"");
         return new Engine(ek, frac == null ? 0 : frac, seqs == null ? 0 : seqs.intValue(), toks == null ? 0 : toks.intValue(),
                 block == null ? 0 : block.intValue(), kv, graphs == null || graphs, chunked == null || chunked,
-                Boolean.TRUE.equals(prefix), maxLen == null ? 0 : maxLen, version == null ? "" : version);
+                prefix == null || prefix, maxLen == null ? 0 : maxLen, version == null ? "" : version);
     }
 
     private static Long tokenCount(Fields ef, String key) {

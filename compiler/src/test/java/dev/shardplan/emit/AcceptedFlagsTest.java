@@ -161,7 +161,11 @@ class AcceptedFlagsTest {
                 if (start != null) {
                     program = start.equals("trtllm-llmapi-launch") ? null : start;
                     if (start.equals("vllm-serve") || start.equals("ray-start")) i++;
-                    if (start.equals("sglang-launch-server")) i += 2;
+                    if (start.equals("sglang-launch-server") || start.equals("shardplan-shim")) i += 2;
+                    if (start.equals("shardplan-shim-module")) {
+                        program = "shardplan-shim";
+                        i++;
+                    }
                     continue;
                 }
             }
@@ -180,7 +184,9 @@ class AcceptedFlagsTest {
         if (t.equals("vllm") && next.equals("serve")) return "vllm-serve";
         if (t.equals("ray") && next.equals("start")) return "ray-start";
         if (t.equals("python3") && next.equals("-m") && third.equals("sglang.launch_server")) return "sglang-launch-server";
-        if (Set.of("trtllm-serve", "mpirun", "srun", "bash", "trtllm-llmapi-launch").contains(t)) return t;
+        if (t.equals("python3") && next.equals("-m") && third.equals("shardplan_shim")) return "shardplan-shim";
+        if (t.equals("-m") && next.equals("shardplan_shim")) return "shardplan-shim-module";
+        if (Set.of("trtllm-serve", "mpirun", "srun", "bash", "trtllm-llmapi-launch", "torchrun").contains(t)) return t;
         return null;
     }
 

@@ -20,7 +20,7 @@ class InterimLayoutTest {
     }
 
     static Layout layout(String name) {
-        return plans.get(name).layout();
+        return EmitInput.interim(plans.get(name).plan()).layout();
     }
 
     @Test

@@ -209,6 +209,11 @@ public final class LocalRunner {
         if (!Files.isRegularFile(m)) throw new IOException("no metrics.json in " + planDir + " (run `shardplan run " + planDir + " --local` first)");
         JsonNode metrics = JSON.readTree(m.toFile());
         StringBuilder sb = new StringBuilder();
+        String mode = metrics.path("ranks").path(0).path("mode").asText("");
+        if (mode.equals("verify")) {
+            sb.append("note: these metrics come from `verify`, which runs a scaled-down model; measure with\n")
+              .append("      `shardplan run ").append(planDir).append(" --local --mode bench` on the target GPUs to compare memory.\n");
+        }
         sb.append(String.format("%-5s %14s %14s %14s %14s %8s%n", "rank", "planned wts", "planned KV", "planned total", "measured peak", "ratio"));
         for (JsonNode r : plan.path("ranks")) {
             int rank = r.path("rank").asInt();

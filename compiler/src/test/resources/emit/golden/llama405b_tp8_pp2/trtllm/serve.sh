@@ -14,7 +14,7 @@ exec mpirun \
             --max_batch_size 128 \
             --max_num_tokens 8192 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.879 \
+            --kv_cache_free_gpu_memory_fraction 0.873 \
             --kv_cache_dtype auto \
             --host 0.0.0.0 \
             --port 8000

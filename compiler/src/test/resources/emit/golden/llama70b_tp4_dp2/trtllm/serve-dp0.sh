@@ -11,7 +11,7 @@ exec trtllm-serve meta-llama/Llama-3.1-70B-Instruct \
     --max_batch_size 256 \
     --max_num_tokens 8192 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.869 \
+    --kv_cache_free_gpu_memory_fraction 0.864 \
     --kv_cache_dtype auto \
     --host 0.0.0.0 \
     --port 8000

@@ -15,7 +15,6 @@ exec python3 -m sglang.launch_server \
     --kv-cache-dtype auto \
     --page-size 1 \
     --chunked-prefill-size 8192 \
-    --disable-radix-cache \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \
     --port 8000

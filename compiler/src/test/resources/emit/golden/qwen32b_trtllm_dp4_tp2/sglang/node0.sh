@@ -9,10 +9,9 @@ exec python3 -m sglang.launch_server \
     --dp-size 4 \
     --context-length 32000 \
     --max-running-requests 512 \
-    --mem-fraction-static 0.882 \
+    --mem-fraction-static 0.863 \
     --kv-cache-dtype auto \
     --chunked-prefill-size 8192 \
-    --disable-radix-cache \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \
     --port 8000

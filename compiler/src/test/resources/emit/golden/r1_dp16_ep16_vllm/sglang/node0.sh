@@ -12,10 +12,9 @@ exec python3 -m sglang.launch_server \
     --enable-dp-attention \
     --context-length 32000 \
     --max-running-requests 128 \
-    --mem-fraction-static 0.899 \
+    --mem-fraction-static 0.863 \
     --kv-cache-dtype fp8_e4m3 \
     --chunked-prefill-size 8192 \
-    --disable-radix-cache \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \
     --port 8000 \

@@ -17,7 +17,7 @@ exec mpirun \
             --max_batch_size 128 \
             --max_num_tokens 8192 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.833 \
+            --kv_cache_free_gpu_memory_fraction 0.823 \
             --kv_cache_dtype fp8 \
             --reasoning_parser deepseek-r1 \
             --served_model_name deepseek-r1 \
