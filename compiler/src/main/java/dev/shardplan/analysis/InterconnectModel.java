@@ -246,8 +246,12 @@ public final class InterconnectModel {
             Shard s = r.shard();
             var wb = s.weights();
             int layers = s.layers().size();
-            double kvPerToken = (double) Sharding.kvElementsPerTokenPerLayer(m, tp, plan.engine().kind())
-                    * (plan.kvDtype() != null ? plan.kvDtype().bytes() : m.dtype().bytes()) * layers;
+            double kvPerToken = (double) MemoryModel.kvBytes(plan, tp).bytes() * layers;
+            // Context each layer attends to: a sliding-window layer reads at most its window.
+            int sliding = 0;
+            for (int i = s.layers().start(); i < s.layers().end(); i++) if (m.isSlidingLayer(i)) sliding++;
+            double attended = "decode".equals(phase)
+                    ? (layers - sliding) * ctx + sliding * Math.min(ctx, m.slidingWindow()) : layers * ctx;
             double experts = wb.experts();
             double touched = 1;
             long groupTokens = tokens * groupTokensFactor;
@@ -256,7 +260,7 @@ public final class InterconnectModel {
                 touched = 1 - Math.pow(1 - (double) moe.topK() / moe.experts(), groupTokens);
             }
             double weightsRead = wb.total() - wb.embedding() - experts * (1 - touched);
-            double kvBytes = "decode".equals(phase) ? tokens * ctx * kvPerToken : tokens * kvPerToken;
+            double kvBytes = "decode".equals(phase) ? tokens * attended * (kvPerToken / Math.max(1, layers)) : tokens * kvPerToken;
             double bytes = weightsRead + kvBytes;
             long h = m.hidden();
             double attnParams = (double) m.attentionParams() / tp * layers;
@@ -269,7 +273,7 @@ public final class InterconnectModel {
                 flops += 2.0 * routed * 3.0 * h * s.expertFfn().size() * s.moeLayers();
             }
             int attnDim = m.isMla() ? m.mla().kvLoraRank() + m.mla().qkRopeHeadDim() : m.headDim();
-            flops += 4.0 * tokens * ctx * s.qHeads().size() * attnDim * layers;
+            flops += 4.0 * tokens * s.qHeads().size() * attnDim * ("decode".equals(phase) ? attended : ctx * layers);
             bytesSum += bytes;
             flopsSum += flops;
             compute += stm.seconds(plan, bytes, flops);
