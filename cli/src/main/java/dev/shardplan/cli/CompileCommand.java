@@ -2,6 +2,8 @@ package dev.shardplan.cli;
 
 import dev.shardplan.api.CheckResult;
 import dev.shardplan.api.Compiler;
+import dev.shardplan.api.Predictions;
+import dev.shardplan.predict.Predictor;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Severity;
@@ -59,6 +61,9 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--fail-on-warning", description = "exit 1 when there are warnings")
     boolean failOnWarning;
 
+    @Option(names = "--predict", description = "simulate each plan and write the predictions into plan.json (slower)")
+    boolean predict;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -72,7 +77,10 @@ final class CompileCommand implements Callable<Integer> {
             summary = "nothing written";
         } else {
             List<EmitInput> inputs = new ArrayList<>();
-            for (Plan p : res.plans()) inputs.add(EmitInput.of(p));
+            for (Plan p : res.plans()) {
+                EmitInput in = EmitInput.of(p);
+                inputs.add(predict ? in.withPrediction(Predictions.simulate(p, Predictor.DEFAULT_SEED)) : in);
+            }
             Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
             Emit.Result er = Emit.compile(inputs, out, chosen);
             all.addAll(er.diagnostics());

@@ -1,15 +1,44 @@
 package dev.shardplan.emit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.model.Plan;
+import dev.shardplan.predict.Prediction;
+import dev.shardplan.predict.PredictionRenderer;
 
 /**
- * What an emitter reads: the resolved plan, its rank layout and memory budget, and the plan's
- * source path relative to the project root (as written into generated files).
+ * What an emitter reads: the resolved plan, its rank layout and memory budget, the plan's source
+ * path relative to the project root (as written into generated files), and the predictions of
+ * the predict stage when they were computed (null otherwise; plan.json then has no
+ * "predictions").
  */
-public record EmitInput(Plan plan, Layout layout, String source) {
-    /** An input whose layout is computed from the plan alone ({@link InterimLayout}). */
+public record EmitInput(Plan plan, Layout layout, String source, JsonNode predictions) {
+    public EmitInput(Plan plan, Layout layout, String source) {
+        this(plan, layout, source, null);
+    }
+
+    /** This input with the predict stage's result, written into plan.json as "predictions". */
+    public EmitInput withPrediction(Prediction p) {
+        return new EmitInput(plan, layout, source, PredictionRenderer.toJson(p));
+    }
+
+    /** An input whose layout and memory budgets are the analysis stage's result for the plan. */
+    public static EmitInput of(Plan plan, PlanAnalysis analysis) {
+        return new EmitInput(plan, AnalysisLayout.of(plan, analysis), source(plan));
+    }
+
+    /**
+     * An input whose layout and memory budget are computed from the plan alone ({@link InterimLayout}).
+     * Kept until the analysis stage models expert parallelism under SGLang and TensorRT-LLM (it
+     * currently gives DeepSeek-R1 dp16 × ep16 on those engines the full expert set per rank); then
+     * callers switch to {@link #of(Plan, PlanAnalysis)}.
+     */
     public static EmitInput of(Plan plan) {
-        return new EmitInput(plan, InterimLayout.of(plan), plan.sourceFile() == null ? "" : plan.sourceFile().replace('\\', '/'));
+        return new EmitInput(plan, InterimLayout.of(plan), source(plan));
+    }
+
+    private static String source(Plan plan) {
+        return plan.sourceFile() == null ? "" : plan.sourceFile().replace('\\', '/');
     }
 
     public Deployment deployment() {

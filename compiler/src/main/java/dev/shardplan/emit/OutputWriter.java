@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  * stale files disappear with the old folder, a failure before the swap leaves the old output as
  * it was, and no reader ever sees a half-written plan. Paths are checked to stay inside
  * {@code OUT/<plan>}; contents are written as UTF-8 exactly as given (the emitters produce "\n").
+ * A plan folder that already holds exactly the files to write is left untouched, so recompiling
+ * unchanged plans costs reads, not writes.
  */
 public final class OutputWriter {
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
@@ -60,6 +62,20 @@ public final class OutputWriter {
         Files.createDirectories(out);
         Path root = out.toRealPath();
         List<Path> written = new ArrayList<>();
+        Map<String, Map<String, OutputFile>> changed = new TreeMap<>();
+        for (var e : checked.entrySet()) {
+            Path target = root.resolve(e.getKey());
+            if (sameTree(target, e.getValue())) {
+                for (String f : e.getValue().keySet()) written.add(target.resolve(f));
+            } else {
+                changed.put(e.getKey(), e.getValue());
+            }
+        }
+        if (changed.isEmpty()) {
+            written.sort(null);
+            return written;
+        }
+        checked = changed;
         Path staging = Files.createTempDirectory(root, TEMP_PREFIX + "new-");
         try {
             for (var e : checked.entrySet()) {
@@ -118,6 +134,45 @@ public final class OutputWriter {
             }
         }
         for (String p : paths) if (dirs.contains(p)) throw new IOException(plan + "/" + p + " is both a file and a folder");
+    }
+
+    /** Whether {@code dir} holds exactly these files (same bytes, same executable bit) and nothing else. */
+    static boolean sameTree(Path dir, Map<String, OutputFile> files) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return false;
+        Set<String> dirs = new HashSet<>();
+        for (String p : files.keySet()) {
+            int i = p.indexOf('/');
+            while (i >= 0) {
+                dirs.add(p.substring(0, i));
+                i = p.indexOf('/', i + 1);
+            }
+        }
+        boolean posix = Files.getFileStore(dir).supportsFileAttributeView("posix");
+        int[] seen = {0};
+        boolean[] same = {true};
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+                String rel = dir.relativize(d).toString().replace('\\', '/');
+                if (!rel.isEmpty() && !dirs.contains(rel)) same[0] = false;
+                return same[0] ? FileVisitResult.CONTINUE : FileVisitResult.TERMINATE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                OutputFile f = files.get(dir.relativize(file).toString().replace('\\', '/'));
+                if (f == null || !attrs.isRegularFile()
+                        || attrs.size() != f.content().getBytes(StandardCharsets.UTF_8).length
+                        || !java.util.Arrays.equals(Files.readAllBytes(file), f.content().getBytes(StandardCharsets.UTF_8))
+                        || posix && Files.isExecutable(file) != f.executable()) {
+                    same[0] = false;
+                    return FileVisitResult.TERMINATE;
+                }
+                seen[0]++;
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return same[0] && seen[0] == files.size();
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -67,6 +67,7 @@ public final class PlanJsonEmitter {
                 grp.forEach(a::add);
             }
         }
+        if (in.predictions() != null) root.set("predictions", in.predictions().deepCopy());
         return root;
     }
 

@@ -21,7 +21,7 @@ public final class Yaml {
     /** A document: optional comment lines (escaped), then the tree. */
     public static String document(List<String> comments, Map<String, ?> tree) {
         StringBuilder b = new StringBuilder();
-        for (String c : comments) b.append("# ").append(ShellQuote.comment(c)).append('\n');
+        for (String c : comments) b.append("# ").append(escapeNonPrintable(ShellQuote.comment(c))).append('\n');
         writeMap(b, tree, 0);
         return b.toString();
     }
@@ -90,7 +90,7 @@ public final class Yaml {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '\n') continue;
-            if (c < 0x20 && c != '\t' || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xFEFF) return false;
+            if (c == '\r' || c != '\t' && !printable(c) || c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xFEFF) return false;
         }
         for (String line : s.split("\n", -1)) if (line.endsWith(" ") || line.endsWith("\t")) return false;
         return true;
@@ -125,13 +125,32 @@ public final class Yaml {
                 case '\t' -> b.append("\\t");
                 case '\r' -> b.append("\\r");
                 default -> {
-                    if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xFEFF)
+                    if (!printable(c) || c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xFEFF)
                         b.append(String.format("\\u%04x", (int) c));
                     else b.append(c);
                 }
             }
         }
         return b.append('"').toString();
+    }
+
+    /**
+     * YAML 1.1/1.2 c-printable, per UTF-16 unit: tab, LF, CR, 0x20-0x7E, NEL, 0xA0-0xFFFD without
+     * the C1 controls (surrogate pairs pass as their two halves).
+     */
+    static boolean printable(char c) {
+        return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7e) || c == 0x85
+                || (c >= 0xa0 && c <= 0xfffd);
+    }
+
+    private static String escapeNonPrintable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (printable(c) && c != 0x85 && c != 0xFEFF) b.append(c);
+            else b.append(String.format("\\u%04x", (int) c));
+        }
+        return b.toString();
     }
 
     private static void pad(StringBuilder b, int n) {

@@ -33,19 +33,33 @@ class PlanSchemaTest {
 
     @Test
     void everyEmittedPlanJsonValidates() throws Exception {
-        List<EmitInput> inputs = new ArrayList<>(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
-        if (Files.isDirectory(Path.of("..", "plans"))) inputs.addAll(EmitTesting.load(Path.of(".."), "plans"));
-        Emit.Rendered r = EmitTesting.render(inputs);
-        int checked = 0;
-        for (var e : r.plans().entrySet()) {
-            for (OutputFile f : e.getValue()) {
-                if (!f.path().equals("plan.json")) continue;
-                Set<ValidationMessage> errors = schema.validate(JSON.readTree(f.content()));
-                assertEquals(Set.of(), errors, e.getKey() + "/plan.json");
-                checked++;
+        List<List<EmitInput>> sets = new ArrayList<>();
+        sets.add(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
+        if (Files.isDirectory(Path.of("..", "plans"))) sets.add(EmitTesting.load(Path.of(".."), "plans"));
+        int checked = 0, plans = 0;
+        for (List<EmitInput> set : sets) {
+            Emit.Rendered r = EmitTesting.render(set);
+            plans += r.plans().size();
+            for (var e : r.plans().entrySet()) {
+                for (OutputFile f : e.getValue()) {
+                    if (!f.path().equals("plan.json")) continue;
+                    Set<ValidationMessage> errors = schema.validate(JSON.readTree(f.content()));
+                    assertEquals(Set.of(), errors, e.getKey() + "/plan.json");
+                    checked++;
+                }
             }
         }
-        assertEquals(r.plans().size(), checked, "every plan has a plan.json");
+        assertEquals(plans, checked, "every plan has a plan.json");
+    }
+
+    @Test
+    void aPlanJsonWithPredictionsValidates() throws Exception {
+        EmitInput in = EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "plans")).get("llama70b_tp4_dp2");
+        var pred = dev.shardplan.api.Predictions.simulate(in.plan(), dev.shardplan.predict.Predictor.DEFAULT_SEED);
+        ObjectNode tree = PlanJsonEmitter.tree(in.withPrediction(pred));
+        assertTrue(tree.has("predictions"));
+        assertEquals(Set.of(), schema.validate(JSON.readTree(tree.toString())));
+        assertFalse(PlanJsonEmitter.tree(in).has("predictions"));
     }
 
     @Test

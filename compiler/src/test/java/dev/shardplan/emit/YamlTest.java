@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Yaml writes structure that YAML parsers read back exactly, whatever the strings contain. */
 class YamlTest {
-    @Property(tries = 300)
+    @Property(tries = 500)
     void anyStringRoundTrips(@ForAll @StringLength(max = 40) String s) throws Exception {
         if (s.indexOf('\0') >= 0 || hasLoneSurrogate(s)) return;
         Map<String, Object> tree = new LinkedHashMap<>();
@@ -31,6 +31,13 @@ class YamlTest {
     void reservedWordsAndNumbersStayStrings() throws Exception {
         for (String s : List.of("true", "no", "null", "~", "1.0", "0x10", "1e3", "08", "- x", "a: b", "#c", "0.0.0.0", "|", ">", "*a", "&a", "!t", "%"))
             assertEquals(s, HostileStringTest.yaml(Yaml.document(List.of(), Map.of("k", s))).get(0).path("k").textValue(), s);
+    }
+
+    @Test
+    void controlCharactersAreEscaped() throws Exception {
+        for (String s : List.of("\u0080", "a\r\nb", "x\n\ry", "\u0085\n", "tab\tend\n", "\ufeff", "\u2028z\n", "é\n\u009f"))
+            assertEquals(s, HostileStringTest.yaml(Yaml.document(List.of("c" + s), Map.of("k", s))).get(0).path("k").textValue(),
+                    s.chars().mapToObj(Integer::toHexString).toList().toString());
     }
 
     @Test
