@@ -32,6 +32,8 @@ class MainTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    // Clean under the analyses too (Compiler.check runs them): with max_num_seqs 256 each replica runs
+    // fewer sequences than its pool holds at p95 (394), so no capacity trap (SP0403) or stranded-dp note (SP0404).
     static final String GOOD = """
             import "std:models"
             import "std:nodes"
@@ -46,7 +48,7 @@ class MainTest {
               cluster one
               workload chat
               parallel { dp 8 }
-              engine vllm { gpu_memory_utilization 0.90 }
+              engine vllm { gpu_memory_utilization 0.90; max_num_seqs 256 }
             }
             """;
 
