@@ -32,6 +32,8 @@ class MainTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    // Clean under the analyses too (Compiler.check runs them): with max_num_seqs 256 each replica runs
+    // fewer sequences than its pool holds at p95 (394), so no capacity trap (SP0403) or stranded-dp note (SP0404).
     static final String GOOD = """
             import "std:models"
             import "std:nodes"

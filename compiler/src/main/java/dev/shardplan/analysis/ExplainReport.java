@@ -68,7 +68,8 @@ public final class ExplainReport {
 
         KvCapacity kv = a.kv();
         sb.append("kv cache per replica (clamped to rank ").append(kv.limitingRank()).append("): ").append(Fmt.num(kv.blocks()))
-                .append(" blocks x ").append(kv.blockSize()).append(" = ").append(Fmt.num(kv.tokens())).append(" tokens, ")
+                .append(" blocks").append(kv.groups().count() > 1 ? " / " + kv.groups().count() + " kv cache groups" : "")
+                .append(" x ").append(kv.blockSize()).append(" = ").append(Fmt.num(kv.tokens())).append(" tokens, ")
                 .append(Fmt.num(kv.bytesPerToken())).append(" B/token; ").append(kv.replicas()).append(" replica")
                 .append(kv.replicas() == 1 ? "" : "s").append(", ").append(Fmt.num(kv.totalTokens())).append(" tokens in all\n");
         Table c = new Table("length", "tokens", "blocks/seq", "sequences/replica", "sequences total");
@@ -113,7 +114,14 @@ public final class ExplainReport {
                             .append("      [").append(d.source()).append("]\n");
                 }
             }
-            sb.append("  sequences at length L = blocks // ceil(L / block_size) (vllm kv_cache_utils max concurrency)\n");
+            KvGroups kg = a.kv().groups();
+            if (kg.hybrid()) {
+                sb.append("  sequences at length L = blocks // (").append(kg.fullGroups()).append(" x ceil(L / block_size) + ")
+                        .append(kg.slidingGroups()).append(" x (ceil(min(").append(kg.slidingTokens())
+                        .append(" = window - 1 + max_num_batched_tokens, L) / block_size) + 1)) (vllm kv_cache_interface.py SlidingWindowSpec, kv_cache_utils max concurrency)\n");
+            } else {
+                sb.append("  sequences at length L = blocks // ceil(L / block_size) (vllm kv_cache_utils max concurrency)\n");
+            }
         }
         return sb.toString();
     }
@@ -219,7 +227,7 @@ public final class ExplainReport {
             ObjectNode mn = rn.putObject("memory");
             mn.put("total", m.total()).put("usable", m.usable()).put("weights", m.weights()).put("activation", m.activation())
                     .put("non_torch", m.nonTorch()).put("cuda_graph", m.cudaGraph()).put("kv_pool", m.kvPool())
-                    .put("kv_blocks", m.kvBlocks()).put("kv_tokens", m.kvBlocks() * m.blockSize())
+                    .put("kv_blocks", m.kvBlocks()).put("kv_tokens", m.kvBlocks() / a.kv().groups().count() * m.blockSize())
                     .put("page_bytes", m.pageBytes()).put("kv_bytes_per_token", m.kvBytesPerToken());
             num(mn, "fraction", m.fraction());
             WeightBytes w = m.weightParts();
@@ -253,6 +261,11 @@ public final class ExplainReport {
         kn.put("blocks", kv.blocks()).put("block_size", kv.blockSize()).put("tokens", kv.tokens())
                 .put("bytes_per_token", kv.bytesPerToken()).put("limiting_rank", kv.limitingRank())
                 .put("replicas", kv.replicas()).put("total_tokens", kv.totalTokens());
+        if (kv.groups().hybrid()) {
+            kn.putObject("groups").put("full", kv.groups().fullGroups()).put("sliding_window", kv.groups().slidingGroups())
+                    .put("layers_per_group", kv.groups().groupSize()).put("window", kv.groups().window())
+                    .put("sliding_tokens", kv.groups().slidingTokens());
+        }
         ArrayNode at = kn.putArray("capacity");
         for (SeqCapacity s : kv.at()) at.addObject().put("label", s.label()).put("length", s.length())
                 .put("blocks_per_seq", s.blocksPerSeq()).put("sequences", s.sequences());

@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.graph.AllToAll;
 import dev.shardplan.graph.DeviceGraph;
 import dev.shardplan.graph.Traffic;
 import dev.shardplan.layout.Group;
@@ -34,9 +35,24 @@ public final class InterconnectModel {
 
     /** Costs of all groups of a kind, all of them communicating at once. */
     static List<GroupCost> costs(DeviceGraph g, RankLayout layout, GroupKind kind, Pattern pattern) {
+        return costs(g, layout, kind, pattern, false);
+    }
+
+    /**
+     * As {@link #costs(DeviceGraph, RankLayout, GroupKind, Pattern)}; {@code flowByFlow} routes an
+     * all-to-all's n(n-1) flows one by one instead of per locality cell ({@link AllToAll}), the
+     * reference the closed form is tested against.
+     */
+    static List<GroupCost> costs(DeviceGraph g, RankLayout layout, GroupKind kind, Pattern pattern, boolean flowByFlow) {
         List<Group> groups = layout.groups(kind);
+        boolean cells = pattern == Pattern.ALL_TO_ALL && !flowByFlow;
         Traffic t = new Traffic(g);
-        for (Group gr : groups) forEachFlow(layout, gr, pattern, (a, b) -> t.add(a, b));
+        for (Group gr : groups) {
+            int[] gpus = gpus(layout, gr);
+            if (gpus == null) continue;
+            if (cells) AllToAll.add(t, gpus);
+            else forEachFlow(gpus, pattern, t::add);
+        }
         List<GroupCost> out = new ArrayList<>(groups.size());
         for (Group gr : groups) {
             int n = gr.size();
@@ -55,46 +71,59 @@ public final class InterconnectModel {
                 out.add(new GroupCost(kind, gr.index(), n, 0, 0, domains.size(), nodes.size(), false, ""));
                 continue;
             }
-            double[] worst = {Double.POSITIVE_INFINITY, 0};
-            int[] scratch = new int[4];
-            int[] limit = {-1, -1};
-            boolean[] net = {false};
-            forEachFlow(layout, gr, pattern, (a, b) -> {
-                double r = t.rate(a, b);
-                if (r < worst[0]) {
-                    worst[0] = r;
-                    limit[0] = a;
-                    limit[1] = b;
-                }
-                worst[1] = Math.max(worst[1], g.latency(a, b, scratch));
-                if (g.crossesNetwork(a, b)) net[0] = true;
-            });
-            double bw = worst[0] == Double.POSITIVE_INFINITY ? 0 : worst[0];
+            int[] gpus = gpus(layout, gr);
+            AllToAll.Slowest s = cells ? AllToAll.slowest(t, gpus) : slowest(t, gpus, pattern);
+            double bw = s.rate() == Double.POSITIVE_INFINITY ? 0 : s.rate();
             if (pattern == Pattern.ALL_TO_ALL) bw *= (n - 1);
             String bottleneck = "";
-            if (limit[0] >= 0) {
-                int use = t.bottleneck(limit[0], limit[1]);
+            if (s.from() >= 0) {
+                int use = t.bottleneck(s.from(), s.to());
                 if (use >= 0) bottleneck = g.linkOf(use).describe() + " shared by " + t.load(use) + " flows";
-                else bottleneck = "no route between gpu" + limit[0] + " and gpu" + limit[1];
+                else bottleneck = "no route between gpu" + s.from() + " and gpu" + s.to();
             }
-            out.add(new GroupCost(kind, gr.index(), n, bw, worst[1], domains.size(), nodes.size(), net[0], bottleneck));
+            out.add(new GroupCost(kind, gr.index(), n, bw, s.latency(), domains.size(), nodes.size(), s.network(), bottleneck));
         }
         return out;
+    }
+
+    /** The slowest of a group's flows, visited one by one: the first flow with the lowest rate. */
+    static AllToAll.Slowest slowest(Traffic t, int[] gpus, Pattern pattern) {
+        DeviceGraph g = t.graph();
+        double[] worst = {Double.POSITIVE_INFINITY, 0};
+        int[] scratch = new int[4];
+        int[] limit = {-1, -1};
+        boolean[] net = {false};
+        forEachFlow(gpus, pattern, (a, b) -> {
+            double r = t.rate(a, b);
+            if (r < worst[0]) {
+                worst[0] = r;
+                limit[0] = a;
+                limit[1] = b;
+            }
+            worst[1] = Math.max(worst[1], g.latency(a, b, scratch));
+            if (g.crossesNetwork(a, b)) net[0] = true;
+        });
+        return new AllToAll.Slowest(worst[0], limit[0], limit[1], worst[1], net[0]);
+    }
+
+    /** The GPUs of a group's ranks in rank order, or null when one is not placed. */
+    static int[] gpus(RankLayout layout, Group gr) {
+        List<Integer> rs = gr.ranks();
+        int[] gpu = new int[rs.size()];
+        for (int i = 0; i < gpu.length; i++) {
+            gpu[i] = layout.rank(rs.get(i)).gpu();
+            if (gpu[i] < 0) return null;
+        }
+        return gpu;
     }
 
     interface Flow {
         void accept(int a, int b);
     }
 
-    static void forEachFlow(RankLayout layout, Group gr, Pattern p, Flow f) {
-        List<Integer> rs = gr.ranks();
-        int n = rs.size();
+    static void forEachFlow(int[] gpu, Pattern p, Flow f) {
+        int n = gpu.length;
         if (n <= 1) return;
-        int[] gpu = new int[n];
-        for (int i = 0; i < n; i++) {
-            gpu[i] = layout.rank(rs.get(i)).gpu();
-            if (gpu[i] < 0) return;
-        }
         switch (p) {
             case RING -> {
                 for (int i = 0; i < n; i++) f.accept(gpu[i], gpu[(i + 1) % n]);
@@ -217,8 +246,12 @@ public final class InterconnectModel {
             Shard s = r.shard();
             var wb = s.weights();
             int layers = s.layers().size();
-            double kvPerToken = (double) Sharding.kvElementsPerTokenPerLayer(m, tp, plan.engine().kind())
-                    * (plan.kvDtype() != null ? plan.kvDtype().bytes() : m.dtype().bytes()) * layers;
+            double kvPerToken = (double) MemoryModel.kvBytes(plan, tp).bytes() * layers;
+            // Context each layer attends to: a sliding-window layer reads at most its window.
+            int sliding = 0;
+            for (int i = s.layers().start(); i < s.layers().end(); i++) if (m.isSlidingLayer(i)) sliding++;
+            double attended = "decode".equals(phase)
+                    ? (layers - sliding) * ctx + sliding * Math.min(ctx, m.slidingWindow()) : layers * ctx;
             double experts = wb.experts();
             double touched = 1;
             long groupTokens = tokens * groupTokensFactor;
@@ -227,7 +260,7 @@ public final class InterconnectModel {
                 touched = 1 - Math.pow(1 - (double) moe.topK() / moe.experts(), groupTokens);
             }
             double weightsRead = wb.total() - wb.embedding() - experts * (1 - touched);
-            double kvBytes = "decode".equals(phase) ? tokens * ctx * kvPerToken : tokens * kvPerToken;
+            double kvBytes = "decode".equals(phase) ? tokens * attended * (kvPerToken / Math.max(1, layers)) : tokens * kvPerToken;
             double bytes = weightsRead + kvBytes;
             long h = m.hidden();
             double attnParams = (double) m.attentionParams() / tp * layers;
@@ -240,7 +273,7 @@ public final class InterconnectModel {
                 flops += 2.0 * routed * 3.0 * h * s.expertFfn().size() * s.moeLayers();
             }
             int attnDim = m.isMla() ? m.mla().kvLoraRank() + m.mla().qkRopeHeadDim() : m.headDim();
-            flops += 4.0 * tokens * ctx * s.qHeads().size() * attnDim * layers;
+            flops += 4.0 * tokens * s.qHeads().size() * attnDim * ("decode".equals(phase) ? attended : ctx * layers);
             bytesSum += bytes;
             flopsSum += flops;
             compute += stm.seconds(plan, bytes, flops);

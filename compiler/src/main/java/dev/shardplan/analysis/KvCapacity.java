@@ -6,12 +6,26 @@ import java.util.List;
  * The KV cache of one replica after the clamp to the smallest worker (vLLM
  * unify_kv_cache_configs): blocks, tokens, bytes per token on the limiting rank, concurrent
  * sequences at the workload's p50/p95/max lengths, and totals over {@code replicas} DP replicas.
- * {@code limitingRank} is the rank whose pool set the clamp.
+ * {@code limitingRank} is the rank whose pool set the clamp. {@code groups}: how the blocks are
+ * shared between full-attention and sliding-window layers (vLLM's hybrid allocator); with more
+ * than one group, {@code tokens} is vLLM's logged size, blocks / groups x block size.
  */
 public record KvCapacity(long blocks, int blockSize, long tokens, long bytesPerToken, int limitingRank,
-                         List<SeqCapacity> at, int replicas, long totalTokens) {
+                         List<SeqCapacity> at, int replicas, long totalTokens, KvGroups groups) {
     public KvCapacity {
         at = List.copyOf(at);
+    }
+
+    /** The longest sequence one replica's pool holds (vLLM's "estimated maximum model length"). */
+    public long longestSequence() {
+        if (blocks <= 0) return 0;
+        long lo = 0, hi = blocks * (long) blockSize;
+        while (lo < hi) {
+            long mid = lo + (hi - lo + 1) / 2;
+            if (groups.blocksPerSeq(mid, blockSize) <= blocks) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     public SeqCapacity at(String label) {

@@ -67,7 +67,7 @@ final class MemoryChecks {
             SeqCapacity max = kv.at("max");
             if (max.sequences() >= 1) return List.of();
             Plan p = ctx.plan();
-            long estimate = kv.blocks() * kv.blockSize();
+            long estimate = kv.longestSequence();
             var b = Diagnostic.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, ctx.span("engine.max_model_len", "workload.max", "workload"),
                     "one sequence of " + Fmt.num(max.length()) + " tokens needs " + Fmt.num(max.blocksPerSeq()) + " kv blocks, but the pool holds "
                             + Fmt.num(kv.blocks()) + " (" + Fmt.num(kv.tokens()) + " tokens)")

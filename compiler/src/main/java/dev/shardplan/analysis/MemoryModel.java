@@ -140,22 +140,18 @@ public final class MemoryModel {
         long act = activation(plan, layout, s);
         long nonTorch = nonTorch(plan, layout);
         long graph = cudaGraph(plan);
-        DType kvd = plan.kvDtype() != null ? plan.kvDtype() : m.dtype();
         int layers = s.layers().size();
         int block = e.blockSize() > 0 ? e.blockSize() : defaultBlock(e.kind());
-        long kvElems = Sharding.kvElementsPerTokenPerLayer(m, layout.tp(), e.kind());
-        long perTokenLayer = (long) Math.ceil(kvElems * kvd.bytes());
+        KvBytes kvb = kvBytes(plan, layout.tp());
+        long perTokenLayer = kvb.bytes();
         long page = block * perTokenLayer;
         long perToken = perTokenLayer * layers;
+        // vLLM divides a worker's pool by the layers of its largest KV cache group: all its layers
+        // for a uniform model, one group's share for a hybrid (sliding-window) model.
+        KvGroups groups = KvGroups.of(plan);
+        int groupLayers = groups.layersPerGroupOn(m, s.layers().start(), s.layers().end());
         List<Derivation> d = new ArrayList<>();
-        String kvSrc = m.isMla()
-                ? "MLA caches kv_lora_rank + qk_rope_head_dim per token on every rank (vllm v1/kv_cache_interface.py MLAAttentionSpec)"
-                : "kv heads per rank = max(1, kv // tp) (vllm config/model.py get_num_kv_heads; TRT-LLM: ceil)";
-        d.add(new Derivation("kv bytes/token/layer",
-                m.isMla() ? "(kv_lora_rank + qk_rope_head_dim) x dtype" : "kv_heads_per_rank x (head_dim + head_dim_v) x dtype",
-                m.isMla() ? "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + fmt(kvd.bytes()) + " = " + perTokenLayer
-                        : Sharding.kvHeadsCached(m, layout.tp(), e.kind()) + " x 2 x " + m.headDim() + " x " + fmt(kvd.bytes()) + " = " + perTokenLayer,
-                kvSrc));
+        d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard (attention + ffn + experts + shared + router + norms + embedding + lm head)",
                 String.format(Locale.ROOT, "%d B (%.2f GiB; scales %d B)", weights, weights / GIB, s.weights().scales()),
                 "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"));
@@ -196,7 +192,7 @@ public final class MemoryModel {
                 if (fraction <= 0) fraction = 0.9;
                 usable = (long) Math.floor(fraction * total);
                 pool = usable - weights - act - nonTorch - graph;
-                blocks = pool > 0 && page > 0 && layers > 0 ? pool / page / layers : 0;
+                blocks = pool > 0 && page > 0 && groupLayers > 0 ? pool / page / groupLayers : 0;
                 d.add(new Derivation("requested", "gpu_memory_utilization x total",
                         String.format(Locale.ROOT, "%.3f x %d = %d", fraction, total, usable), "vllm v1/worker/gpu_worker.py init_device"));
                 d.add(new Derivation("cuda graphs", "CUDA-graph memory estimate subtracted from the KV budget",
@@ -204,12 +200,65 @@ public final class MemoryModel {
                 d.add(new Derivation("kv pool", "requested - weights - activation - non-torch - cuda graphs",
                         usable + " - " + weights + " - " + act + " - " + nonTorch + " - " + graph + " = " + pool,
                         "vllm gpu_worker.py determine_available_memory"));
-                d.add(new Derivation("kv blocks", "pool // page_size // num_layers, page_size = block_size x kv bytes/token/layer",
-                        pool + " // " + page + " // " + layers + " = " + blocks, "vllm v1/core/kv_cache_utils.py get_num_blocks"));
+                if (groups.hybrid()) {
+                    d.add(new Derivation("kv blocks", "pool // page_size // layers per kv cache group; the "
+                                    + groups.count() + " groups (" + groups.fullGroups() + " full, " + groups.slidingGroups()
+                                    + " sliding window, " + groups.groupSize() + " layers each) share the blocks",
+                            pool + " // " + page + " // " + groupLayers + " = " + blocks,
+                            "vllm v1/core/kv_cache_utils.py _get_kv_cache_groups_uniform_page_size, get_kv_cache_config_from_groups"));
+                } else {
+                    d.add(new Derivation("kv blocks", "pool // page_size // num_layers, page_size = block_size x kv bytes/token/layer",
+                            pool + " // " + page + " // " + layers + " = " + blocks, "vllm v1/core/kv_cache_utils.py get_num_blocks"));
+                }
             }
         }
         return new MemoryBudget(r.pp(), e.kind(), total, fraction, usable, s.weights(), weights, act, nonTorch,
                 e.kind() == EngineKind.VLLM ? graph : 0, pool, layers, block, page, perToken, Math.max(0, blocks), d);
+    }
+
+    /** KV bytes of one token in one layer on one rank, with how they were found. */
+    record KvBytes(long bytes, String formula, String numbers, String source) {}
+
+    /** vLLM's DeepSeek sparse-attention cache format: 512 fp8 latent + 4 fp32 scales + 64 bf16 rope values per token. */
+    public static final int FP8_DS_MLA_BYTES = 656;
+
+    /**
+     * KV bytes per token and layer on a rank (formulas.md §4.2): full attention kv_heads_per_rank x
+     * (head_dim + head_dim_v) x dtype; MLA (kv_lora_rank + qk_rope_head_dim) x dtype, the same on
+     * every rank. DeepSeek sparse attention on vLLM (index_topk) caches the latent as fp8_ds_mla,
+     * 656 B, whenever kv_cache_dtype is auto or fp8 (vllm model_executor/models/config.py
+     * DeepseekV32ForCausalLM.verify_and_update_config; kv_cache_interface.py MLAAttentionSpec), and
+     * adds the indexer's key cache, index_head_dim fp8 values + one fp32 scale per 128, stored as
+     * uint8 whatever the dtype (deepseek_v2.py Indexer, DeepseekV32IndexerCache). Dense MLA models
+     * (DeepSeek-V3/R1, Kimi-K2) with fp8 use plain fp8: 576 B.
+     */
+    static KvBytes kvBytes(Plan plan, int tp) {
+        Model m = plan.model();
+        Engine e = plan.engine();
+        DType kvd = plan.kvDtype() != null ? plan.kvDtype() : m.dtype();
+        if (m.isMla() && m.mla().sparse() && e.kind() == EngineKind.VLLM) {
+            int ih = m.mla().indexHeadDim();
+            long indexer = ih + ih / 128 * 4L;
+            boolean dsMla = e.kvDtype() == null || e.kvDtype() == DType.FP8;
+            long latent = dsMla ? FP8_DS_MLA_BYTES : (long) Math.ceil(m.mla().cachedPerToken() * kvd.bytes());
+            return new KvBytes(latent + indexer,
+                    (dsMla ? "fp8_ds_mla 656" : "(kv_lora_rank + qk_rope_head_dim) x dtype") + " + indexer keys (index_head_dim + index_head_dim/128 x 4)",
+                    (dsMla ? "656" : "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + fmt(kvd.bytes()))
+                            + " + (" + ih + " + " + ih / 128 * 4 + ") = " + (latent + indexer),
+                    "DeepSeek sparse attention (index_topk " + m.mla().indexTopK() + "): vllm models/config.py DeepseekV32ForCausalLM turns "
+                            + "auto and fp8 into fp8_ds_mla (kv_cache_interface.py MLAAttentionSpec: block_size x 656); "
+                            + "deepseek_v2.py DeepseekV32IndexerCache");
+        }
+        long elems = Sharding.kvElementsPerTokenPerLayer(m, tp, e.kind());
+        long bytes = (long) Math.ceil(elems * kvd.bytes());
+        if (m.isMla()) {
+            return new KvBytes(bytes, "(kv_lora_rank + qk_rope_head_dim) x dtype",
+                    "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + fmt(kvd.bytes()) + " = " + bytes,
+                    "MLA caches kv_lora_rank + qk_rope_head_dim per token on every rank (vllm v1/kv_cache_interface.py MLAAttentionSpec)");
+        }
+        return new KvBytes(bytes, "kv_heads_per_rank x (head_dim + head_dim_v) x dtype",
+                Sharding.kvHeadsCached(m, tp, e.kind()) + " x 2 x " + m.headDim() + " x " + fmt(kvd.bytes()) + " = " + bytes,
+                "kv heads per rank = max(1, kv // tp) (vllm config/model.py get_num_kv_heads; TRT-LLM: ceil)");
     }
 
     static int defaultBlock(EngineKind k) {
@@ -233,19 +282,21 @@ public final class MemoryModel {
         if (budgets.isEmpty()) min = 0;
         MemoryBudget lim = budgets.isEmpty() ? null : budgets.get(limiting);
         int block = lim == null ? 16 : lim.blockSize();
-        long tokens = min * block;
+        KvGroups groups = KvGroups.of(plan);
+        // vLLM logs num_blocks // groups x block_size tokens ("GPU KV cache size", kv_cache_utils.py _report_kv_cache_config).
+        long tokens = min / groups.count() * block;
         Workload w = plan.workload();
         long maxLen = Math.min(w.maxLength(), plan.maxModelLen() > 0 ? plan.maxModelLen() : w.maxLength());
         List<SeqCapacity> at = new ArrayList<>();
-        at.add(seq("p50", w.lengthAt(0.5), min, block));
-        at.add(seq("p95", w.lengthAt(0.95), min, block));
-        at.add(seq("max", maxLen, min, block));
+        at.add(seq("p50", w.lengthAt(0.5), min, block, groups));
+        at.add(seq("p95", w.lengthAt(0.95), min, block, groups));
+        at.add(seq("max", maxLen, min, block, groups));
         return new KvCapacity(min, block, tokens, lim == null ? 0 : lim.kvBytesPerToken(), limiting, at, layout.dp(),
-                tokens * layout.dp());
+                tokens * layout.dp(), groups);
     }
 
-    static SeqCapacity seq(String label, long length, long blocks, int block) {
-        long per = Math.max(1, (length + block - 1) / block);
+    static SeqCapacity seq(String label, long length, long blocks, int block, KvGroups groups) {
+        long per = groups.blocksPerSeq(length, block);
         return new SeqCapacity(label, length, per, blocks / per);
     }
 

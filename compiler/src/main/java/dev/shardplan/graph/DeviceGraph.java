@@ -208,6 +208,27 @@ public final class DeviceGraph {
         return 4;
     }
 
+    /**
+     * The locality cell of a GPU: GPUs of one cell reach each other without the network (the
+     * scale-up domain on NVSwitch fabrics, whose domains hold whole nodes; else the node), GPUs
+     * of different cells only through their NICs. {@link AllToAll} counts flows per cell.
+     */
+    int cellOf(int gpu) { return fabric == Fabric.NVSWITCH ? domainOf(gpu) : nodeOf(gpu); }
+
+    /** Whether GPUs of one cell talk through the NVSwitch (two link uses, one per endpoint). */
+    boolean switched() { return fabric == Fabric.NVSWITCH; }
+
+    boolean hasNics() { return nics > 0; }
+
+    /** The GPU's link to its scale-up switch (NVSwitch fabrics only). */
+    int switchLink(int gpu) { return gpuSwitch[gpu]; }
+
+    /** The GPU's link to its NIC (only with NICs). */
+    int nicLink(int gpu) { return gpuNic[gpu]; }
+
+    /** The link from the GPU's NIC to the network (only with NICs). */
+    int nicNetworkLink(int gpu) { return nicNet[nicIndex(gpu)]; }
+
     private int nicIndex(int gpu) {
         int l = gpu % perNode;
         return nodeOf(gpu) * nics + (int) ((long) l * nics / perNode);

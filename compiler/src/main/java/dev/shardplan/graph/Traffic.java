@@ -6,8 +6,8 @@ package dev.shardplan.graph;
  * is how "8 GPUs behind 4 NICs" or an all-to-all through one NIC divide per-rank bandwidth.
  */
 public final class Traffic {
-    private final DeviceGraph graph;
-    private final int[] load;
+    final DeviceGraph graph;
+    final int[] load;
     private final int[] buf = new int[4];
 
     public Traffic(DeviceGraph graph) {
@@ -21,6 +21,10 @@ public final class Traffic {
         if (n < 0) return false;
         for (int i = 0; i < n; i++) load[buf[i]]++;
         return true;
+    }
+
+    public DeviceGraph graph() {
+        return graph;
     }
 
     /** Flows currently on a directed link use. */

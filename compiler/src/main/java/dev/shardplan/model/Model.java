@@ -23,6 +23,11 @@ public record Model(String name, int layers, int hidden, int heads, int kvHeads,
         return attention == Attention.MLA;
     }
 
+    /** Is decoder layer {@code i} (0-based) a sliding-window attention layer (every k-th from layer 0)? */
+    public boolean isSlidingLayer(int i) {
+        return slidingWindow > 0 && slidingEvery > 0 && i % slidingEvery == 0;
+    }
+
     /** Is decoder layer {@code i} (0-based) a MoE layer? */
     public boolean isMoeLayer(int i) {
         return moe != null && i >= moe.denseLayers();

@@ -56,8 +56,12 @@ public final class AnalysisInputs {
             reason = String.format(Locale.ROOT, "one sequence of %d tokens needs %d KV blocks, but the pool holds %d (SP0402)",
                     max.length(), max.blocksPerSeq(), kv.blocks());
         }
-        if (reason.isEmpty()) return new PlanInputs(true, kv.blocks(), "", comm);
-        return new PlanInputs(false, Math.max(0, kv.blocks()), reason, comm);
+        // The simulator gives every layer a block per block_size tokens; with vLLM's hybrid
+        // allocator (sliding-window layers) it gets the pool's logged token size, blocks / groups:
+        // full attention everywhere, which is conservative for the sliding layers.
+        long blocks = kv.tokens() / kv.blockSize();
+        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm);
+        return new PlanInputs(false, Math.max(0, blocks), reason, comm);
     }
 
     static final double GIB = 1L << 30;

@@ -17,7 +17,7 @@ import java.util.TreeSet;
 
 /**
  * Reads a Hugging Face config.json into a {@link ModelSpec}. Supported model_types: llama,
- * mistral, qwen2, qwen3, qwen2_moe, qwen3_moe, mixtral, deepseek_v2, deepseek_v3, kimi_k2,
+ * mistral, qwen2, qwen3, qwen2_moe, qwen3_moe, mixtral, deepseek_v2, deepseek_v3, deepseek_v32, kimi_k2,
  * gpt_oss. Quantisation from {@code quantization_config} (fp8 with weight_block_size, mxfp4) or
  * a ModelOpt {@code hf_quant_config.json} beside the config.
  */
@@ -25,7 +25,7 @@ final class HfImporter {
     private HfImporter() {}
 
     static final Set<String> SUPPORTED = new TreeSet<>(Set.of("llama", "mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe",
-            "mixtral", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"));
+            "mixtral", "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2", "gpt_oss"));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Fills {@code s}; returns false (with diagnostics) when the file cannot be used. */
@@ -129,8 +129,13 @@ final class HfImporter {
                     s.slidingEvery = 1;
                 }
             }
-            case "deepseek_v2", "deepseek_v3", "kimi_k2" -> {
+            case "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2" -> {
                 s.attention = Attention.MLA;
+                // DeepSeek-V3.2's sparse attention: an indexer (vllm deepseek_v2.py Indexer) picks index_topk keys.
+                if (root.hasNonNull("index_topk")) {
+                    s.indexTopK = root.get("index_topk").asInt();
+                    s.indexHeadDim = root.path("index_head_dim").asInt(128);
+                }
                 s.qLoraRank = root.hasNonNull("q_lora_rank") ? root.get("q_lora_rank").asInt() : 0;
                 s.kvLoraRank = r.integer("kv_lora_rank");
                 s.qkNope = r.integer("qk_nope_head_dim");

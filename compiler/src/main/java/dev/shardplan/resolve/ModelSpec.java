@@ -13,7 +13,7 @@ final class ModelSpec {
     Integer layers, hidden, heads, kvHeads, headDim, ffn, vocab;
     Boolean tied;
     Attention attention;
-    Integer qLoraRank, kvLoraRank, qkNope, qkRope, vHeadDim;
+    Integer qLoraRank, kvLoraRank, qkNope, qkRope, vHeadDim, indexTopK, indexHeadDim;
     Integer experts, topK, expertFfn, sharedExperts, sharedFfn, denseLayers;
     Boolean expertBias, routerBias;
     DType dtype, kvDtype;

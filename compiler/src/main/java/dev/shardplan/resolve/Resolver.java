@@ -349,7 +349,8 @@ public final class Resolver {
     static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
             "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
             "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser");
-    private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim");
+    private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+            "index_topk", "index_head_dim");
     private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers", "expert_bias", "router_bias");
     private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
     private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
@@ -435,6 +436,8 @@ public final class Resolver {
                 if ((v = intField(mf, "qk_nope_head_dim", 1, 4096)) != null) s.qkNope = v;
                 if ((v = intField(mf, "qk_rope_head_dim", 1, 4096)) != null) s.qkRope = v;
                 if ((v = intField(mf, "v_head_dim", 1, 4096)) != null) s.vHeadDim = v;
+                if ((v = intField(mf, "index_topk", 1, 1 << 20)) != null) s.indexTopK = v;
+                if ((v = intField(mf, "index_head_dim", 1, 4096)) != null) s.indexHeadDim = v;
                 if (s.attention != Attention.MLA) {
                     diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, at.body().span(), "latent ranks are only for `attention mla`")
                             .help("remove the block, or write `attention mla { ... }`").build());
@@ -538,7 +541,8 @@ public final class Resolver {
                     .help("write `attention gqa`, or set kv_heads " + s.heads).build());
             return null;
         }
-        Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim) : null;
+        Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim,
+                s.indexTopK == null ? 0 : s.indexTopK, s.indexTopK == null ? 0 : s.indexHeadDim == null ? 128 : s.indexHeadDim) : null;
         Moe m = null;
         if (moe) {
             int shared = s.sharedExperts == null ? 0 : s.sharedExperts;

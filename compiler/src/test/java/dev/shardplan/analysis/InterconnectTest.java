@@ -75,4 +75,28 @@ class InterconnectTest {
         PlanAnalysis a = Analyzer.analyze(p, (plan, bytes, flops) -> 0.010);
         assertEquals(0.010, a.interconnect().decodeStep().computeSeconds(), 1e-12);
     }
+
+    @Test
+    void ep_all_to_all_per_cell_equals_routing_every_flow() {
+        // Small clusters of every fabric: the per-cell all-to-all (AllToAll) gives the same group
+        // costs, bottleneck text included, as adding and scanning the n(n-1) flows one by one.
+        String[][] cases = {
+                {"nodes 4 x HGX_H100", "deepseek_r1", "dp 4; tp 8; ep 32"},
+                {"nodes 4 x HGX_H100", "deepseek_r1", "dp 32; ep 32"},
+                {"nodes 4 x HGX_H100", "qwen3_30b_a3b", "dp 16; tp 2; ep 8"},
+                {"nodes 3 x PCIE_H100", "qwen3_30b_a3b", "dp 12; tp 2; ep 24"},
+                {"nodes 2 x PCIE_H100_NVLINK_PAIRS", "qwen3_30b_a3b", "dp 16; ep 16"},
+                {"nodes 2 x MI300X_PLATFORM", "qwen3_235b_a22b", "dp 4; tp 4; ep 16"},
+                {"nodes 36 x GB200_TRAY\n  domain_nodes 18", "deepseek_r1", "dp 18; tp 8; ep 144"},
+        };
+        for (String[] c : cases) {
+            Plan p = plan(c[0], c[1], c[2]);
+            var g = dev.shardplan.graph.DeviceGraph.of(p.cluster());
+            var layout = dev.shardplan.layout.Layouts.build(p);
+            assertTrue(layout.epSize() > 1, c[2]);
+            var cells = InterconnectModel.costs(g, layout, GroupKind.EP, InterconnectModel.Pattern.ALL_TO_ALL, false);
+            var flows = InterconnectModel.costs(g, layout, GroupKind.EP, InterconnectModel.Pattern.ALL_TO_ALL, true);
+            assertEquals(flows, cells, c[0] + " / " + c[2]);
+        }
+    }
 }

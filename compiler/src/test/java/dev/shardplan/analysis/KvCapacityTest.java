@@ -133,4 +133,125 @@ class KvCapacityTest {
         assertEquals(64, a.kv().blockSize());
         assertEquals(576L * 2 * 61, a.kv().bytesPerToken());
     }
+
+    /**
+     * gpt-oss-120b: 36 layers alternating sliding-window (128 tokens; layers 0, 2, .., 34) and full
+     * attention. vLLM's hybrid allocator makes 2 groups of 18 layers (group size = min(18, 18),
+     * kv_cache_utils.py _get_kv_cache_groups_uniform_page_size) sharing one block pool, so a worker's
+     * blocks = pool // page // 18, and a request holds cdiv(L, 16) blocks in the full group and
+     * cdiv(min(128 - 1 + 8192, L), 16) + 1 in the sliding group (SlidingWindowSpec).
+     */
+    @Test
+    void gpt_oss_120b_sliding_window_layers_one_h100() {
+        Plan p = Fixtures.simple("gpt_oss_120b", "HGX_H100", 1, "tp 1", "vllm { gpu_memory_utilization 0.90 }", "natural_reasoning");
+        PlanAnalysis a = Analyzer.analyze(p);
+        MemoryBudget m = a.memory(0);
+        // attention per layer: q 2880x4096 + k, v 2 x 2880x512 + o 4096x2880 + qkv bias 5,120 + o bias 2,880
+        //   + 64 sinks = 26,550,144 x 36 layers x 2 B = 1,911,610,368
+        // experts (MXFP4, group 32): 3 x 2880 x 2880 = 24,883,200 values x 0.5 B + one e8m0 scale per 32 (777,600 B)
+        //   + bf16 biases (2 x 2880 + 2880) x 2 B = 13,236,480 B x 128 experts x 36 layers = 60,993,699,840
+        // router (2880 x 128 + 128) x 36 x 2 B = 26,551,296; norms (36 x 2 + 1) x 2880 x 2 B = 420,480
+        // embedding and lm head 201,088 x 2880 x 2 B each = 1,158,266,880 -> 65,248,815,744 B
+        assertEquals(65_248_815_744L, m.weights());
+        // activation = 8192 x (moe: 2x2880 + 4 x (3x2880 + 2880) = 51,840) x 2 + 1024 x 201,088 x 4 = 1,673,003,008
+        assertEquals(1_673_003_008L, m.activation());
+        // pool = 76,968,728,985 - 65,248,815,744 - 1,673,003,008 - 268,435,456 - 1,300,000,000 = 8,478,474,777
+        assertEquals(8_478_474_777L, m.kvPool());
+        // page = 16 x 8 kv heads x (64 + 64) x 2 B = 32,768; blocks = 8,478,474,777 // 32,768 // 18 = 258,742 // 18 = 14,374
+        assertEquals(32_768L, m.pageBytes());
+        assertEquals(14_374L, a.kv().blocks());
+        KvGroups g = a.kv().groups();
+        assertEquals(1, g.fullGroups());
+        assertEquals(1, g.slidingGroups());
+        assertEquals(18, g.groupSize());
+        assertEquals(8_319L, g.slidingTokens()); // 128 - 1 + 8192
+        // vLLM logs 14,374 // 2 groups x 16 = 114,992 tokens
+        assertEquals(114_992L, a.kv().tokens());
+        // p50 4,600 tokens: 288 + (cdiv(4,600, 16) + 1 = 289) = 577 blocks -> 14,374 // 577 = 24
+        // p95 18,300: 1,144 + (cdiv(8,319, 16) + 1 = 521) = 1,665 -> 8
+        // max 32,000: 2,000 + 521 = 2,521 -> 5 (vLLM: "Maximum concurrency for 32,000 tokens per request: 5.70x")
+        assertEquals(577L, a.kv().at("p50").blocksPerSeq());
+        assertEquals(24L, a.kv().at("p50").sequences());
+        assertEquals(1_665L, a.kv().at("p95").blocksPerSeq());
+        assertEquals(8L, a.kv().at("p95").sequences());
+        assertEquals(2_521L, a.kv().at("max").blocksPerSeq());
+        assertEquals(5L, a.kv().at("max").sequences());
+        // Sized as full attention (every layer holding every token) the same pool gave 258,742 // 36 = 7,187
+        // blocks and 7,187 // 1,144 = 6 sequences at p95.
+    }
+
+    @Test
+    void gpt_oss_120b_sliding_window_layers_one_h200() {
+        Plan p = Fixtures.simple("gpt_oss_120b", "HGX_H200", 1, "tp 1", "vllm { gpu_memory_utilization 0.90 }", "natural_reasoning");
+        PlanAnalysis a = Analyzer.analyze(p);
+        // pool = 135,679,338,086 - 65,248,815,744 - 1,673,003,008 - 268,435,456 - 1,300,000,000 = 67,189,083,878
+        assertEquals(67_189_083_878L, a.memory(0).kvPool());
+        // blocks = 67,189,083,878 // 32,768 // 18 = 2,050,448 // 18 = 113,913; tokens = 56,956 x 16 = 911,296
+        assertEquals(113_913L, a.kv().blocks());
+        assertEquals(911_296L, a.kv().tokens());
+        // p50: 113,913 // 577 = 197; p95: // 1,665 = 68; max: // 2,521 = 45
+        assertEquals(197L, a.kv().at("p50").sequences());
+        assertEquals(68L, a.kv().at("p95").sequences());
+        assertEquals(45L, a.kv().at("max").sequences());
+        // the longest sequence the pool holds: L with cdiv(L, 16) + 521 <= 113,913, i.e. 113,392 x 16 = 1,814,272 tokens
+        assertEquals(1_814_272L, a.kv().longestSequence());
+    }
+
+    @Test
+    void sliding_layers_of_a_pipeline_stage_follow_the_global_groups() {
+        // pp 2: stage 0 holds layers 0..17 (9 sliding, 9 full), stage 1 layers 18..35; each worker divides
+        // its pool by the 9 layers of its share of each 18-layer group (kv_cache_utils.py _project_kv_cache_groups_to_worker).
+        Plan p = Fixtures.simple("gpt_oss_120b", "HGX_H100", 1, "pp 2", "vllm { gpu_memory_utilization 0.90 }", "natural_reasoning");
+        PlanAnalysis a = Analyzer.analyze(p);
+        for (int r = 0; r < 2; r++) {
+            MemoryBudget m = a.memory(r);
+            assertEquals(18, m.kvLayers());
+            assertEquals(m.kvPool() / 32_768 / 9, m.kvBlocks());
+        }
+    }
+
+    @Test
+    void sglang_sizes_sliding_layers_as_full_attention() {
+        // Only vLLM's hybrid allocator drops tokens outside the window; SGLang's pool is tokens = pool // (2048 x 36).
+        Plan p = Fixtures.simple("gpt_oss_120b", "HGX_H200", 1, "tp 1", "sglang { mem_fraction_static 0.85 }", "natural_reasoning");
+        PlanAnalysis a = Analyzer.analyze(p);
+        assertEquals(1, a.kv().groups().count());
+        MemoryBudget m = a.memory(0);
+        assertEquals(m.kvPool() / (2048L * 36), a.kv().tokens());
+    }
+
+    static final String DEEPSEEK_V32 = """
+            model deepseek_v3_2 {
+              layers 61; hidden 7168; heads 128; vocab 129280
+              ffn 18432
+              attention mla { q_lora_rank 1536; kv_lora_rank 512; qk_nope_head_dim 128; qk_rope_head_dim 64; v_head_dim 128
+                              index_topk 2048; index_head_dim 128 }
+              moe { experts 256; top_k 8; expert_ffn 2048; shared_experts 1; dense_layers 3; router_bias }
+              quantization { weights fp8; block 128; keep_bf16 embedding, lm_head, router }
+            }
+            cluster c { nodes 1 x HGX_H200 }
+            """;
+
+    static PlanAnalysis v32(String model, String kvDtype) {
+        return Analyzer.analyze(Fixtures.plan(DEEPSEEK_V32 + "plan p { model " + model + "; cluster c; workload natural_reasoning\n"
+                + "  parallel { tp 8 }\n  engine vllm { gpu_memory_utilization 0.90" + kvDtype + " }\n}\n", "p"));
+    }
+
+    @Test
+    void deepseek_sparse_attention_caches_fp8_ds_mla_on_vllm() {
+        // vllm models/config.py DeepseekV32ForCausalLM: kv_cache_dtype auto or fp8 -> fp8_ds_mla, 656 B per token and
+        // layer (512 fp8 latent + 4 fp32 scales + 64 bf16 rope); the indexer's key cache adds 128 fp8 + 128/128 x 4 B
+        // scale = 132 B. Page = 64 x (656 + 132) = 50,432 B.
+        for (String dtype : new String[] {"", "; kv_cache_dtype fp8"}) {
+            PlanAnalysis a = v32("deepseek_v3_2", dtype);
+            MemoryBudget m = a.memory(0);
+            assertEquals(50_432L, m.pageBytes(), dtype);
+            assertEquals(788L * 61, m.kvBytesPerToken(), dtype);
+            assertEquals(m.kvPool() / 50_432 / 61, a.kv().blocks(), dtype);
+        }
+        // bfloat16 keeps the latent in bf16: (512 + 64) x 2 + 132 = 1,284 B
+        assertEquals(64L * 1_284, v32("deepseek_v3_2", "; kv_cache_dtype bf16").memory(0).pageBytes());
+        // dense MLA (DeepSeek-R1) with fp8 is plain fp8: (512 + 64) x 1 = 576 B, no indexer
+        assertEquals(64L * 576, v32("deepseek_r1", "; kv_cache_dtype fp8").memory(0).pageBytes());
+    }
 }
