@@ -33,6 +33,9 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--root", description = "project root (default: the current folder)")
     Path root;
 
+    @Option(names = "--fail-on-warning", description = "exit 1 when the prediction misses an SLO or warns otherwise")
+    boolean failOnWarning;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -45,13 +48,26 @@ final class SimulateCommand implements Callable<Integer> {
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;
+        List<dev.shardplan.diag.Diagnostic> findings = new java.util.ArrayList<>();
         for (Plan p : s.plans) {
             Prediction pr = Predictions.simulate(p, sd);
             ok &= pr.simulated();
-            if (format == Output.Format.json) arr.add(PredictionRenderer.toJson(pr));
-            else out.println(PredictionRenderer.human(pr));
+            findings.addAll(pr.diagnostics());
+            if (format == Output.Format.json) {
+                var o = PredictionRenderer.toJson(pr);
+                o.set("diagnostics", dev.shardplan.diag.JsonRenderer.toJson(dev.shardplan.diag.Diagnostics.sort(pr.diagnostics())));
+                arr.add(o);
+            } else out.println(PredictionRenderer.human(pr));
         }
-        if (format == Output.Format.json) out.print(Jsons.canonical(arr));
-        return ok ? Main.OK : Main.ERRORS;
+        if (format == Output.Format.json) {
+            out.print(Jsons.canonical(arr));
+        } else if (!findings.isEmpty()) {
+            // Missed SLOs, predicted preemption, rejected requests: printed like check's diagnostics.
+            Output.print(dev.shardplan.diag.Diagnostics.sort(findings), s.result.sources(), Output.Format.human, Output.Color.auto,
+                    out, err, "simulated " + s.plans.size() + " plan" + (s.plans.size() == 1 ? "" : "s"));
+        }
+        boolean errors = findings.stream().anyMatch(dev.shardplan.diag.Diagnostic::isError);
+        return ok && !errors && !(failOnWarning && findings.stream().anyMatch(d -> d.severity() == dev.shardplan.diag.Severity.WARNING))
+                ? Main.OK : Main.ERRORS;
     }
 }

@@ -27,7 +27,12 @@ public final class Analyzer {
         PlanAnalysis core = core(plan, stm);
         CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
         List<Diagnostic> ds = new ArrayList<>();
-        for (Check c : Checks.ALL) ds.addAll(c.run(ctx));
+        for (Check c : Checks.ALL) {
+            // Memory, placement and principle figures of a plan that breaks a structural or
+            // divisibility rule describe a plan that cannot start: report the rule alone.
+            if (c == Checks.FIRST_MEMORY_CHECK && ds.stream().anyMatch(Diagnostic::isError)) break;
+            ds.addAll(c.run(ctx));
+        }
         return core.withDiagnostics(Diagnostics.sort(ds));
     }
 

@@ -6,6 +6,9 @@ import java.util.List;
 public final class Checks {
     private Checks() {}
 
+    /** Checks from here on need a plan that passes the structural and divisibility rules. */
+    static final Check FIRST_MEMORY_CHECK = new MemoryChecks.WeightsFit();
+
     public static final List<Check> ALL = List.of(
             new StructureChecks.WorldSize(),
             new StructureChecks.Placement(),
@@ -14,7 +17,7 @@ public final class Checks {
             new DivisibilityChecks.KvHeads(),
             new DivisibilityChecks.Experts(),
             new DivisibilityChecks.QuantBlock(),
-            new MemoryChecks.WeightsFit(),
+            FIRST_MEMORY_CHECK,
             new MemoryChecks.MaxLength(),
             new MemoryChecks.CapacityTrap(),
             new MemoryChecks.StrandedDp(),

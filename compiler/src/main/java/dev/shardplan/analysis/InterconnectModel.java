@@ -78,7 +78,7 @@ public final class InterconnectModel {
             String bottleneck = "";
             if (s.from() >= 0) {
                 int use = t.bottleneck(s.from(), s.to());
-                if (use >= 0) bottleneck = g.linkOf(use).describe() + " shared by " + t.load(use) + " flows";
+                if (use >= 0) bottleneck = g.linkOf(use).describe() + " shared by " + t.load(use) + (t.load(use) == 1 ? " flow" : " flows");
                 else bottleneck = "no route between gpu" + s.from() + " and gpu" + s.to();
             }
             out.add(new GroupCost(kind, gr.index(), n, bw, s.latency(), domains.size(), nodes.size(), s.network(), bottleneck));

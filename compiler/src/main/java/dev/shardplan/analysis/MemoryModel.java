@@ -158,7 +158,7 @@ public final class MemoryModel {
         d.add(new Derivation("activation", "max_num_batched_tokens x widest live tensors per token x dtype (+ max_num_seqs x vocab x 4 for the sampler on the last stage)",
                 String.format(Locale.ROOT, "%d B (%.2f GiB)", act, act / GIB), "vLLM profile_run (gpu_model_runner _dummy_run, _dummy_sampler_run)"));
         d.add(new Derivation("non-torch", layout.tp() * layout.pp() > 1 ? "NCCL + custom all-reduce buffers (~2 GiB)" : "CUDA context and cuBLAS (~0.25 GiB)",
-                String.format(Locale.ROOT, "%d B", nonTorch), "vllm utils/mem_utils.py memory_profiling non_torch_increase; formulas.md pitfalls"));
+                String.format(Locale.ROOT, "%d B", nonTorch), "vllm utils/mem_utils.py memory_profiling non_torch_increase; docs/memory-model.md (non-torch memory)"));
         long usable, pool, blocks;
         double fraction = e.memoryFraction();
         switch (e.kind()) {

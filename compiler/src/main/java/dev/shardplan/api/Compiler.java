@@ -28,7 +28,11 @@ public final class Compiler {
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         for (Plan p : fr.plans()) {
             PlanAnalysis a = analyze(p, all);
-            if (a != null) analyses.put(p.name(), a);
+            if (a != null) {
+                analyses.put(p.name(), a);
+                // The launcher rules of the plan's own targets, so that a plan check passes compiles.
+                if (!a.hasErrors()) all.addAll(targetRules(p, a));
+            }
         }
         return new CheckResult(fr.plans(), fr.searches(), Diagnostics.sort(all), fr.sources(), fr.files(),
                 fr.dependencies(), analyses);
@@ -60,6 +64,15 @@ public final class Compiler {
         List<Diagnostic> all = new ArrayList<>(res.diagnostics());
         all.addAll(er.diagnostics());
         return new CompileResult(res, er.written(), Diagnostics.sort(all));
+    }
+
+    private static List<Diagnostic> targetRules(Plan p, PlanAnalysis a) {
+        try {
+            return Emit.standard().checkTargets(EmitInput.of(p, a), Set.of());
+        } catch (RuntimeException e) {
+            return List.of(Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while checking the targets of plan `" + p.name() + "`: " + e)
+                    .help("this is a bug in shardplan, not in your plan; please report it").build());
+        }
     }
 
     /**

@@ -134,6 +134,14 @@ public final class Emit {
         return out;
     }
 
+    /**
+     * The launcher rules of the targets a plan emits (or {@code targets} when not empty), without
+     * rendering anything: {@code check} runs them so that a plan it passes also compiles.
+     */
+    public List<Diagnostic> checkTargets(EmitInput in, Set<Target> targets) {
+        return check(in, chosen(in, targets));
+    }
+
     /** The checks of the chosen targets, each diagnostic once (targets sharing an engine share its rules). */
     private static List<Diagnostic> check(EmitInput in, List<Emitter> chosen) {
         Map<Diagnostic, Boolean> seen = new LinkedHashMap<>();

@@ -87,7 +87,8 @@ public final class Formatter {
                 continue;
             }
             if (t.type == COMMENT && t.text.startsWith("//") || t.type == COMMENT && t.text.startsWith("#")) {
-                if (lineStarted) line.append(' ');
+                // A trailing comment: its column is set by alignTrailingComments.
+                if (lineStarted) line.append(TRAILING);
                 line.append(t.text.stripTrailing());
                 lineStarted = true;
                 prev = t;
@@ -123,10 +124,39 @@ public final class Formatter {
             prev = t;
         }
         if (lineStarted) flush(out, line, depth, cont);
-        String s = out.toString();
+        String s = alignTrailingComments(out.toString());
         while (s.endsWith("\n\n")) s = s.substring(0, s.length() - 1);
         while (s.startsWith("\n")) s = s.substring(1);
         return s.isEmpty() ? "" : (s.endsWith("\n") ? s : s + "\n");
+    }
+
+    /** Marks where a trailing comment starts, until its column is known. */
+    private static final char TRAILING = '\u0000';
+
+    /**
+     * Trailing comments of consecutive lines start in one column, two spaces after the longest
+     * code among them (as gofmt aligns them), so that commented tables of values stay readable.
+     */
+    static String alignTrailingComments(String text) {
+        String[] lines = text.split("\n", -1);
+        int i = 0;
+        while (i < lines.length) {
+            if (lines[i].indexOf(TRAILING) < 0) {
+                i++;
+                continue;
+            }
+            int j = i, width = 0;
+            while (j < lines.length && lines[j].indexOf(TRAILING) >= 0) {
+                width = Math.max(width, lines[j].indexOf(TRAILING));
+                j++;
+            }
+            for (int k = i; k < j; k++) {
+                int at = lines[k].indexOf(TRAILING);
+                lines[k] = lines[k].substring(0, at) + " ".repeat(width - at + 2) + lines[k].substring(at + 1);
+            }
+            i = j;
+        }
+        return String.join("\n", lines);
     }
 
     private static void flush(StringBuilder out, StringBuilder line, int depth, boolean cont) {
