@@ -78,7 +78,13 @@ public final class VllmEmitter implements Emitter {
         return Scripts.render(Scripts.header(in, title), setup, VllmLaunch.env(in, node, false), List.of(serve));
     }
 
-    /** Ray: the head starts the Ray cluster and vllm serve with the Ray backend; workers join and block. */
+    /** Waits (printing progress) until the Ray cluster has argv[1] GPUs; ray ships with vLLM. */
+    static final String WAIT_FOR_GPUS = "import sys, time, ray; ray.init(address=\"auto\", logging_level=\"ERROR\"); "
+            + "n = int(sys.argv[1]); "
+            + "[(print(f\"waiting for {n} GPUs in the Ray cluster\", flush=True), time.sleep(5)) "
+            + "for _ in iter(lambda: ray.cluster_resources().get(\"GPU\", 0) < n, False)]";
+
+    /** Ray: the head starts the Ray cluster, waits for the workers' GPUs, then runs vllm serve with the Ray backend. */
     private static String ray(EmitInput in, int node) {
         Layout l = in.layout();
         List<String> setup = new ArrayList<>();
@@ -87,8 +93,11 @@ public final class VllmEmitter implements Emitter {
         List<Command> cmds = new ArrayList<>();
         String title;
         if (node == 0) {
-            title = "vLLM multi-node (Ray): head node 0 of " + l.nodes() + "; start it first, then the workers";
+            title = "vLLM multi-node (Ray): head node 0 of " + l.nodes() + "; start the workers in any order, it waits for their GPUs";
             cmds.add(Command.of("ray", "start").flag("--head").opt("--port", VllmLaunch.RAY_PORT).build());
+            // vllm serve places all its ranks at once: wait until every node's GPUs have joined.
+            cmds.add(Command.of("python3", "-c").positional(Val.lit(WAIT_FOR_GPUS))
+                    .positional(Val.lit(String.valueOf(l.ranks().size()))).build());
             cmds.add(VllmLaunch.serve(in, new Val.Env("SCRIPT_DIR", "/../config.yaml"), List.of(),
                     List.of(new Arg("--distributed-executor-backend", Val.lit("ray")))));
         } else {
