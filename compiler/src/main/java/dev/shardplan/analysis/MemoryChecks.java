@@ -158,7 +158,10 @@ final class MemoryChecks {
                     "dp " + dp + " keeps " + dp + " separate kv pools of " + Fmt.num(kv.tokens()) + " tokens; a replica that fills up preempts while others have free blocks")
                     .note("each replica holds " + Fmt.num(full.sequences()) + " p95-length sequences against " + Fmt.num(demand)
                             + " it runs; the " + Fmt.num(kv.totalTokens()) + " tokens over all replicas are not pooled")
-                    .note("each replica also keeps a full copy of its weights (" + Fmt.gib(a.memory(0).weights()) + " per rank)");
+                    .note(p.model().isMoe() && a.layout().epSize() > 1
+                            ? "each replica keeps its own copy of the attention and dense weights, with the experts sharded over ep ("
+                                    + Fmt.gib(a.memory(0).weights()) + " per rank)"
+                            : "each replica also keeps a full copy of its weights (" + Fmt.gib(a.memory(0).weights()) + " per rank)");
             if (ctx.suggest()) {
                 Parallel o = p.parallel();
                 List<Plan> c = new ArrayList<>();
