@@ -1,23 +1,14 @@
 package dev.shardplan.cli;
 
-import dev.shardplan.api.CheckResult;
 import dev.shardplan.api.CompileResult;
 import dev.shardplan.api.Compiler;
-import dev.shardplan.api.Predictions;
-import dev.shardplan.predict.Predictor;
-import dev.shardplan.diag.Diagnostic;
-import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Severity;
-import dev.shardplan.emit.Emit;
-import dev.shardplan.emit.EmitInput;
-import dev.shardplan.model.Plan;
 import dev.shardplan.model.Target;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -26,7 +17,7 @@ import java.util.concurrent.Callable;
 /** {@code shardplan compile PATH... -o OUT}: check plans and write plan.json plus the launch configurations they ask for. */
 @Command(name = "compile", mixinStandardHelpOptions = true,
         description = {"Check plans and write, per plan, OUT/<plan>/plan.json and the targets it asks for",
-                "(vllm, sglang, trtllm, kubernetes, slurm). Nothing is written when a plan has an error;",
+                "(vllm, sglang, trtllm, kubernetes, slurm, shim, report). Nothing is written when a plan has an error;",
                 "a plan's previous output is replaced as a whole."})
 final class CompileCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
