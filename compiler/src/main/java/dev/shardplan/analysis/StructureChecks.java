@@ -140,9 +140,22 @@ final class StructureChecks {
         }
     }
 
-    /** Appends the verified fix, if any, as the help line. */
+    /**
+     * Appends the verified fix as the help line; when no candidate passes, says which changes were
+     * tried, so the user knows the fix lies outside the plan's knobs (model, cluster).
+     */
     static void fix(CheckContext ctx, Diagnostic.Builder b, List<Plan> candidates, Check check) {
         Optional<Plan> f = ctx.firstFix(candidates, check);
-        f.ifPresent(plan -> b.help("use " + Variants.describe(ctx.plan(), plan) + " (re-checked: this diagnostic goes away)"));
+        if (f.isPresent()) {
+            b.help("use " + Variants.describe(ctx.plan(), f.get()) + " (re-checked: this diagnostic goes away)");
+            return;
+        }
+        java.util.LinkedHashSet<String> tried = new java.util.LinkedHashSet<>();
+        for (Plan c : candidates) tried.add(Variants.describe(ctx.plan(), c));
+        tried.remove("");
+        b.help((tried.isEmpty() ? "no change of this plan's settings fixes it on this cluster"
+                : "none of " + String.join("; ", tried.stream().limit(4).toList()) + (tried.size() > 4 ? "; ..." : "")
+                        + " fixes it on this cluster (each re-checked)")
+                + ": use a smaller or quantised model (e.g. an fp8 checkpoint) or a cluster with more or larger gpus");
     }
 }
