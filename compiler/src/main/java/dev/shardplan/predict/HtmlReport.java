@@ -49,6 +49,7 @@ public final class HtmlReport {
         if (main != null && main.simulated()) {
             sb.append("<pre>").append(esc(PredictionRenderer.human(main))).append("</pre>\n");
         }
+        if (main != null) sb.append("<h2>Service-level objectives and findings</h2>\n").append(slos(main));
         sb.append("<h2>Memory per rank</h2>\n").append(memoryChart(cands));
         sb.append("<h2>KV cache utilisation over time</h2>\n").append(kvChart(main));
         sb.append("<h2>Throughput against output length (the reasoning cliff)</h2>\n").append(cliffChart(cands));
@@ -206,6 +207,44 @@ public final class HtmlReport {
             row(s, "preemptions", String.valueOf(r.preemptions()), "running requests evicted (newest first) when no KV block was free, recomputed later");
         }
         return s.append("</table>\n").toString();
+    }
+
+    /** Each SLO of the plan against the simulated value, then the prediction's diagnostics. */
+    private static String slos(Prediction p) {
+        StringBuilder s = new StringBuilder();
+        var slos = p.plan().slos();
+        if (slos.isEmpty()) s.append("<p>the plan states no SLOs</p>\n");
+        else {
+            s.append("<table><tr><th>objective</th><th>predicted</th><th>met</th></tr>\n");
+            for (var o : slos) {
+                String target = o.metric() + " " + (o.percentile() <= 0 ? "mean" : "p" + Fmt.g(o.percentile())) + " " + o.op() + " "
+                        + (o.metric().equals("throughput") ? String.format(Locale.ROOT, "%.0f tokens/s", o.bound()) : PredictionRenderer.t(o.bound()));
+                if (!p.simulated()) {
+                    row(s, target, "not simulated", "-");
+                    continue;
+                }
+                double v = Predictor.value(p.result(), o);
+                String got = o.metric().equals("throughput") ? String.format(Locale.ROOT, "%.0f tokens/s", v) : PredictionRenderer.t(v);
+                row(s, target, got, o.satisfiedBy(v) ? "yes" : "no");
+            }
+            s.append("</table>\n");
+        }
+        if (!p.diagnostics().isEmpty()) {
+            s.append("<ul>\n");
+            for (var d : dev.shardplan.diag.Diagnostics.sort(p.diagnostics())) {
+                s.append("<li>").append(esc(d.severity().label() + "[" + d.code().id() + "]: " + d.message()
+                        + (d.help().isEmpty() ? "" : " (help: " + d.help() + ")"))).append("</li>\n");
+            }
+            s.append("</ul>\n");
+        }
+        return s.toString();
+    }
+
+    /** Short numbers for labels. */
+    private static final class Fmt {
+        static String g(double d) {
+            return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+        }
     }
 
     private static void row(StringBuilder s, String q, String v, String d) {
