@@ -32,15 +32,7 @@ public record EmitInput(Plan plan, Layout layout, String source, JsonNode predic
         return of(plan, dev.shardplan.analysis.Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
     }
 
-    /**
-     * An input whose layout is computed from the plan alone ({@link InterimLayout}), an
-     * independent derivation kept to cross-check the analysis stage's layout in tests.
-     */
-    public static EmitInput interim(Plan plan) {
-        return new EmitInput(plan, InterimLayout.of(plan), source(plan));
-    }
-
-    private static String source(Plan plan) {
+    static String source(Plan plan) {
         return plan.sourceFile() == null ? "" : plan.sourceFile().replace('\\', '/');
     }
 

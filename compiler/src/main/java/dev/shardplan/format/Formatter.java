@@ -101,9 +101,6 @@ public final class Formatter {
                 continue;
             }
             if (lineStarted && needsSpace(prev, t)) line.append(' ');
-            if (prev != null && prev.type == PlanLexer.SEMI && inOneLine) {
-                // "a 1; b 2" inside one-line blocks
-            }
             line.append(t.text);
             lineStarted = true;
             lastCode = t.type;

@@ -117,7 +117,6 @@ public record Model(String name, int layers, int hidden, int heads, int kvHeads,
      */
     public long activeParams(boolean withEmbedding) {
         long p = lmHeadParams() + hidden + (withEmbedding || tiedEmbeddings ? embeddingParams() : 0);
-        if (tiedEmbeddings && !withEmbedding) p += 0;
         for (int i = 0; i < layers; i++) {
             p += attentionParams() + layerNormParams();
             if (isMoeLayer(i)) p += (long) moe.topK() * expertParams() + sharedExpertParams() + routerParams();

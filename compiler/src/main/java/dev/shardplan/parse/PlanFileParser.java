@@ -118,7 +118,7 @@ public final class PlanFileParser {
             }
         }
         if (!open.isEmpty()) {
-            Token o = open.peekLast() == null ? open.peek() : innermostUnclosed(open);
+            Token o = open.peek(); // the innermost unclosed bracket
             diags.add(Diagnostic.of(Codes.UNCLOSED, Spans.of(path, o), "unclosed `" + o.getText() + "`: the file ends before it is closed")
                     .label(Spans.eof(path, all), "file ends here")
                     .help("add `" + closerText(o.getType()) + "` to close the " + what(o.getType()) + " opened at line " + o.getLine()).build());
@@ -149,10 +149,6 @@ public final class PlanFileParser {
             }
         }
         return null;
-    }
-
-    private static Token innermostUnclosed(Deque<Token> open) {
-        return open.peek();
     }
 
     private static int closer(int open) {

@@ -85,9 +85,6 @@ final class Fields {
 
     /** The single value of an entry; reports lists, sequences and nested bodies. */
     Value single(Entry e) {
-        if (e.body() != null && !e.values().isEmpty()) {
-            // body alongside a value: callers that accept it read the body separately
-        }
         if (e.values().size() != 1 || e.values().get(0).items().size() != 1) {
             String got = e.values().isEmpty() ? "nothing" : "several values";
             diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, e.span(), "`" + e.key().text() + "` takes one value, found " + got)
@@ -329,9 +326,6 @@ final class Fields {
 
     void typeError(Value v, String key, String expected) {
         if (v == null) return;
-        if (v instanceof Quantity q && q.unit() == null && expected.contains("(")) {
-            // handled by the caller as missing unit
-        }
         diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, v.span(), "`" + key + "` expects " + expected + ", found " + describe(v))
                 .help("write " + expected).build());
     }

@@ -16,7 +16,7 @@ class AnalysisLayoutTest {
     @Test
     void denseLayoutsAgreeWithTheInterimOne() {
         for (String name : List.of("qwen32b_dp4_tp2", "llama8b_dp8")) {
-            EmitInput interim = EmitInput.interim(EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "layout")).get(name).plan());
+            EmitInput interim = InterimLayout.input(EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "layout")).get(name).plan());
             Layout a = AnalysisLayout.of(interim.plan(), Analyzer.analyze(interim.plan()));
             Layout b = interim.layout();
             assertEquals(b.groups(), a.groups(), name);

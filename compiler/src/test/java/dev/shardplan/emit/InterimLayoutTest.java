@@ -20,7 +20,7 @@ class InterimLayoutTest {
     }
 
     static Layout layout(String name) {
-        return EmitInput.interim(plans.get(name).plan()).layout();
+        return InterimLayout.input(plans.get(name).plan()).layout();
     }
 
     @Test

@@ -15,17 +15,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The rank layout and a first-order memory budget computed from the plan alone, so that the
- * emitters work before the analysis stage exists. It follows docs/plan-ir.md: vLLM's rank order,
- * vLLM's even PP split, vLLM's vocabulary padding and linear expert placement. The memory budget
- * counts the rank's weight shard and gives the rest of the engine's fraction to the KV cache
- * (activation, CUDA graph and non-torch memory are left at 0 here); the analysis stage replaces it.
+ * A test oracle: the rank layout and a first-order memory budget derived from the plan alone,
+ * independently of the analysis stage, following docs/plan-ir.md (vLLM's rank order, even PP
+ * split, vocabulary padding and linear expert placement; weights only, activation, CUDA graph and
+ * non-torch memory left at 0). AnalysisLayoutTest checks the analysis stage against it.
  */
-public final class InterimLayout {
+final class InterimLayout {
     /** vLLM pads the vocabulary to a multiple of 64 (DEFAULT_VOCAB_PADDING_SIZE, vocab_parallel_embedding.py). */
     static final int VOCAB_PADDING = 64;
 
     private InterimLayout() {}
+
+    /** An emit input whose layout is this oracle's. */
+    static EmitInput input(Plan plan) {
+        return new EmitInput(plan, of(plan), EmitInput.source(plan));
+    }
 
     public static Layout of(Plan plan) {
         Parallel par = plan.parallel();
