@@ -1,0 +1,260 @@
+package dev.shardplan.resolve;
+
+import dev.shardplan.ast.Nodes.*;
+import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Span;
+import dev.shardplan.model.*;
+import dev.shardplan.units.Dimension;
+
+import java.nio.file.Path;
+import java.util.*;
+import java.util.function.BiConsumer;
+
+/**
+ * `model` declarations: fields gathered into a {@link ModelSpec} (from a Hugging Face config
+ * first, when the model is declared `from huggingface`, then the body's overrides), checked for
+ * consistency and built into a {@link Model}.
+ */
+final class ModelResolver {
+    private final Loader loader;
+    private final Diagnostics diags;
+    private final BiConsumer<Module, Path> noteData;
+
+    ModelResolver(Loader loader, Diagnostics diags, BiConsumer<Module, Path> noteData) {
+        this.loader = loader;
+        this.diags = diags;
+        this.noteData = noteData;
+    }
+
+    private static String what(Decl d) {
+        return d.kind().text() + " `" + d.name().text() + "`";
+    }
+
+
+    static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
+            "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
+            "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser");
+    private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+            "index_topk", "index_head_dim");
+    private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers", "expert_bias", "router_bias");
+    private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
+    private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
+    private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
+
+    Model resolve(Resolver.Located l) {
+        Decl d = l.decl();
+        ModelSpec s = new ModelSpec();
+        if (d.from() != null) {
+            if (!d.from().source().text().equals("huggingface")) {
+                diags.add(Diagnostic.of(Codes.BAD_ENUM, d.from().source().span(), "unknown model source `" + d.from().source().text() + "`")
+                        .help("write `model NAME from huggingface \"path/config.json\"`").build());
+                return null;
+            }
+            Path base = l.module().path() == null ? loader.root() : l.module().path().getParent();
+            String rel = d.from().path().value();
+            Path cfg = base.resolve(rel).toAbsolutePath().normalize();
+            Span at = d.from().path().span();
+            if (!cfg.startsWith(loader.root())) {
+                diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, at, "config path `" + rel + "` leaves the project root")
+                        .help("copy the config.json into the project").build());
+                return null;
+            }
+            noteData.accept(l.module(), cfg);
+            if (!HfImporter.read(cfg, rel, at, s, diags)) return null;
+        }
+        Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
+        Integer v;
+        if ((v = intField(f, "layers", 1, 100_000)) != null) s.layers = v;
+        if ((v = intField(f, "hidden", 1, 1 << 20)) != null) s.hidden = v;
+        if ((v = intField(f, "heads", 1, 4096)) != null) s.heads = v;
+        if ((v = intField(f, "kv_heads", 1, 4096)) != null) s.kvHeads = v;
+        if ((v = intField(f, "head_dim", 1, 4096)) != null) s.headDim = v;
+        if ((v = intField(f, "ffn", 1, 1 << 22)) != null) s.ffn = v;
+        if ((v = intField(f, "vocab", 1, 1 << 24)) != null) s.vocab = v;
+        Boolean b;
+        if ((b = f.bool("tied_embeddings", false)) != null) s.tied = b;
+        if ((b = f.bool("qkv_bias", false)) != null) s.qkvBias = b;
+        if ((b = f.bool("o_bias", false)) != null) s.oBias = b;
+        if ((b = f.bool("qk_norm", false)) != null) s.qkNorm = b;
+        if ((b = f.bool("attention_sinks", false)) != null) s.sinks = b;
+        String w;
+        if ((w = f.word("dtype", DTYPES, false, "dtype bf16")) != null) s.dtype = DType.parse(w);
+        if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
+        if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
+        String hf = f.string("hf_id", false, "hf_id \"org/name\"");
+        if (hf != null) s.hfId = hf;
+        Double dd;
+        if ((dd = f.number("rope_theta", 1, 1e12, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
+        if ((dd = f.number("norm_eps", 0, 1, false, "norm_eps 1e-5")) != null) s.normEps = dd;
+        if ((dd = f.quantity("max_position", Dimension.TOKENS, 1, 1e9, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
+        Entry sw = f.entry("sliding_window");
+        if (sw != null) {
+            // sliding_window 128 tokens every 2
+            List<Value> it = sw.values().size() == 1 ? sw.values().get(0).items() : List.of();
+            if (it.size() == 3 && it.get(0) instanceof Quantity q && it.get(1) instanceof Name n && n.text().equals("every")) {
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
+                Long every = f.integer(it.get(2), "sliding_window every", 1, 1000);
+                if (win != null && every != null) {
+                    s.slidingWindow = (int) (double) win;
+                    s.slidingEvery = every.intValue();
+                }
+            } else if (it.size() == 1 && it.get(0) instanceof Quantity q) {
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
+                if (win != null) {
+                    s.slidingWindow = (int) (double) win;
+                    s.slidingEvery = 1;
+                }
+            } else {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, sw.span(), "`sliding_window` expects `<n> tokens [every <k>]`")
+                        .help("write e.g. `sliding_window 128 tokens every 2` (every second layer, from layer 0)").build());
+            }
+        }
+        Entry at = f.entry("attention");
+        if (at != null) {
+            String kind = at.values().isEmpty() ? f.word("attention", Set.of("mha", "gqa", "mla"), true, "attention gqa")
+                    : f.word(at.values().get(0).items().get(0), "attention", Set.of("mha", "gqa", "mla"));
+            if (kind != null) s.attention = Attention.valueOf(kind.toUpperCase(Locale.ROOT));
+            if (at.body() != null) {
+                Fields mf = new Fields("attention of " + what(d), at.span(), at.body(), MLA_FIELDS, diags);
+                if ((v = intField(mf, "q_lora_rank", 0, 1 << 16)) != null) s.qLoraRank = v;
+                if ((v = intField(mf, "kv_lora_rank", 1, 1 << 16)) != null) s.kvLoraRank = v;
+                if ((v = intField(mf, "qk_nope_head_dim", 1, 4096)) != null) s.qkNope = v;
+                if ((v = intField(mf, "qk_rope_head_dim", 1, 4096)) != null) s.qkRope = v;
+                if ((v = intField(mf, "v_head_dim", 1, 4096)) != null) s.vHeadDim = v;
+                if ((v = intField(mf, "index_topk", 1, 1 << 20)) != null) s.indexTopK = v;
+                if ((v = intField(mf, "index_head_dim", 1, 4096)) != null) s.indexHeadDim = v;
+                if (s.attention != Attention.MLA) {
+                    diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, at.body().span(), "latent ranks are only for `attention mla`")
+                            .help("remove the block, or write `attention mla { ... }`").build());
+                }
+            }
+        }
+        Entry moe = f.entry("moe");
+        if (moe != null) {
+            if (moe.body() == null) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, moe.span(), "`moe` takes a block")
+                        .help("write `moe { experts 8; top_k 2; expert_ffn 14336 }`").build());
+            } else {
+                Fields mf = new Fields("moe of " + what(d), moe.span(), moe.body(), MOE_FIELDS, diags);
+                if ((v = intField(mf, "experts", 1, 1 << 16)) != null) s.experts = v;
+                if ((v = intField(mf, "top_k", 1, 1 << 10)) != null) s.topK = v;
+                if ((v = intField(mf, "expert_ffn", 1, 1 << 22)) != null) s.expertFfn = v;
+                if ((v = intField(mf, "shared_experts", 0, 1 << 10)) != null) s.sharedExperts = v;
+                if ((v = intField(mf, "shared_ffn", 0, 1 << 22)) != null) s.sharedFfn = v;
+                if ((v = intField(mf, "dense_layers", 0, 100_000)) != null) s.denseLayers = v;
+                if ((b = mf.bool("expert_bias", false)) != null) s.expertBias = b;
+                if ((b = mf.bool("router_bias", false)) != null) s.routerBias = b;
+            }
+        }
+        Entry q = f.entry("quantization");
+        if (q != null) {
+            if (q.body() == null) {
+                diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, q.span(), "`quantization` takes a block")
+                        .help("write `quantization { weights fp8; block 128 }`").build());
+            } else {
+                Fields qf = new Fields("quantization of " + what(d), q.span(), q.body(), QUANT_FIELDS, diags);
+                if ((w = qf.word("weights", DTYPES, true, "weights fp8")) != null) s.quantWeights = DType.parse(w);
+                if ((v = intField(qf, "block", 0, 4096)) != null) s.quantBlock = v;
+                if ((v = intField(qf, "group", 0, 4096)) != null) s.quantGroup = v;
+                if ((b = qf.bool("experts_only", false)) != null) s.expertsOnly = b;
+                if (qf.has("keep_bf16")) {
+                    Set<String> keep = new TreeSet<>();
+                    for (Name n : qf.names("keep_bf16")) {
+                        String k = qf.word(n, "keep_bf16", Set.of("attention", "router", "embedding", "lm_head", "shared_experts", "dense_ffn"));
+                        if (k != null) keep.add(k);
+                    }
+                    s.keepBf16 = keep;
+                }
+            }
+        }
+        return buildModel(d, s, f);
+    }
+
+    private Integer intField(Fields f, String key, long min, long max) {
+        Long v = f.integer(key, min, max, false, key + " 1");
+        return v == null ? null : v.intValue();
+    }
+
+    private Model buildModel(Decl d, ModelSpec s, Fields f) {
+        Span at = d.name().span();
+        List<String> missing = new ArrayList<>();
+        if (s.layers == null) missing.add("layers");
+        if (s.hidden == null) missing.add("hidden");
+        if (s.heads == null) missing.add("heads");
+        if (s.vocab == null) missing.add("vocab");
+        Attention att = s.attention != null ? s.attention : Attention.GQA;
+        if (att != Attention.MLA && s.kvHeads == null) {
+            if (att == Attention.MHA && s.heads != null) s.kvHeads = s.heads;
+            else missing.add("kv_heads");
+        }
+        boolean moe = s.experts != null || s.topK != null || s.expertFfn != null;
+        if (s.ffn == null && !(moe && (s.denseLayers == null || s.denseLayers == 0))) missing.add("ffn");
+        if (att == Attention.MLA) {
+            if (s.kvLoraRank == null) missing.add("attention.kv_lora_rank");
+            if (s.qkNope == null) missing.add("attention.qk_nope_head_dim");
+            if (s.qkRope == null) missing.add("attention.qk_rope_head_dim");
+            if (s.vHeadDim == null) missing.add("attention.v_head_dim");
+        }
+        if (moe) {
+            if (s.experts == null) missing.add("moe.experts");
+            if (s.topK == null) missing.add("moe.top_k");
+            if (s.expertFfn == null) missing.add("moe.expert_ffn");
+        }
+        if (!missing.isEmpty()) {
+            for (String mf : missing) {
+                // a field that is present but invalid (or misspelt) has already been reported
+                if (f.has(mf) || f.suggested(mf)) continue;
+                diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
+                        .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
+            }
+            return null;
+        }
+        int headDim = s.headDim != null ? s.headDim : (att == Attention.MLA ? s.qkNope + s.qkRope : s.hidden / s.heads);
+        if (s.headDim == null && att != Attention.MLA && s.hidden % s.heads != 0) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("heads"), "hidden " + s.hidden + " is not a multiple of heads " + s.heads + " and no head_dim is given")
+                    .help("add `head_dim`").build());
+            return null;
+        }
+        int kvHeads = att == Attention.MLA ? s.heads : s.kvHeads;
+        if (att != Attention.MLA && s.heads % kvHeads != 0) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "heads " + s.heads + " is not a multiple of kv_heads " + kvHeads)
+                    .help("grouped-query attention needs heads divisible by kv_heads").build());
+            return null;
+        }
+        if (att == Attention.MHA && kvHeads != s.heads) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "`attention mha` has kv_heads equal to heads, found " + kvHeads + " and " + s.heads)
+                    .help("write `attention gqa`, or set kv_heads " + s.heads).build());
+            return null;
+        }
+        Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim,
+                s.indexTopK == null ? 0 : s.indexTopK, s.indexTopK == null ? 0 : s.indexHeadDim == null ? 128 : s.indexHeadDim) : null;
+        Moe m = null;
+        if (moe) {
+            int shared = s.sharedExperts == null ? 0 : s.sharedExperts;
+            int sharedFfn = s.sharedFfn != null ? s.sharedFfn : shared * s.expertFfn;
+            int dense = s.denseLayers == null ? 0 : s.denseLayers;
+            if (s.topK > s.experts) {
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe top_k " + s.topK + " exceeds experts " + s.experts)
+                        .help("top_k is the number of experts each token is routed to").build());
+                return null;
+            }
+            if (dense > s.layers) {
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe dense_layers " + dense + " exceeds layers " + s.layers).build());
+                return null;
+            }
+            m = new Moe(s.experts, s.topK, s.expertFfn, shared, sharedFfn, dense, Boolean.TRUE.equals(s.expertBias), Boolean.TRUE.equals(s.routerBias));
+        }
+        DType dtype = s.dtype != null ? s.dtype : DType.BF16;
+        Quantization quant = s.quantWeights == null ? Quantization.none(dtype)
+                : new Quantization(s.quantWeights, s.quantBlock == null ? 0 : s.quantBlock, s.quantGroup == null ? 0 : s.quantGroup,
+                s.keepBf16 == null ? Set.of() : s.keepBf16, Boolean.TRUE.equals(s.expertsOnly));
+        DType kv = s.kvDtype != null ? s.kvDtype : (dtype == DType.FP32 ? DType.FP32 : DType.BF16);
+        return new Model(d.name().text(), s.layers, s.hidden, s.heads, kvHeads, headDim, s.ffn == null ? 0 : s.ffn, s.vocab,
+                Boolean.TRUE.equals(s.tied), att, mla, m, dtype, quant, kv, Boolean.TRUE.equals(s.qkvBias), Boolean.TRUE.equals(s.oBias),
+                Boolean.TRUE.equals(s.qkNorm), Boolean.TRUE.equals(s.sinks), s.slidingWindow == null ? 0 : s.slidingWindow,
+                s.slidingEvery == null ? 0 : s.slidingEvery, s.ropeTheta == null ? 10000.0 : s.ropeTheta,
+                s.normEps == null ? 1e-6 : s.normEps, s.maxPosition == null ? 0 : s.maxPosition, s.hfId, s.reasoningParser, at);
+    }
+}
