@@ -2,6 +2,8 @@ package dev.shardplan.cli;
 
 import dev.shardplan.analysis.ExplainReport;
 import dev.shardplan.analysis.PlanAnalysis;
+import dev.shardplan.api.CheckResult;
+import dev.shardplan.api.Compiler;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Explanations;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -41,6 +44,10 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Option(names = "--root", description = "project root (default: the current folder)")
     Path root;
+
+    private static List<dev.shardplan.diag.Diagnostic> errorsOnly(List<dev.shardplan.diag.Diagnostic> ds) {
+        return ds.stream().filter(dev.shardplan.diag.Diagnostic::isError).toList();
+    }
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -76,16 +83,31 @@ final class ExplainCommand implements Callable<Integer> {
                 return Main.USAGE;
             }
         }
-        Selection s = Selection.of(Roots.root(root, paths), paths, plan, out, err, Output.Color.auto);
-        if (s == null) return Main.ERRORS;
+        // Every plan that checks clean is explained; a plan with errors is reported instead (the
+        // errors go to stderr), so one broken plan does not hide the others.
+        CheckResult r = Compiler.check(Roots.root(root, paths), paths);
+        List<Plan> chosen = r.plans().stream().filter(p -> plan == null || p.name().equals(plan)).toList();
+        if (plan != null && chosen.isEmpty()) {
+            err.println("error: no plan named `" + plan + "` in " + paths);
+            if (!r.plans().isEmpty()) err.println("  = note: declared: " + String.join(", ", r.plans().stream().map(Plan::name).toList()));
+            if (r.hasErrors()) Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
+            return Main.ERRORS;
+        }
         var arr = dev.shardplan.diag.Jsons.MAPPER.createArrayNode();
-        for (Plan p : s.plans) {
-            PlanAnalysis a = s.result.analyses().get(p.name());
-            if (a == null) continue;
+        List<String> skipped = new ArrayList<>();
+        for (Plan p : chosen) {
+            PlanAnalysis a = r.analyses().get(p.name());
+            if (a == null || a.hasErrors()) {
+                skipped.add(p.name());
+                continue;
+            }
             if (format == Output.Format.json) arr.add(ExplainReport.tree(a, derivation));
             else out.println(ExplainReport.human(a, derivation));
         }
         if (format == Output.Format.json) out.print(dev.shardplan.diag.Jsons.canonical(arr));
-        return Main.OK;
+        if (!r.hasErrors()) return Main.OK;
+        Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
+        if (!skipped.isEmpty()) err.println("not explained (errors above): " + String.join(", ", skipped));
+        return Main.ERRORS;
     }
 }

@@ -97,10 +97,11 @@ public final class HtmlReport {
     /** Weights, KV pool, activations + reserve, free: bytes on the busiest rank. */
     static double[] memoryParts(Prediction p) {
         double mem = p.plan().cluster().gpu().memory();
-        RankLoad load = p.load() != null ? p.load() : RankLoad.of(p.plan().model(), p.plan().parallel(), p.plan().kvDtype());
+        var e = p.inputs().engine();
+        RankLoad load = p.load() != null ? p.load() : RankLoad.of(p.plan().model(), p.plan().parallel(), e.kvDtype());
         double w = Math.min(mem, load.residentWeightBytes());
-        double kv = p.inputs().kvBlocksPerReplica() * (double) Predictor.blockSize(p.plan()) * load.kvBytesPerToken();
-        double used = p.plan().engine().memoryFraction() * mem;
+        double kv = p.inputs().kvBlocksPerReplica() * (double) e.blockSize() * load.kvBytesPerToken();
+        double used = e.memoryFraction() * mem;
         double other = Math.max(0, Math.min(mem - w - kv, used - w - kv));
         double free = Math.max(0, mem - w - kv - other);
         return new double[]{w, kv, other, free};
@@ -284,8 +285,8 @@ public final class HtmlReport {
 
     static String label(Prediction p) {
         var par = p.plan().parallel();
-        return String.format(Locale.ROOT, "%s (dp %d, tp %d, pp %d%s, max_num_seqs %d)", p.plan().name(), par.dp(), par.tp(), par.pp(),
-                p.plan().model().isMoe() ? ", ep " + par.ep() : "", p.plan().engine().maxNumSeqs());
+        return String.format(Locale.ROOT, "%s (dp %d, tp %d, pp %d%s, max seqs %d)", p.plan().name(), par.dp(), par.tp(), par.pp(),
+                p.plan().model().isMoe() ? ", ep " + par.ep() : "", p.inputs().engine().maxSeqs());
     }
 
     static String esc(String s) {
