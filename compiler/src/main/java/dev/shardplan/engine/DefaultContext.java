@@ -14,9 +14,14 @@ public record DefaultContext(Release release, Plan plan, Map<String, Object> res
         return plan.cluster().gpu().memory() / (double) (1L << 30);
     }
 
-    /** The GPU's product name, upper case (vLLM keys some defaults on "A100" in the device name). */
+    /** The name CUDA reports for the GPU, upper case (vLLM keys some defaults on "A100" in it). */
     public String gpuName() {
-        return plan.cluster().gpu().name().toUpperCase(java.util.Locale.ROOT);
+        return plan.cluster().gpu().deviceName().toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** The GPU's CUDA compute capability, 0 when not declared. */
+    public double computeCapability() {
+        return plan.cluster().gpu().computeCapability();
     }
 
     public Object value(String setting) {

@@ -311,10 +311,17 @@ final class Sglang implements EngineSpec {
         return KvGroups.uniform(m.layers());
     }
 
-    /** Memory a worker's start-up (CUDA context, NCCL communicators) takes before SGLang measures what is free: ~0.5 GiB alone. */
-    static final long INIT_SINGLE = (long) (0.5 * GIB);
-    /** The same with TP or PP communicators. */
-    static final long INIT_DISTRIBUTED = (long) (1.0 * GIB);
+    /**
+     * Memory a worker's start-up takes before SGLang first measures what is free (the CUDA context
+     * and, with TP or PP, the communicators): 0.31 GiB on A100 TP1 and 0.33 GiB on L4 TP4, each the
+     * total less the "avail mem" SGLang logged before loading (src/test/resources/engine/startup-logs.json).
+     */
+    static final long INIT = 320L << 20;
+    /**
+     * What loading takes beyond the weights (SGLang's "Load weight end ... mem usage" less the
+     * shard: 0.21 GiB on A100 TP1, 0.28 GiB on L4 TP4 in the same logs).
+     */
+    static final long LOAD_OVERHEAD = 250L << 20;
 
     @Override
     public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
@@ -323,11 +330,12 @@ final class Sglang implements EngineSpec {
         long total = plan.cluster().gpu().memory();
         long weights = s.weights().total();
         Double nt = plan.tuning().get("non_torch_gib");
-        long init = nt != null ? (long) (nt * GIB) : layout.tp() * layout.pp() > 1 ? INIT_DISTRIBUTED : INIT_SINGLE;
+        long init = nt != null ? (long) (nt * GIB) : INIT;
+        long load = LOAD_OVERHEAD;
         long free = total - init;
         double fraction = cfg.memoryFraction();
         long usable = (long) Math.floor(fraction * free);
-        long pool = usable - weights;
+        long pool = usable - weights - load;
         KvBytes kvb = kvBytes(cfg, m, layout.tp());
         int layers = s.layers().size();
         long perToken = kvb.bytes() * layers;
@@ -339,12 +347,12 @@ final class Sglang implements EngineSpec {
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "SGLang loads only its shard"));
         d.add(new Derivation("free at start-up", "total - CUDA context and communicators", total + " - " + init + " = " + free,
                 "sglang model_runner.py init_torch_distributed: min free memory over the ranks"));
-        d.add(new Derivation("kv pool", "mem_fraction_static x free at start-up - weights",
-                String.format(Locale.ROOT, "%.3f x %d - %d = %d", fraction, free, weights, pool),
+        d.add(new Derivation("kv pool", "mem_fraction_static x free at start-up - memory used by loading (weights + 250 MiB)",
+                String.format(Locale.ROOT, "%.3f x %d - %d - %d = %d", fraction, free, weights, load, pool),
                 "sglang model_runner.py profile_max_num_token (rest_memory = available after load - total x (1 - mem_fraction_static))"));
         d.add(new Derivation("kv tokens", "pool // (cell_size = kv bytes/token/layer x layers), in pages of page_size",
                 pool + " // " + perToken + " = " + tokens + " -> " + blocks + " pages of " + page, "sglang profile_max_num_token"));
-        return new MemoryBudget(r.pp(), EngineKind.SGLANG, total, fraction, usable, s.weights(), weights, 0, init, 0, pool,
+        return new MemoryBudget(r.pp(), EngineKind.SGLANG, total, fraction, usable, s.weights(), weights, load, init, 0, pool,
                 layers, page, (long) page * kvb.bytes(), perToken, Math.max(0, blocks), d);
     }
 

@@ -25,9 +25,10 @@ final class Shapes {
         long attn = 2 * h + (m.isMla()
                 ? (long) s.qHeads().size() * (m.mla().qkNopeHeadDim() + 2L * m.mla().qkRopeHeadDim() + m.mla().vHeadDim())
                 : (long) (2 * s.qHeads().size() + 2 * Math.max(1, s.kvHeads().size())) * m.headDim());
-        long dense = s.denseLayers() > 0 ? 2 * h + 3L * m.ffn() / tp : 0;
+        // the residual, the normed input and the down projection's output beside gate_up (2 x ffn) and act (ffn)
+        long dense = s.denseLayers() > 0 ? 3 * h + 3L * m.ffn() / tp : 0;
         long moe = 0;
-        if (m.moe() != null && s.moeLayers() > 0) moe = 2 * h + (long) m.moe().topK() * (3L * s.expertFfn().size() + h);
+        if (m.moe() != null && s.moeLayers() > 0) moe = 3 * h + (long) m.moe().topK() * (3L * s.expertFfn().size() + h);
         return Math.max(attn, Math.max(dense, moe));
     }
 

@@ -172,9 +172,19 @@ final class Trtllm implements EngineSpec {
         return KvGroups.uniform(m.layers());
     }
 
-    /** Non-torch memory (CUDA context, NCCL, MPI) outside the torch allocator: ~0.25 GiB alone, ~2 GiB with communicators. */
-    static final long NON_TORCH_SINGLE = (long) (0.25 * GIB);
-    static final long NON_TORCH_DISTRIBUTED = (long) (2.0 * GIB);
+    /**
+     * Memory outside the torch allocator when TensorRT-LLM measures what is free (CUDA context,
+     * cuBLAS/CUTLASS workspaces, the runtime's buffers): 2.52 GiB logged after loading on H200
+     * TP1 (trtllm 1.2.0rc4, src/test/resources/engine/startup-logs.json).
+     */
+    static final long NON_TORCH_SINGLE = 2580L << 20;
+
+    /** The single-GPU figure plus NCCL's buffers as vLLM's start-ups measure them (NVLink SHARP or not). */
+    static long nonTorch(Plan plan, RankLayout layout) {
+        int group = Math.max(layout.tp(), layout.moeGroupSize());
+        if (group > 1) return NON_TORCH_SINGLE + (Vllm.nvls(plan, group) ? Vllm.NCCL_NVLS : Vllm.NCCL_BUFFERS);
+        return NON_TORCH_SINGLE + (layout.pp() > 1 ? Vllm.NCCL_P2P : 0);
+    }
 
     @Override
     public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
@@ -185,7 +195,7 @@ final class Trtllm implements EngineSpec {
         Double at = plan.tuning().get("activation_reserve_gib");
         long act = at != null ? (long) (at * GIB) : activation(cfg, plan, layout, s);
         Double nt = plan.tuning().get("non_torch_gib");
-        long nonTorch = nt != null ? (long) (nt * GIB) : layout.tp() * layout.pp() > 1 || layout.moeGroupSize() > 1 ? NON_TORCH_DISTRIBUTED : NON_TORCH_SINGLE;
+        long nonTorch = nt != null ? (long) (nt * GIB) : nonTorch(plan, layout);
         double fraction = cfg.memoryFraction();
         long free = total - weights - act - nonTorch;
         long pool = (long) Math.floor(fraction * free);

@@ -192,8 +192,7 @@ final class Vllm implements EngineSpec {
     /** vLLM's CUDA platform picks FlashMLA (block 64) for MLA on Hopper from 0.7.3 (vllm/platforms/cuda.py). */
     private static DefaultRule.Default blockDefault(DefaultContext ctx, String at) {
         Model m = ctx.plan().model();
-        String gpu = ctx.gpuName();
-        if (m.isMla() && ctx.release().atLeast("0.7.3") && (gpu.startsWith("H100") || gpu.startsWith("H200") || gpu.startsWith("H20")))
+        if (m.isMla() && ctx.release().atLeast("0.7.3") && ctx.computeCapability() >= 9.0 && ctx.computeCapability() < 10.0)
             return new DefaultRule.Default(64L, Origin.DEFAULT, at + ": 64 for MLA on Hopper (FlashMLA requires it)");
         return new DefaultRule.Default(16L, Origin.DEFAULT, at + ": 16 on CUDA");
     }
@@ -233,7 +232,26 @@ final class Vllm implements EngineSpec {
      * x tp ranks of a stage, all_ranks.transpose(1, 2).reshape(-1, dp*tp)).
      */
     private static final LayoutRules LAYOUT = new LayoutRules(LayoutRules.Remainder.BEFORE_LAST,
-            LayoutRules.KvHeadRounding.FLOOR_AT_LEAST_ONE, LayoutRules.MoeGroup.DP_TIMES_TP, LayoutRules.EpOrder.NONE);
+            LayoutRules.KvHeadRounding.FLOOR_AT_LEAST_ONE, LayoutRules.MoeGroup.DP_TIMES_TP, LayoutRules.EpOrder.NONE,
+            Vllm::expertPadding);
+
+    /**
+     * MXFP4 experts are allocated padded for the MoE kernel vLLM picks by compute capability
+     * (model_executor/layers/quantization/mxfp4.py get_mxfp4_backend, Mxfp4MoEMethod.create_weights,
+     * 0.10-0.20): Marlin below 9.0 and from 11.0 (width to 128, hidden to 256); the Triton kernels on
+     * 9.x (width to 64); FlashInfer on 10.x, which the image ships (width and hidden to 256).
+     */
+    static LayoutRules.Pad expertPadding(Model m, dev.shardplan.model.Gpu gpu) {
+        var q = m.quant();
+        if (q == null || q.weights() != DType.FP4 || q.groupSize() != 32) return LayoutRules.Pad.NONE;
+        String src = "vllm quantization/mxfp4.py create_weights";
+        if (!gpu.capabilityKnown())
+            return new LayoutRules.Pad(128, 256, "Marlin (compute capability not declared; declare compute_capability on gpu " + gpu.name() + "), " + src);
+        double cc = gpu.computeCapability();
+        if (cc >= 9.0 && cc < 10.0) return new LayoutRules.Pad(64, 1, "Triton kernels on compute capability 9.x, " + src);
+        if (cc >= 10.0 && cc < 11.0) return new LayoutRules.Pad(256, 256, "FlashInfer on compute capability 10.x, " + src);
+        return new LayoutRules.Pad(128, 256, "Marlin on compute capability " + cc + ", " + src);
+    }
 
     @Override public LayoutRules layoutRules() { return LAYOUT; }
 
@@ -327,29 +345,96 @@ final class Vllm implements EngineSpec {
         return Shapes.kvBytes(m, tp, kvd, LAYOUT.kvHeads(), "kv heads per rank = max(1, kv // tp) (vllm config/model.py get_num_kv_heads)");
     }
 
-    /** Non-torch memory of a worker with no communicator (CUDA context increase, cuBLAS workspace): ~0.25 GiB on H100. */
-    static final long NON_TORCH_SINGLE = (long) (0.25 * GIB);
-    /** Non-torch memory once NCCL and custom all-reduce buffers exist (tp >= 2 or an MoE group): ~2 GiB on H100. */
-    static final long NON_TORCH_TP = (long) (2.0 * GIB);
-    /** Non-torch memory of a pipeline stage without TP: NCCL point-to-point buffers only. */
-    static final long NON_TORCH_PP = (long) (0.07 * GIB);
+    /**
+     * How a release's profiler counts memory that is not torch's (vllm utils memory_profiling and
+     * the workers' determine_available_memory). The three accountings differ in what they see.
+     */
+    enum Accounting {
+        /** 0.6.6-0.7.x V0 and 0.9-0.10 V1: the increase since a snapshot taken after CUDA init, before distributed init. */
+        SNAPSHOT_BEFORE_DIST("increase since the worker's snapshot, taken before distributed init (NCCL and all-reduce buffers counted)"),
+        /** 0.8.x V1: device memory in use minus torch's at the end of profiling: the CUDA context counts too. */
+        USED_MINUS_TORCH("memory in use minus torch's at the end of the profile run (the CUDA context counted)"),
+        /** 0.11 on: the snapshot is taken after distributed init. */
+        SNAPSHOT_AFTER_DIST("increase since the worker's snapshot, taken after distributed init");
+
+        final String text;
+
+        Accounting(String text) {
+            this.text = text;
+        }
+    }
+
+    static Accounting accounting(Release r) {
+        if (r.atLeast("0.11.0")) return Accounting.SNAPSHOT_AFTER_DIST;
+        if (r.atLeast("0.8.0") && r.before("0.9.0")) return Accounting.USED_MINUS_TORCH;
+        return Accounting.SNAPSHOT_BEFORE_DIST;
+    }
+
+    static final long MIB = 1L << 20;
+    /**
+     * Non-torch memory every worker adds while profiling (cuBLAS/cuDNN workspaces, the attention
+     * backend's buffers): ~50 MiB. Measured as the remainder of single-GPU start-ups in
+     * src/test/resources/engine/startup-logs.json (0.02-0.17 GiB on A100, H200, L40S, A5000).
+     */
+    static final long NON_TORCH_BASE = 50 * MIB;
+    /** The CUDA context and module images, counted only by {@link Accounting#USED_MINUS_TORCH}: 0.35 GiB logged on an RTX 3090 by the same accounting (vllm#10517), less the base. */
+    static final long CUDA_CONTEXT = 300 * MIB;
+    /** NCCL channel buffers of a TP/EP communicator without NVLink SHARP: 0.12-0.17 GiB logged on A100 TP2 (vLLM 0.10.1). */
+    static final long NCCL_BUFFERS = 150 * MIB;
+    /** A pipeline stage's point-to-point NCCL buffers. */
+    static final long NCCL_P2P = 50 * MIB;
+    /**
+     * NCCL with NVLink SHARP (NVLS: compute capability >= 9.0 GPUs behind NVSwitch) maps multicast
+     * buffers for each communicator: 2.1 GiB (TP4) and 2.4 GiB (TP8) logged on H100 HGX (vLLM 0.10.0).
+     */
+    static final long NCCL_NVLS = 2200 * MIB;
+    /**
+     * The part of it a snapshot taken after distributed init still sees (0.11 on): 0.68 GiB logged
+     * on H100 TP2 (vLLM 0.12.0).
+     */
+    static final long NCCL_NVLS_AFTER_INIT = 680 * MIB;
+
     /**
      * Bytes per logit element alive at the sampler's peak during the profile run's dummy sampling
-     * (top-k and top-p both set, v1/worker/gpu_model_runner.py _dummy_sampler_run). PyTorch path
-     * (apply_top_k_top_p): the bf16 logits, their fp32 copy, the sorted values (4) and int64
-     * indices (8), the softmax/cumsum buffer (4), two bool masks and the scattered result (4):
-     * 28 B. FlashInfer path (flashinfer_sample -> top_k_top_p_sampling_from_logits): the bf16
-     * logits, the fp32 copy, the top-k masked logits and their softmax: 14 B
-     * (v1/sample/ops/topk_topp_sampler.py).
+     * (top-k and top-p both set for every row, v1/worker/gpu_model_runner.py _dummy_sampler_run).
+     * Sorting path (apply_top_k_top_p_pytorch; the V0 sampler too): the bf16 logits (2), their fp32
+     * copy (4) and, inside torch.sort, the int64 iota (8), the sorted values (4) and indices (8)
+     * and the radix sort's scratch for both (12): 38 B. FlashInfer (top_k_top_p_sampling_from_logits)
+     * and, from 0.17, the Triton top-k/top-p kernel for 8 rows or more: logits (2), fp32 copy (4),
+     * the probabilities (4) and the exponential draws (4): 14 B. Checked against the start-up logs:
+     * the remainder of single-GPU start-ups is 38-40 B per element on the sorting path and 14 on
+     * the others.
      */
-    static final int SAMPLER_BYTES_NATIVE = 28, SAMPLER_BYTES_FLASHINFER = 14;
+    static final int SAMPLER_BYTES_SORT = 38, SAMPLER_BYTES_FUSED = 14;
 
-    static long nonTorch(Plan plan, RankLayout layout) {
+    /** Whether a rank's NCCL communicator uses NVLink SHARP: Hopper or newer behind NVSwitch, its group inside one node. */
+    static boolean nvls(Plan plan, int groupSize) {
+        var node = plan.cluster().node();
+        return groupSize > 1 && node.fabric() == dev.shardplan.model.Fabric.NVSWITCH && groupSize <= node.gpus()
+                && plan.cluster().gpu().capabilityAtLeast(9.0);
+    }
+
+    static long nonTorch(EngineConfig cfg, Plan plan, RankLayout layout) {
         Double t = plan.tuning().get("non_torch_gib");
         if (t != null) return (long) (t * GIB);
-        if (layout.tp() > 1 || layout.moeGroupSize() > 1) return NON_TORCH_TP;
-        if (layout.pp() > 1) return NON_TORCH_PP;
-        return NON_TORCH_SINGLE;
+        Accounting acc = accounting(cfg.release());
+        long nt = NON_TORCH_BASE + (acc == Accounting.USED_MINUS_TORCH ? CUDA_CONTEXT : 0);
+        int group = Math.max(layout.tp(), layout.moeGroupSize());
+        if (group > 1) nt += nvls(plan, group) ? (acc == Accounting.SNAPSHOT_AFTER_DIST ? NCCL_NVLS_AFTER_INIT : NCCL_NVLS) : NCCL_BUFFERS;
+        else if (layout.pp() > 1) nt += NCCL_P2P;
+        return nt;
+    }
+
+    static String nonTorchText(EngineConfig cfg, Plan plan, RankLayout layout) {
+        Accounting acc = accounting(cfg.release());
+        List<String> parts = new ArrayList<>();
+        parts.add("workspaces 50 MiB");
+        if (acc == Accounting.USED_MINUS_TORCH) parts.add("CUDA context 300 MiB");
+        int group = Math.max(layout.tp(), layout.moeGroupSize());
+        if (group > 1) parts.add(nvls(plan, group) ? "NCCL with NVLink SHARP " + (acc == Accounting.SNAPSHOT_AFTER_DIST ? "680" : "2200") + " MiB"
+                : "NCCL buffers 150 MiB");
+        else if (layout.pp() > 1) parts.add("NCCL point-to-point 50 MiB");
+        return String.join(" + ", parts) + " (" + cfg.release().label() + ": " + acc.text + ")";
     }
 
     /**
@@ -372,13 +457,25 @@ final class Vllm implements EngineSpec {
     /** The dummy sampler run on the last stage: one row of full-vocabulary logits per sequence. */
     static long sampler(EngineConfig cfg, Plan plan, Shard s) {
         if (!s.lmHead()) return 0;
-        long rows = Math.min(cfg.maxSeqs(), cfg.maxBatchedTokens());
-        return rows * (long) plan.model().vocab() * samplerBytes(cfg);
+        long rows = samplerRows(cfg);
+        return rows * (long) plan.model().vocab() * samplerBytes(cfg, rows);
     }
 
-    static int samplerBytes(EngineConfig cfg) {
+    static long samplerRows(EngineConfig cfg) {
+        return Math.min(cfg.maxSeqs(), cfg.maxBatchedTokens());
+    }
+
+    /** FlashInfer when enabled; from 0.17 the Triton kernel for 8 rows or more (topk_topp_sampler.apply_top_k_top_p); else the sort. */
+    static int samplerBytes(EngineConfig cfg, long rows) {
         boolean fi = v1(cfg.release()) && cfg.get("flashinfer_sampler").bool();
-        return fi ? SAMPLER_BYTES_FLASHINFER : SAMPLER_BYTES_NATIVE;
+        if (fi || (cfg.release().atLeast("0.17.0") && rows >= 8)) return SAMPLER_BYTES_FUSED;
+        return SAMPLER_BYTES_SORT;
+    }
+
+    static String samplerPath(EngineConfig cfg, long rows) {
+        if (v1(cfg.release()) && cfg.get("flashinfer_sampler").bool()) return "FlashInfer top-k/top-p";
+        if (cfg.release().atLeast("0.17.0") && rows >= 8) return "Triton top-k/top-p";
+        return "sort-based top-k/top-p";
     }
 
     /** Peak activation of the profile run: the larger of the forward pass and the sampler warm-up. */
@@ -396,7 +493,7 @@ final class Vllm implements EngineSpec {
         long weights = s.weights().total();
         long fwd = forward(cfg, plan, layout, s), smp = sampler(cfg, plan, s);
         long act = activation(cfg, plan, layout, s);
-        long nonTorch = nonTorch(plan, layout);
+        long nonTorch = nonTorch(cfg, plan, layout);
         long graph = cudaGraph(cfg, plan);
         int layers = s.layers().size();
         int block = cfg.blockSize();
@@ -413,14 +510,15 @@ final class Vllm implements EngineSpec {
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard (attention + ffn + experts + shared + router + norms + embedding + lm head)",
                 String.format(Locale.ROOT, "%d B (%s; scales %d B)", weights, gib(weights), s.weights().scales()),
-                "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"));
+                "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"
+                        + padNote(plan)));
         d.add(new Derivation("activation", "max(forward: max_num_batched_tokens x widest live elements per token x dtype"
-                        + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg) + " B" : "") + ")",
+                        + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg, samplerRows(cfg))
+                        + " B, " + samplerPath(cfg, samplerRows(cfg)) : "") + ")",
                 String.format(Locale.ROOT, "max(%d, %d) = %d B (%s)", fwd, smp, act, gib(act)),
                 rel + " profile run: gpu_model_runner _dummy_run at max_num_batched_tokens, then _dummy_sampler_run (top-k/top-p sort of fp32 logits)"));
-        d.add(new Derivation("non-torch", layout.tp() > 1 || layout.moeGroupSize() > 1 ? "NCCL + custom all-reduce buffers"
-                        : layout.pp() > 1 ? "NCCL point-to-point buffers" : "CUDA context increase and cuBLAS workspace",
-                nonTorch + " B (" + gib(nonTorch) + ")", "vllm utils/mem_utils.py memory_profiling non_torch_increase; docs/memory-model.md"));
+        d.add(new Derivation("non-torch", nonTorchText(cfg, plan, layout),
+                nonTorch + " B (" + gib(nonTorch) + ")", "vllm memory_profiling non_torch_increase (utils); docs/memory-model.md"));
         d.add(new Derivation("requested", "gpu_memory_utilization x total",
                 String.format(Locale.ROOT, "%.3f x %d = %d", fraction, total, usable), "vllm worker init_device: requested_memory"));
         d.add(new Derivation("cuda graphs", "none subtracted: graphs are captured after the KV cache is allocated (an estimate is subtracted only from vLLM 0.21)",
@@ -440,6 +538,13 @@ final class Vllm implements EngineSpec {
         }
         return new MemoryBudget(r.pp(), EngineKind.VLLM, total, fraction, usable, s.weights(), weights, act, nonTorch, graph,
                 pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), d);
+    }
+
+    static String padNote(Plan plan) {
+        if (plan.model().moe() == null) return "";
+        LayoutRules.Pad p = expertPadding(plan.model(), plan.cluster().gpu());
+        return p.none() ? "" : "; experts allocated with the width rounded up to " + p.width() + (p.hidden() > 1 ? " and hidden to " + p.hidden() : "")
+                + " (" + p.why() + ")";
     }
 
     @Override

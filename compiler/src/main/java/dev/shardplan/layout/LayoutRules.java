@@ -8,8 +8,38 @@ package dev.shardplan.layout;
  * @param kvHeads how KV heads are divided over TP ranks when TP does not divide them
  * @param moeGroup which ranks share an MoE layer's experts
  * @param epOrder how the ranks of an MoE group are numbered by expert (EP) and width (MoE TP)
+ * @param expertPadding how the engine pads each local expert's matrices for its MoE kernel
  */
-public record LayoutRules(Remainder remainder, KvHeadRounding kvHeads, MoeGroup moeGroup, EpOrder epOrder) {
+public record LayoutRules(Remainder remainder, KvHeadRounding kvHeads, MoeGroup moeGroup, EpOrder epOrder,
+                          ExpertPadding expertPadding) {
+    public LayoutRules(Remainder remainder, KvHeadRounding kvHeads, MoeGroup moeGroup, EpOrder epOrder) {
+        this(remainder, kvHeads, moeGroup, epOrder, ExpertPadding.NONE);
+    }
+
+    /**
+     * The multiples an engine rounds a rank's expert width (intermediate size per partition) and
+     * the hidden size up to when it allocates expert weights, for a model on a GPU.
+     */
+    @FunctionalInterface
+    public interface ExpertPadding {
+        Pad pad(dev.shardplan.model.Model model, dev.shardplan.model.Gpu gpu);
+
+        ExpertPadding NONE = (m, g) -> Pad.NONE;
+    }
+
+    /** Round the expert width up to a multiple of {@code width} and the hidden size to one of {@code hidden}; {@code why}: the kernel and its source. */
+    public record Pad(int width, int hidden, String why) {
+        public static final Pad NONE = new Pad(1, 1, "");
+
+        public boolean none() {
+            return width <= 1 && hidden <= 1;
+        }
+
+        static long up(long n, int multiple) {
+            return multiple <= 1 ? n : (n + multiple - 1) / multiple * multiple;
+        }
+    }
+
     /** Stages that take one extra layer each when pp does not divide the layers. */
     public enum Remainder {
         /** The stages before the last, from the second-to-last backwards (vLLM get_pp_indices). */

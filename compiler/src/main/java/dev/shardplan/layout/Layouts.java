@@ -52,6 +52,7 @@ public final class Layouts {
         int world = dp * pp * tp;
         int gpus = c.totalGpus(), perNode = c.node().gpus();
         boolean explicit = !par.placement().isEmpty() && validPlacement(par.placement(), world, gpus);
+        LayoutRules.Pad pad = m.moe() == null ? LayoutRules.Pad.NONE : rules.expertPadding().pad(m, c.gpu());
 
         // ---- MoE grouping
         Moe moe = m.moe();
@@ -99,7 +100,7 @@ public final class Layouts {
                 }
             }
             Shard shard = shard(m, stages.get(p), tp, t, kvCached, epSize, epRank, moeTp, moeTpRank, vocab,
-                    p == 0, p == pp - 1);
+                    p == 0, p == pp - 1, pad);
             ranks.add(new Rank(r, gpu, gpu < 0 ? -1 : gpu / perNode, gpu < 0 ? -1 : gpu % perNode, d, p, t, epRank, shard));
         }
 
@@ -163,6 +164,11 @@ public final class Layouts {
 
     static Shard shard(Model m, Range layers, int tp, int t, int kvCached, int epSize, int epRank, int moeTp,
                        int moeTpRank, int paddedVocab, boolean first, boolean last) {
+        return shard(m, layers, tp, t, kvCached, epSize, epRank, moeTp, moeTpRank, paddedVocab, first, last, LayoutRules.Pad.NONE);
+    }
+
+    static Shard shard(Model m, Range layers, int tp, int t, int kvCached, int epSize, int epRank, int moeTp,
+                       int moeTpRank, int paddedVocab, boolean first, boolean last, LayoutRules.Pad pad) {
         Range q = Sharding.slice(m.heads(), tp, t);
         Range kv;
         int kvHeads = m.isMla() ? 0 : m.kvHeads();
@@ -187,7 +193,7 @@ public final class Layouts {
         Range vocab = (first || last) ? new Range(t * rows, (t + 1) * rows) : Range.EMPTY;
         WeightBytes w = Sharding.weights(m, layers, denseLayers, moeLayers, tp, t, q.size(),
                 m.isMla() ? 0 : Math.max(1, kv.size()), experts.size(), expertFfn.size(), sharedFfn.size(), ffn.size(),
-                rows, first, last);
+                rows, first, last, pad);
         return new Shard(layers, denseLayers, moeLayers, q, kv, kvCached, ffn, experts, expertFfn, sharedFfn, vocab,
                 first, last, w);
     }

@@ -125,6 +125,14 @@ public final class Sharding {
     public static WeightBytes weights(Model m, Range layers, int denseLayers, int moeLayers, int tp, int tpRank,
                                       int qHeads, int kvHeads, int localExperts, int expertWidth, int sharedWidth,
                                       int ffnWidth, int vocabRows, boolean embedding, boolean lmHead) {
+        return weights(m, layers, denseLayers, moeLayers, tp, tpRank, qHeads, kvHeads, localExperts, expertWidth, sharedWidth,
+                ffnWidth, vocabRows, embedding, lmHead, LayoutRules.Pad.NONE);
+    }
+
+    /** As above, the routed experts' matrices allocated at the engine's padded sizes ({@code pad}); parameters stay the checkpoint's. */
+    public static WeightBytes weights(Model m, Range layers, int denseLayers, int moeLayers, int tp, int tpRank,
+                                      int qHeads, int kvHeads, int localExperts, int expertWidth, int sharedWidth,
+                                      int ffnWidth, int vocabRows, boolean embedding, boolean lmHead, LayoutRules.Pad pad) {
         double base = m.dtype().bytes();
         long h = m.hidden();
         long attention = 0, scales = 0, params = 0;
@@ -189,9 +197,10 @@ public final class Sharding {
         if (moe != null && moeLayers > 0) {
             long[] e = new long[2];
             if (localExperts > 0 && expertWidth > 0) {
-                add(e, linear(m, "experts", 2L * expertWidth, h));
-                add(e, linear(m, "experts", h, expertWidth));
-                if (moe.expertBias()) e[0] += (long) Math.ceil((2L * expertWidth + h) * base);
+                long pw = LayoutRules.Pad.up(expertWidth, pad.width()), ph = LayoutRules.Pad.up(h, pad.hidden());
+                add(e, linear(m, "experts", 2L * pw, ph));
+                add(e, linear(m, "experts", ph, pw));
+                if (moe.expertBias()) e[0] += (long) Math.ceil((2L * pw + ph) * base);
             }
             experts = e[0] * localExperts * moeLayers;
             scales += e[1] * localExperts * moeLayers;

@@ -188,7 +188,8 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- gpu
 
-    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
+    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "device_name",
+            "compute_capability", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
     private static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
 
     private Gpu gpu(Located l) {
@@ -197,6 +198,8 @@ public final class Resolver {
         String vendor = f.word("vendor", Set.of("nvidia", "amd", "intel"), false, "vendor nvidia");
         Double mem = f.quantity("memory", Dimension.BYTES, 1e9, 1e13, true, "memory 79.19 GiB");
         Double smi = f.quantity("nvidia_smi_memory", Dimension.BYTES, 1e9, 1e13, false, "nvidia_smi_memory 81559 MiB");
+        String device = f.string("device_name", false, "device_name \"NVIDIA H100 80GB HBM3\"");
+        Double cc = f.number("compute_capability", 3.0, 20.0, false, "compute_capability 9.0");
         Double bw = f.quantity("hbm_bandwidth", Dimension.BANDWIDTH, 1e10, 1e14, true, "hbm_bandwidth 3.35 TB/s");
         Double link = f.quantity("link_bandwidth", Dimension.BANDWIDTH, 0, 1e13, false, "link_bandwidth 450 GB/s");
         Double pcie = f.quantity("pcie_bandwidth", Dimension.BANDWIDTH, 1e9, 1e12, false, "pcie_bandwidth 64 GB/s");
@@ -221,7 +224,7 @@ public final class Resolver {
         if (mem == null || bw == null) return null;
         long total = (long) (double) mem;
         return new Gpu(d.name().text(), vendor == null ? "nvidia" : vendor, total, smi == null ? total : (long) (double) smi, bw, flops,
-                link == null ? 0 : link, pcie == null ? 32e9 : pcie, d.name().span());
+                link == null ? 0 : link, pcie == null ? 32e9 : pcie, device, cc == null ? 0 : cc, d.name().span());
     }
 
     // ---------------------------------------------------------------- node

@@ -63,21 +63,21 @@ class DiagnosticsTest {
     void sp0402_max_length_does_not_fit() {
         Diagnostic d = expect(plan(ONE_H100, "llama_3_1_70b", "tp 2", VLLM, "natural_reasoning"),
                 AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, "use gpu_memory_utilization 0.90 -> 0.95");
-        // 70B at tp 2: 163,840 B of kv per token, so 32k = 32,000 tokens need 4.9 GiB; 0.90 leaves 1.37 GiB, 0.95 another 3.98 GiB.
-        assertTrue(d.message().startsWith("one sequence of 32,000 tokens needs 2,000 kv blocks, but the pool holds 559"), d.message());
+        // 70B at tp 2: 163,840 B of kv per token, so 32k = 32,000 tokens need 4.9 GiB; 0.90 leaves 3.06 GiB, 0.95 another 3.96 GiB.
+        assertTrue(d.message().startsWith("one sequence of 32,000 tokens needs 2,000 kv blocks, but the pool holds 1,251"), d.message());
         gone(plan(ONE_H100, "llama_3_1_70b", "tp 2", "vllm { gpu_memory_utilization 0.95 }", "natural_reasoning"),
                 AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT);
     }
 
     @Test
     void sp0403_capacity_trap_is_a_warning_with_counts_and_preemption_cost() {
-        // 46,753 blocks per replica (KvCapacityTest); p95 length 400 + 17,900 = 18,300 tokens = 1,144 blocks -> 40 fit;
+        // 47,393 blocks per replica; p95 length 400 + 17,900 = 18,300 tokens = 1,144 blocks -> 41 fit;
         // a replica runs min(max_num_seqs 1024, 2000 requests / dp 4) = 500.
         Diagnostic d = expect(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", VLLM, "natural_reasoning"),
-                AnalysisCodes.CAPACITY_TRAP, "use max_num_seqs 1024 -> 40");
+                AnalysisCodes.CAPACITY_TRAP, "use max_num_seqs 1024 (default) -> 41");
         assertEquals(Severity.WARNING, d.severity());
-        assertTrue(d.message().contains("holds 40 sequences of p95 length 18,300 tokens, but a replica runs up to 500"), d.message());
-        assertTrue(d.notes().stream().anyMatch(n -> n.contains("preempts") && n.contains("460 sequences wait")), d.notes().toString());
+        assertTrue(d.message().contains("holds 41 sequences of p95 length 18,300 tokens, but a replica runs up to 500"), d.message());
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("preempts") && n.contains("459 sequences wait")), d.notes().toString());
         gone(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", "vllm { gpu_memory_utilization 0.90; max_num_seqs 40 }", "natural_reasoning"),
                 AnalysisCodes.CAPACITY_TRAP);
     }

@@ -46,12 +46,12 @@ class InterimLayoutTest {
         Rank r = layout("llama8b_dp8").ranks().get(3);
         // Llama-3.1-8B: 8,030,261,248 parameters (models.json, computed from config) × 2 bytes.
         assertEquals(16_060_522_496L, r.memory().weights());
-        // H200: 143,771 MiB = 150,754,820,096 B; × 0.90 = 135,679,338,086; minus weights.
-        assertEquals(150_754_820_096L, r.memory().total());
-        assertEquals(119_618_815_590L, r.memory().kvPool());
+        // H200: CUDA's 139.80 GiB = 150,109,106,995 B; × 0.90 = 135,098,196,295; minus weights.
+        assertEquals(150_109_106_995L, r.memory().total());
+        assertEquals(119_037_673_799L, r.memory().kvPool());
         // KV per token: 32 layers × 2 (K, V) × 8 heads × 128 × 2 B = 131,072 B; a 16-token block 2,097,152 B.
-        assertEquals(57_038L, r.memory().kvBlocks());
-        assertEquals(912_608L, r.memory().kvTokens());
+        assertEquals(56_761L, r.memory().kvBlocks());
+        assertEquals(908_176L, r.memory().kvTokens());
     }
 
     @Test

@@ -56,6 +56,7 @@ class StartupLogValidationTest {
             else if (o.c().path("outlier").asText("").isBlank()) unexplained.add(o.c().path("id").asText() + String.format(Locale.ROOT, " (%+.1f%%)", 100 * o.error()));
         }
         String table = table(out, within1, within3);
+        System.out.println(table);
         if (Boolean.getBoolean("shardplan.rewrite")) {
             String doc = Files.readString(DOC, StandardCharsets.UTF_8);
             int b = doc.indexOf(BEGIN), en = doc.indexOf(END);
@@ -87,15 +88,18 @@ class StartupLogValidationTest {
         sb.append("import \"std:models\"\n");
         sb.append("gpu G { vendor nvidia; memory ").append(num(g.path("memory_gib").asDouble())).append(" GiB");
         if (g.has("smi_mib")) sb.append("; nvidia_smi_memory ").append(g.path("smi_mib").asLong()).append(" MiB");
+        if (g.has("compute_capability")) sb.append("; compute_capability ").append(num(g.path("compute_capability").asDouble()));
+        if (g.has("device_name")) sb.append("; device_name \"").append(g.path("device_name").asText()).append('"');
         sb.append("; hbm_bandwidth 1 TB/s; flops { bf16 100 TFLOPS } }\n");
-        sb.append("node N { gpus ").append(g.path("count").asInt(1)).append(" x G; fabric nvswitch; nics 1 x 100 Gb/s }\n");
+        sb.append("node N { gpus ").append(g.path("count").asInt(1) / Math.max(1, c.path("nodes").asInt(1))).append(" x G; fabric ")
+                .append(c.path("fabric").asText("pcie")).append("; nics 1 x 100 Gb/s }\n");
         sb.append("cluster c { nodes ").append(c.path("nodes").asInt(1)).append(" x N }\n");
         long len = c.path("max_model_len").asLong();
         sb.append("workload w { requests 1; prompt 1 tokens; output 1 tokens; max_length ").append(len).append(" tokens }\n");
         String model = c.path("model").path("std").asText("");
         if (model.isEmpty()) {
             model = "m";
-            sb.append("model m from huggingface \"").append(configFile).append("\"\n");
+            sb.append("model m from huggingface \"").append(configFile).append("\" {}\n");
         }
         JsonNode p = c.path("parallel");
         sb.append("plan p {\n  model ").append(model).append("\n  cluster c\n  workload w\n  parallel { dp ")
@@ -139,6 +143,14 @@ class StartupLogValidationTest {
             Plan plan = r.plans().get(0);
             PlanAnalysis a = Analyzer.core(plan, StepTimeModel.ROOFLINE);
             long predicted = a.kv().tokens();
+            if (Boolean.getBoolean("shardplan.startup.detail")) {
+                MemoryBudget b = a.memory().get(0);
+                JsonNode l = c.path("logged");
+                double g = 1L << 30;
+                System.out.printf(Locale.ROOT, "DETAIL %-58s w %6.2f/%6s act %5.2f/%5s nt %5.2f/%5s kv %6.2f/%6s%n", c.path("id").asText(),
+                        b.weights() / g, l.path("weights_gib").asText("-"), b.activation() / g, l.path("activation_peak_gib").asText("-"),
+                        b.nonTorch() / g, l.path("non_torch_gib").asText("-"), b.kvPool() / g, l.path("kv_cache_gib").asText("-"));
+            }
             long logged = c.path("logged").path("kv_tokens").asLong();
             return new Outcome(c, predicted, logged, (predicted - logged) / (double) logged, a.engine().release().label());
         } finally {
