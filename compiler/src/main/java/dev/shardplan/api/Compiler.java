@@ -23,7 +23,12 @@ public final class Compiler {
 
     /** Front end and analyses over files or folders; nothing is written. */
     public static CheckResult check(Path root, List<Path> inputs) {
-        FrontendResult fr = Frontend.check(root, inputs);
+        return check(root, List.of(), inputs);
+    }
+
+    /** As {@link #check(Path, List)}, with extra import roots searched for relative imports. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs) {
+        FrontendResult fr = Frontend.check(root, importPaths, inputs);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         for (Plan p : fr.plans()) {
@@ -52,7 +57,13 @@ public final class Compiler {
      * its predictions are written into plan.json.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
-        CheckResult res = check(root, inputs);
+        return compile(root, List.of(), inputs, out, targets, predict);
+    }
+
+    /** As {@link #compile(Path, List, Path, Set, boolean)}, with extra import roots searched for relative imports. */
+    public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
+                                        boolean predict) {
+        CheckResult res = check(root, importPaths, inputs);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
         List<EmitInput> ins = new ArrayList<>();
         for (Plan p : res.plans()) {

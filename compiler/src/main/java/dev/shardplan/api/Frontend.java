@@ -43,10 +43,18 @@ public final class Frontend {
     }
 
     public static FrontendResult check(Path root, List<Path> inputs) {
+        return check(root, List.of(), inputs);
+    }
+
+    /**
+     * Parses, imports and resolves {@code inputs}; relative imports not found beside the importing
+     * file are looked up in {@code importPaths}, in order (see {@link Loader}).
+     */
+    public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs) {
         Diagnostics diags = new Diagnostics();
         Sources sources = new Sources();
         List<Path> files = expand(inputs, diags);
-        Loader loader = new Loader(root, sources, diags);
+        Loader loader = new Loader(root, importPaths, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
         List<Plan> plans = new ArrayList<>();
         List<Search> searches = new ArrayList<>();
