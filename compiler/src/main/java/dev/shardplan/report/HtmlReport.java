@@ -39,7 +39,7 @@ public final class HtmlReport {
             return p.finish();
         }
         cards(p, r);
-        p.section("slos", "Service-level objectives and findings", slos(r));
+        p.section("slos", "Service-level objectives", sloTable(r));
         p.section("memory", "Memory per GPU", Charts.memory(r, "memory") + kvTable(r));
         if (r.plan().model().isMoe()) p.section("moe", "Experts", Charts.experts(r, "experts"));
         p.section("step", "Decode step", Charts.step(List.of(r), "step"));
@@ -48,6 +48,7 @@ public final class HtmlReport {
             p.section("cliff", "Reasoning cliff", Charts.cliff(List.of(r), "cliff"));
             p.section("latency", "Latency distributions", latencyTable(List.of(r)));
         }
+        p.section("findings", "Findings", findingsOf(r));
         p.section("derivation", "How the figures were derived", derivation(r));
         return p.finish();
     }
@@ -151,6 +152,20 @@ public final class HtmlReport {
 
     /** Each SLO against its prediction (not-applicable ones said so), then every finding of the plan. */
     static String slos(PlanReport r) {
+        return sloTable(r) + findingsOf(r);
+    }
+
+    /** Every finding of the analyses and the prediction, sorted, with notes and help. */
+    static String findingsOf(PlanReport r) {
+        List<Diagnostic> ds = new ArrayList<>(r.analysis().diagnostics());
+        if (r.prediction() != null) ds.addAll(r.prediction().diagnostics());
+        ds = Diagnostics.sort(ds);
+        if (ds.isEmpty()) return "<p>No findings: the analyses and the simulation raise nothing.</p>\n";
+        return findings(ds);
+    }
+
+    /** Each SLO against its prediction; one that does not apply to the workload says so. */
+    static String sloTable(PlanReport r) {
         StringBuilder s = new StringBuilder();
         List<Slo> slos = r.plan().slos();
         if (slos.isEmpty()) s.append("<p>The plan states no service-level objectives.</p>\n");
@@ -167,7 +182,7 @@ public final class HtmlReport {
                     double v = Predictor.value(r.prediction().result(), o);
                     got = o.metric().equals("throughput") ? Html.num(v) + " tokens/s" : Html.seconds(v);
                     String na = Predictor.notApplicable(r.plan(), o);
-                    met = na != null ? "<span class=\"na\">not judged: the workload is an offline batch (SP0706 below)</span>"
+                    met = na != null ? "<span class=\"na\">not judged: the workload is an offline batch (SP0706 under Findings)</span>"
                             : o.satisfiedBy(v) ? "<span class=\"ok\">yes</span>" : "<span class=\"miss\">no</span>";
                 }
                 s.append("<tr><td>").append(Html.esc(target)).append("</td><td>").append(Html.esc(got)).append("</td><td>").append(met)
@@ -175,11 +190,6 @@ public final class HtmlReport {
             }
             s.append("</tbody></table>\n");
         }
-        List<Diagnostic> ds = new ArrayList<>(r.analysis().diagnostics());
-        if (r.prediction() != null) ds.addAll(r.prediction().diagnostics());
-        ds = Diagnostics.sort(ds);
-        if (ds.isEmpty()) s.append("<p>No findings: the analyses and the simulation raise nothing.</p>\n");
-        else s.append(findings(ds));
         return s.toString();
     }
 
