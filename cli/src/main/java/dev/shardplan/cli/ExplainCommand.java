@@ -2,6 +2,8 @@ package dev.shardplan.cli;
 
 import dev.shardplan.analysis.ExplainReport;
 import dev.shardplan.analysis.PlanAnalysis;
+import dev.shardplan.api.CheckResult;
+import dev.shardplan.api.Compiler;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Explanations;
@@ -12,6 +14,7 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -46,6 +49,10 @@ final class ExplainCommand implements Callable<Integer> {
 
     @picocli.CommandLine.Mixin
     Project project;
+
+    private static List<dev.shardplan.diag.Diagnostic> errorsOnly(List<dev.shardplan.diag.Diagnostic> ds) {
+        return ds.stream().filter(dev.shardplan.diag.Diagnostic::isError).toList();
+    }
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -91,26 +98,40 @@ final class ExplainCommand implements Callable<Integer> {
                 return Main.USAGE;
             }
         }
-        Selection s = Selection.of(project.root(), project.importPaths(), paths, plan == null ? List.of() : List.of(plan), false,
-                out, err, Output.Color.auto);
-        if (s == null) return Main.ERRORS;
-        if (s.plans.isEmpty()) {
-            // Only searches matched: explain shows a plan's layout, which a search does not have yet.
+        // Every plan that checks clean is explained; a plan with errors is reported instead (the
+        // errors go to stderr), so one broken plan does not hide the others.
+        CheckResult r = Compiler.check(project.root(), project.importPaths(), paths);
+        List<Plan> chosen = r.plans().stream().filter(p -> plan == null || p.name().equals(plan)).toList();
+        if (plan == null && r.declaredPlans().isEmpty() && !r.declaredSearches().isEmpty()) {
+            // Only searches: explain shows a plan's layout, which a search does not have yet.
             err.println("error: " + Selection.display(paths) + " declare" + (paths.size() == 1 ? "s" : "") + " no plan, only "
-                    + Selection.declared(s.result) + "; explain shows plans");
+                    + Selection.declared(r) + "; explain shows plans");
             err.println("  = help: run `shardplan search " + Selection.display(paths) + "` to rank the plans a search allows, "
                     + "or `shardplan report " + Selection.display(paths) + " --search NAME -o report.html`");
             return Main.USAGE;
         }
+        if (plan != null && chosen.isEmpty()) {
+            err.println("error: no plan named `" + plan + "` in " + paths);
+            if (!r.declaredPlans().isEmpty()) err.println("  = note: declared: " + Selection.declared(r));
+            if (r.hasErrors()) Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
+            return Main.ERRORS;
+        }
         var arr = dev.shardplan.diag.Jsons.MAPPER.createArrayNode();
-        for (Plan p : s.plans) {
-            PlanAnalysis a = s.result.analyses().get(p.name());
-            if (a == null) continue;
+        List<String> skipped = new ArrayList<>();
+        for (Plan p : chosen) {
+            PlanAnalysis a = r.analyses().get(p.name());
+            if (a == null || a.hasErrors()) {
+                skipped.add(p.name());
+                continue;
+            }
             if (format == Output.Format.json) arr.add(ExplainReport.tree(a, derivation));
             else out.println(ExplainReport.human(a, derivation));
         }
         if (format == Output.Format.json) out.print(dev.shardplan.diag.Jsons.canonical(arr));
-        return Main.OK;
+        if (!r.hasErrors()) return Main.OK;
+        Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
+        if (!skipped.isEmpty()) err.println("not explained (errors above): " + String.join(", ", skipped));
+        return Main.ERRORS;
     }
 
     /** A code as JSON: id, name, severity, summary, and with {@code page} its catalogue page (markdown, or null). */

@@ -17,6 +17,8 @@ public final class AnalysisCodes {
             "one sequence of the maximum length does not fit in a replica's KV pool");
     public static final Code CAPACITY_TRAP = new Code("SP0403", "capacity-trap", Severity.WARNING,
             "the KV pool holds fewer full-length sequences than the plan runs at once; the engine will preempt");
+    public static final Code SHORT_KV_POOL = new Code("SP0405", "kv-pool-shorter-than-context", Severity.WARNING,
+            "the KV pool holds less than one sequence of the maximum length; the engine starts but cannot run the longest requests");
     public static final Code STRANDED_DP_CAPACITY = new Code("SP0404", "stranded-dp-capacity", Severity.NOTE,
             "data-parallel replicas keep separate KV pools; free blocks in one cannot serve another");
 

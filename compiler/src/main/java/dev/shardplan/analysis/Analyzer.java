@@ -2,6 +2,9 @@ package dev.shardplan.analysis;
 
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.Engines;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.graph.DeviceGraph;
 import dev.shardplan.layout.Layouts;
 import dev.shardplan.layout.RankLayout;
@@ -11,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The analysis stage: device graph, rank layout, per-rank memory and KV capacity, interconnect
+ * The analysis stage: the engine configuration in effect, device graph, rank layout, per-rank memory and KV capacity, interconnect
  * cost per step, and the checks of {@link Checks#ALL}.
  */
 public final class Analyzer {
@@ -38,11 +41,12 @@ public final class Analyzer {
 
     /** Everything but the checks. */
     public static PlanAnalysis core(Plan plan, StepTimeModel stm) {
+        EngineConfig engine = Engines.configure(plan);
         DeviceGraph g = DeviceGraph.of(plan.cluster());
-        RankLayout layout = Layouts.build(plan);
-        List<MemoryBudget> mem = MemoryModel.budgets(plan, layout);
-        KvCapacity kv = MemoryModel.capacity(plan, layout, mem);
-        Interconnect ic = InterconnectModel.compute(plan, g, layout, mem, kv, stm);
-        return new PlanAnalysis(plan, g.summary(), layout, mem, kv, ic, List.of());
+        RankLayout layout = Layouts.build(plan, engine.spec().layoutRules());
+        List<MemoryBudget> mem = MemoryModel.budgets(plan, engine, layout);
+        KvCapacity kv = MemoryModel.capacity(plan, engine, layout, mem);
+        Interconnect ic = InterconnectModel.compute(plan, engine, g, layout, mem, kv, stm);
+        return new PlanAnalysis(plan, engine, g.summary(), layout, mem, kv, ic, List.of());
     }
 }

@@ -3,7 +3,7 @@ package dev.shardplan.analysis;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.layout.RankLayout;
-import dev.shardplan.model.EngineKind;
+import dev.shardplan.layout.LayoutRules;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
@@ -92,12 +92,12 @@ final class DivisibilityChecks {
             Parallel o = p.parallel();
             var b = Diagnostic.of(AnalysisCodes.EXPERTS_NOT_DIVISIBLE, ctx.span("parallel.ep", "parallel"),
                     e + " routed experts do not split over " + ep + " expert-parallel ranks")
-                    .note(p.engine().kind() == EngineKind.VLLM
-                            ? "vllm's ep size is dp x tp = " + o.dp() + " x " + o.tp() + " = " + ep
+                    .note(l.rules().moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP
+                            ? p.engine().kind().id() + "'s ep size is dp x tp = " + o.dp() + " x " + o.tp() + " = " + ep
                             : "ep " + ep + "; " + e + " % " + ep + " = " + (e % ep))
                     .note("ranks would hold " + (e / ep) + " or " + (e / ep + 1) + " experts; the engines require an even split without eplb");
             List<Plan> c = new ArrayList<>();
-            if (p.engine().kind() == EngineKind.VLLM) {
+            if (l.rules().moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP) {
                 c.add(Variants.degrees(p, o.dp(), o.tp(), o.pp(), 1));
             } else {
                 for (int x = ep - 1; x >= 1; x--) if (e % x == 0 && o.tp() % x == 0) c.add(Variants.degrees(p, o.dp(), o.tp(), o.pp(), x));
@@ -147,7 +147,7 @@ final class DivisibilityChecks {
             Parallel o = p.parallel();
             List<Plan> c = new ArrayList<>();
             if (m.moe() != null && o.ep() <= 1) {
-                int ep = p.engine().kind() == EngineKind.VLLM ? o.dp() * o.tp() : o.tp();
+                int ep = l.rules().moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP ? o.dp() * o.tp() : o.tp();
                 c.add(Variants.degrees(p, o.dp(), o.tp(), o.pp(), ep));
             }
             for (int t = o.tp() / 2; t >= 1; t /= 2) {

@@ -3,6 +3,11 @@ package dev.shardplan.analysis;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shardplan.diag.Jsons;
+import dev.shardplan.engine.Effective;
+import dev.shardplan.engine.EngineJson;
+import dev.shardplan.engine.KvGroups;
+import dev.shardplan.engine.MemoryBudget;
+import dev.shardplan.model.Derivation;
 import dev.shardplan.graph.GraphSummary;
 import dev.shardplan.layout.Group;
 import dev.shardplan.layout.GroupKind;
@@ -36,13 +41,13 @@ public final class ExplainReport {
         GraphSummary g = a.graph();
         sb.append("plan ").append(p.name()).append(": model ").append(p.model().name()).append(" on cluster ")
                 .append(p.cluster().name()).append(" (").append(p.cluster().nodes()).append(" x ").append(p.cluster().node().name())
-                .append("), engine ").append(p.engine().kind().id()).append('\n');
+                .append("), engine ").append(a.engine().release().label()).append(a.engine().releaseFromPlan() ? "" : " (newest supported)").append('\n');
         sb.append("device graph: ").append(g.gpus()).append(" gpus in ").append(g.nodes()).append(" nodes, ")
                 .append(g.fabric().id()).append(" domains of ").append(g.domainGpus()).append(" gpus (")
                 .append(g.domains()).append(" domains), ").append(g.nics()).append(" nics; ")
                 .append(g.vertices()).append(" vertices, ").append(g.edges()).append(" edges\n");
         sb.append("layout: dp ").append(l.dp()).append(" x pp ").append(l.pp()).append(" x tp ").append(l.tp())
-                .append(" = ").append(l.worldSize()).append(" ranks, ").append(l.order().id())
+                .append(" = ").append(l.worldSize()).append(" ranks, ").append(a.engine().kind().id())
                 .append(" order (global = dp*(pp*tp) + pp*tp + tp)").append(l.explicitPlacement() ? ", explicit placement" : "");
         if (p.model().moe() != null) sb.append("; moe: ").append(l.moeGroupSize()).append(" ranks share each layer's experts (ep ")
                 .append(l.epSize()).append(" x expert-tp ").append(l.moeTp()).append(")");
@@ -50,6 +55,11 @@ public final class ExplainReport {
         List<String> st = new ArrayList<>();
         for (Range r : l.stages()) st.add(r.toString());
         sb.append(String.join(" ", st)).append("\n\n");
+
+        sb.append("engine settings (").append(a.engine().release().label()).append(")\n");
+        Table et = new Table("setting", "value", "set by", "rule");
+        for (Effective e : a.engine().values()) et.row(e.name(), String.valueOf(e.value()), e.origin().id(), e.why());
+        sb.append(et.render()).append('\n');
 
         sb.append("ranks (memory in GiB)\n");
         Table t = new Table("rank", "gpu", "node", "dp", "pp", "tp", "ep", "layers", "q heads", "kv heads", "ffn", "experts",
@@ -195,7 +205,7 @@ public final class ExplainReport {
         root.put("plan", p.name());
         root.put("model", p.model().name());
         root.put("cluster", p.cluster().name());
-        root.put("engine", p.engine().kind().id());
+        root.set("engine", EngineJson.of(a.engine()));
         GraphSummary g = a.graph();
         ObjectNode gn = root.putObject("graph");
         gn.put("gpus", g.gpus()).put("nodes", g.nodes()).put("gpus_per_node", g.gpusPerNode()).put("fabric", g.fabric().id())
@@ -205,7 +215,7 @@ public final class ExplainReport {
         num(gn, "nic_bandwidth", g.nicBandwidth());
         ObjectNode ln = root.putObject("parallel");
         ln.put("dp", l.dp()).put("pp", l.pp()).put("tp", l.tp()).put("ep_size", l.epSize()).put("moe_tp", l.moeTp())
-                .put("moe_group", l.moeGroupSize()).put("world_size", l.worldSize()).put("order", l.order().id())
+                .put("moe_group", l.moeGroupSize()).put("world_size", l.worldSize()).put("order", a.engine().kind().id())
                 .put("explicit_placement", l.explicitPlacement()).put("padded_vocab", l.paddedVocab());
         ArrayNode stages = ln.putArray("stages");
         for (Range r : l.stages()) stages.add(range(r));

@@ -9,7 +9,8 @@ import dev.shardplan.layout.Rank;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.layout.Sharding;
 import dev.shardplan.layout.Shard;
-import dev.shardplan.model.Engine;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
 import dev.shardplan.model.Plan;
@@ -148,12 +149,11 @@ public final class InterconnectModel {
     }
 
     /** Sequences a replica runs at once: min(max_num_seqs, the workload's concurrency per replica). */
-    public static long demandPerReplica(Plan plan) {
-        Engine e = plan.engine();
+    public static long demandPerReplica(Plan plan, EngineConfig e) {
         Workload w = plan.workload();
         int dp = Math.max(1, plan.parallel().dp());
-        // max_num_seqs 0: the engine derives its cap from the pool (SGLang max_running_requests); only the workload limits.
-        long maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : Long.MAX_VALUE;
+        // max seqs 0: the engine derives its cap from the pool (SGLang max_running_requests); only the workload limits.
+        long maxSeqs = e.maxSeqs() > 0 ? e.maxSeqs() : Long.MAX_VALUE;
         long c;
         if (w.concurrency() > 0) c = (w.concurrency() + dp - 1) / dp;
         else if (w.offline()) c = (w.requests() + dp - 1) / dp;
@@ -161,7 +161,7 @@ public final class InterconnectModel {
         return Math.max(1, Math.min(maxSeqs, c));
     }
 
-    public static Interconnect compute(Plan plan, DeviceGraph g, RankLayout layout, List<MemoryBudget> budgets,
+    public static Interconnect compute(Plan plan, EngineConfig e, DeviceGraph g, RankLayout layout, List<MemoryBudget> budgets,
                                        KvCapacity kv, StepTimeModel stm) {
         boolean moe = plan.model().moe() != null;
         List<GroupCost> costs = new ArrayList<>();
@@ -171,17 +171,16 @@ public final class InterconnectModel {
         if (moe) costs.addAll(costs(g, layout, GroupKind.EP, layout.epSize() > 1 ? Pattern.ALL_TO_ALL : Pattern.RING));
 
         long fit = kv.at("p50").sequences();
-        long batch = Math.max(1, Math.min(demandPerReplica(plan), Math.max(1, fit)));
+        long batch = Math.max(1, Math.min(demandPerReplica(plan, e), Math.max(1, fit)));
         Workload w = plan.workload();
         // A decode step's sequences are on average half-way through their output.
         double ctx = w.prompt().mean() + w.output().mean() / 2;
-        Engine e = plan.engine();
-        long chunk = e.maxNumBatchedTokens() > 0 ? e.maxNumBatchedTokens() : MemoryModel.DEFAULT_BATCHED_TOKENS;
+        long chunk = e.spec().prefillTokens(e);
 
         List<Collective> dec = collectives(plan, layout, costs, batch);
         List<Collective> pre = collectives(plan, layout, costs, chunk);
-        StepCost ds = step(plan, layout, "decode", batch, ctx, dec, stm);
-        StepCost ps = step(plan, layout, "prefill", chunk, chunk / 2.0, pre, stm);
+        StepCost ds = step(plan, e, layout, "decode", batch, ctx, dec, stm);
+        StepCost ps = step(plan, e, layout, "prefill", chunk, chunk / 2.0, pre, stm);
         return new Interconnect(costs, batch, ctx, dec, pre, ds, ps);
     }
 
@@ -235,7 +234,7 @@ public final class InterconnectModel {
     }
 
     /** Roofline of the busiest rank of each stage, summed over stages, plus collectives. */
-    static StepCost step(Plan plan, RankLayout layout, String phase, long tokens, double ctx, List<Collective> cs,
+    static StepCost step(Plan plan, EngineConfig e, RankLayout layout, String phase, long tokens, double ctx, List<Collective> cs,
                          StepTimeModel stm) {
         Model m = plan.model();
         double bytesSum = 0, flopsSum = 0, compute = 0;
@@ -246,7 +245,7 @@ public final class InterconnectModel {
             Shard s = r.shard();
             var wb = s.weights();
             int layers = s.layers().size();
-            double kvPerToken = (double) MemoryModel.kvBytes(plan, tp).bytes() * layers;
+            double kvPerToken = (double) e.spec().kvBytes(e, m, tp).bytes() * layers;
             // Context each layer attends to: a sliding-window layer reads at most its window.
             int sliding = 0;
             for (int i = s.layers().start(); i < s.layers().end(); i++) if (m.isSlidingLayer(i)) sliding++;

@@ -1,5 +1,7 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.engine.KvGroups;
+
 import java.util.List;
 
 /**

@@ -3,7 +3,10 @@ package dev.shardplan.analysis;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.EngineKind;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.model.Derivation;
+import dev.shardplan.engine.MemoryBudget;
+import dev.shardplan.engine.Role;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
 
@@ -26,13 +29,6 @@ final class MemoryChecks {
         return a.memory().indexOf(b);
     }
 
-    static String usableText(Plan p, MemoryBudget b) {
-        return switch (b.engine()) {
-            case VLLM -> Fmt.gib(b.usable()) + " vllm may use (gpu_memory_utilization " + Fmt.dec(b.fraction(), 2) + " x " + Fmt.gib(b.total()) + ")";
-            case SGLANG -> Fmt.gib(b.usable()) + " sglang keeps for weights and kv (mem_fraction_static " + Fmt.dec(b.fraction(), 3) + " x " + Fmt.gib(b.total()) + ")";
-            case TRTLLM -> Fmt.gib(b.total()) + " of the gpu";
-        };
-    }
 
     /** SP0401: nothing left for the KV cache. */
     static final class WeightsFit implements Check {
@@ -43,10 +39,10 @@ final class MemoryChecks {
             MemoryBudget w = worst(a);
             if (w == null || w.kvPool() > 0) return List.of();
             Plan p = ctx.plan();
-            long need = w.weights() + (w.engine() == EngineKind.SGLANG ? w.nonTorch() : w.activation() + w.nonTorch() + w.cudaGraph());
+            long need = w.weights() + w.activation() + w.nonTorch() + w.cudaGraph();
             var b = Diagnostic.of(AnalysisCodes.WEIGHTS_DO_NOT_FIT, ctx.span("parallel.tp", "parallel"),
                     "weights do not fit: rank " + rankOf(a, w) + " needs " + Fmt.gib(need) + " for weights ("
-                            + Fmt.gib(w.weights()) + ") and runtime memory, but has " + usableText(p, w))
+                            + Fmt.gib(w.weights()) + ") and runtime memory, but has " + a.engine().spec().usableText(w))
                     .note("model `" + p.model().name() + "` split tp " + a.layout().tp() + " x pp " + a.layout().pp()
                             + "; stage " + w.stage() + " holds " + w.kvLayers() + " layers");
             for (Derivation d : w.derivation()) if (d.quantity().equals("kv pool")) b.note("kv pool = " + d.formula() + " = " + d.numbers());
@@ -55,9 +51,13 @@ final class MemoryChecks {
         }
     }
 
-    /** SP0402: a sequence of the maximum length does not fit (vLLM refuses to start). */
+    /**
+     * SP0402: a sequence of the maximum length does not fit, and the engine refuses to start
+     * (vLLM); SP0405: the same for an engine that starts anyway and caps requests at its pool (SGLang,
+     * TensorRT-LLM), a warning.
+     */
     static final class MaxLength implements Check {
-        public List<Code> codes() { return List.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT); }
+        public List<Code> codes() { return List.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, AnalysisCodes.SHORT_KV_POOL); }
 
         public List<Diagnostic> run(CheckContext ctx) {
             PlanAnalysis a = ctx.analysis();
@@ -67,20 +67,24 @@ final class MemoryChecks {
             SeqCapacity max = kv.at("max");
             if (max.sequences() >= 1) return List.of();
             Plan p = ctx.plan();
+            EngineConfig e = a.engine();
+            boolean refuses = e.spec().refusesShortPool();
             long estimate = kv.longestSequence();
-            var b = Diagnostic.of(AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT, ctx.span("engine.max_model_len", "workload.max", "workload"),
+            String lenKey = Variants.name(e, Role.MAX_MODEL_LEN);
+            var b = Diagnostic.of(refuses ? AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT : AnalysisCodes.SHORT_KV_POOL,
+                    ctx.span("engine." + lenKey, "workload.max_length", "workload"),
                     "one sequence of " + Fmt.num(max.length()) + " tokens needs " + Fmt.num(max.blocksPerSeq()) + " kv blocks, but the pool holds "
                             + Fmt.num(kv.blocks()) + " (" + Fmt.num(kv.tokens()) + " tokens)")
                     .note("kv per token on rank " + kv.limitingRank() + ": " + Fmt.num(kv.bytesPerToken()) + " B; pool "
                             + Fmt.gib(a.memory(kv.limitingRank()).kvPool()))
-                    .note("the largest length that fits is " + Fmt.num(estimate) + " tokens"
-                            + (p.engine().kind() == EngineKind.VLLM ? "; vllm refuses to start (\"the estimated maximum model length is " + estimate + "\")" : ""));
+                    .note("the largest length that fits is " + Fmt.num(estimate) + " tokens; " + e.release().label()
+                            + (refuses ? " refuses to start (\"the estimated maximum model length is " + estimate + "\")"
+                            : " starts, but a request longer than " + Fmt.num(kv.tokens()) + " tokens cannot run"));
             List<Plan> c = new ArrayList<>();
-            if (w.engine() != EngineKind.TRTLLM && w.fraction() < 0.95) c.add(Variants.memoryFraction(p, 0.95));
-            DType kvd = p.kvDtype() != null ? p.kvDtype() : p.model().dtype();
-            if (kvd.bytes() > 1) c.add(Variants.kvDtype(p, DType.FP8));
+            if (w.fraction() < 0.95) c.add(Variants.memoryFraction(p, e, 0.95));
+            if (e.kvDtype().bytes() > 1) c.add(Variants.kvDtype(p, e, DType.FP8));
             c.addAll(Variants.moreModelParallel(p));
-            if (estimate > 0) c.add(Variants.maxModelLen(p, estimate));
+            if (estimate > 0) c.add(Variants.maxModelLen(p, e, estimate));
             fix(ctx, b, c, this);
             return List.of(b.build());
         }
@@ -94,24 +98,23 @@ final class MemoryChecks {
             PlanAnalysis a = ctx.analysis();
             KvCapacity kv = a.kv();
             if (kv.at("max").sequences() < 1) return List.of();
-            long demand = InterconnectModel.demandPerReplica(ctx.plan());
+            EngineConfig e = a.engine();
+            long demand = InterconnectModel.demandPerReplica(ctx.plan(), e);
             SeqCapacity full = kv.at("p95");
             if (full.sequences() >= demand) return List.of();
             Plan p = ctx.plan();
             long requestsPerReplica = (p.workload().requests() + p.parallel().dp() - 1) / p.parallel().dp();
-            String seqKey = switch (p.engine().kind()) {
-                case VLLM -> "max_num_seqs";
-                case SGLANG -> "max_running_requests";
-                case TRTLLM -> "max_batch_size";
-            };
+            String seqKey = Variants.name(e, Role.MAX_SEQS);
+            int cap = e.maxSeqs();
+            String capText = cap <= 0 ? seqKey + " decided at start-up" : seqKey + " " + cap + (e.get(seqKey).fromPlan() ? "" : " (" + e.release().label() + " default)");
             String source;
-            if (p.workload().concurrency() > 0 && (p.engine().maxNumSeqs() <= 0 || demand < p.engine().maxNumSeqs()))
+            if (p.workload().concurrency() > 0 && (cap <= 0 || demand < cap))
                 source = "the workload's concurrency " + p.workload().concurrency() + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "");
-            else if (p.engine().maxNumSeqs() <= 0 || demand == requestsPerReplica && demand < p.engine().maxNumSeqs())
+            else if (cap <= 0 || demand == requestsPerReplica && demand < cap)
                 source = "the workload's " + p.workload().requests() + " requests" + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "")
-                        + (p.engine().maxNumSeqs() <= 0 ? ", " + seqKey + " unset" : ", below " + seqKey + " " + p.engine().maxNumSeqs());
-            else source = seqKey + " " + p.engine().maxNumSeqs();
-            var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span("engine.max_num_seqs", "workload.concurrency", "engine", "workload"),
+                        + ", " + (cap <= 0 ? capText : "below " + capText);
+            else source = capText;
+            var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span("engine." + seqKey, "workload.concurrency", "engine", "workload"),
                     "capacity trap: the kv pool holds " + Fmt.num(full.sequences()) + " sequences of p95 length "
                             + Fmt.num(full.length()) + " tokens, but a replica runs up to " + Fmt.num(demand) + " (" + source + ")")
                     .note("kv pool per replica: " + Fmt.num(kv.tokens()) + " tokens (" + Fmt.num(kv.blocks()) + " blocks of " + kv.blockSize()
@@ -125,7 +128,7 @@ final class MemoryChecks {
                     + Fmt.num(redo) + " tokens of kv and recomputes them (~" + Fmt.ms(redo * perToken) + " of prefill at roofline), and "
                     + Fmt.num(demand - full.sequences()) + " sequences wait");
             if (ctx.suggest()) {
-                fix(ctx, b, List.of(Variants.maxNumSeqs(p, (int) Math.max(1, full.sequences()))), this);
+                fix(ctx, b, List.of(Variants.maxNumSeqs(p, e, Math.max(1, full.sequences()))), this);
                 for (Plan alt : Variants.moreModelParallel(p)) {
                     if (alt.parallel().worldSize() > p.parallel().worldSize()) continue;
                     PlanAnalysis x = ctx.evaluate(alt);
@@ -151,7 +154,7 @@ final class MemoryChecks {
             int dp = a.layout().dp();
             KvCapacity kv = a.kv();
             if (dp <= 1 || kv.at("max").sequences() < 1) return List.of();
-            long demand = InterconnectModel.demandPerReplica(p);
+            long demand = InterconnectModel.demandPerReplica(p, a.engine());
             SeqCapacity full = kv.at("p95");
             if (full.sequences() >= demand) return List.of();
             var b = Diagnostic.of(AnalysisCodes.STRANDED_DP_CAPACITY, ctx.span("parallel.dp", "parallel"),

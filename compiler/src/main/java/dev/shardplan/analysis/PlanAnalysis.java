@@ -1,6 +1,8 @@
 package dev.shardplan.analysis;
 
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.graph.GraphSummary;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.model.Plan;
@@ -8,12 +10,13 @@ import dev.shardplan.model.Plan;
 import java.util.List;
 
 /**
- * Everything the analysis stage knows about a plan: the device graph's summary, the rank layout
+ * Everything the analysis stage knows about a plan: its engine configuration (release and
+ * effective settings), the device graph's summary, the rank layout
  * (ranks, shards, groups), each rank's memory budget ({@code memory.get(rank)}), the clamped KV
  * capacity of one replica, the interconnect costs per step, and the diagnostics (sorted).
  * Immutable; emitters and predictions consume it.
  */
-public record PlanAnalysis(Plan plan, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
+public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
                            KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics) {
     public PlanAnalysis {
         memory = List.copyOf(memory);
@@ -30,6 +33,6 @@ public record PlanAnalysis(Plan plan, GraphSummary graph, RankLayout layout, Lis
     }
 
     PlanAnalysis withDiagnostics(List<Diagnostic> ds) {
-        return new PlanAnalysis(plan, graph, layout, memory, kv, interconnect, ds);
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds);
     }
 }

@@ -3,6 +3,7 @@ package dev.shardplan.analysis;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.layout.Layouts;
+import dev.shardplan.layout.LayoutRules;
 import dev.shardplan.layout.Range;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
@@ -120,7 +121,7 @@ final class StructureChecks {
             var b = Diagnostic.of(AnalysisCodes.UNEVEN_PP_SPLIT, ctx.span("parallel.layer_split", "parallel.pp", "parallel"),
                     "pipeline stages hold " + sizes + " layers")
                     .note(split.isEmpty() ? p.engine().kind().id() + " places the " + (layers % pp) + " remaining layers this way ("
-                            + remainderRule(p) + ")" : "the explicit layer split")
+                            + remainderRule(ctx.analysis().layout().rules().remainder()) + ")" : "the explicit layer split")
                     .note("the stage with " + max + " layers sets the step time and clamps the kv pool of every stage");
             if (ctx.suggest()) {
                 List<Plan> c = new ArrayList<>();
@@ -131,11 +132,11 @@ final class StructureChecks {
             return List.of(b.build());
         }
 
-        static String remainderRule(Plan p) {
-            return switch (p.engine().kind()) {
-                case VLLM -> "vllm get_pp_indices gives them to the stages before the last";
-                case SGLANG -> "sglang gives them to the last stages";
-                case TRTLLM -> "trt-llm pp_layers gives them to the first stages";
+        static String remainderRule(LayoutRules.Remainder r) {
+            return switch (r) {
+                case BEFORE_LAST -> "one extra layer each to the stages before the last";
+                case LAST -> "one extra layer each to the last stages";
+                case FIRST -> "one extra layer each to the first stages";
             };
         }
     }

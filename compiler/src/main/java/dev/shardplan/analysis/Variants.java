@@ -1,26 +1,28 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.Role;
+import dev.shardplan.engine.Setting;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.Engine;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
-/** Variants of a plan that checks try as fixes, and how to describe the change to the user. */
+/**
+ * Variants of a plan that checks try as fixes, and how to describe the change to the user. A
+ * variant that changes an engine setting writes it under the plan's engine's own name for the
+ * role (vLLM max_num_seqs, SGLang max_running_requests, ...), as the user would.
+ */
 public final class Variants {
     private Variants() {}
 
     public static Plan withParallel(Plan p, Parallel par) {
-        return new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), par, p.engine(), p.slos(),
-                p.emit(), p.deploy(), p.tuning(), p.spans(), p.span());
-    }
-
-    public static Plan withEngine(Plan p, Engine e) {
-        return new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), e, p.slos(),
-                p.emit(), p.deploy(), p.tuning(), p.spans(), p.span());
+        return p.withParallel(par);
     }
 
     /** Degrees changed; an explicit layer split or placement no longer applies and is dropped. */
@@ -39,28 +41,26 @@ public final class Variants {
         return withParallel(p, new Parallel(o.dp(), o.tp(), o.pp(), o.ep(), o.dpAttention(), split, o.placement()));
     }
 
-    public static Plan memoryFraction(Plan p, double f) {
-        Engine e = p.engine();
-        return withEngine(p, new Engine(e.kind(), f, e.maxNumSeqs(), e.maxNumBatchedTokens(), e.blockSize(), e.kvDtype(),
-                e.cudaGraphs(), e.chunkedPrefill(), e.prefixCaching(), e.maxModelLen(), e.version()));
+    /** The plan with the setting that plays {@code role} in its release set to {@code value}; null when the release has none. */
+    public static Plan setting(Plan p, EngineConfig cfg, Role role, Object value) {
+        return cfg.spec().setting(cfg.release(), role).map(s -> p.withEngine(p.engine().with(s.name(), value))).orElse(null);
     }
 
-    public static Plan maxNumSeqs(Plan p, int n) {
-        Engine e = p.engine();
-        return withEngine(p, new Engine(e.kind(), e.memoryFraction(), n, e.maxNumBatchedTokens(), e.blockSize(), e.kvDtype(),
-                e.cudaGraphs(), e.chunkedPrefill(), e.prefixCaching(), e.maxModelLen(), e.version()));
+    public static Plan memoryFraction(Plan p, EngineConfig cfg, double f) {
+        return setting(p, cfg, Role.MEMORY_FRACTION, f);
     }
 
-    public static Plan kvDtype(Plan p, DType d) {
-        Engine e = p.engine();
-        return withEngine(p, new Engine(e.kind(), e.memoryFraction(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.blockSize(), d,
-                e.cudaGraphs(), e.chunkedPrefill(), e.prefixCaching(), e.maxModelLen(), e.version()));
+    public static Plan maxNumSeqs(Plan p, EngineConfig cfg, long n) {
+        return setting(p, cfg, Role.MAX_SEQS, n);
     }
 
-    public static Plan maxModelLen(Plan p, long len) {
-        Engine e = p.engine();
-        return withEngine(p, new Engine(e.kind(), e.memoryFraction(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.blockSize(),
-                e.kvDtype(), e.cudaGraphs(), e.chunkedPrefill(), e.prefixCaching(), len, e.version()));
+    /** The plan with its KV cache in {@code d}, spelt as its release spells it; null when the release cannot. */
+    public static Plan kvDtype(Plan p, EngineConfig cfg, DType d) {
+        return cfg.spec().kvWord(cfg.release(), d, p.model()).map(w -> setting(p, cfg, Role.KV_CACHE_DTYPE, w)).orElse(null);
+    }
+
+    public static Plan maxModelLen(Plan p, EngineConfig cfg, long len) {
+        return setting(p, cfg, Role.MAX_MODEL_LEN, len);
     }
 
     /**
@@ -97,23 +97,26 @@ public final class Variants {
         if (!a.layerSplit().equals(b.layerSplit())) {
             ch.add(b.layerSplit().isEmpty() ? "remove the explicit layer split" : "layer_split " + b.layerSplit());
         }
-        Engine x = from.engine(), y = to.engine();
-        if (x.memoryFraction() != y.memoryFraction()) ch.add(fractionName(y) + " " + fmt(x.memoryFraction()) + " -> " + fmt(y.memoryFraction()));
-        if (x.maxNumSeqs() != y.maxNumSeqs()) ch.add("max_num_seqs " + x.maxNumSeqs() + " -> " + y.maxNumSeqs());
-        if (x.kvDtype() != y.kvDtype()) ch.add("kv_cache_dtype " + (y.kvDtype() == null ? "auto" : y.kvDtype().id()));
-        if (x.maxModelLen() != y.maxModelLen()) ch.add("max_model_len " + (x.maxModelLen() > 0 ? x.maxModelLen() : from.maxModelLen()) + " -> " + y.maxModelLen());
+        EngineBlock x = from.engine(), y = to.engine();
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(x.settings().keySet());
+        keys.addAll(y.settings().keySet());
+        EngineConfig before = keys.isEmpty() ? null : dev.shardplan.engine.Engines.configure(from);
+        for (String k : keys) {
+            Object u = x.settings().get(k), v = y.settings().get(k);
+            if (Objects.equals(u, v)) continue;
+            String old = u != null ? fmt(u) : fmt(before.get(k).value()) + " (default)";
+            ch.add(k + " " + old + " -> " + (v == null ? "the default" : fmt(v)));
+        }
         return String.join(", ", ch);
     }
 
-    static String fractionName(Engine e) {
-        return switch (e.kind()) {
-            case VLLM -> "gpu_memory_utilization";
-            case SGLANG -> "mem_fraction_static";
-            case TRTLLM -> "free_gpu_memory_fraction";
-        };
+    static String fmt(Object o) {
+        if (o instanceof Double d) return String.format(Locale.ROOT, "%.2f", d);
+        return String.valueOf(o);
     }
 
-    static String fmt(double d) {
-        return String.format(Locale.ROOT, "%.2f", d);
+    /** The plan's name for the setting of a role, for messages ("max_num_seqs"). */
+    static String name(EngineConfig cfg, Role role) {
+        return cfg.spec().setting(cfg.release(), role).map(Setting::name).orElse(role.name().toLowerCase(Locale.ROOT));
     }
 }

@@ -1,6 +1,6 @@
 package dev.shardplan.emit;
 
-import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.layout.Group;
 import dev.shardplan.layout.GroupKind;

@@ -1,7 +1,7 @@
 package dev.shardplan.emit;
 
 import dev.shardplan.model.Deploy;
-import dev.shardplan.model.EngineKind;
+import dev.shardplan.engine.EngineSpec;
 import dev.shardplan.model.Plan;
 
 import java.util.List;
@@ -28,10 +28,9 @@ public record Deployment(String modelPath, String servedName, String image, List
                 blankToNull(d.network()));
     }
 
-    /** The API port: the plan's, else the engine's default (vLLM 8000, SGLang 30000, TRT-LLM 8000; launchers.md §0). */
-    public int port(EngineKind engine) {
-        if (port > 0) return port;
-        return engine == EngineKind.SGLANG ? 30000 : 8000;
+    /** The API port: the plan's, else the engine's default. */
+    public int port(EngineSpec engine) {
+        return port > 0 ? port : engine.defaultPort();
     }
 
     /** The rendezvous port between nodes: the plan's, else the launcher's conventional one. */

@@ -15,10 +15,6 @@ public final class EmitCodes {
             "vLLM's expert-parallel size is tp × dp; the plan asks for another");
     public static final Code VLLM_NODE_LAYOUT = code("SP0651", "vllm-node-layout", Severity.ERROR,
             "vLLM's multi-node modes need an even split of ranks, or whole DP replicas, per node");
-    public static final Code VLLM_KV_DTYPE = code("SP0652", "vllm-kv-cache-dtype", Severity.ERROR,
-            "vLLM does not accept this KV cache dtype");
-    public static final Code VLLM_BLOCK_SIZE = code("SP0653", "vllm-block-size", Severity.ERROR,
-            "vLLM does not accept this KV block size");
 
     // ---- SGLang ----
     public static final Code SGLANG_DP_ATTENTION = code("SP0660", "sglang-dp-attention-divisibility", Severity.ERROR,
@@ -29,8 +25,6 @@ public final class EmitCodes {
             "SGLang runs data parallelism across nodes only with DP attention");
     public static final Code SGLANG_EP_SIZE = code("SP0663", "sglang-expert-parallel-size", Severity.ERROR,
             "SGLang's expert-parallel size must divide its tp size");
-    public static final Code SGLANG_KV_DTYPE = code("SP0664", "sglang-kv-cache-dtype", Severity.ERROR,
-            "SGLang does not accept this KV cache dtype");
 
     // ---- TensorRT-LLM ----
     public static final Code TRTLLM_ATTENTION_DP = code("SP0670", "trtllm-attention-dp-tp", Severity.ERROR,
@@ -41,8 +35,6 @@ public final class EmitCodes {
             "TensorRT-LLM needs exactly tp × pp MPI ranks");
     public static final Code TRTLLM_EXPERTS = code("SP0673", "trtllm-experts-per-rank", Severity.ERROR,
             "TensorRT-LLM needs the routed experts divisible by the EP size");
-    public static final Code TRTLLM_KV_DTYPE = code("SP0674", "trtllm-kv-cache-dtype", Severity.ERROR,
-            "TensorRT-LLM does not accept this KV cache dtype");
 
     // ---- output ----
     public static final Code OUTPUT_OUTSIDE = code("SP0801", "output-path-outside", Severity.ERROR,
@@ -57,10 +49,16 @@ public final class EmitCodes {
             "a name the target restricts (Kubernetes names, Slurm partition) has characters it refuses");
     public static final Code UNQUOTABLE = code("SP0806", "unquotable-string", Severity.ERROR,
             "a string contains NUL, which no command line can carry");
-    public static final Code DEFAULT_IMAGE = code("SP0807", "default-container-image", Severity.WARNING,
-            "no container image given; the engine's floating default image is used");
+    public static final Code DEFAULT_IMAGE = code("SP0807", "default-container-image", Severity.NOTE,
+            "no container image given; the image of the engine release the plan assumes is used");
     public static final Code UNKNOWN_REASONING_PARSER = code("SP0808", "unknown-reasoning-parser", Severity.WARNING,
             "the model's reasoning parser has no known spelling for this launcher; the flag is left out");
+    public static final Code RELEASE_LACKS_FEATURE = code("SP0809", "release-cannot-launch-layout", Severity.ERROR,
+            "the plan's engine release has no launcher flags for this layout (data parallelism, multi-node wiring)");
+    public static final Code NOT_CARRIED = code("SP0811", "setting-not-carried", Severity.WARNING,
+            "a deploy setting the target's launcher has no flag for is left out");
+    public static final Code IMAGE_RELEASE_MISMATCH = code("SP0810", "image-release-mismatch", Severity.WARNING,
+            "the container image's tag names another release than the one the plan's figures and flags are for");
 
     private static Code code(String id, String name, Severity s, String summary) {
         return new Code(id, name, s, summary);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Jsons;
+import dev.shardplan.engine.EngineJson;
+import dev.shardplan.engine.EngineConfig;
 import dev.shardplan.model.Mla;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
@@ -41,22 +43,14 @@ public final class PlanJsonEmitter {
         root.put("compiler", Emit.COMPILER_VERSION);
         root.put("plan", plan.name());
         root.put("source", in.source());
-        root.set("model", model(plan));
+        root.set("model", model(plan, in.engine()));
         ObjectNode par = root.putObject("parallel");
         par.put("dp", plan.parallel().dp());
         par.put("tp", plan.parallel().tp());
         par.put("pp", plan.parallel().pp());
         par.put("ep", Math.max(1, plan.parallel().ep()));
         par.put("world_size", plan.parallel().worldSize());
-        var e = plan.engine();
-        ObjectNode eng = root.putObject("engine");
-        eng.put("kind", e.kind().id());
-        // Unset settings are written as the engine's own default (EngineDefaults).
-        eng.put("block_size", EngineDefaults.blockSize(plan));
-        eng.put("max_num_seqs", EngineDefaults.maxNumSeqs(plan));
-        eng.put("max_model_len", plan.maxModelLen());
-        eng.put("max_num_batched_tokens", EngineDefaults.maxNumBatchedTokens(plan));
-        eng.put("gpu_memory_utilization", EngineDefaults.memoryFraction(plan));
+        root.set("engine", EngineJson.of(in.engine()));
         ArrayNode ranks = root.putArray("ranks");
         for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
         ObjectNode groups = root.putObject("groups");
@@ -71,7 +65,7 @@ public final class PlanJsonEmitter {
         return root;
     }
 
-    private static ObjectNode model(Plan plan) {
+    private static ObjectNode model(Plan plan, EngineConfig cfg) {
         Model m = plan.model();
         ObjectNode o = F.objectNode();
         o.put("name", m.name());
@@ -109,7 +103,7 @@ public final class PlanJsonEmitter {
             x.put("norm_topk_prob", true);
         }
         o.put("weight_dtype", m.quant() != null ? m.quant().weights().id() : m.dtype().id());
-        o.put("kv_dtype", plan.kvDtype().id());
+        o.put("kv_dtype", cfg.kvDtype().id());
         o.put("rope_theta", m.ropeTheta());
         o.put("norm_eps", m.normEps());
         o.put("params_total", m.totalParams());

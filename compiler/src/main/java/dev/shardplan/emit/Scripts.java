@@ -28,6 +28,14 @@ final class Scripts {
         return c;
     }
 
+    /** The header of an engine's launch script: title, origin, the release it runs and what it leaves to the release's defaults. */
+    static List<String> header(EmitInput in, String title, EngineArgs ea) {
+        List<String> c = header(in, title);
+        c.add(ShellQuote.comment("Engine: " + ea.cfg().release().label() + " (image " + ea.cfg().release().image() + ")."));
+        for (String line : ea.comments()) c.add(ShellQuote.comment(line));
+        return c;
+    }
+
     /** The line that sets HEAD_ADDR: the plan's first host, or a required variable. */
     static String headAddr(EmitInput in) {
         Deployment d = in.deployment();

@@ -32,7 +32,7 @@ public final class SglangEmitter implements Emitter {
             String title = nodes == 1 ? "SGLang on one node" : "SGLang multi-node: node " + n + " of " + nodes;
             Command c = SglangLaunch.launch(in, shared, SglangLaunch.node(in, n, Site.SCRIPT));
             files.add(OutputFile.script("sglang/node" + n + ".sh",
-                    Scripts.render(Scripts.header(in, title), setup, SglangLaunch.env(in, n, false), List.of(c))));
+                    Scripts.render(Scripts.header(in, title, SglangLaunch.args(in)), setup, SglangLaunch.env(in, n, false), List.of(c))));
         }
         return files;
     }

@@ -3,7 +3,6 @@ package dev.shardplan.emit;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
-import dev.shardplan.model.DType;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
@@ -32,14 +31,18 @@ final class SglangLaunch {
         return new Degrees(tp, p.dp(), p.pp(), Math.max(1, p.ep()), dpAttn, Math.max(1, in.layout().nodes()));
     }
 
+    static EngineArgs args(EmitInput in) {
+        return EngineArgs.of(in, EngineKind.SGLANG);
+    }
+
     static List<Diagnostic> check(EmitInput in) {
         List<Diagnostic> out = new ArrayList<>(check(in.plan(), degrees(in)));
-        if (kvDtype(in.plan()) == null) {
-            out.add(Diagnostic.of(EmitCodes.SGLANG_KV_DTYPE, in.plan().spanOf("engine.kv_dtype"),
-                            "sglang: kv cache dtype " + in.plan().kvDtype().id() + " is not accepted")
-                    .note("--kv-cache-dtype accepts auto, fp8_e5m2, fp8_e4m3 (python/sglang/srt/server_args.py)")
-                    .help("use kv_dtype fp8 or the model's own dtype")
-                    .build());
+        EngineArgs ea = args(in);
+        if (in.plan().parallel().pp() > 1 && !ea.hasFlag("pp_size")) {
+            out.add(Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf("parallel.pp"),
+                            "sglang: " + ea.cfg().release().label() + " has no --pp-size: it cannot run pp " + in.plan().parallel().pp())
+                    .note("pipeline parallelism came with SGLang 0.4.8")
+                    .help("name a newer sglang release with `version`, or use pp 1").build());
         }
         return out;
     }
@@ -80,51 +83,35 @@ final class SglangLaunch {
         return out;
     }
 
-    static String kvDtype(Plan plan) {
-        if (Shapes.kvIsModelDtype(plan)) return "auto";
-        if (plan.kvDtype() == DType.FP8) return "fp8_e4m3";
-        return null;
-    }
-
     /** Flags every node shares. */
     static List<Arg> common(EmitInput in, List<Diagnostic> diags) {
-        Plan plan = in.plan();
-        var e = plan.engine();
         Degrees d = degrees(in);
+        EngineArgs ea = args(in);
         Deployment dep = in.deployment();
         List<Arg> a = new ArrayList<>();
-        a.add(VllmLaunch.arg("--model-path", dep.modelPath()));
-        if (dep.servedName() != null) a.add(VllmLaunch.arg("--served-model-name", dep.servedName()));
-        a.add(VllmLaunch.arg("--tp-size", d.tp()));
-        if (d.dp() > 1) a.add(VllmLaunch.arg("--dp-size", d.dp()));
-        if (d.pp() > 1) a.add(VllmLaunch.arg("--pp-size", d.pp()));
-        if (d.ep() > 1) a.add(VllmLaunch.arg("--ep-size", d.ep()));
-        if (d.dpAttention()) a.add(new Arg("--enable-dp-attention", null));
-        a.add(VllmLaunch.arg("--context-length", plan.maxModelLen()));
-        if (e.maxNumSeqs() > 0) a.add(VllmLaunch.arg("--max-running-requests", e.maxNumSeqs()));
-        Double frac = Shapes.sglangStatic(in);
-        if (frac != null) a.add(VllmLaunch.arg("--mem-fraction-static", frac));
-        String kv = kvDtype(plan);
-        if (kv != null) a.add(VllmLaunch.arg("--kv-cache-dtype", kv));
-        if (e.blockSize() > 0 && e.kind() == EngineKind.SGLANG) a.add(VllmLaunch.arg("--page-size", e.blockSize()));
-        if (!e.chunkedPrefill()) a.add(VllmLaunch.arg("--chunked-prefill-size", -1));
-        else if (e.maxNumBatchedTokens() > 0) a.add(VllmLaunch.arg("--chunked-prefill-size", e.maxNumBatchedTokens()));
-        if (!e.prefixCaching()) a.add(new Arg("--disable-radix-cache", null));
-        if (!e.cudaGraphs()) a.add(new Arg("--disable-cuda-graph", null));
-        String parser = Shapes.reasoningParser(plan, "sglang", diags);
-        if (parser != null) a.add(VllmLaunch.arg("--reasoning-parser", parser));
-        a.add(VllmLaunch.arg("--host", "0.0.0.0"));
-        a.add(VllmLaunch.arg("--port", dep.port(EngineKind.SGLANG)));
+        a.add(VllmLaunch.arg(ea.flag("model_path"), dep.modelPath()));
+        if (dep.servedName() != null) a.add(VllmLaunch.arg(ea.flag("served_model_name"), dep.servedName()));
+        a.add(VllmLaunch.arg(ea.flag("tp_size"), d.tp()));
+        if (d.dp() > 1) a.add(VllmLaunch.arg(ea.flag("dp_size"), d.dp()));
+        if (d.pp() > 1 && ea.hasFlag("pp_size")) a.add(VllmLaunch.arg(ea.flag("pp_size"), d.pp()));
+        if (d.ep() > 1) a.add(VllmLaunch.arg(ea.flag("ep_size"), d.ep()));
+        if (d.dpAttention()) a.add(new Arg(ea.flag("enable_dp_attention"), null));
+        a.addAll(ea.settings());
+        String parser = Shapes.reasoningParser(in, ea, diags);
+        if (parser != null) a.add(VllmLaunch.arg(ea.flag("reasoning_parser"), parser));
+        a.add(VllmLaunch.arg(ea.flag("host"), "0.0.0.0"));
+        a.add(VllmLaunch.arg(ea.flag("port"), dep.port(ea.cfg().spec())));
         return a;
     }
 
     /** Multi-node flags: --nnodes, --node-rank, --dist-init-addr (the same head address on every node). */
     static List<Arg> node(EmitInput in, int node, Site site) {
         if (in.layout().nodes() <= 1) return List.of();
+        EngineArgs ea = args(in);
         List<Arg> a = new ArrayList<>();
-        a.add(VllmLaunch.arg("--nnodes", in.layout().nodes()));
-        a.add(new Arg("--node-rank", site.nodeIndex(node)));
-        a.add(new Arg("--dist-init-addr", site.head(in.deployment().masterPort(DIST_INIT_PORT))));
+        a.add(VllmLaunch.arg(ea.flag("nnodes"), in.layout().nodes()));
+        a.add(new Arg(ea.flag("node_rank"), site.nodeIndex(node)));
+        a.add(new Arg(ea.flag("dist_init_addr"), site.head(in.deployment().masterPort(DIST_INIT_PORT))));
         return a;
     }
 

@@ -1,15 +1,11 @@
 package dev.shardplan.emit;
 
 import dev.shardplan.diag.Diagnostic;
-import dev.shardplan.model.DType;
 import dev.shardplan.model.Plan;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /** Small facts about a plan that several emitters share. */
 final class Shapes {
@@ -48,85 +44,26 @@ final class Shapes {
         return b.toString();
     }
 
-    /** Rounds a memory fraction down to 3 decimals (never promise more memory than the budget has). */
-    static double fraction(double f) {
-        double clamped = Math.max(0.001, Math.min(1.0, f));
-        return BigDecimal.valueOf(clamped).setScale(3, RoundingMode.FLOOR).doubleValue();
-    }
-
-    /** vLLM gpu_memory_utilization: the plan's when it targets vLLM, else everything the budget puts on the GPU over its memory. */
-    static double vllmUtilization(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.VLLM) return EngineDefaults.memoryFraction(in.plan());
-        Layout.Memory m = in.layout().bindingMemory();
-        return fraction((double) (m.weights() + m.activation() + m.nonTorch() + m.cudaGraph() + m.kvPool()) / m.total());
-    }
-
     /**
-     * SGLang mem_fraction_static = (weights + KV pool) / total memory (launchers.md §6.7); null
-     * when the plan targets SGLang and leaves it to SGLang's own heuristic.
+     * The model's reasoning parser as the target's release spells it, or null when the model has
+     * none; a parser the release does not know is a warning and the flag is left out.
      */
-    static Double sglangStatic(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.SGLANG)
-            return in.plan().engine().memoryFraction() > 0 ? in.plan().engine().memoryFraction() : null;
-        Layout.Memory m = in.layout().bindingMemory();
-        return fraction((double) (m.weights() + m.kvPool()) / m.total());
-    }
-
-    /** TRT-LLM free_gpu_memory_fraction = KV pool / memory left after weights and buffers (launchers.md §6.7). */
-    static double trtllmFree(EmitInput in) {
-        if (in.plan().engine().kind() == dev.shardplan.model.EngineKind.TRTLLM) return EngineDefaults.memoryFraction(in.plan());
-        Layout.Memory m = in.layout().bindingMemory();
-        long free = m.total() - m.weights() - m.activation() - m.nonTorch() - m.cudaGraph();
-        return fraction(free <= 0 ? 0 : (double) m.kvPool() / free);
-    }
-
-    /** True when the KV cache dtype is the model's own compute dtype (the engines' "auto"). */
-    static boolean kvIsModelDtype(Plan plan) {
-        DType kv = plan.kvDtype();
-        DType model = plan.model().dtype();
-        if (kv == model) return true;
-        // An 8-bit checkpoint computes in bf16 (DeepSeek FP8), so a bf16 KV cache is the engines' default.
-        return kv == DType.BF16 && model.bytes() < 2;
-    }
-
-    /**
-     * The model's reasoning parser spelled for a launcher, or null when there is none. Spellings:
-     * vLLM docs/features/reasoning_outputs.md, SGLang server_args.py, TRT-LLM trtllm_serve_cli.yaml
-     * (launchers.md §0, §1.2, §2.1, §3.1).
-     */
-    static String reasoningParser(Plan plan, String launcher, List<Diagnostic> diags) {
+    static String reasoningParser(EmitInput in, EngineArgs ea, List<Diagnostic> diags) {
+        Plan plan = in.plan();
         String p = plan.model().reasoningParser();
         if (p == null || p.isEmpty()) return null;
         String key = p.toLowerCase(Locale.ROOT).replace('-', '_');
-        Map<String, String> row = PARSERS.get(key);
-        String spelled = row == null ? null : row.get(launcher);
-        if (spelled == null) {
+        var spec = ea.cfg().spec();
+        var release = ea.cfg().release();
+        var spelled = spec.reasoningParser(release, key);
+        if (spelled.isEmpty()) {
             diags.add(Diagnostic.of(EmitCodes.UNKNOWN_REASONING_PARSER, plan.spanOf("model"),
-                            launcher + ": no known spelling of reasoning parser `" + p + "`")
-                    .note("known parsers for " + launcher + ": " + known(launcher))
-                    .help("start the server with the parser flag added by hand, or drop the parser from the model")
+                            spec.kind().id() + ": " + release.label() + " has no reasoning parser for `" + p + "`")
+                    .note("reasoning parsers of " + release.label() + ": " + String.join(", ", spec.reasoningParsers(release)))
+                    .help("start the server with the parser flag added by hand, name a release that has it, or drop the parser from the model")
                     .build());
+            return null;
         }
-        return spelled;
+        return spelled.get();
     }
-
-    private static String known(String launcher) {
-        List<String> out = new ArrayList<>();
-        for (var e : PARSERS.entrySet()) if (e.getValue().containsKey(launcher)) out.add(e.getValue().get(launcher));
-        out.sort(null);
-        return String.join(", ", out);
-    }
-
-    private static final Map<String, Map<String, String>> PARSERS = Map.ofEntries(
-            Map.entry("deepseek_r1", Map.of("vllm", "deepseek_r1", "sglang", "deepseek-r1", "trtllm", "deepseek-r1")),
-            Map.entry("qwen3", Map.of("vllm", "qwen3", "sglang", "qwen3", "trtllm", "qwen3")),
-            Map.entry("deepseek_v3", Map.of("vllm", "deepseek_v3", "sglang", "deepseek-v3")),
-            Map.entry("glm45", Map.of("vllm", "glm45", "sglang", "glm45")),
-            Map.entry("granite", Map.of("vllm", "granite")),
-            Map.entry("minimax_m2_append_think", Map.of("vllm", "minimax_m2_append_think", "trtllm", "minimax_m2_append_think")),
-            Map.entry("gpt_oss", Map.of("sglang", "gpt-oss")),
-            Map.entry("qwen3_thinking", Map.of("sglang", "qwen3-thinking")),
-            Map.entry("kimi", Map.of("sglang", "kimi")),
-            Map.entry("kimi_k2", Map.of("trtllm", "kimi_k2")),
-            Map.entry("step3", Map.of("sglang", "step3")));
 }

@@ -22,7 +22,14 @@ public final class SlurmEmitter implements Emitter {
     private static final String DELIMITER = "SHARDPLAN_NODE_SCRIPT";
 
     /** View model of slurm.sbatch.mustache; all strings are final text, quoted where they came from the user. */
-    public record NodeCase(int index, String command) {}
+    public record NodeCase(int index, List<String> setup, String command) {
+        NodeCase(int index, String command) {
+            this(index, List.of(), command);
+        }
+    }
+
+    /** Where a TensorRT-LLM task writes its LLM-API options: node-local, one file per task (expanded by the task's shell). */
+    static final String TASK_OPTIONS_SET = "SHARDPLAN_OPTIONS=\"${TMPDIR:-/tmp}/shardplan-${SLURM_JOB_ID:-job}-${SLURM_PROCID:-0}-" + TrtllmLaunch.OPTIONS + "\"";
 
     public record SbatchView(List<String> directives, List<String> comments, String delimiter, List<Scripts.EnvVar> env,
                              List<NodeCase> nodes, String srun) {}
@@ -62,6 +69,9 @@ public final class SlurmEmitter implements Emitter {
             }
             out.addAll(TrtllmLaunch.checkEvenTasks(in, "slurm"));
         }
+        if (plan.engine().kind() == EngineKind.VLLM && VllmLaunch.mode(in) == VllmLaunch.Mode.MULTI_NODE && !VllmLaunch.nativeMultiNode(in))
+            out.add(VllmLaunch.noNativeMultiNode(in, "slurm"));
+        out.addAll(Images.check(in));
         return out;
     }
 
@@ -108,13 +118,16 @@ public final class SlurmEmitter implements Emitter {
             default -> {
                 env = TrtllmLaunch.env(in);
                 TrtllmLaunch.Server s = TrtllmLaunch.servers(in).get(0);
-                Command serve = TrtllmLaunch.serve(in, s, null, new ArrayList<>());
+                Command serve = TrtllmLaunch.serve(in, s, new Val.Env("SHARDPLAN_OPTIONS", ""), new ArrayList<>());
+                List<String> setup = new ArrayList<>();
+                setup.add(TASK_OPTIONS_SET);
+                setup.addAll(TrtllmLaunch.writeOptions(in, "\"$SHARDPLAN_OPTIONS\""));
                 if (mpi) {
                     // Every MPI task runs the same command; trtllm-llmapi-launch turns rank 0 into the server.
                     for (int n = 0; n < nodes; n++)
-                        cases.add(new NodeCase(n, Command.of("trtllm-llmapi-launch").then(serve).build().shell("    ")));
+                        cases.add(new NodeCase(n, setup, Command.of("trtllm-llmapi-launch").then(serve).build().shell("    ")));
                 } else {
-                    cases.add(new NodeCase(0, withVisible(in, 0, serve)));
+                    cases.add(new NodeCase(0, setup, withVisible(in, 0, serve)));
                 }
             }
         }
@@ -132,8 +145,9 @@ public final class SlurmEmitter implements Emitter {
         for (Scripts.EnvVar v : Scripts.env(env)) body.append(v.value()).append('\n');
         String delimiter = DELIMITER;
         while (body.indexOf(delimiter) >= 0) delimiter = delimiter + "_";
-        List<String> comments = Scripts.header(in, "Slurm job: " + nodes + " node(s), " + plan.engine().kind().id()
-                + (mpi ? ", one MPI task per GPU" : ", one task per node") + "; submit with `sbatch job.sbatch`");
+        List<String> comments = Scripts.header(in, "Slurm job: " + nodes + " node(s), " + in.engine().release().label()
+                + (mpi ? ", one MPI task per GPU" : ", one task per node") + "; submit with `sbatch job.sbatch`",
+                EngineArgs.of(in, in.engine().kind()));
         String text = Templates.shared().render("slurm.sbatch.mustache",
                 new SbatchView(directives, comments, delimiter, Scripts.env(env), cases, srun.build().shell("    ")));
         return List.of(OutputFile.script("slurm/job.sbatch", text));

@@ -3,7 +3,6 @@ package dev.shardplan.emit;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
-import dev.shardplan.model.DType;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
@@ -21,6 +20,8 @@ import java.util.TreeSet;
  */
 final class TrtllmLaunch {
     static final String OPTIONS = "extra-llm-api-options.yaml";
+    /** The heredoc delimiter that writes the options file inside a pod or a Slurm task (the YAML never contains it). */
+    static final String OPTIONS_DELIMITER = "SHARDPLAN_LLM_API_OPTIONS";
 
     record Degrees(int tp, int pp, int ep, boolean attentionDp) {}
 
@@ -44,7 +45,7 @@ final class TrtllmLaunch {
     static List<Server> servers(EmitInput in) {
         Parallel p = in.plan().parallel();
         Degrees d = degrees(in.plan());
-        int base = in.deployment().port(EngineKind.TRTLLM);
+        int base = in.deployment().port(args(in).cfg().spec());
         List<Server> out = new ArrayList<>();
         int count = d.attentionDp() ? 1 : p.dp();
         for (int s = 0; s < count; s++) {
@@ -90,12 +91,13 @@ final class TrtllmLaunch {
                     .help("use an ep that divides " + e)
                     .build());
         }
-        if (kvDtype(plan) == null) {
-            out.add(Diagnostic.of(EmitCodes.TRTLLM_KV_DTYPE, plan.spanOf("engine.kv_dtype"),
-                            "trtllm: kv cache dtype " + plan.kvDtype().id() + " is not accepted")
-                    .note("--kv_cache_dtype accepts auto, fp8, nvfp4 (trtllm_serve_cli.yaml @029e223d)")
-                    .help("use kv_dtype fp8, fp4 or the model's own dtype")
-                    .build());
+        Deployment dep = in.deployment();
+        EngineArgs ea = args(in);
+        if (dep.servedName() != null && !ea.hasFlag("served_model_name")) {
+            out.add(Diagnostic.of(EmitCodes.NOT_CARRIED, plan.spanOf("deploy.served_name"),
+                            "trtllm: the served model name is not passed: " + ea.cfg().release().label() + "'s trtllm-serve has no --served_model_name")
+                    .note("clients address the model by its path, " + dep.modelPath())
+                    .help("remove served_name from the deploy block, or use another engine").build());
         }
         return out;
     }
@@ -124,66 +126,73 @@ final class TrtllmLaunch {
         return out;
     }
 
-    static String kvDtype(Plan plan) {
-        if (Shapes.kvIsModelDtype(plan)) return "auto";
-        if (plan.kvDtype() == DType.FP8) return "fp8";
-        if (plan.kvDtype() == DType.FP4) return "nvfp4";
-        return null;
+    static EngineArgs args(EmitInput in) {
+        return EngineArgs.of(in, EngineKind.TRTLLM);
     }
 
-    /** The LLM-API options file (llm_args.py field names; nested configs as maps). */
+    /** The LLM-API options file: the degrees, then every setting the plan wrote or the workload implies, by its key path. */
     static Map<String, Object> options(EmitInput in) {
         Plan plan = in.plan();
-        var e = plan.engine();
         Degrees d = degrees(plan);
+        EngineArgs ea = args(in);
         Map<String, Object> t = new LinkedHashMap<>();
         t.put("tensor_parallel_size", d.tp());
         t.put("pipeline_parallel_size", d.pp());
         if (d.ep() > 1) t.put("moe_expert_parallel_size", d.ep());
         if (d.attentionDp()) t.put("enable_attention_dp", true);
-        if (e.maxNumSeqs() > 0) t.put("max_batch_size", e.maxNumSeqs());
-        if (e.maxNumBatchedTokens() > 0) t.put("max_num_tokens", e.maxNumBatchedTokens());
-        t.put("max_seq_len", plan.maxModelLen());
-        t.put("enable_chunked_prefill", e.chunkedPrefill());
-        Map<String, Object> kv = new LinkedHashMap<>();
-        kv.put("free_gpu_memory_fraction", Shapes.trtllmFree(in));
-        String dtype = kvDtype(plan);
-        if (dtype != null) kv.put("dtype", dtype);
-        kv.put("enable_block_reuse", e.prefixCaching());
-        if (e.blockSize() > 0 && e.kind() == EngineKind.TRTLLM) kv.put("tokens_per_block", e.blockSize());
-        t.put("kv_cache_config", kv);
-        if (e.cudaGraphs()) {
-            Map<String, Object> cg = new LinkedHashMap<>();
-            cg.put("enable_padding", true);
-            t.put("cuda_graph_config", cg);
-        } else {
-            t.put("cuda_graph_config", null);
+        for (var e : ea.cfg().values()) {
+            var s = e.setting();
+            if (!EngineArgs.written(e) || s.configKey() == null) continue;
+            Object v = s.configObject() ? (e.bool() ? new LinkedHashMap<String, Object>() : null) : e.value();
+            put(t, s.configKey(), v);
         }
         if (!plan.parallel().layerSplit().isEmpty()) t.put("pp_partition", List.copyOf(plan.parallel().layerSplit()));
         return t;
     }
 
+    /** The options file as YAML text. */
+    static String optionsText(EmitInput in) {
+        return Yaml.document(List.of(), options(in));
+    }
+
+    /**
+     * Shell lines that write the options file to {@code path} where a launch has no file of its own
+     * (a pod, a Slurm task): a quoted heredoc, so nothing in it is expanded.
+     */
+    static List<String> writeOptions(EmitInput in, String path) {
+        List<String> lines = new ArrayList<>();
+        lines.add("cat > " + path + " <<'" + OPTIONS_DELIMITER + "'");
+        for (String l : optionsText(in).split("\n")) if (!l.isEmpty()) lines.add(l);
+        lines.add(OPTIONS_DELIMITER);
+        return lines;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void put(Map<String, Object> tree, String path, Object v) {
+        int dot = path.indexOf('.');
+        if (dot < 0) {
+            tree.put(path, v);
+            return;
+        }
+        Map<String, Object> sub = (Map<String, Object>) tree.computeIfAbsent(path.substring(0, dot), k -> new LinkedHashMap<String, Object>());
+        put(sub, path.substring(dot + 1), v);
+    }
+
     /** The trtllm-serve command of one server. */
     static Command serve(EmitInput in, Server s, Val options, List<Diagnostic> diags) {
         Plan plan = in.plan();
-        var e = plan.engine();
         Degrees d = degrees(plan);
         Deployment dep = in.deployment();
+        EngineArgs ea = args(in);
         Command.Builder b = Command.of("trtllm-serve").positional(Val.lit(dep.modelPath()));
-        if (options != null) b.opt("--config", options);
-        b.opt("--tp_size", d.tp()).opt("--pp_size", d.pp());
-        if (d.ep() > 1) b.opt("--ep_size", d.ep());
-        if (d.attentionDp()) b.flag("--enable_attention_dp");
-        if (e.maxNumSeqs() > 0) b.opt("--max_batch_size", e.maxNumSeqs());
-        if (e.maxNumBatchedTokens() > 0) b.opt("--max_num_tokens", e.maxNumBatchedTokens());
-        b.opt("--max_seq_len", plan.maxModelLen());
-        b.opt("--kv_cache_free_gpu_memory_fraction", Shapes.trtllmFree(in));
-        String kv = kvDtype(plan);
-        if (kv != null) b.opt("--kv_cache_dtype", kv);
-        String parser = Shapes.reasoningParser(plan, "trtllm", diags);
-        if (parser != null) b.opt("--reasoning_parser", parser);
-        if (dep.servedName() != null) b.opt("--served_model_name", dep.servedName());
-        b.opt("--host", "0.0.0.0").opt("--port", s.port());
+        if (options != null) b.opt(ea.flag("config"), options);
+        b.opt(ea.flag("tp_size"), d.tp()).opt(ea.flag("pp_size"), d.pp());
+        if (d.ep() > 1) b.opt(ea.flag("ep_size"), d.ep());
+        b.addAll(ea.settings());
+        String parser = Shapes.reasoningParser(in, ea, diags);
+        if (parser != null) b.opt(ea.flag("reasoning_parser"), parser);
+        if (dep.servedName() != null && ea.hasFlag("served_model_name")) b.opt(ea.flag("served_model_name"), dep.servedName());
+        b.opt(ea.flag("host"), "0.0.0.0").opt(ea.flag("port"), s.port());
         return b.build();
     }
 

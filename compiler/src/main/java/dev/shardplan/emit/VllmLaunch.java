@@ -3,17 +3,17 @@ package dev.shardplan.emit;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
-import dev.shardplan.model.DType;
+import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * How a plan is started with {@code vllm serve}: the flags every node shares, the per-node flags
- * of each multi-node mode, and the rules vLLM enforces (launchers.md §1).
+ * of each multi-node mode, and the rules vLLM enforces (launchers.md §1). Flag spellings and the
+ * releases that have them come from the engine package.
  */
 final class VllmLaunch {
     /** vLLM's default mp master port (ParallelConfig.master_port, vllm/config/parallel.py). */
@@ -21,8 +21,6 @@ final class VllmLaunch {
     /** The DP RPC port used by vLLM's data_parallel_deployment.md examples. */
     static final int DP_RPC_PORT = 13345;
     static final int RAY_PORT = 6379;
-    /** CacheConfig.block_size Literal (vllm/config/cache.py @c1d86421). */
-    static final Set<Integer> BLOCK_SIZES = Set.of(1, 8, 16, 32, 64, 128, 256);
 
     enum Mode {
         /** Everything on one node; DP, if any, runs inside one vllm serve. */
@@ -35,15 +33,26 @@ final class VllmLaunch {
 
     private VllmLaunch() {}
 
+    static EngineArgs args(EmitInput in) {
+        return EngineArgs.of(in, EngineKind.VLLM);
+    }
+
     static Mode mode(EmitInput in) {
         if (in.layout().nodes() <= 1) return Mode.SINGLE;
         return in.plan().parallel().dp() == 1 ? Mode.MULTI_NODE : Mode.DP_NODES;
+    }
+
+    /** Whether the release has vLLM's native multi-node flags (--nnodes ...); without them a replica over nodes needs Ray. */
+    static boolean nativeMultiNode(EmitInput in) {
+        return args(in).hasFlag("nnodes");
     }
 
     static List<Diagnostic> check(EmitInput in) {
         List<Diagnostic> out = new ArrayList<>();
         Plan plan = in.plan();
         Parallel par = plan.parallel();
+        EngineArgs ea = args(in);
+        String rel = ea.cfg().release().label();
         if (par.ep() > 1 && par.ep() != par.tp() * par.dp()) {
             out.add(Diagnostic.of(EmitCodes.VLLM_EP_SIZE, plan.spanOf("parallel.ep"),
                             "vllm: expert-parallel size must be tp × dp = " + par.tp() * par.dp() + ", the plan has ep " + par.ep())
@@ -53,21 +62,13 @@ final class VllmLaunch {
                     .help("set ep " + par.tp() * par.dp() + ", or change dp/tp so that tp × dp = " + par.ep())
                     .build());
         }
-        String kv = kvDtype(plan);
-        if (kv == null) {
-            out.add(Diagnostic.of(EmitCodes.VLLM_KV_DTYPE, plan.spanOf("engine.kv_dtype"),
-                            "vllm: kv cache dtype " + plan.kvDtype().id() + " is not accepted")
-                    .note("--kv-cache-dtype accepts auto, bfloat16, fp8, fp8_e4m3, fp8_e5m2 (vllm/config/cache.py)")
-                    .help("use kv_dtype fp8 or the model's own dtype")
-                    .build());
+        if (par.dp() > 1 && !ea.hasFlag("data_parallel_size")) {
+            out.add(lacks(plan, "parallel.dp", rel + " has no --data-parallel-size: one server cannot run dp " + par.dp(),
+                    "data parallelism inside vllm serve came with the V1 engine (0.8)", "name a newer vllm release with `version`, or run one plan per replica with dp 1"));
         }
-        int block = plan.engine().blockSize();
-        if (block > 0 && plan.engine().kind() == dev.shardplan.model.EngineKind.VLLM && !BLOCK_SIZES.contains(block)) {
-            out.add(Diagnostic.of(EmitCodes.VLLM_BLOCK_SIZE, plan.spanOf("engine.block_size"),
-                            "vllm: block size " + block + " is not accepted")
-                    .note("--block-size is one of 1, 8, 16, 32, 64, 128, 256 (CacheConfig.block_size, vllm/config/cache.py @c1d86421)")
-                    .help("use block_size 16 (the CUDA default) or another accepted size")
-                    .build());
+        if (par.ep() > 1 && !ea.hasFlag("enable_expert_parallel")) {
+            out.add(lacks(plan, "parallel.ep", rel + " has no --enable-expert-parallel", "expert parallelism came with vLLM 0.8",
+                    "name a newer vllm release with `version`, or use ep 1"));
         }
         Layout l = in.layout();
         Mode mode = mode(in);
@@ -83,6 +84,12 @@ final class VllmLaunch {
                 }
             }
         } else if (mode == Mode.DP_NODES) {
+            if (!ea.hasFlag("data_parallel_size_local") || !ea.hasFlag("headless")) {
+                out.add(lacks(plan, "parallel.dp", rel + " cannot run data parallelism across nodes (no --data-parallel-size-local / --headless)",
+                        "multi-node data parallelism in vllm serve needs --data-parallel-size-local, --data-parallel-start-rank and --headless",
+                        "name a newer vllm release with `version`, or keep every replica on one node"));
+                return out;
+            }
             for (int d = 0; d < par.dp(); d++) {
                 if (l.nodesOfReplica(d).size() > 1) {
                     out.add(layoutError(plan, "vllm: data-parallel replica " + d + " spans nodes "
@@ -111,63 +118,63 @@ final class VllmLaunch {
         return out;
     }
 
-    private static Diagnostic layoutError(Plan plan, String msg, String note, String help) {
-        return Diagnostic.of(EmitCodes.VLLM_NODE_LAYOUT, plan.spanOf("parallel"), msg).note(note).help(help).build();
+    /** A layout the release cannot launch without flags it lacks; targets that need the flags report it. */
+    static Diagnostic lacks(Plan plan, String field, String msg, String note, String help) {
+        return Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, plan.spanOf(field), "vllm: " + msg).note(note).help(help).build();
     }
 
-    /** --kv-cache-dtype, or null when vLLM has no spelling for the plan's KV dtype. */
-    static String kvDtype(Plan plan) {
-        if (Shapes.kvIsModelDtype(plan)) return "auto";
-        DType kv = plan.kvDtype();
-        if (kv == DType.FP8) return "fp8";
-        if (kv == DType.BF16) return "bfloat16";
-        return null;
+    /** The native multi-node mode's flags are missing from the release: a launcher that needs them reports it. */
+    static Diagnostic noNativeMultiNode(EmitInput in, String target) {
+        String rel = args(in).cfg().release().label();
+        return Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf("parallel"),
+                        target + ": " + rel + " has no --nnodes/--node-rank/--master-addr, which this target's multi-node launch uses")
+                .note("vLLM's native multi-node mode came with 0.11.1; older releases span nodes with Ray")
+                .help("use the vllm target's ray/ scripts, or name a newer vllm release with `version`").build();
+    }
+
+    private static Diagnostic layoutError(Plan plan, String msg, String note, String help) {
+        return Diagnostic.of(EmitCodes.VLLM_NODE_LAYOUT, plan.spanOf("parallel"), msg).note(note).help(help).build();
     }
 
     /** Flags every node shares (also the keys of vllm/config.yaml), in a fixed order. */
     static List<Arg> common(EmitInput in, List<Diagnostic> diags) {
         Plan plan = in.plan();
         Parallel par = plan.parallel();
-        var e = plan.engine();
+        EngineArgs ea = args(in);
         Deployment dep = in.deployment();
         List<Arg> a = new ArrayList<>();
-        if (dep.servedName() != null) a.add(arg("--served-model-name", dep.servedName()));
-        a.add(arg("--tensor-parallel-size", par.tp()));
-        a.add(arg("--pipeline-parallel-size", par.pp()));
-        if (par.dp() > 1) a.add(arg("--data-parallel-size", par.dp()));
-        if (par.ep() > 1) a.add(new Arg("--enable-expert-parallel", null));
-        a.add(arg("--max-model-len", plan.maxModelLen()));
-        if (e.maxNumSeqs() > 0) a.add(arg("--max-num-seqs", e.maxNumSeqs()));
-        if (e.maxNumBatchedTokens() > 0) a.add(arg("--max-num-batched-tokens", e.maxNumBatchedTokens()));
-        a.add(arg("--gpu-memory-utilization", Shapes.vllmUtilization(in)));
-        String kv = kvDtype(plan);
-        if (kv != null) a.add(arg("--kv-cache-dtype", kv));
-        // The plan's block size is in its own engine's terms; other engines keep their default.
-        if (e.blockSize() > 0 && e.kind() == dev.shardplan.model.EngineKind.VLLM) a.add(arg("--block-size", e.blockSize()));
-        a.add(new Arg(e.prefixCaching() ? "--enable-prefix-caching" : "--no-enable-prefix-caching", null));
-        a.add(new Arg(e.chunkedPrefill() ? "--enable-chunked-prefill" : "--no-enable-chunked-prefill", null));
-        if (!e.cudaGraphs()) a.add(new Arg("--enforce-eager", null));
-        String parser = Shapes.reasoningParser(plan, "vllm", diags);
-        if (parser != null) a.add(arg("--reasoning-parser", parser));
-        a.add(arg("--host", "0.0.0.0"));
-        a.add(arg("--port", dep.port(dev.shardplan.model.EngineKind.VLLM)));
+        if (dep.servedName() != null) a.add(arg(ea.flag("served_model_name"), dep.servedName()));
+        a.add(arg(ea.flag("tensor_parallel_size"), par.tp()));
+        a.add(arg(ea.flag("pipeline_parallel_size"), par.pp()));
+        if (par.dp() > 1 && ea.hasFlag("data_parallel_size")) a.add(arg(ea.flag("data_parallel_size"), par.dp()));
+        if (par.ep() > 1 && ea.hasFlag("enable_expert_parallel")) a.add(new Arg(ea.flag("enable_expert_parallel"), null));
+        a.addAll(ea.settings());
+        String parser = Shapes.reasoningParser(in, ea, diags);
+        if (parser != null) {
+            if (ea.hasFlag("enable_reasoning")) a.add(new Arg(ea.flag("enable_reasoning"), null));
+            a.add(arg(ea.flag("reasoning_parser"), parser));
+        }
+        a.add(arg(ea.flag("host"), "0.0.0.0"));
+        a.add(arg(ea.flag("port"), dep.port(ea.cfg().spec())));
         return a;
     }
 
     /** Per-node flags for the mp multi-node mode (--nnodes/--node-rank/--master-addr, --headless on workers). */
     static List<Arg> mpNode(EmitInput in, int node, Site site) {
+        EngineArgs ea = args(in);
         int port = in.deployment().masterPort(MASTER_PORT);
         List<Arg> a = new ArrayList<>();
-        a.add(arg("--nnodes", in.layout().nodes()));
-        a.add(new Arg("--node-rank", site.nodeIndex(node)));
-        a.add(new Arg("--master-addr", site.headAddr()));
-        a.add(arg("--master-port", port));
-        if (node > 0) a.add(new Arg("--headless", null));
+        a.add(arg(ea.flag("nnodes"), in.layout().nodes()));
+        a.add(new Arg(ea.flag("node_rank"), site.nodeIndex(node)));
+        a.add(new Arg(ea.flag("master_addr"), site.headAddr()));
+        a.add(arg(ea.flag("master_port"), port));
+        if (node > 0) a.add(new Arg(ea.flag("headless"), null));
         return a;
     }
 
     /** Per-node flags for DP across nodes: local DP size, start rank (workers), the head's DP address. */
     static List<Arg> dpNode(EmitInput in, int node, Site site) {
+        EngineArgs ea = args(in);
         Layout l = in.layout();
         int port = in.deployment().masterPort(DP_RPC_PORT);
         List<Arg> a = new ArrayList<>();
@@ -176,24 +183,24 @@ final class VllmLaunch {
             int per = l.replicasOnNode(0).size();
             int dp = in.plan().parallel().dp();
             String idx = ((Val.Env) site.workerIndex()).var();
-            a.add(new Arg("--data-parallel-size-local",
+            a.add(new Arg(ea.flag("data_parallel_size_local"),
                     new Val.Arith(dp + " - " + idx + " * " + per + " < " + per + " ? " + dp + " - " + idx + " * " + per + " : " + per)));
-            a.add(new Arg("--data-parallel-start-rank", new Val.Arith(idx + " * " + per)));
+            a.add(new Arg(ea.flag("data_parallel_start_rank"), new Val.Arith(idx + " * " + per)));
         } else {
             List<Integer> reps = l.replicasOnNode(node);
-            a.add(arg("--data-parallel-size-local", reps.size()));
-            if (node > 0) a.add(arg("--data-parallel-start-rank", reps.get(0)));
+            a.add(arg(ea.flag("data_parallel_size_local"), reps.size()));
+            if (node > 0) a.add(arg(ea.flag("data_parallel_start_rank"), reps.get(0)));
         }
-        a.add(new Arg("--data-parallel-address", site.headAddr()));
-        a.add(arg("--data-parallel-rpc-port", port));
-        if (node > 0) a.add(new Arg("--headless", null));
+        a.add(new Arg(ea.flag("data_parallel_address"), site.headAddr()));
+        a.add(arg(ea.flag("data_parallel_rpc_port"), port));
+        if (node > 0) a.add(new Arg(ea.flag("headless"), null));
         return a;
     }
 
     /** The serve command: model, either the config file or the shared flags inline, then node flags. */
     static Command serve(EmitInput in, Val config, List<Arg> shared, List<Arg> nodeArgs) {
         Command.Builder b = Command.of("vllm", "serve").positional(Val.lit(in.deployment().modelPath()));
-        if (config != null) b.opt("--config", config);
+        if (config != null) b.opt(args(in).flag("config"), config);
         else b.addAll(shared);
         return b.addAll(nodeArgs).build();
     }
@@ -205,6 +212,7 @@ final class VllmLaunch {
         if (vis != null) env.add(new String[] {"CUDA_VISIBLE_DEVICES", vis});
         String part = Shapes.layerPartition(in.plan());
         if (part != null) env.add(new String[] {"VLLM_PP_LAYER_PARTITION", part});
+        env.addAll(args(in).env());
         String nic = in.deployment().network();
         if (nic != null) {
             env.add(new String[] {"GLOO_SOCKET_IFNAME", nic});

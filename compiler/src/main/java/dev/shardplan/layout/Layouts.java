@@ -1,7 +1,6 @@
 package dev.shardplan.layout;
 
 import dev.shardplan.model.Cluster;
-import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
 import dev.shardplan.model.Parallel;
@@ -44,11 +43,11 @@ public final class Layouts {
         return true;
     }
 
-    public static RankLayout build(Plan plan) {
+    /** The rank layout of a plan under its engine's layout rules. */
+    public static RankLayout build(Plan plan, LayoutRules rules) {
         Model m = plan.model();
         Parallel par = plan.parallel();
         Cluster c = plan.cluster();
-        EngineKind eng = plan.engine().kind();
         int dp = Math.max(1, par.dp()), pp = Math.max(1, par.pp()), tp = Math.max(1, par.tp());
         int world = dp * pp * tp;
         int gpus = c.totalGpus(), perNode = c.node().gpus();
@@ -58,7 +57,7 @@ public final class Layouts {
         Moe moe = m.moe();
         int epSize = 1, moeTp = tp, moeGroup = tp;
         if (moe != null) {
-            if (eng == EngineKind.VLLM) {
+            if (rules.moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP) {
                 moeGroup = dp * tp;
                 boolean ep = par.ep() > 1;
                 epSize = ep ? moeGroup : 1;
@@ -74,9 +73,9 @@ public final class Layouts {
             }
         }
 
-        List<Range> stages = Sharding.stages(m.layers(), pp, eng, par.layerSplit());
+        List<Range> stages = Sharding.stages(m.layers(), pp, rules.remainder(), par.layerSplit());
         int vocab = Sharding.paddedVocab(m.vocab(), tp);
-        int kvCached = Sharding.kvHeadsCached(m, tp, eng);
+        int kvCached = Sharding.kvHeadsCached(m, tp, rules.kvHeads());
 
         List<Rank> ranks = new ArrayList<>(world);
         for (int r = 0; r < world; r++) {
@@ -84,13 +83,13 @@ public final class Layouts {
             int gpu = explicit ? par.placement().get(r) : (r < gpus ? r : -1);
             int epRank = 0, moeTpRank = t;
             if (moe != null) {
-                if (eng == EngineKind.VLLM) {
+                if (rules.moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP) {
                     int idx = d * tp + t; // rank within the dp x tp ranks of this stage
                     epRank = epSize > 1 ? idx : 0;
                     moeTpRank = epSize > 1 ? 0 : idx;
                 } else {
                     int idx = moeGroup > tp ? d * tp + t : t; // rank within the MoE group
-                    if (eng == EngineKind.SGLANG) {
+                    if (rules.epOrder() == LayoutRules.EpOrder.EP_MAJOR) {
                         epRank = idx / moeTp;
                         moeTpRank = idx % moeTp;
                     } else {
@@ -125,7 +124,7 @@ public final class Layouts {
                 dpG.add(new Group(GroupKind.DP, dpG.size(), g));
             }
         if (moe != null && (epSize > 1 || moeGroup > tp)) {
-            if (eng == EngineKind.VLLM) {
+            if (rules.moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP) {
                 for (int p = 0; p < pp; p++) {
                     List<Integer> g = new ArrayList<>();
                     for (int d = 0; d < dp; d++) for (int t = 0; t < tp; t++) g.add(d * pp * tp + p * tp + t);
@@ -147,7 +146,7 @@ public final class Layouts {
                     for (int k = 0; k < moeTp; k++) {
                         List<Integer> g = new ArrayList<>();
                         for (int e = 0; e < epSize; e++) {
-                            int i = eng == EngineKind.SGLANG ? e * moeTp + k : k * epSize + e;
+                            int i = rules.epOrder() == LayoutRules.EpOrder.EP_MAJOR ? e * moeTp + k : k * epSize + e;
                             g.add(mg.get(i));
                         }
                         epG.add(new Group(GroupKind.EP, epG.size(), g));
@@ -159,7 +158,7 @@ public final class Layouts {
         groups.put(GroupKind.PP, ppG);
         groups.put(GroupKind.DP, dpG);
         groups.put(GroupKind.EP, epG);
-        return new RankLayout(eng, dp, pp, tp, epSize, moeTp, moeGroup, stages, vocab, explicit, ranks, groups);
+        return new RankLayout(rules, dp, pp, tp, epSize, moeTp, moeGroup, stages, vocab, explicit, ranks, groups);
     }
 
     static Shard shard(Model m, Range layers, int tp, int t, int kvCached, int epSize, int epRank, int moeTp,

@@ -1,7 +1,5 @@
 package dev.shardplan.layout;
 
-import dev.shardplan.model.EngineKind;
-
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -10,13 +8,13 @@ import java.util.Map;
 /**
  * Ranks of a plan mapped onto GPUs, with their communicator groups. Rank order is the one all
  * three engines use inside a replica, DP replicas outermost:
- * {@code global = dp*(pp*tp) + pp*tp + tp_rank} (docs/plan-ir.md). {@code stages} holds the
+ * {@code global = dp*(pp*tp) + pp*tp + tp_rank} (docs/plan-ir.md). {@code rules} are the engine's layout rules it was built with; {@code stages} holds the
  * decoder layers of each PP stage. MoE: {@code moeGroupSize} ranks share each MoE layer's
  * experts, split {@code epSize} ways by expert and {@code moeTp} ways by width
  * (epSize * moeTp = moeGroupSize). {@code explicitPlacement} says whether Parallel.placement
  * was used.
  */
-public record RankLayout(EngineKind order, int dp, int pp, int tp, int epSize, int moeTp, int moeGroupSize,
+public record RankLayout(LayoutRules rules, int dp, int pp, int tp, int epSize, int moeTp, int moeGroupSize,
                          List<Range> stages, int paddedVocab, boolean explicitPlacement, List<Rank> ranks,
                          Map<GroupKind, List<Group>> groups) {
     public RankLayout {

@@ -1,7 +1,6 @@
 package dev.shardplan.layout;
 
 import dev.shardplan.model.DType;
-import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Mla;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
@@ -27,7 +26,7 @@ public final class Sharding {
      * SGLang get_pp_indices: the last N partitions get one extra;
      * TRT-LLM mapping.py pp_layers (torch.tensor_split): the first N get one extra.
      */
-    public static List<Range> stages(int layers, int pp, EngineKind engine, List<Integer> explicit) {
+    public static List<Range> stages(int layers, int pp, LayoutRules.Remainder remainder, List<Integer> explicit) {
         int[] parts = new int[pp];
         if (explicit != null && explicit.size() == pp && explicit.stream().mapToInt(Integer::intValue).sum() == layers) {
             for (int i = 0; i < pp; i++) parts[i] = explicit.get(i);
@@ -35,10 +34,10 @@ public final class Sharding {
             int base = layers / pp, rem = layers % pp;
             for (int i = 0; i < pp; i++) parts[i] = base;
             for (int k = 0; k < rem; k++) {
-                switch (engine) {
-                    case VLLM -> parts[pp - 2 - k >= 0 ? pp - 2 - k : pp - 1 - k]++;
-                    case SGLANG -> parts[pp - 1 - k]++;
-                    case TRTLLM -> parts[k]++;
+                switch (remainder) {
+                    case BEFORE_LAST -> parts[pp - 2 - k >= 0 ? pp - 2 - k : pp - 1 - k]++;
+                    case LAST -> parts[pp - 1 - k]++;
+                    case FIRST -> parts[k]++;
                 }
             }
         }
@@ -56,17 +55,17 @@ public final class Sharding {
      * SGLang model_config.get_num_kv_heads: max(1, kv // tp); TRT-LLM attention: ceil(kv / tp).
      * MLA caches one latent "head" on every rank (vLLM: "when using MLA during decode it becomes MQA").
      */
-    public static int kvHeadsCached(Model m, int tp, EngineKind engine) {
+    public static int kvHeadsCached(Model m, int tp, LayoutRules.KvHeadRounding rounding) {
         if (m.isMla()) return 1;
         int kv = m.kvHeads();
-        if (engine == EngineKind.TRTLLM) return (kv + tp - 1) / tp;
+        if (rounding == LayoutRules.KvHeadRounding.CEIL) return (kv + tp - 1) / tp;
         return Math.max(1, kv / tp);
     }
 
     /** Per-token per-layer KV elements of one rank: heads x (K dim + V dim); MLA: latent + rope key. */
-    public static long kvElementsPerTokenPerLayer(Model m, int tp, EngineKind engine) {
+    public static long kvElementsPerTokenPerLayer(Model m, int tp, LayoutRules.KvHeadRounding rounding) {
         if (m.isMla()) return m.mla().cachedPerToken();
-        return (long) kvHeadsCached(m, tp, engine) * 2L * m.headDim();
+        return (long) kvHeadsCached(m, tp, rounding) * 2L * m.headDim();
     }
 
     /** Vocabulary padded to a multiple of 64 (vLLM pad_vocab_size), then to a multiple of tp so it splits evenly. */
@@ -108,8 +107,10 @@ public final class Sharding {
             long b = q.blockSize();
             s = ((out + b - 1) / b) * ((in + b - 1) / b) * 4L;
         } else if (q.groupSize() > 0) {
-            // MXFP4/NVFP4: one 1-byte scale per group of the input dimension.
-            s = out * ((in + q.groupSize() - 1) / q.groupSize());
+            long groups = out * ((in + q.groupSize() - 1) / q.groupSize());
+            // MXFP4/NVFP4: one 1-byte scale per group of the input dimension. INT4 (AWQ, GPTQ,
+            // compressed-tensors pack-quantized): an fp16 scale and a 4-bit zero point per group.
+            s = q.weights() == DType.INT4 ? (long) Math.ceil(groups * 2.5) : groups;
         } else {
             s = 4; // per-tensor scale
         }

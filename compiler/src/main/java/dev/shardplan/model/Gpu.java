@@ -5,13 +5,21 @@ import dev.shardplan.diag.Span;
 import java.util.Map;
 
 /**
- * A GPU type. Memory in bytes, HBM bandwidth in B/s, dense tensor throughput in FLOP/s per
- * dtype (absent: not supported), scale-up (NVLink/xGMI) bandwidth per direction in B/s.
+ * A GPU type. {@code memory}: the total CUDA reports (torch.cuda.mem_get_info), which vLLM and
+ * TensorRT-LLM take their fractions of; {@code smiMemory}: the total nvidia-smi reports, which
+ * SGLang's defaults key on (both in bytes). HBM bandwidth in B/s, dense tensor throughput in
+ * FLOP/s per dtype (absent: not supported), scale-up (NVLink/xGMI) bandwidth per direction in B/s.
  */
-public record Gpu(String name, String vendor, long memory, double hbmBandwidth, Map<DType, Double> flops,
+public record Gpu(String name, String vendor, long memory, long smiMemory, double hbmBandwidth, Map<DType, Double> flops,
                   double linkBandwidth, double pcieBandwidth, Span span) {
     public Gpu {
         flops = Map.copyOf(flops);
+    }
+
+    /** A GPU whose nvidia-smi total is not known separately from CUDA's. */
+    public Gpu(String name, String vendor, long memory, double hbmBandwidth, Map<DType, Double> flops,
+               double linkBandwidth, double pcieBandwidth, Span span) {
+        this(name, vendor, memory, memory, hbmBandwidth, flops, linkBandwidth, pcieBandwidth, span);
     }
 
     /** Dense FLOP/s for a dtype, falling back to bf16 for types without tensor-core support. */

@@ -12,10 +12,11 @@ import java.util.Set;
  * analyses can point at the right token. {@code efficiency} is the step-time profile the plan
  * uses (named with {@code efficiency NAME}, else std:efficiency's for its GPU and engine; null on
  * plans built by hand, which then take std:efficiency's); {@code tuning} holds per-plan overrides
- * of single constants (see the predictions stage).
+ * of single constants (see the predictions stage). {@code engine} is the engine block as written;
+ * its effective settings come from the engine package (engine.Engines.configure).
  */
 public record Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
-                   Engine engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
+                   EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
                    EfficiencyProfile efficiency, Map<String, Span> spans, Span span) {
     public Plan {
         slos = List.copyOf(slos);
@@ -26,7 +27,7 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
 
     /** A plan without an explicit efficiency profile (the standard library's applies). */
     public Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
-                Engine engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
+                EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
                 Map<String, Span> spans, Span span) {
         this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, null, spans, span);
     }
@@ -37,13 +38,17 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
         return s == null ? span : s;
     }
 
-    /** The KV cache dtype in effect: the engine's override or the model's. */
-    public DType kvDtype() {
-        return engine.kvDtype() != null ? engine.kvDtype() : model.kvDtype();
+    /** This plan with other parallel degrees. */
+    public Plan withParallel(Parallel p) {
+        return new Plan(name, sourceFile, model, cluster, workload, p, engine, slos, emit, deploy, tuning, efficiency, spans, span);
     }
 
-    /** max_model_len in effect. */
-    public long maxModelLen() {
-        return engine.maxModelLen() > 0 ? engine.maxModelLen() : workload.maxLength();
+    /** This plan with another engine block (a variant that changes settings). */
+    public Plan withEngine(EngineBlock e) {
+        return new Plan(name, sourceFile, model, cluster, workload, parallel, e, slos, emit, deploy, tuning, efficiency, spans, span);
+    }
+
+    public Plan withName(String n) {
+        return new Plan(n, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, efficiency, spans, span);
     }
 }

@@ -10,7 +10,7 @@ import java.util.Map;
  * (throughput, throughput_per_gpu, latency) and the candidate values of each explored knob
  * ("tp", "pp", "dp", "ep", "max_num_seqs", "kv_dtype" as ids); an absent knob means "all valid".
  */
-public record Search(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Engine engine,
+public record Search(String name, String sourceFile, Model model, Cluster cluster, Workload workload, EngineBlock engine,
                      List<Slo> slos, String objective, Map<String, List<String>> explore, Deploy deploy,
                      Map<String, Double> tuning, Map<String, Span> spans, Span span) {
     public Search {

@@ -4,7 +4,7 @@ import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.GroupCost;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.KvCapacity;
-import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.analysis.SeqCapacity;
 import dev.shardplan.layout.GroupKind;
 import dev.shardplan.model.Plan;
@@ -56,7 +56,7 @@ public final class AnalysisInputs {
         if (worst != null && worst.kvPool() <= 0) {
             reason = String.format(Locale.ROOT, "weights do not fit: rank %d has %.1f GiB of weights and no KV pool left (SP0401)",
                     a.memory().indexOf(worst), worst.weights() / GIB);
-        } else if (kv.blocks() <= 0 || kv.at("max").sequences() < 1) {
+        } else if (kv.blocks() <= 0 || kv.at("max").sequences() < 1 && a.engine().spec().refusesShortPool()) {
             SeqCapacity max = kv.at("max");
             reason = String.format(Locale.ROOT, "one sequence of %d tokens needs %d KV blocks, but the pool holds %d (SP0402)",
                     max.length(), max.blocksPerSeq(), kv.blocks());
@@ -65,8 +65,8 @@ public final class AnalysisInputs {
         // allocator (sliding-window layers) it gets the pool's logged token size, blocks / groups:
         // full attention everywhere, which is conservative for the sliding layers.
         long blocks = kv.tokens() / kv.blockSize();
-        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm);
-        return new PlanInputs(false, Math.max(0, blocks), reason, comm);
+        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm, a.engine());
+        return new PlanInputs(false, Math.max(0, blocks), reason, comm, a.engine());
     }
 
     static final double GIB = 1L << 30;

@@ -9,5 +9,7 @@ package dev.shardplan.predict;
  * @param kvBlocksPerReplica KV blocks of one replica (0 when it does not fit)
  * @param reason             why it does not fit (empty when it does)
  * @param comm               collective costs over the plan's groups
+ * @param engine             the engine configuration (release, effective settings) the analyses used
  */
-public record PlanInputs(boolean fits, long kvBlocksPerReplica, String reason, CollectiveCost comm) {}
+public record PlanInputs(boolean fits, long kvBlocksPerReplica, String reason, CollectiveCost comm,
+                         dev.shardplan.engine.EngineConfig engine) {}

@@ -1,7 +1,9 @@
 package dev.shardplan.predict;
 
 import dev.shardplan.diag.Diagnostic;
-import dev.shardplan.model.EngineKind;
+import dev.shardplan.engine.Effective;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.Role;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Slo;
 
@@ -37,7 +39,7 @@ public final class Predictor {
                     .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
             return new Prediction(plan, seed, in, null, null, null, null, ds);
         }
-        RankLoad load = RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype());
+        RankLoad load = RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype());
         if (!in.fits()) {
             ds.add(Diagnostic.of(PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: it does not fit")
                     .note(in.reason()).help("fix the memory errors first; a plan that does not fit has no throughput").build());
@@ -46,7 +48,7 @@ public final class Predictor {
         SchedulerConfig sc = scheduler(plan, in);
         StepTimeModel stm = new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm());
         SimResult r = new ServingSimulator(sc, stm).run(reqs);
-        ds.addAll(findings(plan, sc, r));
+        ds.addAll(findings(plan, in.engine(), sc, r));
         return new Prediction(plan, seed, in, eff, load, sc, r, ds);
     }
 
@@ -61,44 +63,27 @@ public final class Predictor {
                 : Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind());
     }
 
-    /** Block size in effect: the engine's, or its default (vLLM 16, SGLang 1-token pages, TRT-LLM 32). */
-    public static int blockSize(Plan plan) {
-        if (plan.engine().blockSize() > 0) return plan.engine().blockSize();
-        return switch (plan.engine().kind()) {
-            case VLLM -> 16;
-            case SGLANG -> 1;
-            case TRTLLM -> 32;
-        };
-    }
-
-    /** Tokens per iteration in effect: the engine's, or its default (8192 for all three). */
-    public static int engineBatchedTokens(Plan plan) {
-        return plan.engine().maxNumBatchedTokens() > 0 ? plan.engine().maxNumBatchedTokens() : 8192;
-    }
-
-    /** The scheduler the plan's engine runs, per replica. */
+    /** The scheduler the plan's engine runs, per replica, with the engine's effective settings. */
     public static SchedulerConfig scheduler(Plan plan, PlanInputs in) {
-        var e = plan.engine();
-        boolean trt = e.kind() == EngineKind.TRTLLM;
-        int maxSeqs = e.maxNumSeqs() > 0 ? e.maxNumSeqs() : switch (e.kind()) {
-            case VLLM -> 256;   // vLLM default max_num_seqs
-            case SGLANG -> 4096; // SGLang sizes max_running_requests from the pool; bounded by KV in practice
-            case TRTLLM -> 2048; // trtllm-serve --max_batch_size default
-        };
-        return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), blockSize(plan), maxSeqs,
-                engineBatchedTokens(plan), e.chunkedPrefill() || !trt,
-                trt ? SchedulerConfig.Admission.RESERVE_FULL : SchedulerConfig.Admission.ON_DEMAND,
+        var e = in.engine();
+        long kvTokens = in.kvBlocksPerReplica() * e.blockSize();
+        int maxSeqs = (int) Math.min(Integer.MAX_VALUE, e.spec().runningCap(e, kvTokens, plan.parallel()));
+        boolean reserve = e.spec().reservesWholeSequence();
+        return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), e.blockSize(), maxSeqs,
+                (int) e.spec().prefillTokens(e), e.chunkedPrefill(),
+                reserve ? SchedulerConfig.Admission.RESERVE_FULL : SchedulerConfig.Admission.ON_DEMAND,
                 SchedulerConfig.Routing.LEAST_LOADED);
     }
 
-    static List<Diagnostic> findings(Plan plan, SchedulerConfig sc, SimResult r) {
+    static List<Diagnostic> findings(Plan plan, EngineConfig e, SchedulerConfig sc, SimResult r) {
         List<Diagnostic> ds = new ArrayList<>();
+        String seqKey = e.role(Role.MAX_SEQS).map(Effective::name).orElse("max_num_seqs");
         if (r.preemptions() > 0) {
-            ds.add(Diagnostic.of(PredictCodes.PREEMPTION_PREDICTED, plan.spanOf("engine.max_num_seqs"), String.format(Locale.ROOT,
+            ds.add(Diagnostic.of(PredictCodes.PREEMPTION_PREDICTED, plan.spanOf("engine." + seqKey), String.format(Locale.ROOT,
                             "%d preemptions recompute %d tokens: the KV pool of %d tokens per replica is too small for %d sequences",
                             r.preemptions(), r.recomputedTokens(), sc.kvTokens(), sc.maxNumSeqs()))
                     .note(String.format(Locale.ROOT, "peak KV use %.0f%%, mean running %.0f per replica", 100 * r.peakKvUtil(), r.meanRunning()))
-                    .help("lower max_num_seqs to about " + Math.max(1, Math.round(r.meanRunning()))
+                    .help("lower " + seqKey + " to about " + Math.max(1, Math.round(r.meanRunning()))
                             + ", or shard the weights (tp) to give the KV cache more memory").build());
         }
         if (r.rejected() > 0) {

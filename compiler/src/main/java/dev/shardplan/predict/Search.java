@@ -2,7 +2,12 @@ package dev.shardplan.predict;
 
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.Engine;
+import dev.shardplan.engine.EngineSpec;
+import dev.shardplan.engine.Engines;
+import dev.shardplan.engine.Release;
+import dev.shardplan.engine.Role;
+import dev.shardplan.engine.Setting;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Parallel;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Slo;
@@ -42,7 +47,9 @@ public final class Search {
             StringBuilder sb = new StringBuilder();
             sb.append("dp").append(p.dp()).append(" tp").append(p.tp()).append(" pp").append(p.pp());
             if (plan.model().isMoe()) sb.append(" ep").append(p.ep());
-            sb.append(" seqs ").append(plan.engine().maxNumSeqs()).append(' ').append(plan.kvDtype().id());
+            Object seqs = plan.engine().settings().get(settingName(plan.engine(), Role.MAX_SEQS));
+            Object kv = plan.engine().settings().get(settingName(plan.engine(), Role.KV_CACHE_DTYPE));
+            sb.append(" seqs ").append(seqs == null ? "default" : seqs).append(' ').append(kv == null ? "kv auto" : kv);
             return sb.toString();
         }
     }
@@ -92,7 +99,7 @@ public final class Search {
         for (int w = 1; w <= gpus; w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
-        List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(s.engine().maxNumSeqs()) : s.maxNumSeqs();
+        List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();
         for (int w : worlds) {
             for (int tp = 1; tp <= w; tp++) {
                 if (w % tp != 0 || !allowed(s.tp(), tp)) continue;
@@ -121,13 +128,30 @@ public final class Search {
         return vals.isEmpty() || vals.contains(v);
     }
 
+    /** The engine's plan name for a role in the block's release (the newest when it names none). */
+    static String settingName(EngineBlock e, Role role) {
+        EngineSpec spec = Engines.spec(e.kind());
+        Release r = e.version() == null ? spec.newest() : spec.release(e.version()).orElse(spec.newest());
+        return spec.setting(r, role).map(Setting::name).orElse(role.name().toLowerCase(Locale.ROOT));
+    }
+
+    /** The search's engine block with a candidate's max sequences (0: as the block has it) and KV dtype (the model's: as the block has it). */
+    static EngineBlock engine(SearchSpace s, int maxSeqs, DType kv) {
+        EngineBlock e = s.engine();
+        if (maxSeqs > 0) e = e.with(settingName(e, Role.MAX_SEQS), (long) maxSeqs);
+        if (kv != s.model().kvDtype()) {
+            EngineSpec spec = Engines.spec(e.kind());
+            Release r = e.version() == null ? spec.newest() : spec.release(e.version()).orElse(spec.newest());
+            var word = spec.kvWord(r, kv, s.model());
+            if (word.isPresent()) e = e.with(settingName(e, Role.KV_CACHE_DTYPE), word.get());
+        }
+        return e;
+    }
+
     static Plan plan(SearchSpace s, int dp, int tp, int pp, int ep, int maxSeqs, DType kv) {
-        Engine e = s.engine();
-        Engine eng = new Engine(e.kind(), e.memoryFraction(), maxSeqs, e.maxNumBatchedTokens(), e.blockSize(),
-                kv == s.model().kvDtype() && e.kvDtype() == null ? null : kv, e.cudaGraphs(), e.chunkedPrefill(),
-                e.prefixCaching(), e.maxModelLen(), e.version());
-        String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s_seqs%d_%s", s.name(), dp, tp, pp,
-                s.model().isMoe() ? "_ep" + ep : "", maxSeqs, kv.id());
+        EngineBlock eng = engine(s, maxSeqs, kv);
+        String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s_seqs%s_%s", s.name(), dp, tp, pp,
+                s.model().isMoe() ? "_ep" + ep : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default", kv.id());
         return new Plan(name, s.span().file(), s.model(), s.cluster(), s.workload(),
                 new Parallel(dp, tp, pp, ep, false, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
                 Map.of(), s.span());
@@ -244,7 +268,7 @@ public final class Search {
         if (w == null) return "";
         Plan p = w.plan();
         Parallel par = p.parallel();
-        Engine e = p.engine();
+        EngineBlock e = p.engine();
         StringBuilder sb = new StringBuilder();
         sb.append("// written by `shardplan search ").append(res.space().name()).append(" --emit` (seed ").append(res.seed()).append(")\n");
         sb.append("// ").append(res.why().replace("\n", " ")).append('\n');
@@ -256,13 +280,9 @@ public final class Search {
         if (p.model().isMoe()) sb.append("; ep ").append(par.ep());
         sb.append(" }\n");
         sb.append("  engine    ").append(e.kind().id()).append(" {");
-        sb.append(String.format(Locale.ROOT, " %s %s;", e.kind() == dev.shardplan.model.EngineKind.VLLM ? "gpu_memory_utilization"
-                : e.kind() == dev.shardplan.model.EngineKind.SGLANG ? "mem_fraction_static" : "free_gpu_memory_fraction", fmt(e.memoryFraction())));
-        sb.append(" max_num_seqs ").append(e.maxNumSeqs()).append(';');
-        if (e.maxNumBatchedTokens() > 0) sb.append(" max_num_batched_tokens ").append(e.maxNumBatchedTokens()).append(';');
-        if (e.blockSize() > 0) sb.append(" block_size ").append(e.blockSize()).append(';');
-        if (e.kvDtype() != null) sb.append(" kv_dtype ").append(e.kvDtype().id()).append(';');
-        sb.setLength(sb.length() - 1);
+        if (e.version() != null) sb.append(" version \"").append(e.version()).append("\";");
+        e.settings().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v instanceof Double d ? fmt(d) : String.valueOf(v)).append(';'));
+        if (sb.charAt(sb.length() - 1) == ';') sb.setLength(sb.length() - 1);
         sb.append(" }\n");
         if (!p.slos().isEmpty()) {
             sb.append("  slo       {");

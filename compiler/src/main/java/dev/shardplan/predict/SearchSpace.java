@@ -3,7 +3,7 @@ package dev.shardplan.predict;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Cluster;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.Engine;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Slo;
 import dev.shardplan.model.Workload;
@@ -16,12 +16,12 @@ import java.util.Map;
  * lists mean "every value that divides the GPUs"; {@code gpus} 0 means all of the cluster's.
  *
  * @param engine     the engine settings every candidate starts from
- * @param maxNumSeqs values of max_num_seqs to try (empty: the engine's)
+ * @param maxNumSeqs values of the engine's max-sequences setting to try (empty: the engine block's, else the release default)
  * @param kvDtypes   KV cache types to try (empty: the model's)
  * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
  *                   throughput-per-GPU objective can prefer fewer)
  */
-public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, Engine engine, List<Slo> slos,
+public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                           List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
                           Map<String, Double> tuning, Span span) {

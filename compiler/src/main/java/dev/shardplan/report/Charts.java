@@ -2,7 +2,7 @@ package dev.shardplan.report;
 
 import dev.shardplan.analysis.Collective;
 import dev.shardplan.analysis.Interconnect;
-import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.layout.GroupKind;
 import dev.shardplan.layout.Rank;
 import dev.shardplan.layout.RankLayout;
@@ -179,8 +179,7 @@ final class Charts {
     }
 
     private static double batchedTokens(PlanReport r) {
-        int t = r.plan().engine().maxNumBatchedTokens();
-        return t > 0 ? t : dev.shardplan.predict.Predictor.engineBatchedTokens(r.plan());
+        return r.analysis().engine().maxBatchedTokens();
     }
 
     // ------------------------------------------------------------------ KV timeline

@@ -1,8 +1,8 @@
 package dev.shardplan.report;
 
-import dev.shardplan.analysis.Derivation;
+import dev.shardplan.model.Derivation;
 import dev.shardplan.analysis.KvCapacity;
-import dev.shardplan.analysis.MemoryBudget;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.analysis.SeqCapacity;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
@@ -344,7 +344,7 @@ public final class HtmlReport {
             return "dp " + par.dp() + " × tp " + par.tp() + " × pp " + par.pp() + (r.plan().model().isMoe() ? ", ep " + par.ep() : "");
         }));
         rows.add(row("model / GPUs", rs, r -> r.plan().model().name() + " / " + r.plan().parallel().worldSize() + " × " + r.plan().cluster().gpu().name()));
-        rows.add(row("engine", rs, r -> r.plan().engine().kind().id() + ", max_num_seqs " + r.plan().engine().maxNumSeqs()));
+        rows.add(row("engine", rs, r -> r.analysis().engine().kind().id() + ", max_num_seqs " + r.analysis().engine().maxSeqs()));
         rows.add(row("fits", rs, r -> r.fits() ? "yes" : "no: " + (r.prediction() == null ? "see findings" : r.prediction().inputs().reason())));
         rows.add(row("weights per GPU (fullest)", rs, r -> Html.gib(r.analysis().memory().stream().mapToLong(MemoryBudget::weights).max().orElse(0))));
         rows.add(row("KV cache per replica", rs, r -> Html.num(r.analysis().kv().tokens()) + " tokens"));

@@ -194,9 +194,25 @@ final class HfImporter {
                     s.expertsOnly = true;
                     s.keepBf16 = Set.of("attention", "router", "embedding", "lm_head");
                 }
+                case "compressed-tensors" -> {
+                    if (!compressedTensors(q, s, at, shown, diags)) return false;
+                }
+                case "awq", "gptq" -> {
+                    // Both store int4 (or int8 for GPTQ) weights with one fp16 scale and a packed zero per group.
+                    int bits = q.path("bits").asInt(q.path("w_bit").asInt(4));
+                    int group = q.path("group_size").asInt(q.path("q_group_size").asInt(128));
+                    if (bits != 4 && bits != 8) {
+                        diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, method + " with " + bits + "-bit weights in `" + shown + "` is not supported")
+                                .help("declare `quantization { ... }` as an override").build());
+                        return false;
+                    }
+                    s.quantWeights = bits == 4 ? DType.INT4 : DType.INT8;
+                    s.quantGroup = group > 0 ? group : 0;
+                    s.keepBf16 = Set.of("embedding", "lm_head", "router");
+                }
                 default -> {
                     diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported quant_method `" + method + "` in `" + shown + "`")
-                            .note("supported: fp8 (per-tensor or block), mxfp4, and ModelOpt FP8 (hf_quant_config.json)")
+                            .note("supported: fp8 (per-tensor or block), mxfp4, compressed-tensors (W8A8 INT8/FP8, W4A16), awq, gptq, and ModelOpt FP8 (hf_quant_config.json)")
                             .help("declare `quantization { ... }` as an override").build());
                     return false;
                 }
@@ -226,6 +242,53 @@ final class HfImporter {
                 return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * A compressed-tensors config (llm-compressor): the weights of its first config group decide the
+     * dtype: 8-bit float (FP8 W8A8, FP8 dynamic), 8-bit int (W8A8 INT8), 4-bit int (W4A16, with its
+     * group size); a block strategy gives square block scales. Layers in {@code ignore} (lm_head)
+     * stay in the base dtype.
+     */
+    private static boolean compressedTensors(JsonNode q, ModelSpec s, Span at, String shown, Diagnostics diags) {
+        JsonNode groups = q.path("config_groups");
+        JsonNode w = null;
+        for (var it = groups.fields(); it.hasNext(); ) {
+            JsonNode g = it.next().getValue().path("weights");
+            if (g.isObject()) {
+                w = g;
+                break;
+            }
+        }
+        if (w == null) {
+            diags.add(Diagnostic.of(Codes.HF_MISSING_FIELD, at, "compressed-tensors config in `" + shown + "` has no config_groups weights")
+                    .help("declare `quantization { ... }` as an override").build());
+            return false;
+        }
+        int bits = w.path("num_bits").asInt(0);
+        String type = w.path("type").asText("int");
+        String strategy = w.path("strategy").asText("tensor");
+        if (bits == 8 && type.equals("float")) s.quantWeights = DType.FP8;
+        else if (bits == 8 && type.equals("int")) s.quantWeights = DType.INT8;
+        else if (bits == 4 && type.equals("int")) s.quantWeights = DType.INT4;
+        else if (bits == 4 && type.equals("float")) s.quantWeights = DType.FP4;
+        else {
+            diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "compressed-tensors weights of " + bits + "-bit " + type + " in `" + shown + "` are not supported")
+                    .note("supported: 8-bit float (FP8), 8-bit int (W8A8), 4-bit int (W4A16), 4-bit float (NVFP4)")
+                    .help("declare `quantization { ... }` as an override").build());
+            return false;
+        }
+        if (strategy.equals("block")) {
+            JsonNode bs = w.path("block_structure");
+            s.quantBlock = bs.isArray() && bs.size() == 2 ? bs.get(0).asInt() : 128;
+        } else if (strategy.equals("group") || strategy.equals("tensor_group")) {
+            s.quantGroup = w.path("group_size").asInt(s.quantWeights == DType.FP4 ? 16 : 128);
+        }
+        Set<String> keep = new java.util.TreeSet<>(Set.of("embedding", "router"));
+        for (JsonNode ig : q.path("ignore")) if (ig.asText().contains("lm_head")) keep.add("lm_head");
+        if (!keep.contains("lm_head")) keep.add("lm_head");
+        s.keepBf16 = keep;
         return true;
     }
 

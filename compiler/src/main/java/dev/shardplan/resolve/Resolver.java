@@ -199,14 +199,15 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- gpu
 
-    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
+    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
     private static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
 
     private Gpu gpu(Located l) {
         Decl d = l.decl();
         Fields f = new Fields(what(d), d.name().span(), d.body(), GPU_FIELDS, diags);
         String vendor = f.word("vendor", Set.of("nvidia", "amd", "intel"), false, "vendor nvidia");
-        Double mem = f.quantity("memory", Dimension.BYTES, 1e9, 1e13, true, "memory 80 GB");
+        Double mem = f.quantity("memory", Dimension.BYTES, 1e9, 1e13, true, "memory 79.19 GiB");
+        Double smi = f.quantity("nvidia_smi_memory", Dimension.BYTES, 1e9, 1e13, false, "nvidia_smi_memory 81559 MiB");
         Double bw = f.quantity("hbm_bandwidth", Dimension.BANDWIDTH, 1e10, 1e14, true, "hbm_bandwidth 3.35 TB/s");
         Double link = f.quantity("link_bandwidth", Dimension.BANDWIDTH, 0, 1e13, false, "link_bandwidth 450 GB/s");
         Double pcie = f.quantity("pcie_bandwidth", Dimension.BANDWIDTH, 1e9, 1e12, false, "pcie_bandwidth 64 GB/s");
@@ -229,7 +230,8 @@ public final class Resolver {
             }
         }
         if (mem == null || bw == null) return null;
-        return new Gpu(d.name().text(), vendor == null ? "nvidia" : vendor, (long) (double) mem, bw, flops,
+        long total = (long) (double) mem;
+        return new Gpu(d.name().text(), vendor == null ? "nvidia" : vendor, total, smi == null ? total : (long) (double) smi, bw, flops,
                 link == null ? 0 : link, pcie == null ? 32e9 : pcie, d.name().span());
     }
 
@@ -442,7 +444,7 @@ public final class Resolver {
             if (f.has(k)) spans.put(k, f.span(k));
         }
         Parallel parallel = parallel(f, spans);
-        Engine engine = Engines.engine(f, spans, diags, true);
+        EngineBlock engine = Engines.engine(f, spans, diags, true);
         List<Slo> slos = Slos.slos(f, diags);
         Set<Target> emit = targets(f);
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
@@ -452,7 +454,6 @@ public final class Resolver {
         if (effName != null) spans.put("efficiency", f.span("efficiency"));
         if (model == null || cluster == null || workload == null || parallel == null || engine == null || deploy == null) return null;
         if (effName != null && eff == null) return null;
-        engine = Engines.withDefaults(engine, model, cluster, parallel);
         String gpu = cluster.gpu().name();
         if (eff != null) {
             if (eff.engine() != engine.kind()) {
@@ -578,7 +579,7 @@ public final class Resolver {
         Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
         Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
         Workload workload = ref(m, "workload", f.name("workload", true, "workload my_workload"), Workload.class);
-        Engine engine = Engines.engine(f, spans, diags, false);
+        EngineBlock engine = Engines.engine(f, spans, diags, false);
         List<Slo> slos = Slos.slos(f, diags);
         String objective = f.word("objective", Set.of("throughput", "throughput_per_gpu", "latency"), false, "objective throughput");
         Map<String, List<String>> explore = new TreeMap<>();
@@ -609,7 +610,6 @@ public final class Resolver {
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
         Map<String, Double> tuning = Engines.tuning(f, diags);
         if (model == null || cluster == null || workload == null || engine == null) return null;
-        engine = Engines.withDefaults(engine, model, cluster, new Parallel(1, 1, 1, 1, false, List.of(), List.of()));
         return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
                 objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span());
     }

@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -79,6 +80,21 @@ class DiagnosticsTest {
         assertTrue(d.notes().stream().anyMatch(n -> n.contains("preempts") && n.contains("460 sequences wait")), d.notes().toString());
         gone(plan(ONE_H200, "qwen3_32b", "dp 4; tp 2", "vllm { gpu_memory_utilization 0.90; max_num_seqs 40 }", "natural_reasoning"),
                 AnalysisCodes.CAPACITY_TRAP);
+    }
+
+    @Test
+    void sp0405_sglang_starts_with_a_pool_shorter_than_the_context() {
+        // SGLang keeps 0.22 of the free memory for weights and KV: 8B in bf16 leaves ~2 GiB, under one
+        // 32k-token sequence at 128 KiB per token. vLLM refuses to start (SP0402); SGLang starts and
+        // caps requests at its pool, so it is a warning, and no SP0402.
+        String sglang = "sglang { mem_fraction_static 0.22 }";
+        PlanAnalysis a = Analyzer.analyze(plan(ONE_H100, "llama_3_1_8b", "tp 1", sglang, "natural_reasoning"));
+        assertNull(find(a, AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT), a.diagnostics().toString());
+        Diagnostic d = expect(plan(ONE_H100, "llama_3_1_8b", "tp 1", sglang, "natural_reasoning"),
+                AnalysisCodes.SHORT_KV_POOL, "mem_fraction_static");
+        assertEquals(Severity.WARNING, d.severity());
+        assertTrue(d.notes().stream().anyMatch(n -> n.contains("starts, but a request longer than")), d.notes().toString());
+        gone(plan(ONE_H100, "llama_3_1_8b", "tp 1", "sglang { mem_fraction_static 0.5 }", "natural_reasoning"), AnalysisCodes.SHORT_KV_POOL);
     }
 
     @Test

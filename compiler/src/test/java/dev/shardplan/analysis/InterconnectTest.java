@@ -92,7 +92,7 @@ class InterconnectTest {
         for (String[] c : cases) {
             Plan p = plan(c[0], c[1], c[2]);
             var g = dev.shardplan.graph.DeviceGraph.of(p.cluster());
-            var layout = dev.shardplan.layout.Layouts.build(p);
+            var layout = dev.shardplan.engine.Engines.layout(p);
             assertTrue(layout.epSize() > 1, c[2]);
             var cells = InterconnectModel.costs(g, layout, GroupKind.EP, InterconnectModel.Pattern.ALL_TO_ALL, false);
             var flows = InterconnectModel.costs(g, layout, GroupKind.EP, InterconnectModel.Pattern.ALL_TO_ALL, true);

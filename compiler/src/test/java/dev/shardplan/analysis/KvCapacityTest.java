@@ -1,5 +1,7 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.engine.KvGroups;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.model.Plan;
 import org.junit.jupiter.api.Test;
 

@@ -2,7 +2,16 @@ package dev.shardplan.emit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.Engine;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.engine.Effective;
+import dev.shardplan.engine.EngineSpec;
+import dev.shardplan.engine.Engines;
+import dev.shardplan.engine.Release;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.engine.EngineConfig;
+import dev.shardplan.engine.Kind;
+import dev.shardplan.engine.Origin;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Plan;
 import org.junit.jupiter.api.Test;
 
@@ -25,9 +34,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every flag and config key any emitter writes, over the fixture plans, plans/ and engine-setting
- * variants of them, must be one the launcher accepts at the pinned version (the lists in
- * src/test/resources/launchers name the version and the source file they were taken from), and a
- * value of a flag with a fixed set of choices must be one of them.
+ * variants of them, compiled for every supported release of their engine, must be one that
+ * release's own parser accepts, and a value of a flag with a fixed set of choices must be one of
+ * them. The sets in src/test/resources/launchers/releases were extracted from each release's
+ * argument parser at its tag commit (each file's header names the commit and how it was
+ * established); a generated file names the release it is for in its "Engine:" header line.
+ * TensorRT-LLM's release parsers could not be read: its files are checked against a main-branch
+ * snapshot, and the test asserts that the release files say so.
  */
 class AcceptedFlagsTest {
     /** flag → accepted values (empty: any value or a switch), per list. */
@@ -39,12 +52,13 @@ class AcceptedFlagsTest {
             try (InputStream in = AcceptedFlagsTest.class.getResourceAsStream("/launchers/" + n + ".txt")) {
                 if (in == null) throw new AssertionError("no accepted list launchers/" + n + ".txt");
                 String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                assertTrue(text.contains("# version:") && text.contains("# source:"), n + " names its version and source");
+                assertTrue((text.contains("# version:") || text.contains("# release:")) && (text.contains("# source:") || text.contains("coverage: none")),
+                        n + " names its version and source");
                 for (String line : text.split("\n")) {
                     line = line.strip();
                     if (line.isEmpty() || line.startsWith("#")) continue;
                     String[] parts = line.split(" ", 2);
-                    m.put(parts[0], parts.length > 1 ? Set.of(parts[1].split("\\|")) : Set.of());
+                    m.put(parts[0], parts.length > 1 ? new TreeSet<>(List.of(parts[1].split("\\|"))) : Set.of());
                 }
             } catch (IOException e) {
                 throw new AssertionError(e);
@@ -54,39 +68,84 @@ class AcceptedFlagsTest {
     }
 
     @Test
-    void everyFlagAndKeyIsAcceptedByItsLauncher() throws Exception {
-        List<List<EmitInput>> sets = new ArrayList<>();
-        for (List<EmitInput> base : plansToCheck()) {
-            List<EmitInput> set = new ArrayList<>();
-            for (EmitInput in : base) {
-                set.add(in);
-                set.add(variant(in, "_variant"));
-            }
-            sets.add(set);
-        }
+    void everyFlagAndKeyIsAcceptedByItsLaunchersRelease() throws Exception {
         List<String> problems = new ArrayList<>();
         Map<String, Set<String>> seen = new TreeMap<>();
-        for (List<EmitInput> set : sets) {
-            Emit.Rendered r = Emit.standard().render(set, Set.of());
-            assertTrue(r.ok(), () -> r.diagnostics().toString());
-            for (var e : r.plans().entrySet()) {
-                for (OutputFile f : e.getValue()) {
-                    String where = e.getKey() + "/" + f.path();
-                    if (f.path().endsWith(".sh") || f.path().endsWith(".sbatch")) shell(f.content(), where, problems, seen);
-                    else if (f.path().equals("vllm/config.yaml")) {
-                        for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
-                            check("vllm-serve", "--" + k.getKey(), k.getValue(), where, problems, seen);
-                    } else if (f.path().startsWith("trtllm/") && f.path().endsWith(".yaml")) {
-                        for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
-                            check("trtllm-llm-api", k.getKey(), k.getValue(), where, problems, seen);
-                    } else if (f.path().startsWith("kubernetes/")) kubernetes(f.content(), where, problems, seen);
+        Map<String, Integer> compiled = new TreeMap<>();
+        for (List<EmitInput> base : plansToCheck()) {
+            for (EngineSpec spec : Engines.all()) {
+                for (Release r : spec.releases()) {
+                    List<EmitInput> set = new ArrayList<>();
+                    for (EmitInput in : base) {
+                        if (in.engine().kind() != spec.kind()) continue;
+                        EmitInput at = EmitInput.of(in.plan().withEngine(in.plan().engine().withVersion(r.version().toString())));
+                        set.add(at);
+                        set.add(variant(at, "_variant"));
+                    }
+                    for (EmitInput in : set) {
+                        Emit.Rendered one = Emit.standard().render(List.of(in), Set.of());
+                        // A layout the release cannot launch (e.g. V0 data parallelism) is refused with SP0809: nothing to check.
+                        if (!one.ok()) {
+                            assertTrue(one.diagnostics().stream().filter(Diagnostic::isError)
+                                    .allMatch(d -> d.code() == EmitCodes.RELEASE_LACKS_FEATURE), () -> r + ": " + one.diagnostics());
+                            continue;
+                        }
+                        compiled.merge(r.label(), 1, Integer::sum);
+                        for (var e : one.plans().entrySet()) for (OutputFile f : e.getValue()) check(e.getKey() + "/" + f.path(), f, problems, seen);
+                    }
                 }
             }
         }
         assertEquals(List.of(), problems);
-        for (String p : List.of("vllm-serve", "sglang-launch-server", "trtllm-serve", "trtllm-llm-api", "ray-start", "mpirun",
-                "srun", "sbatch", "bash", "kubernetes-lws"))
+        for (EngineSpec spec : Engines.all())
+            for (Release r : spec.releases())
+                assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
+        for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "kubernetes-lws", "releases/trtllm-serve-main-00209af1",
+                "releases/trtllm-llm-api-main"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
+        for (Release r : Engines.spec(EngineKind.VLLM).releases())
+            assertTrue(seen.containsKey("releases/vllm-" + r.version()), "the plans exercise vllm " + r.version());
+        for (Release r : Engines.spec(EngineKind.SGLANG).releases())
+            assertTrue(seen.containsKey("releases/sglang-" + r.version()), "the plans exercise sglang " + r.version());
+    }
+
+    @Test
+    void tensorRtLlmReleaseFilesSayTheirParsersWereNotRead() throws IOException {
+        for (Release r : Engines.spec(EngineKind.TRTLLM).releases()) {
+            for (String n : List.of("trtllm-serve-", "trtllm-llm-api-")) {
+                try (InputStream in = AcceptedFlagsTest.class.getResourceAsStream("/launchers/releases/" + n + r.version() + ".txt")) {
+                    assertTrue(in != null, n + r.version());
+                    String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(text.contains("# coverage: none"), n + r.version() + " says no flag was extracted");
+                }
+            }
+        }
+    }
+
+    /** The release a generated file is for: its "Engine: <kind> <version>" header line. */
+    static final java.util.regex.Pattern ENGINE_LINE = java.util.regex.Pattern.compile("Engine: (vllm|sglang|trtllm) ([0-9][0-9A-Za-z.]*[0-9A-Za-z])");
+
+    static void check(String where, OutputFile f, List<String> problems, Map<String, Set<String>> seen) throws IOException {
+        java.util.regex.Matcher m = ENGINE_LINE.matcher(f.content());
+        Map<String, String> lists = new TreeMap<>();
+        if (m.find()) {
+            lists.put("vllm-serve", "releases/vllm-" + (m.group(1).equals("vllm") ? m.group(2) : ""));
+            lists.put("sglang-launch-server", "releases/sglang-" + (m.group(1).equals("sglang") ? m.group(2) : ""));
+        }
+        lists.put("trtllm-serve", "releases/trtllm-serve-main-00209af1");
+        String path = f.path();
+        if (path.endsWith(".sh") || path.endsWith(".sbatch")) shell(f.content(), where, problems, seen, lists);
+        else if (path.equals("vllm/config.yaml")) {
+            for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
+                check(lists.get("vllm-serve"), "--" + k.getKey(), k.getValue(), where, problems, seen);
+        } else if (path.startsWith("trtllm/") && path.endsWith(".yaml")) {
+            for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
+                check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
+        } else if (path.startsWith("kubernetes/")) kubernetes(f.content(), where, problems, seen, lists);
+        // TensorRT-LLM options written inline by a pod or a Slurm task (a quoted heredoc).
+        for (String yaml : heredocs(f.content()))
+            for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
+                check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
     }
 
     /** The fixture plans and the project's plans/, each set compiled on its own (their names overlap). */
@@ -102,21 +161,24 @@ class AcceptedFlagsTest {
         List<String> problems = new ArrayList<>();
         String script = "exec vllm serve 'm' \\\n    --tensor-parallel-size 2 \\\n    --tp-size 2 \\\n    --kv-cache-dtype fp4\n"
                 + "python3 -m sglang.launch_server --model-path '--not-a-flag' --tensor_parallel_size 2\n";
-        shell(script, "x", problems, new TreeMap<>());
-        assertEquals(List.of("x: vllm-serve does not accept --tp-size",
-                "x: vllm-serve --kv-cache-dtype does not accept the value fp4",
-                "x: sglang-launch-server does not accept --tensor_parallel_size"), problems);
+        shell(script, "x", problems, new TreeMap<>(), Map.of("vllm-serve", "releases/vllm-0.11.0", "sglang-launch-server", "releases/sglang-0.5.10"));
+        assertEquals(List.of("x: releases/vllm-0.11.0 does not accept --tp-size",
+                "x: releases/vllm-0.11.0 --kv-cache-dtype does not accept the value fp4",
+                "x: releases/sglang-0.5.10 does not accept --tensor_parallel_size"), problems);
     }
 
     /** The plan with every engine switch flipped and an fp8 KV cache, to reach the other flags. */
     static EmitInput variant(EmitInput in, String suffix) {
         Plan p = in.plan();
-        Engine e = p.engine();
-        Engine v = new Engine(e.kind(), e.memoryFraction(), e.maxNumSeqs(), e.maxNumBatchedTokens(), e.blockSize(), DType.FP8,
-                !e.cudaGraphs(), !e.chunkedPrefill(), !e.prefixCaching(), e.maxModelLen(), e.version());
-        Plan q = new Plan(p.name() + suffix, p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), v, p.slos(),
-                p.emit(), p.deploy(), p.tuning(), p.spans(), p.span());
-        return EmitInput.of(q);
+        EngineConfig cfg = in.engine();
+        EngineBlock v = p.engine();
+        for (Effective e : cfg.values()) {
+            if (e.setting().kind() == Kind.BOOL) v = v.with(e.name(), !e.bool());
+            else if (!e.fromPlan() && e.origin() != Origin.STARTUP && e.setting().kind() != Kind.CHOICE) v = v.with(e.name(), e.value());
+        }
+        var fp8 = cfg.spec().kvWord(cfg.release(), DType.FP8, p.model());
+        if (fp8.isPresent()) v = v.with("kv_cache_dtype", fp8.get());
+        return EmitInput.of(p.withEngine(v).withName(p.name() + suffix));
     }
 
     private static void check(String list, String flag, String value, String where, List<String> problems,
@@ -137,16 +199,59 @@ class AcceptedFlagsTest {
     record Word(String text, boolean quoted) {}
 
     static void shell(String script, String where, List<String> problems, Map<String, Set<String>> seen) {
+        shell(script, where, problems, seen, Map.of());
+    }
+
+    static void shell(String script, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) {
         for (String line : script.split("\n")) {
             if (line.startsWith("#SBATCH ")) {
                 String d = line.substring(8).strip();
                 check("sbatch", d.contains("=") ? d.substring(0, d.indexOf('=')) : d, null, where, problems, seen);
             }
         }
-        for (List<Word> cmd : commands(script)) argv(cmd, where, problems, seen);
+        for (List<Word> cmd : commands(stripHeredocs(script))) argv(cmd, where, problems, seen, lists);
+    }
+
+    /** A script without the bodies of quoted heredocs (the inline TensorRT-LLM options are data, not commands). */
+    static String stripHeredocs(String s) {
+        StringBuilder out = new StringBuilder();
+        boolean in = false;
+        for (String line : s.split("\n", -1)) {
+            String t = line.strip();
+            if (in) {
+                if (t.equals(TrtllmLaunch.OPTIONS_DELIMITER)) in = false;
+                continue;
+            }
+            if (t.endsWith("<<'" + TrtllmLaunch.OPTIONS_DELIMITER + "'")) {
+                in = true;
+                continue;
+            }
+            out.append(line).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** The bodies of the quoted options heredocs of a file (Kubernetes escapes $ as $$; the bodies have none). */
+    static List<String> heredocs(String s) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = null;
+        for (String line : s.replace("\\n", "\n").split("\n", -1)) {
+            String t = line.strip();
+            if (cur != null) {
+                if (t.equals(TrtllmLaunch.OPTIONS_DELIMITER) || t.startsWith(TrtllmLaunch.OPTIONS_DELIMITER)) {
+                    out.add(cur.toString());
+                    cur = null;
+                } else cur.append(line).append('\n');
+            } else if (t.endsWith("<<'" + TrtllmLaunch.OPTIONS_DELIMITER + "'")) cur = new StringBuilder();
+        }
+        return out;
     }
 
     static void argv(List<Word> cmd, String where, List<String> problems, Map<String, Set<String>> seen) {
+        argv(cmd, where, problems, seen, Map.of());
+    }
+
+    static void argv(List<Word> cmd, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) {
         int i = 0;
         while (i < cmd.size() && !cmd.get(i).quoted()
                 && (cmd.get(i).text().equals("exec") || cmd.get(i).text().equals("env") || cmd.get(i).text().matches("[A-Z_]+=.*")))
@@ -172,7 +277,7 @@ class AcceptedFlagsTest {
             if (program == null || w.quoted() || !t.startsWith("-") || t.matches("-[0-9.]+")) continue;
             String flag = t.contains("=") ? t.substring(0, t.indexOf('=')) : t;
             String value = t.contains("=") ? t.substring(t.indexOf('=') + 1) : next;
-            check(program, flag, value, where, problems, seen);
+            check(lists.getOrDefault(program, program), flag, value, where, problems, seen);
         }
     }
 
@@ -258,7 +363,7 @@ class AcceptedFlagsTest {
         return out;
     }
 
-    static void kubernetes(String text, String where, List<String> problems, Map<String, Set<String>> seen) throws IOException {
+    static void kubernetes(String text, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) throws IOException {
         Map<String, Set<String>> accepted = list("kubernetes-lws");
         for (JsonNode doc : HostileStringTest.yaml(text)) {
             String kind = doc.path("kind").asText();
@@ -281,11 +386,11 @@ class AcceptedFlagsTest {
                         c.path("args").forEach(x -> argv.add(x.asText().replace("$$", "$")));
                         if (argv.size() >= 3 && argv.get(0).equals("/bin/bash") && argv.get(1).equals("-c")) {
                             check("bash", "-c", null, where, problems, seen);
-                            shell(argv.get(2), where, problems, seen);
+                            shell(argv.get(2), where, problems, seen, lists);
                         } else {
                             List<Word> words = new ArrayList<>();
                             for (String a : argv) words.add(new Word(a, false));
-                            argv(words, where, problems, seen);
+                            argv(words, where, problems, seen, lists);
                         }
                     }
                 }

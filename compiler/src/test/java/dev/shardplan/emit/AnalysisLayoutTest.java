@@ -30,7 +30,7 @@ class AnalysisLayoutTest {
                 assertTrue(Math.abs(x.memory().weights() - y.memory().weights()) < 0.01 * y.memory().weights(),
                         name + " weights within 1%: " + x.memory().weights() + " vs " + y.memory().weights());
                 assertTrue(x.memory().activation() > 0, "the analysis budgets activation memory");
-                assertEquals(x.memory().kvBlocks() * EngineDefaults.blockSize(interim.plan()), x.memory().kvTokens());
+                assertEquals(x.memory().kvBlocks() * dev.shardplan.engine.Engines.configure(interim.plan()).blockSize(), x.memory().kvTokens());
             }
         }
     }

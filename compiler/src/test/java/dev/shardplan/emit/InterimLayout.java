@@ -28,7 +28,7 @@ final class InterimLayout {
 
     /** An emit input whose layout is this oracle's. */
     static EmitInput input(Plan plan) {
-        return new EmitInput(plan, of(plan), EmitInput.source(plan));
+        return new EmitInput(plan, dev.shardplan.engine.Engines.configure(plan), of(plan), EmitInput.source(plan));
     }
 
     public static Layout of(Plan plan) {
@@ -127,7 +127,8 @@ final class InterimLayout {
         if (last) w += vocab.size() * m.hidden() * bytes(plan, "lm_head") + m.hidden() * m.dtype().bytes();
         long weights = (long) Math.ceil(w);
         long total = plan.cluster().gpu().memory();
-        double f = EngineDefaults.memoryFraction(plan);
+        var cfg = dev.shardplan.engine.Engines.configure(plan);
+        double f = cfg.memoryFraction();
         // The fraction's meaning is the engine's (model.Engine): vLLM and SGLang count it of total
         // memory including weights, TRT-LLM of the memory left after weights.
         long kvPool = plan.engine().kind() == EngineKind.TRTLLM
@@ -135,8 +136,8 @@ final class InterimLayout {
                 : (long) Math.floor(total * f) - weights;
         kvPool = Math.max(0, kvPool);
         long perLayer = m.isMla() ? m.mla().cachedPerToken() : 2L * kv.size() * m.headDim();
-        double perToken = layers.size() * perLayer * plan.kvDtype().bytes();
-        int block = EngineDefaults.blockSize(plan);
+        double perToken = layers.size() * perLayer * cfg.kvDtype().bytes();
+        int block = cfg.blockSize();
         long blocks = perToken <= 0 ? 0 : (long) Math.floor(kvPool / (perToken * block));
         return new Memory(total, weights, 0, 0, 0, kvPool, blocks, blocks * block);
     }

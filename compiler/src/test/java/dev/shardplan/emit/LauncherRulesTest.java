@@ -3,9 +3,8 @@ package dev.shardplan.emit;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Severity;
-import dev.shardplan.model.DType;
 import dev.shardplan.model.Deploy;
-import dev.shardplan.model.Engine;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Parallel;
@@ -38,7 +37,7 @@ class LauncherRulesTest {
         return plans.get(name).plan();
     }
 
-    static Plan with(Plan p, Parallel par, Engine e, Deploy d, Model m, Set<Target> emit) {
+    static Plan with(Plan p, Parallel par, EngineBlock e, Deploy d, Model m, Set<Target> emit) {
         return new Plan(p.name(), p.sourceFile(), m == null ? p.model() : m, p.cluster(), p.workload(),
                 par == null ? p.parallel() : par, e == null ? p.engine() : e, p.slos(), emit == null ? p.emit() : emit,
                 d == null ? p.deploy() : d, p.tuning(), p.spans(), p.span());
@@ -48,10 +47,8 @@ class LauncherRulesTest {
         return new Parallel(dp, tp, pp, ep, dpAttn, List.of(), List.of());
     }
 
-    static Engine engine(Plan p, EngineKind kind, DType kv, int block) {
-        Engine e = p.engine();
-        return new Engine(kind, e.memoryFraction(), e.maxNumSeqs(), e.maxNumBatchedTokens(), block, kv, e.cudaGraphs(),
-                e.chunkedPrefill(), e.prefixCaching(), e.maxModelLen(), e.version());
+    static EngineBlock engine(EngineKind kind, String version) {
+        return EngineBlock.defaults(kind).withVersion(version);
     }
 
     static List<Diagnostic> diags(Plan p, Target... targets) {
@@ -92,13 +89,17 @@ class LauncherRulesTest {
     }
 
     @Test
-    void vllmKvDtypeAndBlockSize() {
+    void layoutsAReleaseHasNoFlagsFor() {
+        // V0 releases run no data parallelism inside one vllm serve (no --data-parallel-size).
         Plan p = base("llama70b_tp4_dp2");
-        only(diags(with(p, null, engine(p, EngineKind.VLLM, DType.INT8, 16), null, null, null), Target.VLLM),
-                EmitCodes.VLLM_KV_DTYPE, "vllm: kv cache dtype int8");
-        Diagnostic b = only(diags(with(p, null, engine(p, EngineKind.VLLM, null, 12), null, null, null), Target.VLLM),
-                EmitCodes.VLLM_BLOCK_SIZE, "vllm: block size 12");
-        citesSource(b, "vllm/config/cache.py");
+        Diagnostic dp = only(diags(with(p, null, engine(EngineKind.VLLM, "0.7.3"), null, null, null), Target.VLLM),
+                EmitCodes.RELEASE_LACKS_FEATURE, "vllm: vllm 0.7.3 has no --data-parallel-size");
+        assertEquals(Severity.ERROR, dp.severity());
+        // Before --nnodes, a replica over two nodes is launched with Ray only: the vllm target writes
+        // the ray/ scripts, Kubernetes (which uses the native mode) refuses.
+        Plan r = with(base("llama405b_tp8_pp2"), null, engine(EngineKind.VLLM, "0.10.2"), null, null, null);
+        assertTrue(diags(r, Target.VLLM).stream().noneMatch(Diagnostic::isError));
+        only(diags(r, Target.KUBERNETES), EmitCodes.RELEASE_LACKS_FEATURE, "kubernetes: vllm 0.10.2 has no --nnodes");
     }
 
     @Test
@@ -130,8 +131,6 @@ class LauncherRulesTest {
         Plan p = with(base("r1_dp16_ep16_sglang"), par(16, 1, 1, 6, true), null, null, null, null);
         Diagnostic d = only(diags(p, Target.SGLANG), EmitCodes.SGLANG_EP_SIZE, "sglang:");
         assertEquals("sglang: ep 6 must divide SGLang's tp size 16", d.message());
-        only(diags(with(p, par(16, 1, 1, 16, true), engine(p, EngineKind.SGLANG, DType.INT8, 0), null, null, null), Target.SGLANG),
-                EmitCodes.SGLANG_KV_DTYPE, "sglang:");
     }
 
     @Test
@@ -143,8 +142,6 @@ class LauncherRulesTest {
         List<Diagnostic> ep6 = diags(with(p, par(16, 1, 1, 6, true), null, null, null, null), Target.TRTLLM);
         assertEquals("trtllm: ep 6 does not divide tp_size 16", only(ep6, EmitCodes.TRTLLM_EP_SIZE, "trtllm:").message());
         assertEquals("trtllm: 256 routed experts do not divide over ep 6", only(ep6, EmitCodes.TRTLLM_EXPERTS, "trtllm:").message());
-        only(diags(with(p, null, engine(p, EngineKind.TRTLLM, DType.INT8, 0), null, null, null), Target.TRTLLM),
-                EmitCodes.TRTLLM_KV_DTYPE, "trtllm:");
     }
 
     @Test
@@ -159,7 +156,7 @@ class LauncherRulesTest {
     void targetsThatCannotExpressAPlan() {
         only(diags(base("qwen32b_trtllm_dp4_tp2"), Target.SLURM), EmitCodes.UNSUPPORTED, "slurm:");
         Plan p = base("llama405b_tp8_pp2");
-        only(diags(with(p, null, engine(p, EngineKind.TRTLLM, null, 0), null, null, null), Target.KUBERNETES),
+        only(diags(with(p, null, EngineBlock.defaults(EngineKind.TRTLLM), null, null, null), Target.KUBERNETES),
                 EmitCodes.UNSUPPORTED, "kubernetes:");
     }
 
@@ -180,7 +177,8 @@ class LauncherRulesTest {
     void warnings() {
         Plan p = base("llama70b_tp4_dp2");
         Diagnostic img = only(diags(p, Target.KUBERNETES), EmitCodes.DEFAULT_IMAGE, "kubernetes: no image given");
-        assertEquals(Severity.WARNING, img.severity());
+        assertEquals(Severity.NOTE, img.severity());
+        assertTrue(img.message().contains("vllm/vllm-openai:v"), "the default image is pinned to the release: " + img.message());
         Plan r1 = base("r1_dp16_ep16_vllm");
         Model m = r1.model();
         Model granite = new Model(m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab(),

@@ -22,7 +22,7 @@ public final class PredictBenchmark {
         time("simulate 2000 x ~5000 tokens, 8B on 1 H200", () -> Predictor.simulate(plan, in, reqs, 1));
         // the same simulation stepping every iteration (no decode runs): the reference it must equal
         var sc = Predictor.scheduler(plan, in);
-        var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype()), plan.cluster().gpu(),
+        var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()), plan.cluster().gpu(),
                 Predictor.efficiency(plan), in.comm());
         if (!new ServingSimulator(sc, stm, false).run(reqs).equals(new ServingSimulator(sc, stm).run(reqs))) {
             throw new AssertionError("decode runs changed the result");

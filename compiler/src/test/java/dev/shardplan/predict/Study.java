@@ -3,7 +3,7 @@ package dev.shardplan.predict;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Cluster;
 import dev.shardplan.model.DType;
-import dev.shardplan.model.Engine;
+import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Fabric;
 import dev.shardplan.model.LengthDist;
@@ -44,8 +44,9 @@ final class Study {
                 Math.max(2048, 100 + out), Span.NONE);
     }
 
-    static Engine vllm(int maxSeqs) {
-        return new Engine(EngineKind.VLLM, 0.90, maxSeqs, 8192, 16, null, true, true, false, 0, "");
+    static EngineBlock vllm(int maxSeqs) {
+        return new EngineBlock(EngineKind.VLLM, null, Map.of("gpu_memory_utilization", 0.90, "max_num_seqs", (long) maxSeqs,
+                "max_num_batched_tokens", 8192L, "block_size", 16L, "prefix_caching", false));
     }
 
     static Plan plan(String name, Model m, Workload w, int dp, int tp, int pp, int maxSeqs) {

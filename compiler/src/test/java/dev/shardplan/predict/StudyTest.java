@@ -137,11 +137,11 @@ class StudyTest {
         md.append("| max_num_seqs | output tok/s | preemptions | recomputed tokens | mean running | peak KV use | TPOT p50 | E2E p99 |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
         List<dev.shardplan.predict.Search.Candidate> cs = new ArrayList<>(res.ranked());
-        cs.sort(java.util.Comparator.comparingInt(c -> c.plan().engine().maxNumSeqs()));
+        cs.sort(java.util.Comparator.comparingLong(c -> (Long) c.plan().engine().settings().get("max_num_seqs")));
         for (var c : cs) {
             SimResult r = c.result();
             md.append(String.format(Locale.ROOT, "| %d | %,.0f | %,d | %,d | %.0f | %.0f%% | %.1f ms | %.0f s |\n",
-                    c.plan().engine().maxNumSeqs(), r.outputThroughput(), r.preemptions(), r.recomputedTokens(), r.meanRunning(),
+                    (Long) c.plan().engine().settings().get("max_num_seqs"), r.outputThroughput(), r.preemptions(), r.recomputedTokens(), r.meanRunning(),
                     100 * r.peakKvUtil(), 1e3 * r.tpot().p50(), r.e2e().p99()));
         }
         md.append(String.format(Locale.ROOT, "%nKV pool: %,d tokens; winner: %s.%n%n",

@@ -1,8 +1,6 @@
-package dev.shardplan.analysis;
+package dev.shardplan.engine;
 
-import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Model;
-import dev.shardplan.model.Plan;
 
 /**
  * How vLLM's hybrid KV cache manager groups a model's attention layers (docs/memory-model.md,
@@ -20,14 +18,15 @@ public record KvGroups(int fullGroups, int slidingGroups, int groupSize, int win
         return new KvGroups(1, 0, layers, 0, 0);
     }
 
-    /** The grouping vLLM uses for a plan's model (global, over all layers; PP stages hold a projection of it). */
-    public static KvGroups of(Plan plan) {
-        Model m = plan.model();
+    /**
+     * The grouping vLLM's hybrid KV cache manager uses for a model (global, over all layers; PP
+     * stages hold a projection of it); {@code chunk} is max_num_batched_tokens.
+     */
+    public static KvGroups hybrid(Model m, long chunk) {
         int sliding = 0;
         for (int i = 0; i < m.layers(); i++) if (m.isSlidingLayer(i)) sliding++;
         int full = m.layers() - sliding;
-        if (plan.engine().kind() != EngineKind.VLLM || sliding == 0) return uniform(m.layers());
-        long chunk = plan.engine().maxNumBatchedTokens() > 0 ? plan.engine().maxNumBatchedTokens() : MemoryModel.DEFAULT_BATCHED_TOKENS;
+        if (sliding == 0) return uniform(m.layers());
         long tokens = m.slidingWindow() - 1L + chunk;
         // All layers sliding: one uniform group (kv_cache_utils.py is_kv_cache_spec_uniform).
         if (full == 0) return new KvGroups(0, 1, sliding, m.slidingWindow(), tokens);

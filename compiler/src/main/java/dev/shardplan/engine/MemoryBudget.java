@@ -1,4 +1,6 @@
-package dev.shardplan.analysis;
+package dev.shardplan.engine;
+
+import dev.shardplan.model.Derivation;
 
 import dev.shardplan.layout.WeightBytes;
 import dev.shardplan.model.EngineKind;

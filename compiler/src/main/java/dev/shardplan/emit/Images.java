@@ -1,0 +1,36 @@
+package dev.shardplan.emit;
+
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.engine.Release;
+import dev.shardplan.engine.Version;
+
+import java.util.List;
+
+/** Container images against the engine release the plan's figures and flags are for. */
+final class Images {
+    private Images() {}
+
+    /**
+     * A warning when the plan's image names a release in its tag ("vllm/vllm-openai:v0.9.2") that is
+     * not the plan's; a tag that names no release (a digest, "latest", a custom build) is the user's
+     * call and passes.
+     */
+    static List<Diagnostic> check(EmitInput in) {
+        String image = in.deployment().image();
+        if (image == null) return List.of();
+        int at = image.indexOf('@');
+        String ref = at >= 0 ? image.substring(0, at) : image;
+        int colon = ref.lastIndexOf(':');
+        if (colon < 0 || colon < ref.lastIndexOf('/')) return List.of();
+        String tag = ref.substring(colon + 1);
+        String number = tag.replaceFirst("^v", "").replaceFirst("-.*$", "");
+        Version v = Version.parse(number);
+        Release r = in.engine().release();
+        if (v == null || v.compareTo(r.version()) == 0) return List.of();
+        return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf("deploy.image"),
+                        "image `" + ShellQuote.comment(image) + "` is tagged " + v + ", but the plan is for " + r.label())
+                .note("flags, defaults and the KV figures follow " + r.label() + "; another release may reject a flag or size its pool differently")
+                .help("set `engine " + r.engine().id() + " { version \"" + v + "\" }` if that release is supported, or use image " + r.image())
+                .build());
+    }
+}

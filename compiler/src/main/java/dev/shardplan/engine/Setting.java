@@ -1,0 +1,95 @@
+package dev.shardplan.engine;
+
+import java.util.List;
+
+/**
+ * One setting of one engine release, declared once: its name in the plan (the engine's own name),
+ * its type and accepted values, the role it plays for the analyses, how the launcher spells it,
+ * how the release picks its default, a doc line, and the engine source it was read from.
+ *
+ * <p>Spelling: a number, count or choice is written {@code flag value}; a boolean writes
+ * {@code flag} when true and {@code flagOff} when false (either may be null: nothing is written).
+ * {@code configKey} is the key path in the engine's options file where it has one
+ * (TensorRT-LLM's LLM-API YAML); vLLM's --config YAML keys are its flags without the dashes. A
+ * boolean whose key names a nested config object ({@code configObject}) is written as that object
+ * with its defaults ({@code {}}) when true and {@code null} when false. {@code env}: an
+ * environment variable that carries the setting instead of a flag (a boolean as 1 or 0).
+ */
+public record Setting(String name, Kind kind, Role role, double min, double max, boolean minExclusive,
+                      List<String> choices, String flag, String flagOff, String configKey, boolean configObject,
+                      String env, DefaultRule dflt, String doc, String source) {
+    public Setting {
+        choices = choices == null ? List.of() : List.copyOf(choices);
+    }
+
+    /** Starts a declaration; {@link Builder#build()} ends it. */
+    public static Builder of(String name, Kind kind) {
+        return new Builder(name, kind);
+    }
+
+    /** Whether {@code v} is in range ({@link Kind#NUMBER}, {@link Kind#COUNT}). */
+    public boolean inRange(double v) {
+        return (minExclusive ? v > min : v >= min) && v <= max;
+    }
+
+    /** "(0, 1]", "1 to 1000000": the accepted range as a user reads it. */
+    public String rangeText() {
+        if (kind == Kind.COUNT) return fmt(min) + " to " + fmt(max);
+        return (minExclusive ? "(" : "[") + fmt(min) + ", " + fmt(max) + "]";
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d);
+    }
+
+    public static final class Builder {
+        private final String name;
+        private final Kind kind;
+        private Role role;
+        private double min = Double.NEGATIVE_INFINITY, max = Double.POSITIVE_INFINITY;
+        private boolean minExclusive;
+        private List<String> choices = List.of();
+        private String flag, flagOff, configKey, doc = "", source = "";
+        private boolean configObject;
+        private String env;
+        private DefaultRule dflt;
+
+        private Builder(String name, Kind kind) {
+            this.name = name;
+            this.kind = kind;
+        }
+
+        public Builder role(Role r) { this.role = r; return this; }
+
+        public Builder range(double lo, double hi) { this.min = lo; this.max = hi; return this; }
+
+        /** The lower bound is excluded: (lo, hi]. */
+        public Builder above(double lo, double hi) { this.min = lo; this.max = hi; this.minExclusive = true; return this; }
+
+        public Builder choices(List<String> c) { this.choices = c; return this; }
+
+        public Builder flag(String f) { this.flag = f; return this; }
+
+        /** A boolean's flags: {@code on} written for true, {@code off} for false (null: nothing). */
+        public Builder switches(String on, String off) { this.flag = on; this.flagOff = off; return this; }
+
+        public Builder configKey(String k) { this.configKey = k; return this; }
+
+        /** A boolean written as a nested config object: {@code {}} (its defaults) when true, null when false. */
+        public Builder configObject(String k) { this.configKey = k; this.configObject = true; return this; }
+
+        /** The setting is carried by an environment variable (booleans as 1/0). */
+        public Builder env(String var) { this.env = var; return this; }
+
+        public Builder dflt(DefaultRule r) { this.dflt = r; return this; }
+
+        public Builder doc(String d) { this.doc = d; return this; }
+
+        public Builder source(String s) { this.source = s; return this; }
+
+        public Setting build() {
+            if (dflt == null) throw new IllegalStateException("setting " + name + " declares no default rule");
+            return new Setting(name, kind, role, min, max, minExclusive, choices, flag, flagOff, configKey, configObject, env, dflt, doc, source);
+        }
+    }
+}

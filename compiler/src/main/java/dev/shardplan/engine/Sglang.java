@@ -1,0 +1,356 @@
+package dev.shardplan.engine;
+
+import dev.shardplan.layout.LayoutRules;
+import dev.shardplan.layout.Rank;
+import dev.shardplan.layout.RankLayout;
+import dev.shardplan.layout.Shard;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Derivation;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Parallel;
+import dev.shardplan.model.Plan;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.shardplan.engine.DefaultRule.fixed;
+import static dev.shardplan.engine.Shapes.gib;
+
+/**
+ * SGLang (python/sglang/srt): its supported releases, settings, layout and memory accounting.
+ * SGLang sizes its KV pool from what is free, not from the device total: after distributed init
+ * it measures free memory T; after loading weights it keeps {@code mem_fraction_static x T} for
+ * weights and KV and leaves the rest to activations and CUDA graphs (model_runner.py
+ * profile_max_num_token: rest = available - T x (1 - mem_fraction_static)).
+ */
+final class Sglang implements EngineSpec {
+    private static final double GIB = 1L << 30;
+
+    /**
+     * Supported releases with the commit of each release tag, read in github:bytedance-iaas/sglang,
+     * a fork carrying upstream's tags; python/sglang/version.py at the commit names the release up
+     * to 0.5.6.post2 (later releases derive it from the tag). Images: lmsysorg/sglang publishes
+     * per-CUDA tags; cu124 for 0.4.6, cu126 up to 0.5.13, cu129 up to 0.5.19 (SGLang install docs).
+     */
+    private static final List<Release> RELEASES = List.of(
+            pinned("0.4.6.post5", "7e257cd666c0d639626487987ea8e590da1e9395", "version.py 0.4.6.post5 at the tag commit", "cu124"),
+            pinned("0.4.10.post2", "8cd344586e09669432d35c678b7cc208c0a6f47e", "version.py 0.4.10.post2 at the tag commit", "cu126"),
+            pinned("0.5.6.post2", "5c8bd8b51b53b9b39eb1edec582ee43b21002106", "version.py 0.5.6.post2 at the tag commit", "cu126"),
+            pinned("0.5.10", "1519acf37c23f2189adb93f57ca9cd2db1bebf18", "tag v0.5.10 (the version comes from the tag, setuptools-scm)", "cu126"),
+            pinned("0.5.18", "71de97b264b04dcd514cf904003028aefe9775c8", "tag v0.5.18 on the release/v0.5.18 branch (the newest release whose parser could be read)", "cu129"));
+
+    private static Release pinned(String v, String commit, String established, String cuda) {
+        return new Release(EngineKind.SGLANG, Version.of(v), commit, established, "lmsysorg/sglang:v" + v + "-" + cuda);
+    }
+
+    private final Map<Release, List<Setting>> tables = new LinkedHashMap<>();
+
+    Sglang() {
+        for (Release r : RELEASES) tables.put(r, List.copyOf(table(r)));
+    }
+
+    @Override public EngineKind kind() { return EngineKind.SGLANG; }
+
+    @Override public String title() { return "SGLang"; }
+
+    @Override public List<Release> releases() { return RELEASES; }
+
+    @Override public List<Setting> settings(Release r) { return tables.get(r); }
+
+    @Override public int defaultPort() { return 30000; }
+
+    /**
+     * SGLang's scheduler: max_running_requests (divided over the DP ranks with DP attention), or,
+     * unset, max_total_num_tokens // 2 capped by the request pool, whose size is
+     * min(max(tokens / context_length x 512, 2048), 4096) (managers/scheduler.py, model_runner.py
+     * init_memory_pool).
+     */
+    @Override
+    public long runningCap(EngineConfig cfg, long kvTokens, Parallel p) {
+        int dp = p.dpAttention() && p.dp() > 1 ? p.dp() : 1;
+        long pool = Math.min(Math.max(kvTokens * 512 / Math.max(1, cfg.maxModelLen()), 2048), 4096);
+        long set = cfg.maxSeqs();
+        long cap = set > 0 ? set / dp : kvTokens / 2;
+        return Math.max(1, Math.min(cap, pool));
+    }
+
+    /** With chunked prefill off (-1) a prefill batch is bounded by max_prefill_tokens, 16384 (server_args.py). */
+    @Override
+    public long prefillTokens(EngineConfig cfg) {
+        return cfg.maxBatchedTokens() > 0 ? cfg.maxBatchedTokens() : 16384;
+    }
+
+    /** SGLang starts with a pool shorter than the context length and caps requests at start-up instead. */
+    @Override public boolean refusesShortPool() { return false; }
+
+    /**
+     * How a release picks mem_fraction_static: 0.4.6 from tp x pp alone; 0.4.10 from a reserve per
+     * GPU class; 0.5 from a reserve that follows chunked_prefill_size and the CUDA-graph batch.
+     */
+    enum Heuristic { TP_TABLE, GPU_CLASS, RESERVE }
+
+    static Heuristic heuristic(Release r) {
+        if (r.before("0.4.10")) return Heuristic.TP_TABLE;
+        if (r.before("0.5.0")) return Heuristic.GPU_CLASS;
+        return Heuristic.RESERVE;
+    }
+
+    private static List<Setting> table(Release r) {
+        String at = "SGLang " + r.version();
+        List<Setting> t = new ArrayList<>();
+        t.add(Setting.of("context_length", Kind.COUNT).role(Role.MAX_MODEL_LEN).range(1, 1e9).flag("--context-length")
+                .dflt(ctx -> new DefaultRule.Default(ctx.plan().workload().maxLength(), Origin.WORKLOAD,
+                        "the workload's max length (SGLang's own default is the model's context length)"))
+                .doc("longest sequence (prompt + output) the server accepts, in tokens")
+                .source("python/sglang/srt/server_args.py ServerArgs.context_length").build());
+        t.add(Setting.of("chunked_prefill_size", Kind.COUNT).role(Role.MAX_BATCHED_TOKENS).range(-1, 1e9).flag("--chunked-prefill-size")
+                .dflt(ctx -> chunkDefault(ctx, at))
+                .doc("tokens of one prefill chunk; -1 turns chunked prefill off")
+                .source("python/sglang/srt/server_args.py __post_init__ (chunked_prefill_size by GPU memory)").build());
+        t.add(Setting.of("mem_fraction_static", Kind.NUMBER).role(Role.MEMORY_FRACTION).above(0, 1).flag("--mem-fraction-static")
+                .dflt(ctx -> fractionDefault(ctx, at))
+                .doc("fraction of the memory free after start-up kept for weights and the KV pool; the rest is left to activations and CUDA graphs")
+                .source(switch (heuristic(r)) {
+                    case TP_TABLE -> "python/sglang/srt/server_args.py __post_init__ (mem_fraction_static by tp x pp)";
+                    case GPU_CLASS -> "python/sglang/srt/server_args.py __post_init__ (reserved memory per GPU class)";
+                    case RESERVE -> "python/sglang/srt/server_args.py _handle_gpu_memory_settings (reserved memory heuristic)";
+                }).build());
+        t.add(Setting.of("max_running_requests", Kind.COUNT).role(Role.MAX_SEQS).range(1, 1e6).flag("--max-running-requests")
+                .dflt(DefaultRule.startup(0L, at + ": derived at start-up from the KV pool (max_total_num_tokens // 2, at most the request pool)"))
+                .doc("requests the scheduler runs at once, over all its DP ranks")
+                .source("python/sglang/srt/managers/scheduler.py (max_running_requests = max_total_num_tokens // 2 when unset)").build());
+        t.add(Setting.of("page_size", Kind.COUNT).role(Role.BLOCK_SIZE).range(1, 4096).flag("--page-size")
+                .dflt(fixed(1L, at + " default: 1-token pages"))
+                .doc("tokens per KV page")
+                .source("python/sglang/srt/server_args.py ServerArgs.page_size = 1").build());
+        t.add(Setting.of("kv_cache_dtype", Kind.CHOICE).role(Role.KV_CACHE_DTYPE)
+                .choices(r.atLeast("0.5.0") ? List.of("auto", "fp8_e4m3", "fp8_e5m2", "bf16", "bfloat16") : List.of("auto", "fp8_e4m3", "fp8_e5m2"))
+                .flag("--kv-cache-dtype").dflt(fixed("auto", at + " default: the model's dtype"))
+                .doc("dtype of the KV cache; auto is the model's")
+                .source("python/sglang/srt/server_args.py --kv-cache-dtype choices").build());
+        t.add(Setting.of("cuda_graphs", Kind.BOOL).role(Role.CUDA_GRAPHS).switches(null, "--disable-cuda-graph")
+                .dflt(fixed(true, at + " default: CUDA graphs on unless --disable-cuda-graph"))
+                .doc("capture decode steps in CUDA graphs (false: --disable-cuda-graph)")
+                .source("python/sglang/srt/server_args.py ServerArgs.disable_cuda_graph = False").build());
+        t.add(Setting.of("prefix_caching", Kind.BOOL).role(Role.PREFIX_CACHING).switches(null, "--disable-radix-cache")
+                .dflt(fixed(true, at + " default: the radix cache is on unless --disable-radix-cache"))
+                .doc("share KV of common prefixes in the radix cache (false: --disable-radix-cache)")
+                .source("python/sglang/srt/server_args.py ServerArgs.disable_radix_cache = False").build());
+        return t;
+    }
+
+    /** GPU memory in MiB as SGLang's get_device_memory_capacity reads it: nvidia-smi's memory.total. */
+    static double gpuMib(DefaultContext ctx) {
+        return ctx.plan().cluster().gpu().smiMemory() / (double) (1 << 20);
+    }
+
+    private static DefaultRule.Default chunkDefault(DefaultContext ctx, String at) {
+        double mib = gpuMib(ctx);
+        long c;
+        String why;
+        switch (heuristic(ctx.release())) {
+            case TP_TABLE -> {
+                c = mib < 25_000 ? 2048 : 8192;
+                why = c + (mib < 25_000 ? " on GPUs under 25,000 MiB" : " on GPUs of 25,000 MiB or more");
+            }
+            case GPU_CLASS -> {
+                c = mib < 35 * 1024 ? 2048 : mib < 160 * 1024 ? 8192 : 16384;
+                why = c + " for a " + Math.round(mib) + " MiB GPU (2048 under 35 GiB, 8192 under 160 GiB, else 16384)";
+            }
+            default -> {
+                c = mib < 35 * 1024 ? 2048 : mib < 60 * 1024 ? 4096 : mib < 160 * 1024 ? 8192 : 16384;
+                why = c + " for a " + Math.round(mib) + " MiB GPU (2048 under 35 GiB, 4096 under 60, 8192 under 160, else 16384)";
+            }
+        }
+        // 0.4.6 divides the chunk over the DP ranks with DP attention (server_args.py __post_init__).
+        Parallel p = ctx.plan().parallel();
+        if (heuristic(ctx.release()) == Heuristic.TP_TABLE && p.dpAttention() && p.dp() > 1) {
+            c = c / p.dp();
+            why += ", divided by dp " + p.dp() + " with dp attention";
+        }
+        return new DefaultRule.Default(c, Origin.DEFAULT, at + ": " + why);
+    }
+
+    /** cuda_graph_max_bs as 0.5 releases pick it by GPU class and tp (server_args.py _handle_gpu_memory_settings). */
+    static int graphMaxBs(double mib, int tp) {
+        if (mib < 20 * 1024) return 8;
+        if (mib < 35 * 1024) return tp < 4 ? 24 : 80;
+        if (mib < 60 * 1024) return tp < 4 ? 32 : 160;
+        if (mib < 160 * 1024) return tp < 4 ? 256 : 512;
+        return 512;
+    }
+
+    /**
+     * Piecewise CUDA graphs of 0.5.10 on (off with PP, DP attention, speculative decoding): their
+     * non-torch reserve is 8 MiB per captured size up to the chunk, 1.5 GiB with an MLA backend
+     * (server_args.py _generate_piecewise_cuda_graph_tokens, _handle_gpu_memory_settings).
+     */
+    static double piecewiseReserveMib(DefaultContext ctx, long chunk) {
+        Parallel p = ctx.plan().parallel();
+        if (p.pp() > 1 || p.dpAttention() && p.dp() > 1) return 0;
+        if (ctx.plan().model().isMla()) return 1.5 * 1024;
+        long max = chunk;
+        int n = 0;
+        int[][] ranges = {{4, 32, 4}, {48, 256, 16}, {288, 512, 32}, {576, 1024, 64}, {1280, 4096, 256}};
+        for (int[] g : ranges) for (int x = g[0]; x <= g[1]; x += g[2]) if (x <= max) n++;
+        for (long x = 4608; x <= max; x += 512) n++;
+        return n * 8.0;
+    }
+
+    private static DefaultRule.Default fractionDefault(DefaultContext ctx, String at) {
+        Parallel p = ctx.plan().parallel();
+        int tp = tpSize(p);
+        int par = tp * p.pp();
+        double mib = gpuMib(ctx);
+        switch (heuristic(ctx.release())) {
+            case TP_TABLE -> {
+                double f = mib <= 81920 ? (par >= 16 ? 0.79 : par >= 8 ? 0.81 : par >= 4 ? 0.85 : par >= 2 ? 0.87 : 0.88) : 0.88;
+                String why = f + " at tp x pp " + par;
+                if (mib > 96 * 1024) {
+                    f = Math.min(f + 48 * 1024 * (1 - f) / mib, (mib - 1024 * 18) / mib);
+                    why += ", raised on a GPU above 96 GiB to min(f + 48 GiB x (1 - f) / gpu, (gpu - 18 GiB) / gpu)";
+                }
+                return new DefaultRule.Default(f, Origin.DEFAULT, at + ": " + why);
+            }
+            case GPU_CLASS -> {
+                double gib = mib < 35 * 1024 ? 2.8 + par / 10.0 : mib < 90 * 1024 ? 9.5 + par / 2.0 : mib < 160 * 1024 ? 12 + par / 2.0 : 32;
+                if (p.dpAttention() && p.dp() > 1) gib += 4;
+                double f = Math.round((mib - gib * 1024) / mib * 1000) / 1000.0;
+                return new DefaultRule.Default(f, Origin.DEFAULT, String.format(Locale.ROOT,
+                        "%s: (gpu %.0f MiB - reserved %.1f GiB) / gpu, the reserve of its GPU class at tp x pp %d", at, mib, gib, par));
+            }
+            default -> {
+                long chunk = ctx.count("chunked_prefill_size");
+                int bs = graphMaxBs(mib, tp);
+                double reserved = 512 + Math.max(chunk > 0 ? chunk : 16384, 2048) * 1.5 + bs * 2 + par / 8.0 * 1024;
+                if (p.dpAttention() && p.dp() > 1) {
+                    reserved += bs * p.dp() * 3;
+                    if (bs > 300) reserved += bs * p.dp() * 1.5;
+                }
+                if (ctx.release().atLeast("0.5.10") && chunk > 0) reserved += piecewiseReserveMib(ctx, chunk);
+                if (mib > 60 * 1024) reserved = Math.max(reserved, 10 * 1024);
+                double f = Math.round((mib - reserved) / mib * 1000) / 1000.0;
+                return new DefaultRule.Default(f, Origin.DEFAULT, String.format(Locale.ROOT,
+                        "%s: (gpu %.0f MiB - reserved %.0f MiB) / gpu, reserving for prefill activations and CUDA graphs (max bs %d)", at, mib, reserved, bs));
+            }
+        }
+    }
+
+    /** SGLang's --tp-size: with DP attention it counts every GPU of a stage (dp x attention tp). */
+    static int tpSize(Parallel p) {
+        return p.dpAttention() && p.dp() > 1 ? p.dp() * p.tp() : p.tp();
+    }
+
+    @Override
+    public DType kvDtype(String word, Model model) {
+        return word.equals("auto") ? model.kvDtype() : DType.FP8;
+    }
+
+    /**
+     * SGLang model_runner / scheduler launch: remainder layers to the last stages
+     * (get_pp_indices), kv heads max(1, kv // tp), EP groups strided inside the TP group
+     * (moe_ep_rank = tp_rank // (tp / ep)); with DP attention the MoE group is the dp x tp ranks.
+     */
+    private static final LayoutRules LAYOUT = new LayoutRules(LayoutRules.Remainder.LAST,
+            LayoutRules.KvHeadRounding.FLOOR_AT_LEAST_ONE, LayoutRules.MoeGroup.TP_OR_ATTENTION_DP, LayoutRules.EpOrder.EP_MAJOR);
+
+    @Override public LayoutRules layoutRules() { return LAYOUT; }
+
+    private static final String ARGS = "python/sglang/srt/server_args.py ServerArgs.add_cli_args";
+
+    private static final List<LaunchFlag> FLAGS = List.of(
+            LaunchFlag.flag("model_path", "--model-path", ARGS),
+            LaunchFlag.flag("served_model_name", "--served-model-name", ARGS),
+            LaunchFlag.flag("tp_size", "--tp-size", ARGS),
+            LaunchFlag.flag("dp_size", "--dp-size", ARGS),
+            LaunchFlag.flag("pp_size", "--pp-size", ARGS),
+            LaunchFlag.flag("ep_size", "--ep-size", ARGS),
+            LaunchFlag.flag("enable_dp_attention", "--enable-dp-attention", ARGS),
+            LaunchFlag.flag("nnodes", "--nnodes", ARGS),
+            LaunchFlag.flag("node_rank", "--node-rank", ARGS),
+            LaunchFlag.flag("dist_init_addr", "--dist-init-addr", ARGS),
+            LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS),
+            LaunchFlag.flag("host", "--host", ARGS),
+            LaunchFlag.flag("port", "--port", ARGS));
+
+    @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
+
+    /** shardplan's parser name -> SGLang's (python/sglang/srt/reasoning_parser.py ReasoningParser.DetectorMap), first release. */
+    /** shardplan's parser names -> SGLang's (--reasoning-parser choices), from the first supported release that has each. */
+    private static final ParserTable PARSERS = ParserTable.of(
+            "deepseek_r1", "deepseek-r1", "0.4.6",
+            "qwen3", "qwen3", "0.4.6",
+            "glm45", "glm45", "0.4.10",
+            "step3", "step3", "0.4.10",
+            "gpt_oss", "gpt-oss", "0.5.0",
+            "kimi_k2", "kimi_k2", "0.5.0",
+            "mistral", "mistral", "0.5.10");
+
+    @Override
+    public Optional<String> reasoningParser(Release r, String parser) {
+        return PARSERS.lookup(r, parser);
+    }
+
+    @Override
+    public List<String> reasoningParsers(Release r) {
+        return PARSERS.names(r);
+    }
+
+    @Override
+    public KvBytes kvBytes(EngineConfig cfg, Model m, int tp) {
+        return Shapes.kvBytes(m, tp, cfg.kvDtype(), LAYOUT.kvHeads(), "kv heads per rank = max(1, kv // tp) (SGLang model_config.get_num_kv_heads)");
+    }
+
+    @Override
+    public KvGroups kvGroups(EngineConfig cfg, Model m) {
+        return KvGroups.uniform(m.layers());
+    }
+
+    /** Memory a worker's start-up (CUDA context, NCCL communicators) takes before SGLang measures what is free: ~0.5 GiB alone. */
+    static final long INIT_SINGLE = (long) (0.5 * GIB);
+    /** The same with TP or PP communicators. */
+    static final long INIT_DISTRIBUTED = (long) (1.0 * GIB);
+
+    @Override
+    public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
+        Model m = plan.model();
+        Shard s = r.shard();
+        long total = plan.cluster().gpu().memory();
+        long weights = s.weights().total();
+        Double nt = plan.tuning().get("non_torch_gib");
+        long init = nt != null ? (long) (nt * GIB) : layout.tp() * layout.pp() > 1 ? INIT_DISTRIBUTED : INIT_SINGLE;
+        long free = total - init;
+        double fraction = cfg.memoryFraction();
+        long usable = (long) Math.floor(fraction * free);
+        long pool = usable - weights;
+        KvBytes kvb = kvBytes(cfg, m, layout.tp());
+        int layers = s.layers().size();
+        long perToken = kvb.bytes() * layers;
+        int page = cfg.blockSize();
+        long tokens = pool > 0 && perToken > 0 ? pool / perToken / page * page : 0;
+        long blocks = tokens / page;
+        List<Derivation> d = new ArrayList<>();
+        d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
+        d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "SGLang loads only its shard"));
+        d.add(new Derivation("free at start-up", "total - CUDA context and communicators", total + " - " + init + " = " + free,
+                "sglang model_runner.py init_torch_distributed: min free memory over the ranks"));
+        d.add(new Derivation("kv pool", "mem_fraction_static x free at start-up - weights",
+                String.format(Locale.ROOT, "%.3f x %d - %d = %d", fraction, free, weights, pool),
+                "sglang model_runner.py profile_max_num_token (rest_memory = available after load - total x (1 - mem_fraction_static))"));
+        d.add(new Derivation("kv tokens", "pool // (cell_size = kv bytes/token/layer x layers), in pages of page_size",
+                pool + " // " + perToken + " = " + tokens + " -> " + blocks + " pages of " + page, "sglang profile_max_num_token"));
+        return new MemoryBudget(r.pp(), EngineKind.SGLANG, total, fraction, usable, s.weights(), weights, 0, init, 0, pool,
+                layers, page, (long) page * kvb.bytes(), perToken, Math.max(0, blocks), d);
+    }
+
+    @Override
+    public String usableText(MemoryBudget b) {
+        return String.format(Locale.ROOT, "%s sglang keeps for weights and kv (mem_fraction_static %.3f x %s free after start-up)",
+                gib(b.usable()), b.fraction(), gib(b.total() - b.nonTorch()));
+    }
+}

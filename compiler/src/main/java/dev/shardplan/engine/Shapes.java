@@ -1,0 +1,58 @@
+package dev.shardplan.engine;
+
+import dev.shardplan.layout.LayoutRules;
+import dev.shardplan.layout.Shard;
+import dev.shardplan.layout.Sharding;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Model;
+
+/**
+ * Sizes the engines' formulas share: the widest live tensors of a forward pass per token, and the
+ * KV bytes per token and layer of a rank. Each engine decides what to do with them.
+ */
+final class Shapes {
+    private Shapes() {}
+
+    /**
+     * Elements alive per token at the widest point of one decoder layer of this shard (residual +
+     * normed input + the layer's widest intermediates): attention 2h + (2q + 2kv)·d (MLA: the
+     * query and the up-projected keys and values of the rank's heads), dense MLP 2h + 3·ffn/tp
+     * (gate_up and the activation), fused MoE 2h + top_k·(3·expert_width + h) (fused_moe
+     * intermediate_cache1..3 of the top-k copies).
+     */
+    static long forwardPerToken(Model m, Shard s, int tp) {
+        long h = m.hidden();
+        long attn = 2 * h + (m.isMla()
+                ? (long) s.qHeads().size() * (m.mla().qkNopeHeadDim() + 2L * m.mla().qkRopeHeadDim() + m.mla().vHeadDim())
+                : (long) (2 * s.qHeads().size() + 2 * Math.max(1, s.kvHeads().size())) * m.headDim());
+        long dense = s.denseLayers() > 0 ? 2 * h + 3L * m.ffn() / tp : 0;
+        long moe = 0;
+        if (m.moe() != null && s.moeLayers() > 0) moe = 2 * h + (long) m.moe().topK() * (3L * s.expertFfn().size() + h);
+        return Math.max(attn, Math.max(dense, moe));
+    }
+
+    /**
+     * KV entry of a rank for full attention or dense MLA: kv_heads_per_rank x (head_dim + head_dim_v)
+     * x dtype; MLA (kv_lora_rank + qk_rope_head_dim) x dtype, the same on every rank.
+     */
+    static KvBytes kvBytes(Model m, int tp, DType kv, LayoutRules.KvHeadRounding rounding, String headsSource) {
+        long elems = Sharding.kvElementsPerTokenPerLayer(m, tp, rounding);
+        long bytes = (long) Math.ceil(elems * kv.bytes());
+        if (m.isMla()) {
+            return new KvBytes(bytes, "(kv_lora_rank + qk_rope_head_dim) x dtype",
+                    "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + fmt(kv.bytes()) + " = " + bytes,
+                    "MLA caches its latent and rope key per token on every rank, not split by tp");
+        }
+        return new KvBytes(bytes, "kv_heads_per_rank x (head_dim + head_dim_v) x dtype",
+                Sharding.kvHeadsCached(m, tp, rounding) + " x 2 x " + m.headDim() + " x " + fmt(kv.bytes()) + " = " + bytes, headsSource);
+    }
+
+    static String fmt(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+    }
+
+    /** GiB with two decimals, for derivations. */
+    static String gib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+}

@@ -1,0 +1,449 @@
+package dev.shardplan.engine;
+
+import dev.shardplan.layout.LayoutRules;
+import dev.shardplan.layout.Rank;
+import dev.shardplan.layout.RankLayout;
+import dev.shardplan.layout.Shard;
+import dev.shardplan.layout.Sharding;
+import dev.shardplan.model.DType;
+import dev.shardplan.model.Derivation;
+import dev.shardplan.model.EngineKind;
+import dev.shardplan.model.Model;
+import dev.shardplan.model.Plan;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.shardplan.engine.DefaultRule.fixed;
+import static dev.shardplan.engine.Shapes.gib;
+
+/**
+ * vLLM: its supported releases, settings, layout and memory accounting. V0 releases (0.6, 0.7)
+ * and V1 releases (0.8 on, where the V1 engine is the default) differ in defaults, in how the
+ * profile run is sized, and (0.21 on) in subtracting a CUDA-graph estimate from the KV budget.
+ */
+final class Vllm implements EngineSpec {
+    private static final double GIB = 1L << 30;
+
+    /**
+     * Supported releases with the commit of each release tag. The tags were read in a fork that
+     * carries upstream's release tags (github:CentML/vllm) and cross-checked against
+     * vllm-project/vllm-gaudi's "stable commit" pins and other forks (docs/engines.md); the flag
+     * sets and defaults of each release were extracted from its parser at that commit
+     * (compiler/src/test/resources/launchers/releases/vllm-*.txt).
+     */
+    private static final List<Release> RELEASES = List.of(
+            pinned("0.6.6.post1", "2339d59f9260499599d60599f83978fad1827999", "tag v0.6.6.post1; red-hat-data-services, opendatahub-io and 44ai-labs forks agree"),
+            pinned("0.7.3", "ed6e9075d31e32c8548b480a47d1ffb77da1f54c", "tag v0.7.3; three other forks agree"),
+            pinned("0.8.5", "ba41cc90e8ef7f236347b2f1599eec2cbb9e1f0d", "tag v0.8.5; red-hat-data-services and 44ai-labs forks agree"),
+            pinned("0.9.2", "a5dd03c1ebc5e4f56f3c9d3dc0436e9c582c978f", "tag v0.9.2; 44ai-labs fork agrees"),
+            pinned("0.10.2", "01efc7ef781391e744ed08c3292817a773d654e6", "tag v0.10.2; vllm-gaudi pins the same commit"),
+            pinned("0.11.0", "b8b302cde434df8c9289a2b465406b47ebab1c2d", "tag v0.11.0 (vllm-gaudi pinned v0.11.0rc6, its parent)"),
+            pinned("0.12.0", "4fd9d6a85c00ac0186aa9abbeff73fc2ac6c721e", "tag v0.12.0; vllm-gaudi stable commit"),
+            pinned("0.13.0", "72506c98349d6bcd32b4e33eec7b5513453c1502", "tag v0.13.0; vllm-gaudi stable commit"),
+            pinned("0.14.1", "d7de043d55d1dd629554467e23874097e1c48993", "tag v0.14.1; vllm-gaudi stable commit"),
+            pinned("0.15.1", "1892993bc18e243e2c05841314c5e9c06a80c70d", "tag v0.15.1; vllm-gaudi stable commit"),
+            pinned("0.16.0", "89a77b10846fd96273cce78d86d2556ea582d26e", "tag v0.16.0 (vllm-gaudi pinned a commit 5 earlier)"),
+            pinned("0.17.1", "95c0f928cdeeaa21c4906e73cee6a156e1b3b995", "tag v0.17.1; vllm-gaudi stable commit"),
+            pinned("0.18.1", "a26e8dc7ff2111a005144d775ecf9cebf56c45b2", "tag v0.18.1; vllm-gaudi stable commit"),
+            pinned("0.19.1", "b1388b1fbf5aaef47937fabe98931211684666a6", "tag v0.19.1; vllm-gaudi stable commit"),
+            pinned("0.20.1", "132765e3560659ff63ebd236203672e991b70e08", "tag v0.20.1 (the newest release whose parser could be read)"));
+
+    private static Release pinned(String v, String commit, String established) {
+        return new Release(EngineKind.VLLM, Version.of(v), commit, established, "vllm/vllm-openai:v" + v);
+    }
+
+    private final Map<Release, List<Setting>> tables = new LinkedHashMap<>();
+
+    Vllm() {
+        for (Release r : RELEASES) tables.put(r, List.copyOf(table(r)));
+    }
+
+    @Override public EngineKind kind() { return EngineKind.VLLM; }
+
+    @Override public String title() { return "vLLM"; }
+
+    @Override public List<Release> releases() { return RELEASES; }
+
+    @Override public List<Setting> settings(Release r) { return tables.get(r); }
+
+    @Override public int defaultPort() { return 8000; }
+
+    @Override public boolean refusesShortPool() { return true; }
+
+    /** The V1 engine is the default from 0.8.0 (VLLM_USE_V1 defaults to 1; vllm/envs.py). */
+    static boolean v1(Release r) {
+        return r.atLeast("0.8.0");
+    }
+
+    // ------------------------------------------------------------------ settings
+
+    private static List<Setting> table(Release r) {
+        String at = "vLLM " + r.version();
+        boolean v1 = v1(r);
+        List<Setting> t = new ArrayList<>();
+        t.add(Setting.of("max_model_len", Kind.COUNT).role(Role.MAX_MODEL_LEN).range(1, 1e9).flag("--max-model-len")
+                .dflt(ctx -> new DefaultRule.Default(ctx.plan().workload().maxLength(), Origin.WORKLOAD,
+                        "the workload's max length (vLLM's own default, the model's max_position_embeddings, would size the pool check for contexts the workload never has)"))
+                .doc("longest sequence (prompt + output) the server accepts, in tokens")
+                .source("vllm ModelConfig.max_model_len").build());
+        double util = r.atLeast("0.20.0") ? 0.92 : 0.9;
+        t.add(Setting.of("gpu_memory_utilization", Kind.NUMBER).role(Role.MEMORY_FRACTION).above(0, 1).flag("--gpu-memory-utilization")
+                .dflt(fixed(util, at + " default"))
+                .doc("fraction of the GPU's total memory this instance may use (weights, activations, KV cache)")
+                .source(v1 ? "vllm CacheConfig.gpu_memory_utilization (" + util + ", gt 0, le 1)" : "vllm/engine/arg_utils.py EngineArgs.gpu_memory_utilization = 0.90").build());
+        // V1 from 0.8.5 to 0.11.0 forces chunked prefill on for generative models: the release has no such choice.
+        boolean chunkedChoice = !v1 || r.atLeast("0.12.0");
+        if (chunkedChoice) {
+            t.add(Setting.of("chunked_prefill", Kind.BOOL).role(Role.CHUNKED_PREFILL)
+                    .switches("--enable-chunked-prefill", v1 ? "--no-enable-chunked-prefill" : "--enable-chunked-prefill=False")
+                    .dflt(v1 ? fixed(true, at + ": on for generative models")
+                            : ctx -> ctx.count("max_model_len") > 32768
+                            ? new DefaultRule.Default(true, Origin.DEFAULT, at + ": on when max_model_len > 32768")
+                            : new DefaultRule.Default(false, Origin.DEFAULT, at + ": off when max_model_len <= 32768"))
+                    .doc("prefill long prompts in chunks of max_num_batched_tokens, batched with decodes")
+                    .source(v1 ? "vllm/engine/arg_utils.py (enable_chunked_prefill None -> is_chunked_prefill_supported)"
+                            : "vllm/engine/arg_utils.py create_engine_config (use_long_context = max_model_len > 32768)").build());
+        }
+        t.add(Setting.of("max_num_batched_tokens", Kind.COUNT).role(Role.MAX_BATCHED_TOKENS).range(1, 1e9).flag("--max-num-batched-tokens")
+                .dflt(ctx -> batchedTokensDefault(ctx, at))
+                .doc("tokens one scheduler step may process; the profile run that sizes the KV pool runs this many")
+                .source(v1 ? "vllm/engine/arg_utils.py default batch sizes by usage context and GPU (_set_default_args_v1, get_batch_defaults)"
+                        : "vllm/config.py SchedulerConfig.__post_init__").build());
+        t.add(Setting.of("max_num_seqs", Kind.COUNT).role(Role.MAX_SEQS).range(1, 1e6).flag("--max-num-seqs")
+                .dflt(ctx -> maxSeqsDefault(ctx, at))
+                .doc("sequences one engine runs at once")
+                .source(v1 ? "vllm/engine/arg_utils.py default batch sizes by GPU (_set_default_args_v1, get_batch_defaults)"
+                        : "vllm/engine/arg_utils.py EngineArgs.max_num_seqs (256 in V0)").build());
+        t.add(Setting.of("block_size", Kind.COUNT).role(Role.BLOCK_SIZE).range(1, 1024).choices(blockSizes(r)).flag("--block-size")
+                .dflt(ctx -> blockDefault(ctx, at))
+                .doc("tokens per KV cache block")
+                .source("vllm CacheConfig.block_size; vllm/platforms/cuda.py (16 on CUDA; MLA backends force their own)").build());
+        t.add(Setting.of("kv_cache_dtype", Kind.CHOICE).role(Role.KV_CACHE_DTYPE).choices(kvDtypes(r)).flag("--kv-cache-dtype")
+                .dflt(fixed("auto", at + " default: the model's dtype"))
+                .doc("dtype of the KV cache; auto is the model's")
+                .source("vllm CacheConfig.cache_dtype").build());
+        if (v1) {
+            // The V1 sampler sorts the full vocabulary for top-k/top-p unless FlashInfer's kernels are used;
+            // it changes the profiled peak (the dummy sampler run) and the sampling time.
+            t.add(Setting.of("flashinfer_sampler", Kind.BOOL).env("VLLM_USE_FLASHINFER_SAMPLER")
+                    .dflt(r.before("0.12.0")
+                            ? fixed(true, at + ": on when FlashInfer is installed, as in the vllm-openai image (VLLM_USE_FLASHINFER_SAMPLER unset)")
+                            : fixed(false, at + ": off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in from 0.12)"))
+                    .doc("top-k/top-p sampling with FlashInfer's kernels instead of PyTorch's sort")
+                    .source("vllm/v1/sample/ops/topk_topp_sampler.py TopKTopPSampler.__init__").build());
+        }
+        t.add(Setting.of("cuda_graphs", Kind.BOOL).role(Role.CUDA_GRAPHS).switches(null, "--enforce-eager")
+                .dflt(fixed(true, at + " default: decode runs in CUDA graphs unless --enforce-eager"))
+                .doc("capture decode steps in CUDA graphs (false: --enforce-eager)")
+                .source("vllm ModelConfig.enforce_eager = False").build());
+        t.add(Setting.of("prefix_caching", Kind.BOOL).role(Role.PREFIX_CACHING)
+                .switches("--enable-prefix-caching", "--no-enable-prefix-caching")
+                .dflt(fixed(v1, v1 ? at + ": on for generative models" : at + ": off in the V0 engine"))
+                .doc("reuse the KV blocks of shared prompt prefixes")
+                .source(v1 ? "vllm/engine/arg_utils.py (enable_prefix_caching None -> on for generative models)"
+                        : "vllm/engine/arg_utils.py EngineArgs.enable_prefix_caching (off in V0)").build());
+        return t;
+    }
+
+    /** GPUs vLLM gives its larger defaults: at least 70 GiB and not an A100 (arg_utils _set_default_args_v1). */
+    private static boolean bigGpu(DefaultContext ctx) {
+        return ctx.gpuGib() >= 70 && !ctx.gpuName().contains("A100");
+    }
+
+    private static DefaultRule.Default batchedTokensDefault(DefaultContext ctx, String at) {
+        Release r = ctx.release();
+        if (!v1(r)) {
+            if (ctx.bool("chunked_prefill"))
+                return new DefaultRule.Default(2048L, Origin.DEFAULT, at + ": 2048 with chunked prefill");
+            long len = Math.max(ctx.count("max_model_len"), 2048);
+            return new DefaultRule.Default(len, Origin.DEFAULT, at + ": max(max_model_len, 2048) without chunked prefill");
+        }
+        if (r.atLeast("0.12.0") && !ctx.bool("chunked_prefill"))
+            return new DefaultRule.Default(ctx.count("max_model_len"), Origin.DEFAULT, at + ": max_model_len with chunked prefill off");
+        boolean big = bigGpu(ctx);
+        return new DefaultRule.Default(big ? 8192L : 2048L, Origin.DEFAULT,
+                at + ": " + (big ? "8192" : "2048") + " for the API server on " + bigText(r, big));
+    }
+
+    private static String bigText(Release r, boolean big) {
+        if (r.before("0.9.0")) return big ? "GPUs of >= 70 GiB" : "GPUs under 70 GiB";
+        return big ? "GPUs of >= 70 GiB other than A100" : "GPUs under 70 GiB or A100";
+    }
+
+    private static DefaultRule.Default maxSeqsDefault(DefaultContext ctx, String at) {
+        Release r = ctx.release();
+        if (!v1(r)) return new DefaultRule.Default(256L, Origin.DEFAULT, at + ": 256 in the V0 engine");
+        boolean big = bigGpu(ctx);
+        long n = big ? 1024 : 256;
+        String why = at + ": " + n + " on " + bigText(r, big);
+        // 0.10.x and 0.11.0 cap the default at max_num_batched_tokens (arg_utils _set_default_args_v1).
+        if (r.atLeast("0.10.0") && r.before("0.12.0") && ctx.count("max_num_batched_tokens") < n) {
+            n = ctx.count("max_num_batched_tokens");
+            why += ", capped at max_num_batched_tokens";
+        }
+        return new DefaultRule.Default(n, Origin.DEFAULT, why);
+    }
+
+    /** vLLM's CUDA platform picks FlashMLA (block 64) for MLA on Hopper from 0.7.3 (vllm/platforms/cuda.py). */
+    private static DefaultRule.Default blockDefault(DefaultContext ctx, String at) {
+        Model m = ctx.plan().model();
+        String gpu = ctx.gpuName();
+        if (m.isMla() && ctx.release().atLeast("0.7.3") && (gpu.startsWith("H100") || gpu.startsWith("H200") || gpu.startsWith("H20")))
+            return new DefaultRule.Default(64L, Origin.DEFAULT, at + ": 64 for MLA on Hopper (FlashMLA requires it)");
+        return new DefaultRule.Default(16L, Origin.DEFAULT, at + ": 16 on CUDA");
+    }
+
+    /** --block-size choices: 8..128 in V0; 1 added in 0.8; 256 in 0.12; a plain integer from 0.18. */
+    private static List<String> blockSizes(Release r) {
+        if (r.atLeast("0.18.0")) return List.of();
+        if (r.atLeast("0.12.0")) return List.of("1", "8", "16", "32", "64", "128", "256");
+        if (r.atLeast("0.8.0")) return List.of("1", "8", "16", "32", "64", "128");
+        return List.of("8", "16", "32", "64", "128");
+    }
+
+    /** --kv-cache-dtype words shardplan can size (fp8 variants, bfloat16 from 0.11, float16 from 0.18). */
+    private static List<String> kvDtypes(Release r) {
+        List<String> out = new ArrayList<>(List.of("auto"));
+        if (r.atLeast("0.18.0")) out.add("float16");
+        if (r.atLeast("0.11.0")) out.add("bfloat16");
+        out.addAll(List.of("fp8", "fp8_e4m3", "fp8_e5m2"));
+        return out;
+    }
+
+    @Override
+    public DType kvDtype(String word, Model model) {
+        return switch (word) {
+            case "auto" -> model.kvDtype();
+            case "bfloat16" -> DType.BF16;
+            case "float16" -> DType.FP16;
+            default -> DType.FP8;
+        };
+    }
+
+    // ------------------------------------------------------------------ layout
+
+    /**
+     * vLLM distributed/utils.py get_pp_indices (remainder to partitions[-2], [-3], ...);
+     * config/model.py get_num_kv_heads (max(1, kv // tp)); parallel_state.py (EP groups are the dp
+     * x tp ranks of a stage, all_ranks.transpose(1, 2).reshape(-1, dp*tp)).
+     */
+    private static final LayoutRules LAYOUT = new LayoutRules(LayoutRules.Remainder.BEFORE_LAST,
+            LayoutRules.KvHeadRounding.FLOOR_AT_LEAST_ONE, LayoutRules.MoeGroup.DP_TIMES_TP, LayoutRules.EpOrder.NONE);
+
+    @Override public LayoutRules layoutRules() { return LAYOUT; }
+
+    // ------------------------------------------------------------------ launch flags
+
+    private static final String ARGS = "vllm/engine/arg_utils.py EngineArgs.add_cli_args";
+    private static final String SERVE = "vllm/entrypoints/cli/serve.py";
+    private static final String FRONTEND = "vllm/entrypoints/openai/cli_args.py";
+
+    private static final List<LaunchFlag> FLAGS = List.of(
+            LaunchFlag.flag("config", "--config", SERVE + " (YAML of long flag names)"),
+            LaunchFlag.flag("served_model_name", "--served-model-name", ARGS),
+            LaunchFlag.flag("tensor_parallel_size", "--tensor-parallel-size", ARGS),
+            LaunchFlag.flag("pipeline_parallel_size", "--pipeline-parallel-size", ARGS),
+            LaunchFlag.flag("data_parallel_size", "--data-parallel-size", ARGS).since("0.8.0"),
+            LaunchFlag.flag("data_parallel_size_local", "--data-parallel-size-local", ARGS).since("0.9.0"),
+            LaunchFlag.flag("data_parallel_start_rank", "--data-parallel-start-rank", ARGS).since("0.9.0"),
+            LaunchFlag.flag("data_parallel_address", "--data-parallel-address", ARGS).since("0.9.0"),
+            LaunchFlag.flag("data_parallel_rpc_port", "--data-parallel-rpc-port", ARGS).since("0.9.0"),
+            LaunchFlag.flag("enable_expert_parallel", "--enable-expert-parallel", ARGS).since("0.8.0"),
+            LaunchFlag.flag("distributed_executor_backend", "--distributed-executor-backend", ARGS),
+            LaunchFlag.flag("nnodes", "--nnodes", "vllm/config/parallel.py ParallelConfig.nnodes").since("0.12.0"),
+            LaunchFlag.flag("node_rank", "--node-rank", "vllm/config/parallel.py ParallelConfig.node_rank").since("0.12.0"),
+            LaunchFlag.flag("master_addr", "--master-addr", "vllm/config/parallel.py ParallelConfig.master_addr").since("0.12.0"),
+            LaunchFlag.flag("master_port", "--master-port", "vllm/config/parallel.py ParallelConfig.master_port").since("0.12.0"),
+            LaunchFlag.flag("headless", "--headless", SERVE).since("0.9.0"),
+            LaunchFlag.flag("enable_reasoning", "--enable-reasoning", ARGS).since("0.7.0").until("0.10.0"),
+            LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS).since("0.7.0"),
+            LaunchFlag.flag("host", "--host", FRONTEND),
+            LaunchFlag.flag("port", "--port", FRONTEND));
+
+    @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
+
+    /** shardplan's parser name -> vLLM's, with the first release that registers it (vllm/reasoning/__init__.py). */
+    /** shardplan's parser names -> vLLM's registered reasoning parsers, from the first supported release that has each. */
+    private static final ParserTable PARSERS = ParserTable.of(
+            "deepseek_r1", "deepseek_r1", "0.7.0",
+            "granite", "granite", "0.8.0",
+            "qwen3", "qwen3", "0.9.0",
+            "glm45", "glm45", "0.10.0",
+            "hunyuan_a13b", "hunyuan_a13b", "0.10.0",
+            "mistral", "mistral", "0.10.0",
+            "gpt_oss", "openai_gptoss", "0.10.0",
+            "step3", "step3", "0.10.0",
+            "kimi_k2", "kimi_k2", "0.12.0");
+
+    @Override
+    public Optional<String> reasoningParser(Release r, String parser) {
+        return PARSERS.lookup(r, parser);
+    }
+
+    @Override
+    public List<String> reasoningParsers(Release r) {
+        return PARSERS.names(r);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    @Override
+    public KvGroups kvGroups(EngineConfig cfg, Model m) {
+        return KvGroups.hybrid(m, cfg.maxBatchedTokens());
+    }
+
+    /** vLLM's DeepSeek sparse-attention cache format: 512 fp8 latent + 4 fp32 scales + 64 bf16 rope values per token. */
+    static final int FP8_DS_MLA_BYTES = 656;
+
+    /**
+     * KV bytes per token and layer on a rank (docs/memory-model.md §4). DeepSeek sparse attention
+     * (index_topk) caches the latent as fp8_ds_mla, 656 B, whenever kv_cache_dtype is auto or an
+     * fp8 (vllm model_executor/models/config.py DeepseekV32ForCausalLM.verify_and_update_config;
+     * kv_cache_interface.py MLAAttentionSpec), plus the indexer's key cache, index_head_dim fp8
+     * values and one fp32 scale per 128, stored as uint8 whatever the dtype (deepseek_v2.py
+     * DeepseekV32IndexerCache). Dense MLA with fp8 is plain fp8: 576 B.
+     */
+    @Override
+    public KvBytes kvBytes(EngineConfig cfg, Model m, int tp) {
+        DType kvd = cfg.kvDtype();
+        if (m.isMla() && m.mla().sparse()) {
+            int ih = m.mla().indexHeadDim();
+            long indexer = ih + ih / 128 * 4L;
+            boolean dsMla = kvd == DType.FP8 || cfg.kvCacheDtype().equals("auto");
+            long latent = dsMla ? FP8_DS_MLA_BYTES : (long) Math.ceil(m.mla().cachedPerToken() * kvd.bytes());
+            return new KvBytes(latent + indexer,
+                    (dsMla ? "fp8_ds_mla 656" : "(kv_lora_rank + qk_rope_head_dim) x dtype") + " + indexer keys (index_head_dim + index_head_dim/128 x 4)",
+                    (dsMla ? "656" : "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + Shapes.fmt(kvd.bytes()))
+                            + " + (" + ih + " + " + ih / 128 * 4 + ") = " + (latent + indexer),
+                    "DeepSeek sparse attention (index_topk " + m.mla().indexTopK() + "): vllm models/config.py DeepseekV32ForCausalLM turns "
+                            + "auto and fp8 into fp8_ds_mla (kv_cache_interface.py MLAAttentionSpec: block_size x 656); "
+                            + "deepseek_v2.py DeepseekV32IndexerCache");
+        }
+        return Shapes.kvBytes(m, tp, kvd, LAYOUT.kvHeads(), "kv heads per rank = max(1, kv // tp) (vllm config/model.py get_num_kv_heads)");
+    }
+
+    /** Non-torch memory of a worker with no communicator (CUDA context increase, cuBLAS workspace): ~0.25 GiB on H100. */
+    static final long NON_TORCH_SINGLE = (long) (0.25 * GIB);
+    /** Non-torch memory once NCCL and custom all-reduce buffers exist (tp >= 2 or an MoE group): ~2 GiB on H100. */
+    static final long NON_TORCH_TP = (long) (2.0 * GIB);
+    /** Non-torch memory of a pipeline stage without TP: NCCL point-to-point buffers only. */
+    static final long NON_TORCH_PP = (long) (0.07 * GIB);
+    /**
+     * Bytes per logit element alive at the sampler's peak during the profile run's dummy sampling
+     * (top-k and top-p both set, v1/worker/gpu_model_runner.py _dummy_sampler_run). PyTorch path
+     * (apply_top_k_top_p): the bf16 logits, their fp32 copy, the sorted values (4) and int64
+     * indices (8), the softmax/cumsum buffer (4), two bool masks and the scattered result (4):
+     * 28 B. FlashInfer path (flashinfer_sample -> top_k_top_p_sampling_from_logits): the bf16
+     * logits, the fp32 copy, the top-k masked logits and their softmax: 14 B
+     * (v1/sample/ops/topk_topp_sampler.py).
+     */
+    static final int SAMPLER_BYTES_NATIVE = 28, SAMPLER_BYTES_FLASHINFER = 14;
+
+    static long nonTorch(Plan plan, RankLayout layout) {
+        Double t = plan.tuning().get("non_torch_gib");
+        if (t != null) return (long) (t * GIB);
+        if (layout.tp() > 1 || layout.moeGroupSize() > 1) return NON_TORCH_TP;
+        if (layout.pp() > 1) return NON_TORCH_PP;
+        return NON_TORCH_SINGLE;
+    }
+
+    /**
+     * CUDA-graph memory taken from the KV budget: none in the supported releases (graphs are
+     * captured after the KV cache is allocated, from the headroom that gpu_memory_utilization
+     * leaves); vLLM subtracts an estimate only from 0.21 (vllm-project/vllm#30515), a release
+     * whose tables shardplan does not have yet.
+     */
+    static long cudaGraph(EngineConfig cfg, Plan plan) {
+        Double t = plan.tuning().get("cuda_graph_gib");
+        return t != null ? (long) (t * GIB) : 0;
+    }
+
+    /** The forward pass of the profile run: max_num_batched_tokens tokens through the widest layer of the shard. */
+    static long forward(EngineConfig cfg, Plan plan, RankLayout layout, Shard s) {
+        return (long) Math.ceil((double) cfg.maxBatchedTokens() * Shapes.forwardPerToken(plan.model(), s, layout.tp())
+                * Sharding.baseBytes(plan.model()));
+    }
+
+    /** The dummy sampler run on the last stage: one row of full-vocabulary logits per sequence. */
+    static long sampler(EngineConfig cfg, Plan plan, Shard s) {
+        if (!s.lmHead()) return 0;
+        long rows = Math.min(cfg.maxSeqs(), cfg.maxBatchedTokens());
+        return rows * (long) plan.model().vocab() * samplerBytes(cfg);
+    }
+
+    static int samplerBytes(EngineConfig cfg) {
+        boolean fi = v1(cfg.release()) && cfg.get("flashinfer_sampler").bool();
+        return fi ? SAMPLER_BYTES_FLASHINFER : SAMPLER_BYTES_NATIVE;
+    }
+
+    /** Peak activation of the profile run: the larger of the forward pass and the sampler warm-up. */
+    static long activation(EngineConfig cfg, Plan plan, RankLayout layout, Shard s) {
+        Double t = plan.tuning().get("activation_reserve_gib");
+        if (t != null) return (long) (t * GIB);
+        return Math.max(forward(cfg, plan, layout, s), sampler(cfg, plan, s));
+    }
+
+    @Override
+    public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
+        Model m = plan.model();
+        Shard s = r.shard();
+        long total = plan.cluster().gpu().memory();
+        long weights = s.weights().total();
+        long fwd = forward(cfg, plan, layout, s), smp = sampler(cfg, plan, s);
+        long act = activation(cfg, plan, layout, s);
+        long nonTorch = nonTorch(plan, layout);
+        long graph = cudaGraph(cfg, plan);
+        int layers = s.layers().size();
+        int block = cfg.blockSize();
+        KvBytes kvb = kvBytes(cfg, m, layout.tp());
+        long page = block * kvb.bytes();
+        KvGroups groups = kvGroups(cfg, m);
+        int groupLayers = groups.layersPerGroupOn(m, s.layers().start(), s.layers().end());
+        double fraction = cfg.memoryFraction();
+        long usable = (long) Math.floor(fraction * total);
+        long pool = usable - weights - act - nonTorch - graph;
+        long blocks = pool > 0 && page > 0 && groupLayers > 0 ? pool / page / groupLayers : 0;
+        String rel = cfg.release().label();
+        List<Derivation> d = new ArrayList<>();
+        d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
+        d.add(new Derivation("weights", "sum of this rank's shard (attention + ffn + experts + shared + router + norms + embedding + lm head)",
+                String.format(Locale.ROOT, "%d B (%s; scales %d B)", weights, gib(weights), s.weights().scales()),
+                "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"));
+        d.add(new Derivation("activation", "max(forward: max_num_batched_tokens x widest live elements per token x dtype"
+                        + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg) + " B" : "") + ")",
+                String.format(Locale.ROOT, "max(%d, %d) = %d B (%s)", fwd, smp, act, gib(act)),
+                rel + " profile run: gpu_model_runner _dummy_run at max_num_batched_tokens, then _dummy_sampler_run (top-k/top-p sort of fp32 logits)"));
+        d.add(new Derivation("non-torch", layout.tp() > 1 || layout.moeGroupSize() > 1 ? "NCCL + custom all-reduce buffers"
+                        : layout.pp() > 1 ? "NCCL point-to-point buffers" : "CUDA context increase and cuBLAS workspace",
+                nonTorch + " B (" + gib(nonTorch) + ")", "vllm utils/mem_utils.py memory_profiling non_torch_increase; docs/memory-model.md"));
+        d.add(new Derivation("requested", "gpu_memory_utilization x total",
+                String.format(Locale.ROOT, "%.3f x %d = %d", fraction, total, usable), "vllm worker init_device: requested_memory"));
+        d.add(new Derivation("cuda graphs", "none subtracted: graphs are captured after the KV cache is allocated (an estimate is subtracted only from vLLM 0.21)",
+                graph + " B", "vllm v1/worker/gpu_worker.py compile_or_warm_up_model after initialize_cache; vllm-project/vllm#30515"));
+        d.add(new Derivation("kv pool", "requested - weights - activation - non-torch - cuda graphs",
+                usable + " - " + weights + " - " + act + " - " + nonTorch + " - " + graph + " = " + pool,
+                "vllm " + (v1(cfg.release()) ? "v1/worker/gpu_worker.py" : "worker/worker.py") + " determine_available_memory"));
+        if (groups.hybrid()) {
+            d.add(new Derivation("kv blocks", "pool // page_size // layers per kv cache group; the " + groups.count() + " groups ("
+                            + groups.fullGroups() + " full, " + groups.slidingGroups() + " sliding window, " + groups.groupSize()
+                            + " layers each) share the blocks",
+                    pool + " // " + page + " // " + groupLayers + " = " + blocks,
+                    "vllm v1/core/kv_cache_utils.py _get_kv_cache_groups_uniform_page_size, get_kv_cache_config_from_groups"));
+        } else {
+            d.add(new Derivation("kv blocks", "pool // page_size // num_layers, page_size = block_size x kv bytes/token/layer",
+                    pool + " // " + page + " // " + layers + " = " + blocks, "vllm v1/core/kv_cache_utils.py get_num_blocks"));
+        }
+        return new MemoryBudget(r.pp(), EngineKind.VLLM, total, fraction, usable, s.weights(), weights, act, nonTorch, graph,
+                pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), d);
+    }
+
+    @Override
+    public String usableText(MemoryBudget b) {
+        return String.format(Locale.ROOT, "%s vllm may use (gpu_memory_utilization %.2f x %s)", gib(b.usable()), b.fraction(), gib(b.total()));
+    }
+}
