@@ -5,20 +5,25 @@ import dev.shardplan.api.Compiler;
 import dev.shardplan.diag.Severity;
 import dev.shardplan.model.Target;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code shardplan compile PATH... -o OUT}: check plans and write plan.json plus the launch configurations they ask for. */
 @Command(name = "compile", mixinStandardHelpOptions = true,
-        description = {"Check plans and write, per plan, OUT/<plan>/plan.json and the targets it asks for",
-                "(vllm, sglang, trtllm, kubernetes, slurm, shim, report). Nothing is written when a plan has an error;",
-                "a plan's previous output is replaced as a whole."})
+        header = "Check plans and write their launch configurations.",
+        description = "Checks the plans, then writes for each plan OUT/<plan>/plan.json and the targets its `emit` list (or "
+                + "--target) asks for: vllm, sglang, trtllm, kubernetes, slurm, shim, report. Nothing is written when a plan has an "
+                + "error; a plan's previous output is replaced as a whole.",
+        footer = {"", "Exit status: 0 written, 1 errors in the plans (nothing written), 2 bad usage."})
 final class CompileCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
     List<Path> paths;
@@ -27,7 +32,8 @@ final class CompileCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--target", split = ",", paramLabel = "TARGET", converter = TargetConverter.class,
-            description = "emit these targets instead of each plan's `emit` list: vllm, sglang, trtllm, kubernetes, slurm")
+            completionCandidates = TargetNames.class,
+            description = "emit these targets instead of each plan's `emit` list: ${COMPLETION-CANDIDATES}")
     List<Target> targets;
 
     /** Target names as the language writes them (lowercase). */
@@ -36,19 +42,27 @@ final class CompileCommand implements Callable<Integer> {
         public Target convert(String value) {
             Target t = Target.parse(value);
             if (t == null) throw new picocli.CommandLine.TypeConversionException("unknown target `" + value
-                    + "`; use vllm, sglang, trtllm, kubernetes or slurm");
+                    + "`; use " + String.join(", ", new TargetNames()));
             return t;
         }
     }
 
-    @Option(names = "--format", defaultValue = "human", description = "human or json (default: ${DEFAULT-VALUE})")
+    /** Every target, for the help text and the error message. */
+    static final class TargetNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(Target.values()).map(Target::id).iterator();
+        }
+    }
+
+    @Option(names = "--format", defaultValue = "human", description = "human or json (default: ${DEFAULT-VALUE}; schema in docs/cli.md)")
     Output.Format format;
 
     @Option(names = "--color", defaultValue = "auto", description = "auto, always or never")
     Output.Color color;
 
-    @Option(names = "--root", description = "project root: imports may not leave it (default: the current folder)")
-    Path root;
+    @Mixin
+    Project project;
 
     @Option(names = "--fail-on-warning", description = "exit 1 when there are warnings")
     boolean failOnWarning;
@@ -61,15 +75,23 @@ final class CompileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path r = Roots.root(root, paths);
         Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
-        CompileResult res = Compiler.compile(r, paths, out, chosen, predict);
+        CompileResult res = Compiler.compile(project.root(), project.importPaths(), paths, out, chosen, predict);
         int plans = res.check().plans().size();
-        String summary = res.hasErrors() ? "nothing written"
-                : "compiled " + plans + " plan" + (plans == 1 ? "" : "s") + " into " + out + " (" + res.written().size() + " files)";
-        Output.print(res.diagnostics(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(), summary);
+        String summary = res.hasErrors() ? "nothing written: checked " + Output.counted(res.check())
+                : "compiled " + Output.count(plans, "plan") + " from " + Output.count(res.check().files(), "file") + " into " + out
+                + " (" + Output.count(res.written().size(), "file") + " written)";
+        var extra = CheckCommand.counts(res.check());
+        var written = extra.putArray("written");
+        Path base = out.toAbsolutePath().normalize();
+        res.written().stream().map(p -> base.relativize(p.toAbsolutePath().normalize()).toString().replace('\\', '/')).sorted()
+                .forEach(written::add);
+        extra.put("out", out.toString());
+        Output.print(res.diagnostics(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
+                summary, extra);
         boolean errors = res.hasErrors();
         boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);
         return errors || (failOnWarning && warnings) ? Main.ERRORS : Main.OK;
     }
+
 }

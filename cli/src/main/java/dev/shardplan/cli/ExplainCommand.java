@@ -24,8 +24,13 @@ import java.util.concurrent.Callable;
  * communication tables of plans.
  */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"Explain a diagnostic code (e.g. SP0202; `--list` for all), or a plan: per-rank memory,",
-                "KV capacity at the workload's length percentiles and communication per step."})
+        header = "Explain a diagnostic code, or a plan's per-rank memory, KV capacity and communication.",
+        description = "With a code such as SP0202, prints its catalogue page (`--list` lists every code). With .plan files or "
+                + "folders, prints for each plan its rank layout, memory per rank, KV capacity at the workload's length percentiles "
+                + "and the communication of a decode step and a prefill chunk; `--derivation` adds the formula, numbers and source "
+                + "of each figure.",
+        footer = {"", "Exit status: 0 explained, 1 errors in the plans, 2 bad usage: an unknown code, a path that does not exist, "
+                + "or files that declare no plan (only searches: use `shardplan search` or `shardplan report --search`)."})
 final class ExplainCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "CODE|PATH", description = "a diagnostic code such as SP0202, or .plan files/folders")
     List<String> what = List.of();
@@ -39,11 +44,11 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--derivation", description = "show the formula and inputs behind each figure")
     boolean derivation;
 
-    @Option(names = "--format", defaultValue = "human", description = "human or json")
+    @Option(names = "--format", defaultValue = "human", description = "human or json (schema in docs/cli.md)")
     Output.Format format;
 
-    @Option(names = "--root", description = "project root (default: the current folder)")
-    Path root;
+    @picocli.CommandLine.Mixin
+    Project project;
 
     private static List<dev.shardplan.diag.Diagnostic> errorsOnly(List<dev.shardplan.diag.Diagnostic> ds) {
         return ds.stream().filter(dev.shardplan.diag.Diagnostic::isError).toList();
@@ -57,6 +62,12 @@ final class ExplainCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         if (list || what.isEmpty()) {
+            if (format == Output.Format.json) {
+                var arr = dev.shardplan.diag.Jsons.MAPPER.createArrayNode();
+                for (Code c : Codes.all()) arr.add(code(c, false));
+                out.print(dev.shardplan.diag.Jsons.canonical(arr));
+                return Main.OK;
+            }
             for (Code c : Codes.all()) out.printf("%s  %-8s %-32s %s%n", c.id(), c.severity().label(), c.name(), c.summary());
             return Main.OK;
         }
@@ -68,6 +79,10 @@ final class ExplainCommand implements Callable<Integer> {
                 return Main.USAGE;
             }
             String page = Explanations.page(c);
+            if (format == Output.Format.json) {
+                out.print(dev.shardplan.diag.Jsons.canonical(code(c, true)));
+                return Main.OK;
+            }
             if (page == null) {
                 out.println(c.id() + ": " + c.name() + " (" + c.severity().label() + ")");
                 out.println(c.summary());
@@ -85,11 +100,19 @@ final class ExplainCommand implements Callable<Integer> {
         }
         // Every plan that checks clean is explained; a plan with errors is reported instead (the
         // errors go to stderr), so one broken plan does not hide the others.
-        CheckResult r = Compiler.check(Roots.root(root, paths), paths);
+        CheckResult r = Compiler.check(project.root(), project.importPaths(), paths);
         List<Plan> chosen = r.plans().stream().filter(p -> plan == null || p.name().equals(plan)).toList();
+        if (plan == null && r.declaredPlans().isEmpty() && !r.declaredSearches().isEmpty()) {
+            // Only searches: explain shows a plan's layout, which a search does not have yet.
+            err.println("error: " + Selection.display(paths) + " declare" + (paths.size() == 1 ? "s" : "") + " no plan, only "
+                    + Selection.declared(r) + "; explain shows plans");
+            err.println("  = help: run `shardplan search " + Selection.display(paths) + "` to rank the plans a search allows, "
+                    + "or `shardplan report " + Selection.display(paths) + " --search NAME -o report.html`");
+            return Main.USAGE;
+        }
         if (plan != null && chosen.isEmpty()) {
             err.println("error: no plan named `" + plan + "` in " + paths);
-            if (!r.plans().isEmpty()) err.println("  = note: declared: " + String.join(", ", r.plans().stream().map(Plan::name).toList()));
+            if (!r.declaredPlans().isEmpty()) err.println("  = note: declared: " + Selection.declared(r));
             if (r.hasErrors()) Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
             return Main.ERRORS;
         }
@@ -109,5 +132,16 @@ final class ExplainCommand implements Callable<Integer> {
         Output.print(errorsOnly(r.diagnostics()), r.sources(), Output.Format.human, Output.Color.auto, err, err, "explain");
         if (!skipped.isEmpty()) err.println("not explained (errors above): " + String.join(", ", skipped));
         return Main.ERRORS;
+    }
+
+    /** A code as JSON: id, name, severity, summary, and with {@code page} its catalogue page (markdown, or null). */
+    static com.fasterxml.jackson.databind.node.ObjectNode code(Code c, boolean page) {
+        var o = dev.shardplan.diag.Jsons.MAPPER.createObjectNode();
+        o.put("code", c.id());
+        o.put("name", c.name());
+        o.put("severity", c.severity().label());
+        o.put("summary", c.summary());
+        if (page) o.put("page", Explanations.page(c));
+        return o;
     }
 }

@@ -24,7 +24,11 @@ import java.util.concurrent.Callable;
 
 /** {@code shardplan fmt [--check] PATH...}: rewrite files in canonical layout. */
 @Command(name = "fmt", mixinStandardHelpOptions = true,
-        description = "Format .plan files in place (canonical layout), or with --check list those that are not formatted.")
+        header = "Format .plan files in place, or with --check list those that are not formatted.",
+        description = "Rewrites each file in the canonical layout (atomically; a file that does not parse is left alone and its "
+                + "errors are printed). With --check nothing changes: the files that are not formatted are listed.",
+        footer = {"", "Exit status: 0 done (with --check: all formatted), 1 a file does not parse (with --check: or is not "
+                + "formatted), 2 bad usage."})
 final class FmtCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
     List<Path> paths;
@@ -34,6 +38,9 @@ final class FmtCommand implements Callable<Integer> {
 
     @Option(names = "--color", defaultValue = "auto", description = "auto, always or never")
     Output.Color color;
+
+    @Option(names = "--format", defaultValue = "human", description = "human or json (schema in docs/cli.md)")
+    Output.Format format;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -78,8 +85,17 @@ final class FmtCommand implements Callable<Integer> {
             }
         }
         List<Diagnostic> ds = diags.sorted();
-        if (!ds.isEmpty()) Output.print(ds, sources, Output.Format.human, color, out, err, "fmt");
-        for (String u : unformatted) out.println((check ? "not formatted: " : "formatted: ") + u);
+        if (format == Output.Format.json) {
+            var extra = dev.shardplan.diag.Jsons.MAPPER.createObjectNode();
+            extra.put("files", files.size());
+            extra.put("check", check);
+            var arr = extra.putArray(check ? "unformatted" : "formatted");
+            unformatted.forEach(arr::add);
+            Output.print(ds, sources, Output.Format.json, color, out, err, "", extra);
+        } else {
+            if (!ds.isEmpty()) Output.print(ds, sources, Output.Format.human, color, out, err, "fmt: " + Output.count(files.size(), "file"));
+            for (String u : unformatted) out.println((check ? "not formatted: " : "formatted: ") + u);
+        }
         if (!ds.isEmpty()) return Main.ERRORS;
         return check && !unformatted.isEmpty() ? Main.ERRORS : Main.OK;
     }

@@ -10,9 +10,9 @@ import java.io.StringWriter;
 /** The {@code shardplan} command. Exit codes: 0 clean, 1 errors in the input, 2 usage, 3 internal error. */
 @Command(name = "shardplan", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = {"Check and compile LLM inference parallelism plans.", ""},
-        subcommands = {CheckCommand.class, CompileCommand.class, FmtCommand.class, ExplainCommand.class, RunCommand.class, SimulateCommand.class, SearchCommand.class, ReportCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {CheckCommand.class, CompileCommand.class, FmtCommand.class, ExplainCommand.class, RunCommand.class, SimulateCommand.class, SearchCommand.class, ReportCommand.class, StdCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 clean, 1 errors in the plans, 2 bad usage, 3 internal error.",
-                "Docs: docs/language.md (the language), docs/diagnostics/ (one page per code)."})
+                "Docs: docs/cli.md (commands, JSON output), docs/language.md (the language), docs/diagnostics/ (one page per code)."})
 public final class Main implements Runnable {
     public static final int OK = 0, ERRORS = 1, USAGE = 2, INTERNAL = 3;
 
@@ -31,6 +31,10 @@ public final class Main implements Runnable {
     /** Runs the command with the given streams; used by tests and by {@link #main}. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        // Descriptions are paragraphs that picocli wraps at word boundaries to the terminal's width
+        // (80 columns when it cannot tell), so no sentence is cut; the command list shows each header.
+        cl.setUsageHelpAutoWidth(true);
+        cl.setUsageHelpLongOptionsMaxWidth(28);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

@@ -1,8 +1,10 @@
 package dev.shardplan.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.HumanRenderer;
 import dev.shardplan.diag.JsonRenderer;
+import dev.shardplan.diag.Jsons;
 import dev.shardplan.diag.Severity;
 import dev.shardplan.diag.Sources;
 
@@ -25,9 +27,18 @@ final class Output {
         };
     }
 
-    static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String summary) {
+    /**
+     * Diagnostics, then one summary line that says what was counted ({@code what}, e.g. "checked 2
+     * files: 3 plans") and how many errors and warnings there were. With diagnostics the summary
+     * goes to stderr after them, else to stdout. In JSON, the diagnostics object with
+     * {@code extra}'s fields added.
+     */
+    static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String what,
+                      ObjectNode extra) {
         if (f == Format.json) {
-            out.print(JsonRenderer.render(ds));
+            ObjectNode root = (ObjectNode) readTree(JsonRenderer.render(ds));
+            if (extra != null) root.setAll(extra);
+            out.print(Jsons.canonical(root));
             return;
         }
         HumanRenderer r = new HumanRenderer(sources, colour(c));
@@ -35,9 +46,39 @@ final class Output {
         long e = ds.stream().filter(d -> d.severity() == Severity.ERROR).count();
         long w = ds.stream().filter(d -> d.severity() == Severity.WARNING).count();
         if (e > 0 || w > 0) {
-            err.println((e > 0 ? "error: " : "warning: ") + summary + ": " + e + " error" + (e == 1 ? "" : "s") + ", " + w + " warning" + (w == 1 ? "" : "s"));
+            err.println(what + "; " + count(e, "error") + ", " + count(w, "warning"));
         } else {
-            out.println(summary);
+            out.println(what);
         }
+    }
+
+    static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String what) {
+        print(ds, sources, f, c, out, err, what, null);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode readTree(String s) {
+        try {
+            return Jsons.MAPPER.readTree(s);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String count(long n, String noun) {
+        return count(n, noun, noun + "s");
+    }
+
+    static String count(long n, String noun, String plural) {
+        return n + " " + (n == 1 ? noun : plural);
+    }
+
+    /** "1 file: 2 plans (1 with errors), 1 search": what a check counted. */
+    static String counted(dev.shardplan.api.CheckResult r) {
+        StringBuilder sb = new StringBuilder(count(r.files(), "file"));
+        int plans = r.declaredPlans().size(), searches = r.declaredSearches().size();
+        sb.append(": ").append(count(plans, "plan"));
+        if (r.failedPlans() > 0) sb.append(" (").append(r.failedPlans()).append(" with errors)");
+        if (searches > 0) sb.append(", ").append(count(searches, "search", "searches"));
+        return sb.toString();
     }
 }

@@ -13,8 +13,10 @@ import java.util.concurrent.Callable;
 
 /** {@code shardplan run OUT/<plan> --local}: run the plan's shim on this machine, every rank a process. */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a compiled plan's runtime shim on this machine (all ranks), or compare its",
-                "measured memory with the plan (--compare). Compile with `emit shim` first."})
+        header = "Run a compiled plan's runtime shim on this machine, or compare its measured memory with the plan.",
+        description = "Starts every rank of the plan's shim as a local process (--local) and checks that the partitioned model "
+                + "computes what the unpartitioned one does (--mode verify) or measures step times (--mode bench); --compare prints "
+                + "measured against planned memory per rank. Compile the plan with `emit shim` first.")
 final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "OUT/PLAN", description = "a compiled plan's folder (holds plan.json and shim/)")
     Path planDir;

@@ -16,7 +16,13 @@ import java.util.concurrent.Callable;
 
 /** {@code shardplan simulate PATH [--plan NAME]}: step-time model + serving simulation. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
-        description = "Predict throughput, TTFT/TPOT/E2E and KV utilisation of plans by simulating the engine's batching.")
+        header = "Predict throughput, TTFT, TPOT, E2E and KV use of plans by simulating the engine's batching.",
+        description = "Draws the workload's requests (seeded, so runs repeat) and simulates the engine's continuous batching "
+                + "over a paged KV cache with preemption, step by step with the step-time model, for each plan (or the one --plan "
+                + "names). Prints the predictions, then the findings: missed SLOs, predicted preemption, rejected requests, and "
+                + "SLOs that do not apply to the workload.",
+        footer = {"", "Exit status: 0 simulated, 1 errors in the plans, a plan that does not fit, an error finding (or a warning "
+                + "with --fail-on-warning), 2 bad usage."})
 final class SimulateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = ".plan files or folders")
     List<Path> paths;
@@ -27,11 +33,11 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "seed of the request draw (default: fixed)")
     Long seed;
 
-    @Option(names = "--format", defaultValue = "human", description = "human or json")
+    @Option(names = "--format", defaultValue = "human", description = "human or json (schema in docs/cli.md)")
     Output.Format format;
 
-    @Option(names = "--root", description = "project root (default: the current folder)")
-    Path root;
+    @picocli.CommandLine.Mixin
+    Project project;
 
     @Option(names = "--fail-on-warning", description = "exit 1 when the prediction misses an SLO or warns otherwise")
     boolean failOnWarning;
@@ -43,8 +49,15 @@ final class SimulateCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
-        Selection s = Selection.of(Roots.root(root, paths), paths, plan, out, err, Output.Color.auto);
+        Selection s = Selection.of(project.root(), project.importPaths(), paths, plan == null ? List.of() : List.of(plan), false,
+                out, err, Output.Color.auto);
         if (s == null) return Main.ERRORS;
+        if (s.plans.isEmpty()) {
+            err.println("error: " + Selection.display(paths) + " declare" + (paths.size() == 1 ? "s" : "") + " no plan, only "
+                    + Selection.declared(s.result) + "; simulate runs plans");
+            err.println("  = help: run `shardplan search " + Selection.display(paths) + "` to simulate the plans a search allows");
+            return Main.USAGE;
+        }
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;
@@ -64,7 +77,7 @@ final class SimulateCommand implements Callable<Integer> {
         } else if (!findings.isEmpty()) {
             // Missed SLOs, predicted preemption, rejected requests: printed like check's diagnostics.
             Output.print(dev.shardplan.diag.Diagnostics.sort(findings), s.result.sources(), Output.Format.human, Output.Color.auto,
-                    out, err, "simulated " + s.plans.size() + " plan" + (s.plans.size() == 1 ? "" : "s"));
+                    out, err, "simulated " + Output.count(s.plans.size(), "plan") + ": " + Output.count(findings.size(), "finding"));
         }
         boolean errors = findings.stream().anyMatch(dev.shardplan.diag.Diagnostic::isError);
         return ok && !errors && !(failOnWarning && findings.stream().anyMatch(d -> d.severity() == dev.shardplan.diag.Severity.WARNING))

@@ -72,7 +72,7 @@ class MainTest {
         write("plans/good.plan", GOOD);
         Run r = run("check", "--root", dir.toString(), dir.resolve("plans").toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals("checked 1 file, 1 plan\n", r.out().replace("\r\n", "\n"));
+        assertEquals("checked 1 file: 1 plan\n", r.out().replace("\r\n", "\n"));
         assertEquals("", r.err());
     }
 
@@ -83,7 +83,7 @@ class MainTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("error[SP0206]: `memory` needs a unit: 80 what?"), r.err());
         assertTrue(r.err().contains(" --> bad.plan:2:10"), r.err());
-        assertTrue(r.err().contains("error: checked 1 file, 0 plans: 1 error, 0 warnings"), r.err());
+        assertTrue(r.err().contains("\nchecked 1 file: 0 plans; 1 error, 0 warnings"), r.err());
         assertFalse(r.err().contains("\u001b["), "no colour when asked for none");
     }
 

@@ -12,11 +12,22 @@ import java.util.Set;
 
 /**
  * The outcome of checking: plans that resolved, all diagnostics (sorted), sources, dependencies,
- * and the analysis of each plan by name.
+ * the analysis of each plan by name, and the names of every plan and search the input files
+ * declare (resolved or not).
  */
 public record CheckResult(List<Plan> plans, List<Search> searches, List<Diagnostic> diagnostics, Sources sources,
                           int files, Map<String, Set<String>> dependencies,
-                          Map<String, PlanAnalysis> analyses) {
+                          Map<String, PlanAnalysis> analyses, List<String> declaredPlans, List<String> declaredSearches) {
+    public CheckResult {
+        declaredPlans = List.copyOf(declaredPlans);
+        declaredSearches = List.copyOf(declaredSearches);
+    }
+
+    /** Plans declared in the input files that did not resolve (their errors are in the diagnostics). */
+    public int failedPlans() {
+        return declaredPlans.size() - plans.size();
+    }
+
     public boolean hasErrors() {
         return diagnostics.stream().anyMatch(Diagnostic::isError);
     }

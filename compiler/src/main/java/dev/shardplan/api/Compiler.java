@@ -9,6 +9,8 @@ import dev.shardplan.emit.Emit;
 import dev.shardplan.emit.EmitInput;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Target;
+import dev.shardplan.predict.AnalysisInputs;
+import dev.shardplan.predict.Prediction;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +25,12 @@ public final class Compiler {
 
     /** Front end and analyses over files or folders; nothing is written. */
     public static CheckResult check(Path root, List<Path> inputs) {
-        FrontendResult fr = Frontend.check(root, inputs);
+        return check(root, List.of(), inputs);
+    }
+
+    /** As {@link #check(Path, List)}, with extra import roots searched for relative imports. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs) {
+        FrontendResult fr = Frontend.check(root, importPaths, inputs);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         for (Plan p : fr.plans()) {
@@ -35,7 +42,7 @@ public final class Compiler {
             }
         }
         return new CheckResult(fr.plans(), fr.searches(), Diagnostics.sort(all), fr.sources(), fr.files(),
-                fr.dependencies(), analyses);
+                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches());
     }
 
     /**
@@ -52,13 +59,28 @@ public final class Compiler {
      * its predictions are written into plan.json.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
-        CheckResult res = check(root, inputs);
+        return compile(root, List.of(), inputs, out, targets, predict);
+    }
+
+    /** As {@link #compile(Path, List, Path, Set, boolean)}, with extra import roots searched for relative imports. */
+    public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
+                                        boolean predict) {
+        CheckResult res = check(root, importPaths, inputs);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
         List<EmitInput> ins = new ArrayList<>();
         for (Plan p : res.plans()) {
             PlanAnalysis a = res.analyses().get(p.name());
             EmitInput in = a != null ? EmitInput.of(p, a) : EmitInput.of(p);
-            ins.add(predict ? in.withPrediction(Predictions.simulate(p, dev.shardplan.predict.Predictor.DEFAULT_SEED)) : in);
+            boolean report = (targets == null || targets.isEmpty() ? p.emit() : targets).contains(Target.REPORT);
+            if (predict || report) {
+                // One prediction per plan, from the analysis the check made, for plan.json and the report alike.
+                Prediction pr = a != null
+                        ? dev.shardplan.predict.Predictor.simulate(p, AnalysisInputs.of(a), dev.shardplan.predict.Predictor.DEFAULT_SEED)
+                        : Predictions.simulate(p, dev.shardplan.predict.Predictor.DEFAULT_SEED);
+                if (predict) in = in.withPrediction(pr);
+                if (report && a != null) in = in.withReport(Reports.of(p.name(), a, pr));
+            }
+            ins.add(in);
         }
         Emit.Result er = Emit.compile(ins, out, targets);
         List<Diagnostic> all = new ArrayList<>(res.diagnostics());

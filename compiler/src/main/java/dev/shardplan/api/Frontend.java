@@ -43,25 +43,39 @@ public final class Frontend {
     }
 
     public static FrontendResult check(Path root, List<Path> inputs) {
+        return check(root, List.of(), inputs);
+    }
+
+    /**
+     * Parses, imports and resolves {@code inputs}; relative imports not found beside the importing
+     * file are looked up in {@code importPaths}, in order (see {@link Loader}).
+     */
+    public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs) {
         Diagnostics diags = new Diagnostics();
         Sources sources = new Sources();
         List<Path> files = expand(inputs, diags);
-        Loader loader = new Loader(root, sources, diags);
+        Loader loader = new Loader(root, importPaths, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
         List<Plan> plans = new ArrayList<>();
         List<Search> searches = new ArrayList<>();
         Map<String, Set<String>> deps = new TreeMap<>();
         List<Module> loaded = new ArrayList<>();
+        List<String> declaredPlans = new ArrayList<>(), declaredSearches = new ArrayList<>();
         for (Path f : files) {
             Module m = loader.load(f);
             if (m == null) continue;
             loaded.add(m);
+            for (var d : m.ast().decls()) {
+                if (d.kind().text().equals("plan")) declaredPlans.add(d.name().text());
+                else if (d.kind().text().equals("search")) declaredSearches.add(d.name().text());
+            }
             resolver.resolveModule(m, plans, searches);
         }
         // After resolution, so that data files read for any module's declarations are known.
         for (Module m : loaded) deps.put(m.id(), dependencies(m, resolver));
         // A plan whose own resolution produced errors is already absent; plans are kept in file order.
-        return new FrontendResult(List.copyOf(plans), List.copyOf(searches), diags.sorted(), sources, deps, files.size());
+        return new FrontendResult(List.copyOf(plans), List.copyOf(searches), diags.sorted(), sources, deps, files.size(),
+                declaredPlans, declaredSearches);
     }
 
     private static Set<String> dependencies(Module m, Resolver resolver) {

@@ -24,7 +24,9 @@ import java.util.TreeSet;
  * changed since the last build, as recorded in a {@link BuildCache}. Unchanged inputs are not read
  * by the compiler and their outputs are not rewritten; their warnings are shown again from the
  * cache. Outputs of plans that are gone (deleted or renamed, or whose file now has errors) are
- * deleted. Inputs with errors are never recorded, so they are checked again on the next build.
+ * deleted, and so is any other plan output in the output folder (a folder holding a plan.json)
+ * that no input declares: the folder belongs to the build. Inputs with errors are never recorded,
+ * so they are checked again on the next build.
  */
 public final class IncrementalBuild {
     private IncrementalBuild() {}
@@ -63,11 +65,16 @@ public final class IncrementalBuild {
 
     /**
      * The outcome: inputs the compiler ran over, inputs that were up to date, inputs whose record
-     * was dropped because the file is gone, plan output folders deleted, and every message (fresh
-     * ones first, then those repeated from the cache), without repeats.
+     * was dropped because the file is gone, plan output folders deleted, the plans the inputs now
+     * declare (sorted), and every message (fresh ones first, then those repeated from the cache),
+     * without repeats.
      */
     public record Outcome(List<String> compiled, List<String> upToDate, List<String> removed,
-                          List<String> deletedOutputs, List<Message> messages) {
+                          List<String> deletedOutputs, Set<String> plans, List<Message> messages) {
+        public Outcome {
+            plans = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(plans));
+        }
+
         public long count(Severity s) {
             return messages.stream().filter(m -> m.severity() == s).count();
         }
@@ -126,6 +133,7 @@ public final class IncrementalBuild {
         }
 
         orphanPlans.removeAll(livePlans);
+        if (req.outputDirectory() != null) orphanPlans.addAll(unknownOutputs(req.outputDirectory(), livePlans));
         List<String> deleted = new ArrayList<>();
         if (req.outputDirectory() != null) {
             for (String plan : orphanPlans) {
@@ -142,7 +150,23 @@ public final class IncrementalBuild {
         for (String id : upToDate) all.addAll(cache.get(id).messages());
         if (!stale.isEmpty() || !removed.isEmpty() || !Files.exists(req.cacheFile())) cache.save(req.cacheFile());
         return new Outcome(List.copyOf(stale), List.copyOf(upToDate), List.copyOf(removed), List.copyOf(deleted),
-                List.copyOf(all));
+                livePlans, List.copyOf(all));
+    }
+
+    /**
+     * Plan output folders (those holding a plan.json) that belong to no live plan: left by a build
+     * whose cache is gone or was written under other parameters.
+     */
+    private static Set<String> unknownOutputs(Path out, Set<String> live) throws IOException {
+        Set<String> found = new TreeSet<>();
+        if (!Files.isDirectory(out)) return found;
+        try (var s = Files.list(out)) {
+            for (Path d : (Iterable<Path>) s::iterator) {
+                String name = d.getFileName().toString();
+                if (!live.contains(name) && Files.isDirectory(d) && Files.isRegularFile(d.resolve("plan.json"))) found.add(name);
+            }
+        }
+        return found;
     }
 
     /** The id the compiler gives a file: relative to the root with '/' separators when inside it. */

@@ -6,22 +6,28 @@ import dev.shardplan.engine.EngineConfig;
 import dev.shardplan.model.Plan;
 import dev.shardplan.predict.Prediction;
 import dev.shardplan.predict.PredictionRenderer;
+import dev.shardplan.report.PlanReport;
 
 /**
  * What an emitter reads: the resolved plan, its engine configuration (release and effective
  * settings), its rank layout and memory budget, the plan's source
  * path relative to the project root (as written into generated files), and the predictions of
  * the predict stage when they were computed (null otherwise; plan.json then has no
- * "predictions").
+ * "predictions"), and what the report target shows (null unless the plan emits a report).
  */
-public record EmitInput(Plan plan, EngineConfig engine, Layout layout, String source, JsonNode predictions) {
+public record EmitInput(Plan plan, EngineConfig engine, Layout layout, String source, JsonNode predictions, PlanReport report) {
     public EmitInput(Plan plan, EngineConfig engine, Layout layout, String source) {
-        this(plan, engine, layout, source, null);
+        this(plan, engine, layout, source, null, null);
     }
 
     /** This input with the predict stage's result, written into plan.json as "predictions". */
     public EmitInput withPrediction(Prediction p) {
-        return new EmitInput(plan, engine, layout, source, PredictionRenderer.toJson(p));
+        return new EmitInput(plan, engine, layout, source, PredictionRenderer.toJson(p), report);
+    }
+
+    /** This input with the report target's input (the analysis and prediction it shows). */
+    public EmitInput withReport(PlanReport r) {
+        return new EmitInput(plan, engine, layout, source, predictions, r);
     }
 
     /** An input whose engine configuration, layout and memory budgets are the analysis stage's result for the plan. */

@@ -27,14 +27,19 @@ public final class AnalysisInputs {
      * its inputs.
      */
     public static PlanInputs of(Plan plan) {
+        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
+    }
+
+    /** The inputs of a plan the analysis stage already analysed, with the plan's step-time constants. */
+    public static PlanInputs of(PlanAnalysis a) {
         Efficiency eff;
         try {
-            eff = Predictor.efficiency(plan);
+            eff = Predictor.efficiency(a.plan());
         } catch (IllegalArgumentException e) {
             // a bad tuning key: the predictor reports it (SP0705); the collectives use the profile's values
-            eff = Predictor.baseEfficiency(plan);
+            eff = Predictor.baseEfficiency(a.plan());
         }
-        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE), eff);
+        return of(a, eff);
     }
 
     /**

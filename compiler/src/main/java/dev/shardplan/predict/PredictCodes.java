@@ -17,4 +17,6 @@ public final class PredictCodes {
             "some requests are longer than a replica's whole KV pool and can never run");
     public static final Code UNKNOWN_TUNING = new Code("SP0705", "unknown-tuning-key", Severity.ERROR,
             "a tuning key that the step-time model does not have, or a value out of its range");
+    public static final Code SLO_NOT_APPLICABLE = new Code("SP0706", "slo-not-applicable", Severity.NOTE,
+            "an SLO that measures nothing for this workload (a TTFT bound on an offline batch)");
 }

@@ -94,6 +94,18 @@ public final class Predictor {
         for (Slo s : plan.slos()) {
             double v = value(r, s);
             if (Double.isNaN(v)) continue;
+            String why = notApplicable(plan, s);
+            if (why != null) {
+                ds.add(Diagnostic.of(PredictCodes.SLO_NOT_APPLICABLE, s.span(), String.format(Locale.ROOT,
+                                "the %s %s objective does not apply to workload `%s`: %s", s.metric(), pct(s.percentile()),
+                                plan.workload().name(), why))
+                        .note(String.format(Locale.ROOT, "predicted %s %s is %s; it is not judged", s.metric(), pct(s.percentile()),
+                                fmt(s.metric(), v)))
+                        .help("for an offline batch bound throughput (`throughput > N tokens/s`), tpot or e2e; "
+                                + "for serving latency give the workload an arrival rate (`arrival 4 req/s`) or a `concurrency`")
+                        .build());
+                continue;
+            }
             if (!s.satisfiedBy(v)) {
                 ds.add(Diagnostic.of(PredictCodes.SLO_MISSED, s.span(), String.format(Locale.ROOT,
                                 "predicted %s %s is %s, the slo asks %s %s", s.metric(), pct(s.percentile()), fmt(s.metric(), v), s.op(),
@@ -102,6 +114,21 @@ public final class Predictor {
             }
         }
         return ds;
+    }
+
+    /**
+     * Why an SLO measures nothing for the plan's workload, or null when it applies. An offline
+     * batch without a concurrency cap puts every request in the queue at t = 0, so its time to
+     * first token is the wait behind the rest of the batch, set by the batch size rather than by
+     * the plan: a TTFT bound there judges nothing a serving deployment would see.
+     */
+    public static String notApplicable(Plan plan, Slo s) {
+        var w = plan.workload();
+        if (s.metric().equals("ttft") && w.offline() && w.concurrency() <= 0) {
+            return "its " + w.requests() + " requests all arrive at t = 0 (an offline batch), so time to first token is the wait "
+                    + "behind the rest of the batch, not a latency a user sees";
+        }
+        return null;
     }
 
     /** The predicted value an SLO is about (seconds, or tokens/s for throughput); NaN if unknown. */

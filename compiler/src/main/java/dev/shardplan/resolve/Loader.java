@@ -29,6 +29,11 @@ import java.util.Map;
 /**
  * Reads, parses and links files: relative imports (confined to the project root), {@code std:}
  * modules from the compiler's resources, cycle detection. Each file is read once per compilation.
+ *
+ * <p>Import paths are extra roots (shared folders, plan files unpacked from a dependency jar)
+ * searched in order for a relative import not found beside the importing file. A file found in
+ * one is confined to it as project files are to the project root: its own imports may not leave
+ * it, though they too may be found in the import paths.
  */
 public final class Loader {
     /** Larger files are refused: real plans are a few KiB. */
@@ -44,6 +49,7 @@ public final class Loader {
     private static final Map<String, ParseResult> STD_PARSED = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Path root;
+    private final List<Path> importPaths;
     private final Sources sources;
     private final Diagnostics diags;
     private final Map<String, Module> done = new HashMap<>();
@@ -51,13 +57,36 @@ public final class Loader {
     private final Map<String, Boolean> failed = new HashMap<>();
 
     public Loader(Path root, Sources sources, Diagnostics diags) {
+        this(root, List.of(), sources, diags);
+    }
+
+    /** A loader whose relative imports are also looked up, in order, in {@code importPaths}. */
+    public Loader(Path root, List<Path> importPaths, Sources sources, Diagnostics diags) {
         this.root = root.toAbsolutePath().normalize();
+        this.importPaths = importPaths.stream().map(p -> p.toAbsolutePath().normalize()).distinct().toList();
         this.sources = sources;
         this.diags = diags;
     }
 
     public Path root() {
         return root;
+    }
+
+    /** The extra import roots, absolute, in lookup order. */
+    public List<Path> importPaths() {
+        return importPaths;
+    }
+
+    /**
+     * The root that confines {@code file}: the innermost import path holding it (an import path
+     * may lie inside the project, as unpacked dependencies do under target/), else the project root.
+     */
+    private Path confinement(Path file) {
+        Path best = null;
+        for (Path ip : importPaths) {
+            if (file.startsWith(ip) && (best == null || ip.getNameCount() > best.getNameCount())) best = ip;
+        }
+        return best != null ? best : root;
     }
 
     /** The display id of a file: relative to the root with '/' separators when inside it. */
@@ -166,18 +195,47 @@ public final class Loader {
             return null;
         }
         Path target;
+        List<Path> alternatives = new ArrayList<>();
         try {
             target = importer.getParent().resolve(p).toAbsolutePath().normalize();
+            for (Path ip : importPaths) {
+                Path c = ip.resolve(p).toAbsolutePath().normalize();
+                if (c.startsWith(ip) && !c.equals(target)) alternatives.add(c);
+            }
         } catch (java.nio.file.InvalidPathException e) {
             diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, imp.span(), "invalid import path `" + p + "`")
                     .help("write a relative path such as \"common/cluster.plan\"").build());
             return null;
         }
-        if (!target.startsWith(root)) {
-            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "import `" + p + "` leaves the project root")
-                    .note("it resolves to " + target + ", outside " + root)
-                    .help("keep shared plan files inside the project, or move the project root up").build());
-            return null;
+        Path confine = confinement(importer);
+        boolean inside = target.startsWith(confine);
+        if (!inside || !Files.isRegularFile(target)) {
+            // Beside the importer first; then the import paths, in order.
+            Path found = null;
+            for (Path c : alternatives) {
+                if (Files.isRegularFile(c)) {
+                    found = c;
+                    break;
+                }
+            }
+            if (found != null) {
+                target = found;
+            } else if (!inside) {
+                Diagnostic.Builder b = Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "import `" + p + "` leaves the "
+                                + (confine.equals(root) ? "project root" : "import path it was found in"))
+                        .note("it resolves to " + target + ", outside " + confine);
+                for (Path c : alternatives) b.note("not in the import path either: no " + c);
+                diags.add(b.help(importPaths.isEmpty()
+                        ? "keep shared plan files inside the project, move the project root up, or add their folder to the import paths (--import-path; Maven: importPaths)"
+                        : "import shared files by their path inside an import path, e.g. \"" + target.getFileName() + "\"").build());
+                return null;
+            } else if (!alternatives.isEmpty()) {
+                Diagnostic.Builder b = Diagnostic.of(Codes.IMPORT_NOT_FOUND, imp.span(), "imported file `" + p + "` not found")
+                        .note("looked for " + target);
+                for (Path c : alternatives) b.note("and in the import paths for " + c);
+                diags.add(b.help("check the path; relative imports are resolved from the importing file's folder, then from each import path").build());
+                return null;
+            }
         }
         String id = idOf(target);
         if (inProgress.contains(id)) {

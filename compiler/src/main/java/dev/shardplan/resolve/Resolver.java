@@ -143,6 +143,17 @@ public final class Resolver {
         }
     }
 
+    /** Every declaration of {@code kind} in the module itself, resolved, in declaration order (nulls dropped). */
+    List<Object> declared(Module m, String kind) {
+        List<Object> out = new ArrayList<>();
+        for (Decl d : m.ast().decls()) {
+            if (!d.kind().text().equals(kind)) continue;
+            Object o = resolve(new Located(d, m));
+            if (o != null) out.add(o);
+        }
+        return out;
+    }
+
     private Object resolve(Located l) {
         Decl d = l.decl();
         if (memo.containsKey(d)) return memo.get(d);

@@ -31,6 +31,29 @@ public final class StdLibrary {
         }
     }
 
+    /**
+     * What one {@code std:} module declares, resolved, in declaration order: for {@code gpus} the
+     * {@code Gpu}s, {@code nodes} the {@code NodeType}s, {@code models} the {@code Model}s,
+     * {@code workloads} the {@code Workload}s.
+     */
+    public static List<Object> declarations(String module) {
+        String kind = switch (module) {
+            case "gpus" -> "gpu";
+            case "nodes" -> "node";
+            case "models" -> "model";
+            case "workloads" -> "workload";
+            case "efficiency" -> "efficiency";
+            default -> throw new IllegalArgumentException("no std module " + module);
+        };
+        Diagnostics diags = new Diagnostics();
+        Loader loader = new Loader(Path.of("").toAbsolutePath(), new Sources(), diags);
+        Resolver r = new Resolver(loader, diags);
+        Module m = loader.loadStd(module, Span.NONE);
+        List<Object> out = m == null ? List.of() : r.declared(m, kind);
+        if (diags.hasErrors()) throw new IllegalStateException("std:" + module + " does not resolve: " + diags.sorted());
+        return out;
+    }
+
     /** std:efficiency's profiles, in declaration order. */
     public static List<EfficiencyProfile> efficiencies() {
         return Efficiencies.ALL;

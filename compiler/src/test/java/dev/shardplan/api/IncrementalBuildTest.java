@@ -222,6 +222,27 @@ class IncrementalBuildTest {
     }
 
     @Test
+    void planOutputsThatNoInputDeclaresAreRemovedEvenWithoutACache() throws IOException {
+        Path out = root.resolve("target/out");
+        write("common/cluster.plan", CLUSTER);
+        Path a = write("plans/a.plan", plan("alpha", "2"));
+        IncrementalBuild.Step compile = (r, in) ->
+                IncrementalBuild.StepResult.of(Compiler.compile(r, in, out, java.util.Set.of()));
+        // Left by an earlier build whose cache is gone: a plan output, and a folder that is not one.
+        write("target/out/gone/plan.json", "{}");
+        write("target/out/notes/readme.txt", "kept: not a plan's output");
+        var req = new IncrementalBuild.Request(root, List.of(a), root.resolve("target/cache.json"), "test-1", out);
+        IncrementalBuild.Outcome o = IncrementalBuild.run(req, compile);
+        assertEquals(java.util.Set.of("alpha"), o.plans());
+        assertEquals(List.of("gone"), o.deletedOutputs());
+        assertFalse(Files.exists(out.resolve("gone")));
+        assertTrue(Files.exists(out.resolve("notes/readme.txt")));
+        assertTrue(Files.isRegularFile(out.resolve("alpha/plan.json")));
+        // Up to date the next time: the live plan is still reported.
+        assertEquals(java.util.Set.of("alpha"), IncrementalBuild.run(req, compile).plans());
+    }
+
+    @Test
     void digestDependsOnNamesAndBytes() throws IOException {
         write("x.plan", "ab");
         write("y.plan", "ab");

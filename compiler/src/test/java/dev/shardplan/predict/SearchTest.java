@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SearchTest {
     @Test
     void searchRanksParetoAndNeverSimulatesPlansThatDoNotFit() {
-        var s = ReportBrowserTest.smallSearch();
+        var s = SmallSearch.space();
         Search.Result r = Search.run(s, 1);
         // 4 GPUs, pp 1: (dp, tp) in {(4,1), (2,2), (1,4)} × max_num_seqs {64, 256}
         assertEquals(6, r.ranked().size() + r.discarded().size());
@@ -40,7 +40,7 @@ class SearchTest {
 
     @Test
     void emittedWinnerParses() {
-        Search.Result r = Search.run(ReportBrowserTest.smallSearch(), 1);
+        Search.Result r = Search.run(SmallSearch.space(), 1);
         String src = Search.emit(r);
         assertTrue(src.contains("parallel  { dp " + r.winner().plan().parallel().dp()));
         var parsed = PlanFileParser.parse("winner.plan", src);

@@ -4,18 +4,32 @@ import dev.shardplan.api.IncrementalBuild;
 import dev.shardplan.api.Message;
 import dev.shardplan.api.Version;
 import dev.shardplan.diag.Severity;
+import dev.shardplan.model.Plan;
+import org.apache.maven.artifact.Artifact;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.descriptor.PluginDescriptor;
 import org.apache.maven.plugin.logging.Log;
+import org.apache.maven.plugins.annotations.Component;
 import org.apache.maven.plugins.annotations.Parameter;
 import org.apache.maven.project.MavenProject;
+import org.eclipse.aether.RepositorySystem;
+import org.eclipse.aether.RepositorySystemSession;
+import org.eclipse.aether.artifact.DefaultArtifact;
+import org.eclipse.aether.repository.RemoteRepository;
+import org.eclipse.aether.resolution.ArtifactRequest;
+import org.eclipse.aether.resolution.ArtifactResolutionException;
+import org.sonatype.plexus.build.incremental.BuildContext;
 
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the check and compile goals share: choosing the plan files, the digest cache, printing
@@ -51,6 +65,41 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
     protected List<String> excludes;
 
     /**
+     * Extra folders searched, in order, for a relative import that is not found beside the
+     * importing file: {@code import "clusters/h200.plan"} finds {@code <importPath>/clusters/h200.plan}.
+     * Modules of one build share plan files this way ({@code ${project.basedir}/../shared-plans}).
+     * A {@code .jar} or {@code .zip} file is unpacked (its {@code .plan} files) and searched the
+     * same way. A file found in an import path may import files inside it (or in the other import
+     * paths), not outside it.
+     *
+     * @since 0.1.0
+     */
+    @Parameter
+    protected List<File> importPaths;
+
+    /**
+     * Artifacts whose {@code .plan} files are importable without being project dependencies,
+     * as {@code groupId:artifactId:version} (or {@code groupId:artifactId:extension:version},
+     * {@code groupId:artifactId:extension:classifier:version}); each is resolved from the
+     * project's repositories and searched like an import path, after {@code importPaths}.
+     *
+     * @since 0.1.0
+     */
+    @Parameter
+    protected List<String> importDependencies;
+
+    /**
+     * Do not search the project's own dependencies for plan files. By default every dependency
+     * (compile, provided and system scope) that holds {@code .plan} files is an import root, so a
+     * team can ship its cluster and model declarations as a jar: a plan then imports them by their
+     * path inside that jar.
+     *
+     * @since 0.1.0
+     */
+    @Parameter(property = "shardplan.ignoreProjectDependencies", defaultValue = "false")
+    protected boolean ignoreProjectDependencies;
+
+    /**
      * Fail the build when the compiler reports warnings, not only errors.
      *
      * @since 0.1.0
@@ -72,6 +121,23 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
     @Parameter(defaultValue = "${plugin}", readonly = true, required = true)
     protected PluginDescriptor plugin;
 
+    @Parameter(defaultValue = "${repositorySystemSession}", readonly = true, required = true)
+    protected RepositorySystemSession repositorySession;
+
+    @Component
+    protected RepositorySystem repositorySystem;
+
+    /** The IDE's view of the build under m2e (changed files, markers, refresh); plexus' default one otherwise. */
+    @Component
+    protected BuildContext buildContext;
+
+    /**
+     * Messages this build already logged for this project, kept in the project's context so that
+     * a warning that the check goal printed is not printed again by the compile goal, which checks
+     * the same plans.
+     */
+    static final String LOGGED = "dev.shardplan.maven.logged";
+
     /** The goal's name, for messages and the cache file. */
     abstract String goal();
 
@@ -84,10 +150,13 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
     /** Goal parameters that change the compiler's result, for the cache fingerprint. */
     abstract String parameters();
 
-    /** The compiler call. */
-    abstract IncrementalBuild.Step step() throws MojoExecutionException;
+    /** The compiler call, with {@code importRoots} searched for imports. */
+    abstract IncrementalBuild.Step step(List<Path> importRoots) throws MojoExecutionException;
 
-    /** Runs after a successful build (the compile goal registers its output as a resource folder). */
+    /** Runs after a successful build, given its outcome (the compile goal prunes stale copies). */
+    void after(IncrementalBuild.Outcome outcome) throws MojoExecutionException {}
+
+    /** Runs after a successful or skipped-as-unchanged build (the compile goal registers its resource folder). */
     void after() {}
 
     @Override
@@ -99,15 +168,29 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
         Path root = project.getBasedir().toPath().toAbsolutePath().normalize();
         Path src = sourceDirectory.toPath().toAbsolutePath().normalize();
         List<Path> inputs;
+        List<Path> roots;
         try {
             inputs = PlanFiles.select(src, includes, excludes);
+            roots = importRoots();
         } catch (IOException e) {
-            throw new MojoExecutionException("shardplan: cannot list " + src + ": " + e.getMessage(), e);
+            throw new MojoExecutionException("shardplan: cannot read the plans or their import paths: " + e.getMessage(), e);
         }
-        IncrementalBuild.Request request = new IncrementalBuild.Request(root, inputs, cacheFile(), fingerprint(), outputDirectory());
+        if (buildContext.isIncremental() && !changed(src, roots)) {
+            // An IDE build after an edit elsewhere: nothing this goal reads changed.
+            getLog().debug("shardplan: no plan file changed");
+            after();
+            return;
+        }
+        IncrementalBuild.Request request = new IncrementalBuild.Request(root, inputs, cacheFile(), fingerprint(roots), outputDirectory());
         IncrementalBuild.Outcome outcome;
+        List<IncrementalBuild.StepResult> results = new ArrayList<>();
+        IncrementalBuild.Step step = step(roots);
         try {
-            outcome = IncrementalBuild.run(request, step());
+            outcome = IncrementalBuild.run(request, (r, in) -> {
+                IncrementalBuild.StepResult res = step.run(r, in);
+                results.add(res);
+                return res;
+            });
         } catch (IOException e) {
             throw new MojoExecutionException("shardplan: " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -115,7 +198,8 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
             throw new MojoExecutionException("shardplan internal error, please report it with this trace"
                     + " (shardplan " + Version.VERSION + ", Maven plugin " + plugin.getVersion() + ")", e);
         }
-        log(getLog(), outcome.messages());
+        log(getLog(), unlogged(outcome.messages()));
+        IdeMarkers.update(buildContext, "dev.shardplan.maven.markers." + goal(), root, src, outcome.messages());
         long errors = outcome.count(Severity.ERROR);
         long warnings = outcome.count(Severity.WARNING);
         if (errors > 0 || (failOnWarning && warnings > 0)) {
@@ -123,8 +207,108 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
                     + count(warnings, "warning") + " in " + display(root, src)
                     + (errors == 0 ? " (failOnWarning is set)" : "") + "; see the lines above");
         }
+        for (String id : outcome.compiled()) getLog().info("shardplan: " + verb() + " " + id + describe(root, id, results));
         getLog().info(summary(root, src, inputs.size(), outcome));
+        after(outcome);
         after();
+    }
+
+    /** The messages the goals of this build have not logged yet for this project; they count as logged now. */
+    private List<Message> unlogged(List<Message> messages) {
+        synchronized (project) {
+            @SuppressWarnings("unchecked")
+            Set<Message> logged = (Set<Message>) project.getContextValue(LOGGED);
+            if (logged == null) {
+                logged = new HashSet<>();
+                project.setContextValue(LOGGED, logged);
+            }
+            List<Message> out = new ArrayList<>();
+            for (Message m : messages) if (logged.add(m)) out.add(m);
+            return out;
+        }
+    }
+
+    /** ": plan a, plan b" with the plans the input declares, and where they went (compile). */
+    private String describe(Path root, String id, List<IncrementalBuild.StepResult> results) {
+        List<String> names = new ArrayList<>();
+        for (IncrementalBuild.StepResult r : results) {
+            for (Plan p : r.plans()) if (id.equals(p.sourceFile())) names.add(p.name());
+        }
+        if (names.isEmpty()) return "";
+        StringBuilder sb = new StringBuilder(": ");
+        Path out = outputDirectory();
+        for (int i = 0; i < names.size(); i++) {
+            if (i > 0) sb.append(", ");
+            sb.append("plan ").append(names.get(i));
+            if (out != null) sb.append(" -> ").append(display(root, out.resolve(names.get(i))));
+        }
+        return sb.toString();
+    }
+
+    /** Whether the IDE reports a change under the plan folder or an import root. */
+    private boolean changed(Path src, List<Path> roots) {
+        if (buildContext.hasDelta(src.toFile())) return true;
+        for (Path r : roots) if (buildContext.hasDelta(r.toFile())) return true;
+        return false;
+    }
+
+    /**
+     * The folders searched for imports: {@code importPaths}, then {@code importDependencies},
+     * then the project's dependencies that hold plan files, each once, in that order.
+     */
+    List<Path> importRoots() throws IOException, MojoExecutionException {
+        ImportRoots ir = new ImportRoots(Path.of(project.getBuild().getDirectory(), "shardplan", "imports"));
+        LinkedHashSet<Path> out = new LinkedHashSet<>();
+        if (importPaths != null) {
+            int i = 0;
+            for (File f : importPaths) {
+                Path r = ir.root(f.toPath(), "path-" + (i++) + "-" + f.getName(), true);
+                if (r != null) out.add(r);
+            }
+        }
+        if (importDependencies != null) {
+            for (String coords : importDependencies) {
+                Path r = ir.root(resolve(coords.strip()), unpackName(coords.strip()), false);
+                if (r != null) out.add(r);
+                else getLog().warn("shardplan: importDependencies entry " + coords.strip() + " holds no .plan files");
+            }
+        }
+        if (!ignoreProjectDependencies) {
+            for (Artifact a : project.getArtifacts()) {
+                if (a.getFile() == null) continue;
+                String scope = a.getScope();
+                if (scope != null && !scope.equals(Artifact.SCOPE_COMPILE) && !scope.equals(Artifact.SCOPE_PROVIDED)
+                        && !scope.equals(Artifact.SCOPE_SYSTEM)) continue;
+                Path r = ir.root(a.getFile().toPath(), unpackName(a.getGroupId() + ":" + a.getArtifactId()
+                        + (a.getClassifier() == null || a.getClassifier().isEmpty() ? "" : ":" + a.getClassifier())), false);
+                if (r != null) out.add(r);
+            }
+        }
+        for (String w : ir.warnings()) getLog().warn("shardplan: " + w);
+        for (Path r : out) getLog().debug("shardplan: import root " + r);
+        return List.copyOf(out);
+    }
+
+    private static String unpackName(String coords) {
+        return coords.replaceAll("[^A-Za-z0-9._-]+", "/");
+    }
+
+    /** The file of an {@code importDependencies} entry, resolved from the project's repositories. */
+    private Path resolve(String coords) throws MojoExecutionException {
+        DefaultArtifact a;
+        try {
+            a = new DefaultArtifact(coords);
+        } catch (IllegalArgumentException e) {
+            throw new MojoExecutionException("shardplan: importDependencies entry `" + coords
+                    + "` is not groupId:artifactId[:extension[:classifier]]:version");
+        }
+        List<RemoteRepository> repos = project.getRemoteProjectRepositories();
+        try {
+            File f = repositorySystem.resolveArtifact(repositorySession, new ArtifactRequest(a, repos, null)).getArtifact().getFile();
+            return f.toPath();
+        } catch (ArtifactResolutionException e) {
+            throw new MojoExecutionException("shardplan: cannot resolve importDependencies entry " + coords + ": " + e.getMessage(), e);
+        }
     }
 
     private String summary(Path root, Path src, int files, IncrementalBuild.Outcome o) {
@@ -165,9 +349,9 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
         return Path.of(project.getBuild().getDirectory(), "shardplan", goal() + "-cache.json");
     }
 
-    private String fingerprint() {
+    private String fingerprint(List<Path> roots) {
         return "shardplan-maven-plugin " + plugin.getVersion() + "; compiler " + Version.VERSION + " " + CompilerJar.digest()
-                + "; goal " + goal() + "; " + parameters();
+                + "; goal " + goal() + "; import roots " + roots + "; " + parameters();
     }
 
     static String count(long n, String noun) {

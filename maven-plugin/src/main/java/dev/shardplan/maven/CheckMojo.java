@@ -4,8 +4,10 @@ import dev.shardplan.api.Compiler;
 import dev.shardplan.api.IncrementalBuild;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
 import org.apache.maven.plugins.annotations.Mojo;
+import org.apache.maven.plugins.annotations.ResolutionScope;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Checks the project's plans: syntax, names, units, model, memory, placement. Writes nothing but
@@ -13,7 +15,8 @@ import java.nio.file.Path;
  *
  * @since 0.1.0
  */
-@Mojo(name = "check", defaultPhase = LifecyclePhase.VALIDATE, threadSafe = true)
+@Mojo(name = "check", defaultPhase = LifecyclePhase.VALIDATE, threadSafe = true,
+        requiresDependencyResolution = ResolutionScope.COMPILE)
 public class CheckMojo extends AbstractShardplanMojo {
     @Override
     String goal() {
@@ -36,7 +39,7 @@ public class CheckMojo extends AbstractShardplanMojo {
     }
 
     @Override
-    IncrementalBuild.Step step() {
-        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.check(root, inputs));
+    IncrementalBuild.Step step(List<Path> importRoots) {
+        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.check(root, importRoots, inputs));
     }
 }
