@@ -373,14 +373,20 @@ final class Vllm implements EngineSpec {
     static final long MIB = 1L << 20;
     /**
      * Non-torch memory every worker adds while profiling (cuBLAS/cuDNN workspaces, the attention
-     * backend's buffers): ~50 MiB. Measured as the remainder of single-GPU start-ups in
-     * src/test/resources/engine/startup-logs.json (0.02-0.17 GiB on A100, H200, L40S, A5000).
+     * backend's buffers): 0.07-0.11 GiB logged on single GPUs by 0.7.2, 0.7.3 and 0.10.2, and 0.02-0.17
+     * GiB left over in the other single-GPU start-ups of src/test/resources/engine/startup-logs.json;
+     * 0.23 GiB logged by 0.6.6.post1.
      */
-    static final long NON_TORCH_BASE = 50 * MIB;
+    static final long NON_TORCH_BASE = 90 * MIB, NON_TORCH_BASE_066 = 230 * MIB;
     /** The CUDA context and module images, counted only by {@link Accounting#USED_MINUS_TORCH}: 0.35 GiB logged on an RTX 3090 by the same accounting (vllm#10517), less the base. */
     static final long CUDA_CONTEXT = 300 * MIB;
-    /** NCCL channel buffers of a TP/EP communicator without NVLink SHARP: 0.12-0.17 GiB logged on A100 TP2 (vLLM 0.10.1). */
+    /** NCCL channel buffers of a TP/EP communicator over PCIe (few channels): 0.12-0.17 GiB logged on A100 TP2 without P2P (vLLM 0.10.1). */
     static final long NCCL_BUFFERS = 150 * MIB;
+    /**
+     * NCCL over NVLink opens many more channels, each with its own buffers: 1.54 GiB logged at TP2
+     * on 40 GB A100s (vLLM 0.7.2; the card's links are not stated in that case).
+     */
+    static final long NCCL_NVLINK = 1450 * MIB;
     /** A pipeline stage's point-to-point NCCL buffers. */
     static final long NCCL_P2P = 50 * MIB;
     /**
@@ -414,25 +420,56 @@ final class Vllm implements EngineSpec {
                 && plan.cluster().gpu().capabilityAtLeast(9.0);
     }
 
+    /** Whether the group's GPUs talk over NVLink (an NVSwitch node, or an NVLink island that holds the group). */
+    static boolean nvlink(Plan plan, int groupSize) {
+        var node = plan.cluster().node();
+        if (groupSize <= 1 || groupSize > node.gpus()) return false;
+        return node.fabric() == dev.shardplan.model.Fabric.NVSWITCH
+                || (node.fabric() == dev.shardplan.model.Fabric.NVLINK_ISLAND && groupSize <= node.islandSize());
+    }
+
+    /** NCCL's share of the non-torch figure for a TP/EP group of {@code group} ranks under an accounting. */
+    static long nccl(Accounting acc, Plan plan, int group) {
+        if (nvls(plan, group)) return acc == Accounting.SNAPSHOT_AFTER_DIST ? NCCL_NVLS_AFTER_INIT : NCCL_NVLS;
+        if (nvlink(plan, group) && acc != Accounting.SNAPSHOT_AFTER_DIST) return NCCL_NVLINK;
+        return NCCL_BUFFERS;
+    }
+
+    static String ncclText(Accounting acc, Plan plan, int group) {
+        if (nvls(plan, group)) return "NCCL with NVLink SHARP " + nccl(acc, plan, group) / MIB + " MiB";
+        if (nvlink(plan, group) && acc != Accounting.SNAPSHOT_AFTER_DIST) return "NCCL over NVLink " + NCCL_NVLINK / MIB + " MiB";
+        return "NCCL buffers " + NCCL_BUFFERS / MIB + " MiB";
+    }
+
     static long nonTorch(EngineConfig cfg, Plan plan, RankLayout layout) {
         Double t = plan.tuning().get("non_torch_gib");
         if (t != null) return (long) (t * GIB);
         Accounting acc = accounting(cfg.release());
-        long nt = NON_TORCH_BASE + (acc == Accounting.USED_MINUS_TORCH ? CUDA_CONTEXT : 0);
+        long nt = base(cfg.release()) + (acc == Accounting.USED_MINUS_TORCH ? CUDA_CONTEXT : 0);
         int group = Math.max(layout.tp(), layout.moeGroupSize());
-        if (group > 1) nt += nvls(plan, group) ? (acc == Accounting.SNAPSHOT_AFTER_DIST ? NCCL_NVLS_AFTER_INIT : NCCL_NVLS) : NCCL_BUFFERS;
+        if (group > 1) nt += nccl(acc, plan, group);
         else if (layout.pp() > 1) nt += NCCL_P2P;
         return nt;
+    }
+
+    /**
+     * What loading allocates beside the checkpoint's tensors (rotary cos/sin tables and other
+     * buffers), which vLLM's "Model loading took" counts as weights: 0.01-0.06 GiB above the shard
+     * in most logged start-ups (src/test/resources/engine/startup-logs.json).
+     */
+    static final long LOAD_BUFFERS = 0 * MIB;
+
+    static long base(Release r) {
+        return (r.before("0.7.0") ? NON_TORCH_BASE_066 : NON_TORCH_BASE) + LOAD_BUFFERS;
     }
 
     static String nonTorchText(EngineConfig cfg, Plan plan, RankLayout layout) {
         Accounting acc = accounting(cfg.release());
         List<String> parts = new ArrayList<>();
-        parts.add("workspaces 50 MiB");
+        parts.add("workspaces " + (base(cfg.release()) - LOAD_BUFFERS) / MIB + " MiB + buffers allocated while loading " + LOAD_BUFFERS / MIB + " MiB");
         if (acc == Accounting.USED_MINUS_TORCH) parts.add("CUDA context 300 MiB");
         int group = Math.max(layout.tp(), layout.moeGroupSize());
-        if (group > 1) parts.add(nvls(plan, group) ? "NCCL with NVLink SHARP " + (acc == Accounting.SNAPSHOT_AFTER_DIST ? "680" : "2200") + " MiB"
-                : "NCCL buffers 150 MiB");
+        if (group > 1) parts.add(ncclText(acc, plan, group));
         else if (layout.pp() > 1) parts.add("NCCL point-to-point 50 MiB");
         return String.join(" + ", parts) + " (" + cfg.release().label() + ": " + acc.text + ")";
     }
@@ -478,11 +515,29 @@ final class Vllm implements EngineSpec {
         return "sort-based top-k/top-p";
     }
 
-    /** Peak activation of the profile run: the larger of the forward pass and the sampler warm-up. */
+    /**
+     * The V0 engine's profile run samples in the same step as its forward pass: start-ups peak at
+     * the forward pass plus max_num_seqs x vocab x B on the rank that samples. 0.7.x: 17 B (0.63 GiB
+     * over the forward pass at 8,192 and 32,768 tokens, TP1 and TP2, Qwen2.5-14B); 0.6.6.post1: 32 B
+     * (1.16 GiB, Qwen2.5-1.5B); src/test/resources/engine/startup-logs.json.
+     */
+    static final int SAMPLER_BYTES_V0 = 17, SAMPLER_BYTES_V0_066 = 32;
+
+    static int samplerBytesV0(Release r) {
+        return r.before("0.7.0") ? SAMPLER_BYTES_V0_066 : SAMPLER_BYTES_V0;
+    }
+
+    /** Peak activation of the profile run: V1 the larger of the forward pass and the sampler warm-up; V0 see {@link #SAMPLER_BYTES_V0}. */
     static long activation(EngineConfig cfg, Plan plan, RankLayout layout, Shard s) {
         Double t = plan.tuning().get("activation_reserve_gib");
         if (t != null) return (long) (t * GIB);
+        if (!v1(cfg.release())) return forward(cfg, plan, layout, s) + samplerV0(cfg, plan, s);
         return Math.max(forward(cfg, plan, layout, s), sampler(cfg, plan, s));
+    }
+
+    static long samplerV0(EngineConfig cfg, Plan plan, Shard s) {
+        if (!s.lmHead()) return 0;
+        return samplerRows(cfg) * (long) plan.model().vocab() * samplerBytesV0(cfg.release());
     }
 
     @Override
@@ -512,11 +567,19 @@ final class Vllm implements EngineSpec {
                 String.format(Locale.ROOT, "%d B (%s; scales %d B)", weights, gib(weights), s.weights().scales()),
                 "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"
                         + padNote(plan)));
-        d.add(new Derivation("activation", "max(forward: max_num_batched_tokens x widest live elements per token x dtype"
-                        + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg, samplerRows(cfg))
-                        + " B, " + samplerPath(cfg, samplerRows(cfg)) : "") + ")",
-                String.format(Locale.ROOT, "max(%d, %d) = %d B (%s)", fwd, smp, act, gib(act)),
-                rel + " profile run: gpu_model_runner _dummy_run at max_num_batched_tokens, then _dummy_sampler_run (top-k/top-p sort of fp32 logits)"));
+        if (v1(cfg.release())) {
+            d.add(new Derivation("activation", "max(forward: max_num_batched_tokens x widest live elements per token x dtype"
+                            + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg, samplerRows(cfg))
+                            + " B, " + samplerPath(cfg, samplerRows(cfg)) : "") + ")",
+                    String.format(Locale.ROOT, "max(%d, %d) = %d B (%s)", fwd, smp, act, gib(act)),
+                    rel + " profile run: gpu_model_runner _dummy_run at max_num_batched_tokens, then _dummy_sampler_run (top-k/top-p of fp32 logits)"));
+        } else {
+            long v0 = samplerV0(cfg, plan, s);
+            d.add(new Derivation("activation", "forward: max_num_batched_tokens x widest live elements per token x dtype"
+                            + (v0 > 0 ? " + sampler: max_num_seqs x vocab x " + samplerBytesV0(cfg.release()) + " B" : ""),
+                    String.format(Locale.ROOT, "%d + %d = %d B (%s)", fwd, v0, act, gib(act)),
+                    rel + " V0 profile run: model_runner profile_run, one step of max_num_seqs sequences sharing max_num_batched_tokens"));
+        }
         d.add(new Derivation("non-torch", nonTorchText(cfg, plan, layout),
                 nonTorch + " B (" + gib(nonTorch) + ")", "vllm memory_profiling non_torch_increase (utils); docs/memory-model.md"));
         d.add(new Derivation("requested", "gpu_memory_utilization x total",

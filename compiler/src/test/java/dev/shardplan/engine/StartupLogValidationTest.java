@@ -47,15 +47,17 @@ class StartupLogValidationTest {
         JsonNode cases = load();
         List<Outcome> out = new ArrayList<>();
         for (JsonNode c : cases) out.add(run(c));
-        int within1 = 0, within3 = 0;
+        int within1 = 0, within3 = 0, counted = 0;
         List<String> unexplained = new ArrayList<>();
         for (Outcome o : out) {
+            if (!o.c().path("weak").asText("").isBlank()) continue;   // shown in the table, not counted
+            counted++;
             double e = Math.abs(o.error());
             if (e <= 0.01) within1++;
             if (e <= 0.03) within3++;
             else if (o.c().path("outlier").asText("").isBlank()) unexplained.add(o.c().path("id").asText() + String.format(Locale.ROOT, " (%+.1f%%)", 100 * o.error()));
         }
-        String table = table(out, within1, within3);
+        String table = table(out, counted, within1, within3);
         System.out.println(table);
         if (Boolean.getBoolean("shardplan.rewrite")) {
             String doc = Files.readString(DOC, StandardCharsets.UTF_8);
@@ -70,8 +72,8 @@ class StartupLogValidationTest {
         }
         assertTrue(cases.size() >= 40, "at least 40 logged cases, found " + cases.size());
         assertEquals(List.of(), unexplained, "cases off by more than 3% must name their cause (field `outlier`)");
-        assertTrue(within3 >= Math.ceil(0.9 * out.size()), within3 + " of " + out.size() + " cases within 3%");
-        assertTrue(within1 >= Math.ceil(0.6 * out.size()), within1 + " of " + out.size() + " cases within 1%");
+        assertTrue(within3 >= Math.ceil(0.9 * counted), within3 + " of " + counted + " cases within 3%");
+        assertTrue(within1 >= Math.ceil(0.6 * counted), within1 + " of " + counted + " cases within 1%");
     }
 
     static JsonNode load() throws IOException {
@@ -99,7 +101,12 @@ class StartupLogValidationTest {
         String model = c.path("model").path("std").asText("");
         if (model.isEmpty()) {
             model = "m";
-            sb.append("model m from huggingface \"").append(configFile).append("\" {}\n");
+            sb.append("model m from huggingface \"").append(configFile).append("\" {");
+            for (Iterator<Map.Entry<String, JsonNode>> it = c.path("model").path("overrides").fields(); it.hasNext(); ) {
+                var e = it.next();
+                sb.append(' ').append(e.getKey()).append(' ').append(e.getValue().asText()).append(';');
+            }
+            sb.append(" }\n");
         }
         JsonNode p = c.path("parallel");
         sb.append("plan p {\n  model ").append(model).append("\n  cluster c\n  workload w\n  parallel { dp ")
@@ -160,10 +167,11 @@ class StartupLogValidationTest {
         }
     }
 
-    static String table(List<Outcome> out, int within1, int within3) {
+    static String table(List<Outcome> out, int counted, int within1, int within3) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%d cases: %d within 1%% (%.0f%%), %d within 3%% (%.0f%%) of the logged KV tokens per rank.%n%n",
-                out.size(), within1, 100.0 * within1 / out.size(), within3, 100.0 * within3 / out.size()));
+        sb.append(String.format(Locale.ROOT, "%d cases; of the %d whose GPU and figures the source establishes, %d are within 1%% (%.0f%%) and "
+                        + "%d within 3%% (%.0f%%) of the logged KV tokens per rank. The %d weak cases are shown but not counted.%n%n",
+                out.size(), counted, within1, 100.0 * within1 / counted, within3, 100.0 * within3 / counted, out.size() - counted));
         Map<String, Integer> byEngine = new TreeMap<>();
         for (Outcome o : out) byEngine.merge(o.c().path("engine").asText(), 1, Integer::sum);
         sb.append("By engine: ");
@@ -179,7 +187,9 @@ class StartupLogValidationTest {
                     c.path("id").asText(), c.path("engine").asText(), c.path("release_logged").asText(), o.release(),
                     c.path("gpu").path("name").asText(), c.path("model_name").asText(), p.path("tp").asInt(1), p.path("pp").asInt(1),
                     o.logged(), o.predicted(), 100 * o.error(),
-                    c.path("outlier").asText("").isBlank() ? "" : " (" + c.path("outlier").asText() + ")", c.path("source").asText()));
+                    (c.path("outlier").asText("").isBlank() ? "" : " (" + c.path("outlier").asText() + ")")
+                            + (c.path("weak").asText("").isBlank() ? "" : " (weak, not counted: " + c.path("weak").asText() + ")"),
+                    c.path("source").asText()));
         }
         return sb.toString();
     }
