@@ -195,6 +195,8 @@ public final class PlanJsonEmitter {
         range(o, "ffn", r.ffn());
         ArrayNode ex = o.putArray("experts");
         r.experts().forEach(ex::add);
+        range(o, "expert_ffn", r.expertFfn());
+        range(o, "shared_ffn", r.sharedFfn());
         range(o, "vocab", r.vocab());
         Layout.Memory m = r.memory();
         ObjectNode mem = o.putObject("memory");
