@@ -291,7 +291,12 @@ final class ModelResolver {
         boolean oss = fam == Family.GPT_OSS;
         if (oss != sinks) return oss ? "has attention sinks: add `attention_sinks`" : "has no `attention_sinks`";
         if (oss != (limit > 0)) return oss ? "clamps its SwiGLU: add `swiglu_limit 7`" : "has no `swiglu_limit`";
-        if (fam == Family.QWEN2 && !Boolean.TRUE.equals(s.qkvBias)) return "always has q/k/v biases: add `qkv_bias`";
+        boolean qkvBias = Boolean.TRUE.equals(s.qkvBias), oBias = Boolean.TRUE.equals(s.oBias);
+        boolean qwen2 = fam == Family.QWEN2 || fam == Family.QWEN2_MOE;
+        if (qwen2 && (!qkvBias || oBias)) return "biases q, k and v but not o: write `qkv_bias` without `o_bias`";
+        // Llama's and Qwen3's attention_bias (and gpt-oss's) biases all four projections or none.
+        if (!qwen2 && !fam.mla() && qkvBias != oBias) return "biases q, k, v and o alike (attention_bias): give both `qkv_bias` and `o_bias`, or neither";
+        if (fam.mla() && (qkvBias || oBias)) return "has no attention biases";
         if (moe == null) return null;
         Routing r = moe.routing();
         boolean deepseek = fam.mla();
@@ -303,12 +308,13 @@ final class ModelResolver {
         if ((fam == Family.MIXTRAL || oss) && !r.normTopKProb()) return "always renormalises the top-k weights (norm_topk_prob)";
         if (fam == Family.DEEPSEEK_V2 && (r.scoring() != Routing.Scoring.SOFTMAX || r.correctionBias()))
             return "routes by softmax without a correction bias (that is deepseek_v3)";
+        // DeepSeek-V3's gate implements only noaux_tc: sigmoid scores and a per-expert correction bias.
+        if (fam == Family.DEEPSEEK_V3 && (r.scoring() != Routing.Scoring.SIGMOID || !r.correctionBias()))
+            return "routes by sigmoid scores with a correction bias: add `scoring sigmoid; correction_bias`";
         if ((fam == Family.QWEN2_MOE) != moe.sharedExpertGate() && moe.sharedFfn() > 0)
             return fam == Family.QWEN2_MOE ? "gates its shared expert: add `shared_expert_gate`" : "has no `shared_expert_gate`";
-        if (fam == Family.MIXTRAL || fam == Family.QWEN3_MOE || oss) {
-            if (moe.sharedFfn() > 0) return "has no shared experts";
-            if (moe.denseLayers() > 0) return "has no leading dense layers";
-        }
+        if ((fam == Family.MIXTRAL || fam == Family.QWEN3_MOE || oss) && moe.sharedFfn() > 0) return "has no shared experts";
+        if (!deepseek && moe.denseLayers() > 0) return "has no leading dense layers";
         return null;
     }
 

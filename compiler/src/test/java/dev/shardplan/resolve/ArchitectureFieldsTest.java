@@ -120,5 +120,14 @@ class ArchitectureFieldsTest {
                 .message().contains("softmax"));
         assertTrue(error("model m { family gpt_oss; " + DENSE + " attention_sinks; moe { experts 8; top_k 2; expert_ffn 1024; expert_bias; router_bias } }")
                 .message().contains("swiglu_limit"));
+        assertTrue(error("model m { family llama; " + DENSE + " qkv_bias }").message().contains("q, k, v and o alike"));
+        assertTrue(error("model m { family qwen2; " + DENSE + " qkv_bias; o_bias }").message().contains("but not o"));
+        assertTrue(error("""
+                model m {
+                  family deepseek_v3
+                  layers 4; hidden 1024; heads 16; vocab 32000; ffn 4096
+                  attention mla { q_lora_rank 256; kv_lora_rank 128; qk_nope_head_dim 64; qk_rope_head_dim 32; v_head_dim 64 }
+                  moe { experts 64; top_k 6; expert_ffn 512; dense_layers 1 }
+                }""").message().contains("scoring sigmoid; correction_bias"));
     }
 }
