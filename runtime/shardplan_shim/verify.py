@@ -3,8 +3,8 @@
 Runs a scaled-down copy of the plan's model (scale.py) on the plan's whole world, in float64,
 with a deterministic synthetic checkpoint in the plan's weight format (identical values for any
 partitioning), prefill plus greedy decode over a paged cache whose blocks are scattered. Then,
-per DP replica, the last stage's first TP rank compares with the reference (reference/): the
-hidden states each stage hands on (the reference's after the same layers), the prefill and
+one rank compares the whole batch with the reference (reference/): the hidden states each
+stage of each DP replica hands on (the reference's after the same layers), the prefill and
 decode logits (the reference teacher-forced on the partitioned model's tokens) and the greedy
 tokens (the reference's own greedy decode). Every TP rank of the last stage must agree with the
 first. Relative error = max over rows of max|a - b| / max|ref|.
@@ -118,7 +118,8 @@ def run_verify(args, plan, rank: int, comm, device: torch.device, fail_hook) -> 
     S, N = args.prompt_len, args.decode_tokens
     if N < 1 or S < 1:
         raise ValueError("--prompt-len and --decode-tokens must be >= 1")
-    prompts = torch.randint(0, m.vocab, (B, S), generator=torch.Generator().manual_seed(args.seed + 1))[lo:hi]
+    all_prompts = torch.randint(0, m.vocab, (B, S), generator=torch.Generator().manual_seed(args.seed + 1))
+    prompts = all_prompts[lo:hi]
     Bl, bs = hi - lo, vplan.block_size
     n_mb = args.micro_batches or (plan.pp if plan.pp > 1 else 1)
     cache = KVCache(model.cache_shapes(bs), Bl * -(-(S + N) // bs) + 3, bs, dtype, device,
@@ -147,7 +148,7 @@ def run_verify(args, plan, rank: int, comm, device: torch.device, fail_hook) -> 
             torch.cuda.synchronize(device)
         t_run = time.perf_counter() - t0
         hidden = torch.cat([torch.cat(o, 1) for o in outs]).to(dtype)          # [Bl, S+N-1, H] this stage's outputs
-        res = _compare(args, vplan, rank, comm, device, model, prompts, hidden, logits, toks, S, N)
+        res = _compare(args, vplan, rank, comm, device, model, all_prompts, hidden, logits, toks, S, N)
     shapes = [None] * dist.get_world_size() if dist.get_world_size() > 1 else None
     mine = f"rank {rank} (dp {r.dp} pp {r.pp} tp {r.tp}): {model.shapes()}"
     if shapes is not None:
@@ -164,36 +165,54 @@ def run_verify(args, plan, rank: int, comm, device: torch.device, fail_hook) -> 
 
 
 def _compare(args, plan, rank, comm, device, model, prompts, hidden, logits, toks, S, N) -> dict:
-    """Per DP replica the last stage's first TP rank gathers every stage's outputs and compares
-    with the reference; the verdict is then reduced over the world."""
+    """One rank compares with the reference, once for the whole batch (building the reference of
+    a 256-expert model per DP replica would cost more than the run): the first TP rank of the
+    last stage of DP replica 0. Every replica's stages send it their outputs, its tails their
+    logits and tokens; the verdict is then reduced over the world."""
     r = plan.rank_info(rank)
-    pp = plan.pp
-    tail = plan.global_rank(r.dp, pp - 1, 0)
-    tag = 1 << 20
-    if r.tp == 0 and not model.last:
-        comm.send(hidden.contiguous(), tail, tag + r.pp)
-    stage_err = [0.0] * pp
-    pre_err = dec_err = tp_dis = 0.0
-    match = total = 0
+    pp, dp = plan.pp, plan.dp
+    judge = plan.global_rank(0, pp - 1, 0)
+    H_TAG, L_TAG = 1 << 20, 1 << 21
+    slices = split_even(prompts.shape[0], dp)
+    lg = tok = None
+    tp_dis = 0.0
     if model.last:
         lg = torch.cat([torch.cat(l, 1) for l in logits])                  # [Bl, S + N - 1, V]
         tok = torch.cat([torch.stack(t, 1) for t in toks])                 # [Bl, N]
         if plan.tp > 1:
             # Every TP rank of the last stage computes the logits the head all-gathers: they must agree.
-            first = comm.all_gather("tp", lg.to(device))[0].cpu()
-            tp_dis = rel_err(lg, first)
-        if r.tp == 0:
-            ref = reference.build(plan.model, _source(args, torch.float64, torch.device("cpu"), exact=True))
-            ends = tuple(plan.stage_layers(p)[1] for p in range(pp - 1))
-            ref_logits, ref_hidden = ref.forward(torch.cat([prompts, tok[:, :-1]], 1), ends)
+            tp_dis = rel_err(lg, comm.all_gather("tp", lg.to(device))[0].cpu())
+    if r.tp == 0 and rank != judge:
+        if not model.last:
+            comm.send(hidden.contiguous(), judge, H_TAG + r.dp * pp + r.pp)
+        else:
+            comm.send(lg.to(device).contiguous(), judge, L_TAG + 2 * r.dp)
+            comm.send(tok.to(device).contiguous(), judge, L_TAG + 2 * r.dp + 1)
+    stage_err = [0.0] * pp
+    pre_err = dec_err = 0.0
+    match = total = 0
+    if rank == judge:
+        V, H, T = plan.model.vocab, plan.model.hidden, S + N - 1
+        lgs, tks = [lg], [tok]
+        for d in range(1, dp):
+            n = slices[d][1] - slices[d][0]
+            lgs.append(comm.recv(torch.empty(n, T, V, dtype=lg.dtype, device=device), plan.global_rank(d, pp - 1, 0), L_TAG + 2 * d).cpu())
+            tks.append(comm.recv(torch.empty(n, N, dtype=torch.long, device=device), plan.global_rank(d, pp - 1, 0), L_TAG + 2 * d + 1).cpu())
+        all_lg, all_tok = torch.cat(lgs), torch.cat(tks)
+        ref = reference.build(plan.model, _source(args, torch.float64, torch.device("cpu"), exact=True))
+        ends = tuple(plan.stage_layers(p)[1] for p in range(pp - 1))
+        ref_logits, ref_hidden = ref.forward(torch.cat([prompts, all_tok[:, :-1]], 1), ends)
+        for d in range(dp):
+            a, b = slices[d]
             for p in range(pp - 1):
-                got = comm.recv(torch.empty_like(hidden), plan.global_rank(r.dp, p, 0), tag + p).cpu()
-                stage_err[p] = rel_err(got, ref_hidden[ends[p]])
-            stage_err[pp - 1] = rel_err(lg, ref_logits)
-            pre_err = rel_err(lg[:, :S], ref_logits[:, :S])
-            dec_err = rel_err(lg[:, S:], ref_logits[:, S:])
-            ref_tok = ref.greedy(prompts, N)
-            match, total = int((ref_tok == tok).sum()), tok.numel()
+                got = comm.recv(torch.empty(b - a, T, H, dtype=hidden.dtype, device=device), plan.global_rank(d, p, 0),
+                                H_TAG + d * pp + p).cpu()
+                stage_err[p] = max(stage_err[p], rel_err(got, ref_hidden[ends[p]][a:b]))
+        stage_err[pp - 1] = rel_err(all_lg, ref_logits)
+        pre_err = rel_err(all_lg[:, :S], ref_logits[:, :S])
+        dec_err = rel_err(all_lg[:, S:], ref_logits[:, S:])
+        ref_tok = ref.greedy(prompts, N)
+        match, total = int((ref_tok == all_tok).sum()), all_tok.numel()
     v = torch.tensor(stage_err + [pre_err, dec_err, tp_dis], dtype=torch.float64, device=device)
     c = torch.tensor([match, total], dtype=torch.long, device=device)
     comm.world_reduce(v, dist.ReduceOp.MAX)
