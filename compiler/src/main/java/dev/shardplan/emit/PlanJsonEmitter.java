@@ -33,7 +33,18 @@ public final class PlanJsonEmitter {
     }
 
     public static List<OutputFile> emit(EmitInput in) {
-        return List.of(OutputFile.text("plan.json", Jsons.canonical(tree(in))));
+        return emit(in, false);
+    }
+
+    /** plan.json; with {@code shim} it names the shim archive the compile writes next to the plans, with its SHA-256. */
+    public static List<OutputFile> emit(EmitInput in, boolean shim) {
+        ObjectNode root = tree(in);
+        if (shim) {
+            ObjectNode s = root.putObject("shim");
+            s.put("archive", "../" + ShimArchive.fileName());
+            s.put("sha256", ShimArchive.get().sha256());
+        }
+        return List.of(OutputFile.text("plan.json", Jsons.canonical(root)));
     }
 
     static ObjectNode tree(EmitInput in) {
