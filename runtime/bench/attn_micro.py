@@ -4,7 +4,7 @@
     python3 runtime/bench/attn_micro.py OUT.json --cpu-smoke  # tiny shapes on CPU
 
 For each (batch, context) it times, on ONE layer's paged KV pool (block size 16):
-  * the shim's decode attention (model.attend_decode over decode_kv views), with equal
+  * the shim's decode attention (kernels.AttentionKernels.decode over decode_kv views), with equal
     lengths (no mask), ragged lengths (mask), scattered blocks (index_select), the plain
     matmul fallback, and with each SDPA backend forced (which ones accept the call);
   * the previous implementation (per-block broadcast matmul over a [blocks, heads, 16, d]
@@ -30,7 +30,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from shardplan_shim import model as M          # noqa: E402
+from shardplan_shim import kernels as M        # noqa: E402
+from shardplan_shim.kvcache import make_meta    # noqa: E402
+
+IMPL = os.environ.get("SHARDPLAN_SHIM_ATTN", "auto")
 
 T0 = time.time()
 
@@ -84,7 +87,7 @@ def dense_ref(q, k, v, lens, scale, nseq):
     return torch.stack(outs)
 
 
-def bench_attention(B, L, kvh, g, d, bs, dtype, dev, iters, do_old):
+def bench_attention(B, L, kvh, g, d, bs, dtype, dev, iters, do_old, kern):
     res = {"batch": B, "context": L, "kv_heads": kvh, "group": g, "head_dim": d}
     n = (L + 1 + bs - 1) // bs                    # blocks per sequence (room for the new token)
     nb = B * n
@@ -97,30 +100,20 @@ def bench_attention(B, L, kvh, g, d, bs, dtype, dev, iters, do_old):
     table = torch.arange(nb, device=dev).view(B, n)
 
     def meta_for(lens, table, contig):
-        return M.make_meta(table, n if contig else 0, 0, [x - 1 for x in lens], 1, bs)
+        return make_meta(table, n if contig else 0, 0, [x - 1 for x in lens], 1, bs)
 
-    def run_case(name, meta, env=None):
-        old = os.environ.get("SHARDPLAN_SHIM_ATTN")
-        if env:
-            os.environ["SHARDPLAN_SHIM_ATTN"] = env
-        try:
-            fn = lambda: M.attend_decode(q, M.decode_kv(kc, meta), M.decode_kv(vc, meta), meta, scale)
-            t = timed(fn, dev, iters)
-            out = fn()
-            kf, vf = M.decode_kv(kc, meta), M.decode_kv(vc, meta)
-            ref = dense_ref(q, kf, vf, meta.lens, scale, min(B, 4))
-            err = float((out[:ref.shape[0]].float() - ref).abs().max())
-        finally:
-            if env:
-                if old is None:
-                    os.environ.pop("SHARDPLAN_SHIM_ATTN", None)
-                else:
-                    os.environ["SHARDPLAN_SHIM_ATTN"] = old
-        res[name] = {"time_s": t, "GBps": kv_bytes / t / 1e9, "max_abs_err_vs_fp32": err,
-                     "impl": env or M.attention_impl()}
-        if not env and M.attention_impl() == "auto" and dev.type == "cuda":
-            res[name]["auto_choice"] = M._DECODE_CHOICE.get((str(q.device), q.dtype, tuple(q.shape), d, d,
-                                                             len(set(meta.lens)) == 1))
+    def run_case(name, meta, impl=None):
+        k_ = kern if impl is None else M.AttentionKernels(impl)
+        fn = lambda: k_.decode(q, M.decode_kv(kc, meta), M.decode_kv(vc, meta), meta, scale)
+        t = timed(fn, dev, iters)
+        out = fn()
+        kf, vf = M.decode_kv(kc, meta), M.decode_kv(vc, meta)
+        ref = dense_ref(q, kf, vf, meta.lens, scale, min(B, 4))
+        err = float((out[:ref.shape[0]].float() - ref).abs().max())
+        res[name] = {"time_s": t, "GBps": kv_bytes / t / 1e9, "max_abs_err_vs_fp32": err, "impl": k_.impl}
+        if k_.impl == "auto" and dev.type == "cuda":
+            res[name]["auto_choice"] = k_._choice.get((str(q.device), q.dtype, tuple(q.shape), d, d,
+                                                       len(set(meta.lens)) == 1))
         log(f"B={B} L={L} {name}: {t * 1e3:.3f} ms/layer, {kv_bytes / t / 1e9:.0f} GB/s, err {err:.2e}")
 
     equal = [L] * B
@@ -130,12 +123,12 @@ def bench_attention(B, L, kvh, g, d, bs, dtype, dev, iters, do_old):
     run_case("decode_ragged_mask", meta_for(ragged, table, True))
     perm = torch.randperm(nb, generator=g_).to(dev).view(B, n)
     run_case("decode_scattered_blocks", meta_for(equal, perm, False))
-    run_case("decode_matmul_fallback", meta_for(equal, table, True), env="matmul")
-    if M.attention_impl() != "matmul":
+    run_case("decode_matmul_fallback", meta_for(equal, table, True), impl="matmul")
+    if kern.impl != "matmul":
         meta = meta_for(equal, table, True)
         k, v = M.decode_kv(kc, meta), M.decode_kv(vc, meta)
         per = {}
-        for name in M.sdpa_backends_available():
+        for name in M._backends():
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -154,8 +147,8 @@ def bench_attention(B, L, kvh, g, d, bs, dtype, dev, iters, do_old):
         vc_o = vc.permute(0, 2, 1, 3).contiguous()
         lens_t = torch.tensor(equal, device=dev).view(B, 1, 1, 1, 1)
         t = timed(lambda: old_blocked(q, kc_o, vc_o, B, n, bs, lens_t, scale), dev, max(3, iters // 4))
-        new = M.attend_decode(q, M.decode_kv(kc, meta_for(equal, table, True)),
-                              M.decode_kv(vc, meta_for(equal, table, True)), meta_for(equal, table, True), scale)
+        meta = meta_for(equal, table, True)
+        new = kern.decode(q, M.decode_kv(kc, meta), M.decode_kv(vc, meta), meta, scale)
         diff = float((old_blocked(q, kc_o, vc_o, B, n, bs, lens_t, scale).float() - new.float()).abs().max())
         res["decode_old_blocked"] = {"time_s": t, "GBps": kv_bytes / t / 1e9, "max_abs_diff_vs_new": diff}
         log(f"B={B} L={L} old blocked: {t * 1e3:.3f} ms/layer, {kv_bytes / t / 1e9:.0f} GB/s, |old-new| {diff:.2e}")
@@ -190,35 +183,24 @@ def bench_gemms(B, H, hd, heads, kvh, ffn, vocab, dtype, dev, iters):
     return res
 
 
-def bench_prefill(T, kvh, g, d, bs, dtype, dev, iters):
+def bench_prefill(T, kvh, g, d, bs, dtype, dev, iters, kern):
     n = (T + bs - 1) // bs
     kc = torch.randn(n, bs, kvh, d, dtype=dtype, device=dev)
     vc = torch.randn(n, bs, kvh, d, dtype=dtype, device=dev)
     q = torch.randn(T, kvh, g, d, dtype=dtype, device=dev)
-    meta = M.make_meta(torch.arange(n, device=dev).view(1, n), n, 0, [0], T, bs)
+    meta = make_meta(torch.arange(n, device=dev).view(1, n), n, 0, [0], T, bs)
     scale = 1 / math.sqrt(d)
-    res = {"prompt": T, "fused_available": M._prefill_sdpa_ok(q, meta)}
-    t_plain = timed(lambda: _plain_prefill(q, kc, vc, meta, scale), dev, iters)
-    res["chunked_matmul_time_s"] = t_plain
+    plain = M.AttentionKernels("matmul")
+    res = {"prompt": T, "fused_available": kern.impl != "matmul" and M.SDPA_GQA and dev.type == "cuda"
+           and dtype in (torch.bfloat16, torch.float16)}
+    res["chunked_matmul_time_s"] = timed(lambda: plain.prefill(q, kc, vc, meta, scale), dev, iters)
     if res["fused_available"]:
-        t_f = timed(lambda: M.attend_per_sequence(q, kc, vc, meta, scale), dev, iters)
-        a = M.attend_per_sequence(q, kc, vc, meta, scale).float()
-        b = _plain_prefill(q, kc, vc, meta, scale).float()
+        t_f = timed(lambda: kern.prefill(q, kc, vc, meta, scale), dev, iters)
+        a = kern.prefill(q, kc, vc, meta, scale).float()
+        b = plain.prefill(q, kc, vc, meta, scale).float()
         res.update(fused_time_s=t_f, max_abs_diff_fused_vs_chunked=float((a - b).abs().max()))
     log(f"prefill attention T={T}: {res}")
     return res
-
-
-def _plain_prefill(q, kc, vc, meta, scale):
-    old = os.environ.get("SHARDPLAN_SHIM_ATTN")
-    os.environ["SHARDPLAN_SHIM_ATTN"] = "matmul"
-    try:
-        return M.attend_per_sequence(q, kc, vc, meta, scale)
-    finally:
-        if old is None:
-            os.environ.pop("SHARDPLAN_SHIM_ATTN", None)
-        else:
-            os.environ["SHARDPLAN_SHIM_ATTN"] = old
 
 
 def main():
@@ -235,18 +217,19 @@ def main():
         cases, gem = [(64, 4096), (256, 3648)], dict(H=4096, hd=128, heads=32, kvh=8, ffn=14336, vocab=128256)
         iters, T = 20, 4096
     res = {"torch": torch.__version__, "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
-           "dtype": str(dtype).replace("torch.", ""), "attention_impl": M.attention_impl(), "decode": [],
+           "dtype": str(dtype).replace("torch.", ""), "attention_impl": IMPL, "decode": [],
            "gemms": []}
     torch.manual_seed(0)
+    kern = M.AttentionKernels(IMPL)
     for B, L in cases:
         res["decode"].append(bench_attention(B, L, shapes["kvh"], shapes["g"], shapes["d"], shapes["bs"], dtype, dev,
-                                             iters, do_old=True))
+                                             iters, do_old=True, kern=kern))
         res["gemms"].append(bench_gemms(B, dtype=dtype, dev=dev, iters=iters, **gem))
         if dev.type == "cuda":
             torch.cuda.empty_cache()
     res["prefill"] = bench_prefill(T, shapes["kvh"], shapes["g"], shapes["d"], shapes["bs"], dtype, dev,
-                                   max(3, iters // 4))
-    res["decode_tuning"] = M.DECODE_TUNING
+                                   max(3, iters // 4), kern)
+    res["decode_tuning"] = kern.tuning
     res["elapsed_s"] = time.time() - T0
     with open(out, "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)

@@ -6,7 +6,7 @@
 #
 # Steps (each under its own `timeout`, so the whole script stays under 5.5 minutes):
 #   1. environment: python/torch/CUDA versions, GPU name
-#   2. verify: the Llama-3.1-8B plan scaled down, float64 on the GPU with NCCL (world size 1),
+#   2. verify: the Llama-3.1-8B plan (tests/fixtures/llama8b_tp1) scaled down, float64 on the GPU with NCCL (world size 1),
 #      prefill + 32 greedy tokens compared with the unpartitioned reference
 #   3. bench: real shapes (bf16, 32 layers, hidden 4096, vocab 128256), batch 64 and 256 at 4k
 #      context; decode step = one token per sequence over a 4096-token paged KV cache.
@@ -56,7 +56,7 @@ EOF
 cat "$WORK/env.json"
 say "environment done"
 
-PLAN="$HERE/llama8b_tp1.plan.json"
+PLAN="$RUNTIME/tests/fixtures/llama8b_tp1/plan.json"
 if [ "$MODE" = "gpu" ]; then
     VERIFY_ARGS=(--backend nccl --device cuda)
     BENCH_ARGS=(--backend nccl --device cuda --batch 64,256 --context 4096 --decode-tokens 32 --fit-context)
@@ -104,14 +104,14 @@ env, ver, ben = load("env.json"), load("verify.rank0.json"), load("bench.rank0.j
 res = {"mode": mode, "env": env, "verify": None, "bench": None, "attn_micro": load("attn_micro.json"),
        "rc": {"verify": rc_v, "bench": rc_b, "attn_micro": rc_m}}
 if ver:
-    res["verify"] = {k: ver.get(k) for k in ("ok", "max_rel_err", "tokens_match", "backend", "device", "error",
-                                             "timings", "peak_memory_bytes")}
+    res["verify"] = {k: ver.get(k) for k in ("ok", "max_rel_err", "stage_rel_err", "tokens_match", "tokens_equal",
+                                             "tokens_total", "backend", "device", "error", "timings")}
 if ben:
     runs = []
     for r in ben.get("runs", []):
         d = {k: r.get(k) for k in ("batch", "context", "context_requested", "context_reduced_to", "skipped",
                                    "reason", "kv_bytes", "weight_bytes_read_per_step", "kv_bytes_read_per_step",
-                                   "hbm_bound_s", "fraction_of_bound", "peak_memory_bytes") if k in r}
+                                   "hbm_bound_s", "fraction_of_bound", "peak_memory_bytes", "activation_peak_bytes") if k in r}
         if "decode" in r:
             d["decode_step_median_s"] = r["decode"]["median_s"]
             d["decode_step_min_s"] = r["decode"]["min_s"]
@@ -119,7 +119,6 @@ if ben:
             d["decode_paged_path"] = r["decode"]["paged_path"]
             d["decode_comm_s_per_step"] = r["decode"]["comm_s_per_step"]
             d["decode_host_s_per_step"] = r["decode"].get("host_s_per_step")
-            d["decode_attention"] = r["decode"].get("attention")
         if "prefill" in r:
             d["prefill_step_median_s"] = r["prefill"]["median_s"]
             d["prefill_tokens_per_step"] = r["prefill"]["tokens_per_step"]

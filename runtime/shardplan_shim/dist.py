@@ -15,20 +15,26 @@ import torch.distributed as dist
 from .plan import Plan
 
 
-def init_distributed(rank: int, world_size: int, backend: str, timeout_s: float) -> None:
+def init_distributed(rank: int, world_size: int, backend: str, timeout_s: float, init_method: str = "env://") -> None:
     # NCCL only honours the process-group timeout when async error handling is on; without it
     # a dead peer leaves the survivors hanging forever inside a collective.
     os.environ.setdefault("NCCL_ASYNC_ERROR_HANDLING", "1")          # torch < 2.2
     os.environ.setdefault("TORCH_NCCL_ASYNC_ERROR_HANDLING", "1")    # torch >= 2.2
-    dist.init_process_group(backend=backend, init_method="env://", rank=rank, world_size=world_size,
+    dist.init_process_group(backend=backend, init_method=init_method, rank=rank, world_size=world_size,
                             timeout=datetime.timedelta(seconds=timeout_s))
 
 
 class Comm:
-    KINDS = ("tp", "pp", "dp", "ep")
+    """This rank's communicators: its TP group and its MoE group (plan.moe_groups: the ranks that
+    together hold one copy of a MoE layer's experts; usually the TP group itself). Pipeline
+    stages talk point to point by global rank."""
+    KINDS = ("tp", "moe")
 
-    def __init__(self, plan: Plan, rank: int, backend: str, device: torch.device, timeout_s: float):
+    def __init__(self, plan: Plan, rank: int, backend: str, device: torch.device, timeout_s: float,
+                 drop_tp_allreduce: bool = False):
         self.plan, self.rank, self.device = plan, rank, device
+        # Test hook (--mutate tp_allreduce): TP partial sums are left unreduced, which verify must catch.
+        self.drop_tp_allreduce = drop_tp_allreduce
         # gloo (torch 1.13) has no bfloat16 kernels: such tensors travel as float32 there.
         self.widen_bf16 = backend == "gloo"
         self.is_cuda = device.type == "cuda"
@@ -38,7 +44,11 @@ class Comm:
         # new_group is collective over the whole world: every rank creates every group, in the
         # same order (plan order), even the ones it is not part of.
         for kind in self.KINDS:
-            for g in plan.groups[kind]:
+            groups = plan.moe_groups if kind == "moe" else plan.groups[kind]
+            if kind == "moe" and groups == plan.groups["tp"]:
+                self.members["moe"], self.pg["moe"] = self.members["tp"], self.pg["tp"]
+                continue
+            for g in groups:
                 pg = dist.new_group(ranks=g, timeout=timeout, backend=backend) if len(g) > 1 else None
                 if rank in g:
                     self.members[kind] = list(g)
@@ -89,7 +99,7 @@ class Comm:
 
     # ------------------------------------------------------------------ collectives
     def all_reduce(self, kind: str, x: torch.Tensor) -> torch.Tensor:
-        if self.size(kind) == 1:
+        if self.size(kind) == 1 or (kind == "tp" and self.drop_tp_allreduce):
             return x
         w = self._wire(x)
         tok = self._start()
@@ -101,7 +111,10 @@ class Comm:
         if self.size(kind) == 1:
             return [x]
         w = self._wire(x)
-        out = [torch.empty_like(w) for _ in range(self.size(kind))]
+        # gloo (torch 1.13) fills all_gather / all_to_all outputs outside the caller's inference
+        # mode, which inference tensors refuse: the output buffers are ordinary tensors.
+        with torch.inference_mode(False):
+            out = [torch.empty_like(w) for _ in range(self.size(kind))]
         tok = self._start()
         dist.all_gather(out, w, group=self.pg[kind])
         self._stop(tok)
@@ -109,7 +122,8 @@ class Comm:
 
     def all_to_all(self, kind: str, x: torch.Tensor, out_splits: list[int], in_splits: list[int]) -> torch.Tensor:
         w = self._wire(x)
-        out = w.new_empty((sum(out_splits),) + tuple(x.shape[1:]))
+        with torch.inference_mode(False):
+            out = w.new_empty((sum(out_splits),) + tuple(x.shape[1:]))
         tok = self._start()
         dist.all_to_all_single(out, w, out_splits, in_splits, group=self.pg[kind])
         self._stop(tok)
@@ -128,6 +142,9 @@ class Comm:
         dist.recv(w, src, tag=tag)
         self._stop(tok)
         return w.to(x.dtype) if w.dtype != x.dtype else w
+
+    def send(self, x: torch.Tensor, dst: int, tag: int = 0):
+        dist.send(self._wire(x), dst, tag=tag)
 
     def world_reduce(self, x: torch.Tensor, op) -> torch.Tensor:
         """All-reduce over the whole world (used for the verdict, not timed)."""

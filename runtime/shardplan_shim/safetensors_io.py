@@ -30,11 +30,9 @@ _DTYPES: dict[str, torch.dtype] = {
     "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
     "BOOL": torch.bool,
 }
-# FP8 only exists in newer torch; accept it when the running torch has it.
-for _name, _attr in (("F8_E4M3", "float8_e4m3fn"), ("F8_E5M2", "float8_e5m2")):
-    if hasattr(torch, _attr):
-        _DTYPES[_name] = getattr(torch, _attr)
 _NAMES = {v: k for k, v in _DTYPES.items()}
+# FP8 tensors are read as their raw byte codes (torch 1.13 has no float8 dtype); quant.py decodes them.
+_DTYPES.update({"F8_E4M3": torch.uint8, "F8_E5M2": torch.uint8})
 
 # A header larger than this is certainly corrupt (real checkpoints have a few MB at most).
 MAX_HEADER = 100 * 1024 * 1024
@@ -45,10 +43,10 @@ def _itemsize(dt: torch.dtype) -> int:
 
 
 class TensorInfo:
-    __slots__ = ("name", "dtype", "shape", "begin", "end")
+    __slots__ = ("name", "dtype", "dtype_name", "shape", "begin", "end")
 
-    def __init__(self, name, dtype, shape, begin, end):
-        self.name, self.dtype, self.shape, self.begin, self.end = name, dtype, shape, begin, end
+    def __init__(self, name, dtype, dtype_name, shape, begin, end):
+        self.name, self.dtype, self.dtype_name, self.shape, self.begin, self.end = name, dtype, dtype_name, shape, begin, end
 
 
 class SafetensorsFile:
@@ -114,7 +112,7 @@ class SafetensorsFile:
             if offs[1] > data_len:
                 self._fail(f"truncated: tensor '{name}' ends at data byte {offs[1]} but the data region has "
                            f"only {data_len} bytes")
-            self.tensors[name] = TensorInfo(name, _DTYPES[dt], tuple(shape), offs[0], offs[1])
+            self.tensors[name] = TensorInfo(name, _DTYPES[dt], dt, tuple(shape), offs[0], offs[1])
             spans.append((offs[0], offs[1], name))
         spans.sort()
         for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
@@ -200,8 +198,10 @@ class SafetensorsFile:
         return t.reshape(out_shape)
 
 
-def write_safetensors(path: str, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None):
-    """Write tensors (CPU, any supported dtype) in safetensors format."""
+def write_safetensors(path: str, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None,
+                      dtype_names: dict[str, str] | None = None):
+    """Write tensors (CPU, any supported dtype) in safetensors format; `dtype_names` labels uint8
+    code tensors as F8_E4M3 where a checkpoint stores FP8."""
     header: dict = {}
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -217,7 +217,8 @@ def write_safetensors(path: str, tensors: dict[str, torch.Tensor], metadata: dic
             # Copy through a tensor view of our own buffer: works for every dtype incl. bf16.
             torch.frombuffer(buf, dtype=t.dtype).copy_(t.reshape(-1))
         blobs.append(buf)
-        header[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + nbytes]}
+        label = (dtype_names or {}).get(name, _NAMES[t.dtype])
+        header[name] = {"dtype": label, "shape": list(t.shape), "data_offsets": [off, off + nbytes]}
         off += nbytes
     hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hjson += b" " * ((8 - len(hjson) % 8) % 8)   # the reference writer pads the header to 8 bytes
@@ -266,6 +267,9 @@ class Checkpoint:
 
     def shape(self, name: str) -> tuple[int, ...]:
         return self._file(name).info(name).shape
+
+    def dtype_name(self, name: str) -> str:
+        return self._file(name).info(name).dtype_name
 
     def _file(self, name: str) -> SafetensorsFile:
         if name not in self.where:

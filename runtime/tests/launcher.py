@@ -1,7 +1,9 @@
-"""Test helper: run the N ranks of a plan as local subprocesses, like torchrun would.
+"""Test helpers: run a plan's ranks as local subprocesses, like torchrun would (`launch`), or as
+forks of the test process through the shim's own `--local` launcher (`local`, which imports
+torch once for all ranks).
 
-Each rank gets RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT and its own process
-group (session), so on failure or timeout the whole tree of every rank is killed and
+With `launch` each rank gets RANK/WORLD_SIZE/LOCAL_RANK/MASTER_ADDR/MASTER_PORT and its own
+process group (session), so on failure or timeout the whole tree of every rank is killed and
 nothing is left behind."""
 
 from __future__ import annotations
@@ -23,7 +25,45 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 
 
 def fixture(name: str) -> str:
-    return os.path.join(FIXTURES, name + ".plan.json")
+    """A plan compiled from tests/plans/architectures.plan (kept in sync by ShimFixturesTest)."""
+    return os.path.join(FIXTURES, name, "plan.json")
+
+
+def fixtures() -> list[str]:
+    return sorted(n for n in os.listdir(FIXTURES) if os.path.isfile(os.path.join(FIXTURES, n, "plan.json")))
+
+
+@dataclass
+class LocalResult:
+    code: int
+    metrics: list[dict]
+
+    def describe(self) -> str:
+        errs = [m.get("error") for m in self.metrics if m.get("error")]
+        m0 = self.metrics[0] if self.metrics else {}
+        return (f"exit {self.code}; max_rel_err {m0.get('max_rel_err')}; tokens {m0.get('tokens_equal')}/"
+                f"{m0.get('tokens_total')}; errors {errs[:2]}")
+
+
+def local(plan: str, mode: str, *args: str, world: int | None = None) -> LocalResult:
+    """`python3 -m shardplan_shim --plan PLAN MODE --local ARGS` as forks of this process."""
+    sys.path.insert(0, RUNTIME)
+    from shardplan_shim.cli import build_parser
+    from shardplan_shim.launch import run_local
+    tmp = tempfile.mkdtemp(prefix="shardplan_local_test_")
+    try:
+        out = os.path.join(tmp, "m.rank{rank}.json")
+        a = build_parser().parse_args(["--plan", plan, mode, "--local", "--quiet", "--out", out, *args])
+        code = run_local(a, world=world)
+        ms = []
+        for r in range(len(os.listdir(tmp))):
+            path = out.replace("{rank}", str(r))
+            if os.path.exists(path):
+                with open(path) as f:
+                    ms.append(json.load(f))
+        return LocalResult(code, ms)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -7,12 +7,12 @@ import subprocess
 import tempfile
 import unittest
 
-from launcher import RUNTIME, fixture, launch
+from launcher import RUNTIME, fixture, launch, local
 
 
 class BenchTests(unittest.TestCase):
     def test_bench_tiny_tp2_pp2(self):
-        res = launch(fixture("tiny_tp2_pp2"), "bench", 4,
+        res = launch(fixture("qwen3_8b_tp2_pp2"), "bench", 4,
                      ["--tiny", "--batch", "4", "--context", "48", "--decode-tokens", "6", "--timeout", "60"],
                      timeout=120)
         self.assertTrue(res.ok, res.describe())
@@ -24,8 +24,19 @@ class BenchTests(unittest.TestCase):
             self.assertGreater(run["decode"]["comm_s_per_step"], 0.0)    # TP all-reduces and PP send/recv
             self.assertGreater(run["prefill"]["median_s"], 0.0)
             self.assertGreater(m["peak_memory_bytes"], 0)
+            self.assertGreater(m["weight_bytes_stored"], 0)
+            self.assertEqual(run["kv_bytes"], run["kv_blocks"] * m["kv_bytes_per_token"] * 16)
         # rank 0 also prints its metrics as JSON on stdout
         self.assertEqual(json.loads(res.ranks[0].stdout.strip().splitlines()[-1])["rank"], 0)
+
+    def test_bench_quantised_moe_with_dispatch_across_replicas(self):
+        res = local(fixture("gpt_oss_120b_dp2_tp2_ep4"), "bench", "--tiny", "--batch", "4", "--context", "32",
+                    "--decode-tokens", "4", "--timeout", "60")
+        self.assertEqual(res.code, 0, res.describe())
+        m = res.metrics[0]
+        self.assertIn("mxfp4 weights dequantised", m["notes"][0])
+        # MXFP4 experts are stored at about half a byte per weight, held in the compute dtype
+        self.assertLess(m["weight_bytes_stored"], m["weight_bytes"])
 
     def test_gpu_check_script_cpu_smoke(self):
         out = tempfile.mkdtemp(prefix="shardplan_gpucheck_")

@@ -6,7 +6,9 @@ import shutil
 import tempfile
 import unittest
 
-from launcher import fixture, launch
+from unittest import mock
+
+from launcher import fixture, launch, local
 
 TIMEOUT = 10   # the shim's --timeout in these tests
 
@@ -25,31 +27,31 @@ class FailureTests(unittest.TestCase):
             self.assertIn("error", r.metrics)
 
     def test_crashing_rank_tp2(self):
-        res = launch(fixture("tiny_tp2"), "verify", 2, ["--timeout", str(TIMEOUT)],
+        res = launch(fixture("r1_distill_qwen14b_tp2"), "verify", 2, ["--timeout", str(TIMEOUT)],
                      env={"SHARDPLAN_SHIM_FAIL_RANK": "1"}, timeout=TIMEOUT + 50)
         self.assert_clean_failure(res, TIMEOUT + 40)
         self.assertIn("injected failure", res.ranks[1].stderr)
 
     def test_crashing_rank_propagates_through_pipeline(self):
         # Rank 3 (last stage) dies; its TP peer fails, then the first stage loses its pipeline peer.
-        res = launch(fixture("tiny_tp2_pp2"), "verify", 4, ["--timeout", str(TIMEOUT)],
+        res = launch(fixture("qwen3_8b_tp2_pp2"), "verify", 4, ["--timeout", str(TIMEOUT)],
                      env={"SHARDPLAN_SHIM_FAIL_RANK": "3"}, timeout=TIMEOUT + 60)
         self.assert_clean_failure(res, TIMEOUT + 50)
 
     def test_master_alone_times_out(self):
-        res = launch(fixture("tiny_tp2"), "verify", 2, ["--timeout", "5"], ranks=[0], timeout=60)
+        res = launch(fixture("r1_distill_qwen14b_tp2"), "verify", 2, ["--timeout", "5"], ranks=[0], timeout=60)
         self.assert_clean_failure(res, 45)
         self.assertIn("rendezvous", res.ranks[0].stderr)
 
     def test_worker_without_master_times_out(self):
-        res = launch(fixture("tiny_tp2"), "verify", 2, ["--timeout", "5"], ranks=[1], timeout=60)
+        res = launch(fixture("r1_distill_qwen14b_tp2"), "verify", 2, ["--timeout", "5"], ranks=[1], timeout=60)
         self.assert_clean_failure(res, 45)
         self.assertIn("rendezvous", res.ranks[0].stderr)
 
     def test_inconsistent_plan_is_rejected(self):
-        with open(fixture("tiny_tp2")) as f:
+        with open(fixture("r1_distill_qwen14b_tp2")) as f:
             raw = json.load(f)
-        raw["ranks"][1]["ffn"] = [70, 128]          # gap: rank 0 ends at 64
+        raw["ranks"][1]["ffn"] = [7000, 13824]      # gap: rank 0 ends at 6912
         d = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, d, True)
         path = os.path.join(d, "bad.plan.json")
@@ -59,8 +61,14 @@ class FailureTests(unittest.TestCase):
         self.assert_clean_failure(res, 30)
         self.assertIn("ffn along tp group", res.ranks[0].stderr)
 
+    def test_local_world_stops_when_a_rank_crashes(self):
+        with mock.patch.dict(os.environ, {"SHARDPLAN_SHIM_FAIL_RANK": "3"}):
+            res = local(fixture("qwen3_8b_tp2_pp2"), "verify", "--timeout", str(TIMEOUT))
+        self.assertEqual(res.code, 2, res.describe())
+        self.assertIn("injected failure", res.metrics[3]["error"])
+
     def test_wrong_world_size(self):
-        res = launch(fixture("tiny_tp2"), "verify", 1, ["--timeout", "5"], timeout=60)
+        res = launch(fixture("r1_distill_qwen14b_tp2"), "verify", 1, ["--timeout", "5"], timeout=60)
         self.assert_clean_failure(res, 30)
         self.assertIn("WORLD_SIZE", res.ranks[0].stderr)
 

@@ -1,133 +1,139 @@
-"""Partitioned model == unpartitioned model (logits within 1e-5, identical greedy tokens)."""
+"""verify notices a partitioned model that drops any part of its architecture, and reads every
+family's Hugging Face tensor names from a safetensors checkpoint.
 
+Each mutation builds the partitioned model without one feature (the reference keeps it) and
+must make verify fail; the plain runs of every compiled plan are CompiledPlansVerifyTest's.
+"""
+
+import json
 import os
 import shutil
+import sys
 import tempfile
 import unittest
 
-from launcher import fixture, launch
+import torch
 
-import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from shardplan_shim.plan import load_plan                       # noqa: E402
-from shardplan_shim.safetensors_io import write_safetensors     # noqa: E402
-from shardplan_shim.weights import synthetic_checkpoint_tensors  # noqa: E402
+from launcher import fixture, local                              # noqa: E402
+from shardplan_shim import reference                             # noqa: E402
+from shardplan_shim.plan import load_plan                        # noqa: E402
+from shardplan_shim.safetensors_io import write_safetensors      # noqa: E402
+from shardplan_shim.scale import scaled_plan                     # noqa: E402
+from shardplan_shim.weights import SyntheticSource               # noqa: E402
 
-DECODE = 32
+FAST = ["--decode-tokens", "3", "--prompt-len", "6", "--timeout", "60"]
 
-
-class VerifyTests(unittest.TestCase):
-    def verify(self, name, world, extra=(), timeout=150, decode=DECODE):
-        res = launch(fixture(name), "verify", world, ["--timeout", "60", "--decode-tokens", str(decode), *extra],
-                     timeout=timeout)
-        self.assertTrue(res.ok, res.describe())
-        self.assertEqual(len(res.ranks), world)
-        for r in res.ranks:
-            m = r.metrics
-            self.assertIsNotNone(m, f"rank {r.rank} wrote no metrics\n{res.describe()}")
-            self.assertTrue(m["ok"], m)
-            self.assertLessEqual(m["max_rel_err"], 1e-5)
-            self.assertTrue(m["tokens_match"])
-            self.assertEqual(m["rank"], r.rank)
-            if m["local"]["is_last_stage"]:
-                toks = m["local"]["tokens"]
-                self.assertTrue(all(len(t) == decode for t in toks))
-                self.assertEqual(toks, m["local"]["ref_tokens"])
-        return res
-
-    def test_tp2(self):
-        self.verify("tiny_tp2", 2)
-
-    def test_pp2_micro_batches(self):
-        res = self.verify("tiny_pp2", 2, ["--batch", "3", "--micro-batches", "2"])
-        self.assertEqual(res.ranks[0].metrics["micro_batches"], 2)
-
-    def test_tp2_pp2(self):
-        self.verify("tiny_tp2_pp2", 4)
-
-    def test_dp2_contiguous_kv(self):
-        # Each DP replica runs its own slice of the batch and must match on its own.
-        res = self.verify("tiny_dp2", 2, ["--batch", "4", "--kv-layout", "contiguous"])
-        self.assertEqual([r.metrics["local"]["batch"] for r in res.ranks], [[0, 2], [2, 4]])
-
-    def test_tp2_fewer_kv_heads_than_tp(self):
-        self.verify("tiny_tp2_kv1", 2)
-
-    def test_moe_ep2_allgather(self):
-        self.verify("moe_tp2_ep2", 2, ["--moe-dispatch", "allgather"])
-
-    def test_moe_ep2_alltoall(self):
-        self.verify("moe_tp2_ep2", 2, ["--moe-dispatch", "alltoall", "--batch", "3"])
-
-    def test_moe_tp2_no_ep(self):
-        self.verify("moe_tp2", 2)
-
-    def test_mla_tp2(self):
-        self.verify("mla_tp2", 2)
-
-    def test_real_shaped_plan_scaled_down(self):
-        # A 32B-shaped plan: verify keeps heads/kv_heads and shrinks the sizes.
-        res = self.verify("qwen32b_tp2", 2, decode=8)
-        m = res.ranks[0].metrics["model"]
-        self.assertEqual((m["heads"], m["kv_heads"]), (40, 8))
-        self.assertLess(m["hidden"], 5120)
+# (fixture, features the partitioned model drops one at a time)
+MUTATIONS = [
+    ("qwen3_8b_tp2_pp2", ["qk_norm"]),
+    ("llama8b_pp4", ["rope_scaling"]),
+    ("qwen2_moe_tp2", ["qkv_bias", "shared_expert_gate", "shared_experts", "norm_topk_prob", "tp_allreduce"]),
+    ("mixtral_tp2_pp2", ["norm_topk_prob"]),
+    ("qwen3_30b_a3b_dp2_tp2", ["norm_topk_prob"]),
+    ("deepseek_v3_tp4_pp2", ["correction_bias", "routed_scaling_factor", "expert_groups", "scoring", "rope_interleave",
+                             "rope_scaling", "quant_scales", "shared_experts"]),
+    ("deepseek_v2_tp2", ["expert_groups", "routed_scaling_factor", "rope_scaling"]),
+    ("gpt_oss_20b_tp2_ep2", ["attention_sinks", "sliding_window", "qkv_bias", "o_bias", "router_bias", "expert_bias",
+                             "swiglu_limit", "rope_scaling", "quant_scales", "fp4_nibbles"]),
+    ("mistral_nvfp4_tp2_pp2", ["sliding_window", "quant_scales", "fp4_nibbles"]),
+    ("llama70b_fp8_tp4", ["quant_scales"]),
+]
 
 
-def llama_tensor_shapes(m):
-    H, hd = m.hidden, m.head_dim
-    shapes = {"model.embed_tokens.weight": (m.vocab, H), "model.norm.weight": (H,)}
-    if not m.tied_embeddings:
-        shapes["lm_head.weight"] = (m.vocab, H)
-    for l in range(m.layers):
-        p = f"model.layers.{l}."
-        shapes.update({
-            p + "input_layernorm.weight": (H,), p + "post_attention_layernorm.weight": (H,),
-            p + "self_attn.q_proj.weight": (m.heads * hd, H), p + "self_attn.k_proj.weight": (m.kv_heads * hd, H),
-            p + "self_attn.v_proj.weight": (m.kv_heads * hd, H), p + "self_attn.o_proj.weight": (H, m.heads * hd),
-            p + "mlp.gate_proj.weight": (m.ffn, H), p + "mlp.up_proj.weight": (m.ffn, H),
-            p + "mlp.down_proj.weight": (H, m.ffn)})
-        if m.qkv_bias:
-            shapes.update({p + "self_attn.q_proj.bias": (m.heads * hd,), p + "self_attn.k_proj.bias": (m.kv_heads * hd,),
-                           p + "self_attn.v_proj.bias": (m.kv_heads * hd,)})
-    return shapes
+class MutationTests(unittest.TestCase):
+    def test_dropping_any_feature_fails_verify(self):
+        for name, features in MUTATIONS:
+            for f in features:
+                with self.subTest(plan=name, mutation=f):
+                    res = local(fixture(name), "verify", *FAST, "--verify-layers", "1" if "pp" in name else "2",
+                                "--mutate", f)
+                    self.assertEqual(res.code, 1, f"verify passed without {f}: " + res.describe())
+                    m = res.metrics[0]
+                    self.assertGreater(m["max_rel_err"], 1e-6, res.describe())
+
+    def test_a_mutation_the_model_does_not_have_is_an_error(self):
+        res = local(fixture("llama8b_pp4"), "verify", *FAST, "--mutate", "qk_norm")
+        self.assertEqual(res.code, 2, res.describe())
+        self.assertIn("no such feature", res.metrics[0]["error"])
 
 
-class CheckpointVerifyTests(unittest.TestCase):
-    def test_tp2_from_sharded_safetensors_checkpoint(self):
-        import json
-        import torch
-        plan = load_plan(fixture("tiny_tp2"))
-        tensors = synthetic_checkpoint_tensors(llama_tensor_shapes(plan.model), seed=77, dtype=torch.float32)
+class Recorder:
+    """A synthetic source that remembers every full tensor the reference asks for."""
+
+    def __init__(self, src):
+        self.src, self.seen = src, {}
+
+    def get(self, name, shape, box=None, kind="float", fan_in=0):
+        self.seen[name] = (tuple(shape), kind, fan_in)
+        return self.src.get(name, shape, box, kind, fan_in)
+
+
+def write_checkpoint(plan, folder: str):
+    """The tensors of the plan's (scaled) model as a two-shard Hugging Face checkpoint, in the
+    plan's format: F32 floats, F8_E4M3 codes, U8 packed FP4 / e8m0, F32 scales."""
+    src = SyntheticSource(99, torch.float64, torch.device("cpu"))
+    rec = Recorder(src)
+    reference.build(plan.model, rec)
+    tensors, labels = {}, {}
+    for name, (shape, kind, fan_in) in rec.seen.items():
+        t = src.get(name, shape, None, kind, fan_in)
+        tensors[name] = t.float() if kind in ("float", "f32") else t
+        if kind == "fp8":
+            labels[name] = "F8_E4M3"
+    names = sorted(tensors)
+    half = len(names) // 2
+    weight_map = {}
+    for i, part in enumerate((names[:half], names[half:])):
+        fn = f"model-0000{i + 1}-of-00002.safetensors"
+        write_safetensors(os.path.join(folder, fn), {n: tensors[n] for n in part}, {"format": "pt"}, labels)
+        weight_map.update({n: fn for n in part})
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f)
+
+
+class CheckpointTests(unittest.TestCase):
+    """Per family: a checkpoint of the reference's tensors, read by the partitioned model's own
+    names and slices (both read the same file: a name either side spells wrong is missing)."""
+
+    FAMILIES = ["llama8b_pp4", "r1_distill_qwen14b_tp2", "qwen3_8b_tp2_pp2", "qwen2_moe_tp2", "qwen3_30b_a3b_tp2_ep2",
+                "mixtral_tp2_pp2", "deepseek_v2_tp2", "deepseek_v3_tp4_pp2", "gpt_oss_20b_tp2_ep2", "mistral_nvfp4_tp2_pp2",
+                "llama70b_fp8_tp4"]
+
+    def test_every_family_verifies_from_a_sharded_checkpoint(self):
+        for name in self.FAMILIES:
+            with self.subTest(plan=name):
+                d = tempfile.mkdtemp(prefix="shardplan_ckpt_")
+                self.addCleanup(shutil.rmtree, d, True)
+                small = scaled_plan(load_plan(fixture(name)), layers_per_stage=1 if "pp" in name else 2)
+                path = os.path.join(d, "plan.json")
+                with open(path, "w") as f:
+                    json.dump(small.raw, f)
+                ck = os.path.join(d, "ckpt")
+                os.makedirs(ck)
+                write_checkpoint(small, ck)
+                res = local(path, "verify", *FAST, "--weights", ck)
+                self.assertEqual(res.code, 0, res.describe())
+                self.assertIn("checkpoint(", res.metrics[0]["weights"])
+
+    def test_a_tensor_of_the_wrong_shape_is_named(self):
         d = tempfile.mkdtemp(prefix="shardplan_ckpt_")
         self.addCleanup(shutil.rmtree, d, True)
-        names = sorted(tensors)
-        half = len(names) // 2
-        files = {"model-00001-of-00002.safetensors": names[:half], "model-00002-of-00002.safetensors": names[half:]}
-        wm = {}
-        for fn, ns in files.items():
-            write_safetensors(os.path.join(d, fn), {n: tensors[n] for n in ns})
-            wm.update({n: fn for n in ns})
-        with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
-            json.dump({"metadata": {}, "weight_map": wm}, f)
-        res = launch(fixture("tiny_tp2"), "verify", 2, ["--weights", d, "--timeout", "60"], timeout=120)
-        self.assertTrue(res.ok, res.describe())
-        for r in res.ranks:
-            self.assertTrue(r.metrics["ok"])
-            self.assertIn("checkpoint(", r.metrics["weights"])
+        small = scaled_plan(load_plan(fixture("qwen3_8b_tp2_pp2")), layers_per_stage=1)
+        with open(os.path.join(d, "plan.json"), "w") as f:
+            json.dump(small.raw, f)
+        bad = dict(small.raw, model=dict(small.raw["model"], hidden=small.model.hidden * 2))
+        ck = os.path.join(d, "ckpt")
+        os.makedirs(ck)
+        write_checkpoint(load_plan_raw(bad), ck)
+        res = local(os.path.join(d, "plan.json"), "verify", *FAST, "--weights", ck)
+        self.assertEqual(res.code, 2, res.describe())
+        self.assertIn("has shape", res.metrics[0]["error"])
 
-    def test_checkpoint_with_wrong_shape_is_rejected(self):
-        import torch
-        plan = load_plan(fixture("tiny_tp2"))
-        shapes = llama_tensor_shapes(plan.model)
-        shapes["model.layers.0.mlp.up_proj.weight"] = (plan.model.ffn + 2, plan.model.hidden)
-        tensors = synthetic_checkpoint_tensors(shapes, seed=1, dtype=torch.float32)
-        d = tempfile.mkdtemp(prefix="shardplan_ckpt_")
-        self.addCleanup(shutil.rmtree, d, True)
-        write_safetensors(os.path.join(d, "model.safetensors"), tensors)
-        res = launch(fixture("tiny_tp2"), "verify", 2, ["--weights", d, "--timeout", "20"], timeout=60)
-        self.assertFalse(res.ok)
-        self.assertIn("model.layers.0.mlp.up_proj.weight", res.ranks[0].stderr)
-        self.assertIn("shape", res.ranks[0].stderr)
+
+def load_plan_raw(raw):
+    from shardplan_shim.plan import parse_plan
+    return parse_plan(raw)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,18 @@ if [[ $# -gt 0 ]]; then shift; fi
 # The head node's address; override with HEAD_ADDR=... when the plan names no hosts.
 default_head=127.0.0.1
 HEAD_ADDR="${HEAD_ADDR:-$default_head}"
-export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+# The shim archive the compile wrote next to the plans (plan.json names it with its SHA-256).
+shim="${SHARDPLAN_SHIM:-$here/../../shardplan-shim-0.1.0.pyz}"
+if [[ ! -f "$shim" ]]; then
+  echo "error: no shim archive at $shim; copy shardplan-shim-0.1.0.pyz from the compile's output folder, or set SHARDPLAN_SHIM" >&2
+  exit 2
+fi
+if command -v sha256sum >/dev/null && [[ "$(sha256sum "$shim" | cut -d' ' -f1)" != "624d4c2701f14defcb69d3124827de2bad2ea76c019f0bd5ec8f6a95f8584920" ]]; then
+  echo "error: $shim is not the shim this plan was compiled with (sha256 624d4c2701f14defcb69d3124827de2bad2ea76c019f0bd5ec8f6a95f8584920); compile the plan again" >&2
+  exit 2
+fi
+
+export PYTHONPATH="$shim${PYTHONPATH:+:$PYTHONPATH}"
 # This node's GPUs in rank order: local rank i drives the i-th of them.
 export CUDA_VISIBLE_DEVICES=0,1,2,3,4,5,6,7
 mkdir -p "$here/../metrics"

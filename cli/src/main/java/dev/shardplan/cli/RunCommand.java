@@ -1,6 +1,11 @@
 package dev.shardplan.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shardplan.emit.OutputWriter;
+import dev.shardplan.emit.ShimArchive;
 import dev.shardplan.runtime.LocalRunner;
+import dev.shardplan.runtime.MemoryComparison;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,7 +57,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (compare) {
             try {
-                out.print(LocalRunner.compare(planDir));
+                out.print(MemoryComparison.report(planDir));
                 return Main.OK;
             } catch (java.io.IOException e) {
                 err.println("error: " + e.getMessage());
@@ -68,19 +73,55 @@ final class RunCommand implements Callable<Integer> {
             err.println("error: --mode is verify or bench, not `" + mode + "`");
             return Main.USAGE;
         }
-        Path shim = planDir.resolve("shim");
-        if (!Files.isDirectory(shim.resolve("shardplan_shim"))) {
-            err.println("error: " + shim + " holds no shardplan_shim package; add `shim` to the plan's emit targets and compile again");
-            return Main.USAGE;
+        Path archive;
+        try {
+            archive = archive(planDir, err);
+        } catch (java.io.IOException e) {
+            err.println("error: " + e.getMessage());
+            return Main.ERRORS;
         }
-        LocalRunner.Result r = LocalRunner.run(new LocalRunner.Request(planDir, mode, python, "shardplan_shim", shim, timeout,
+        if (archive == null) return Main.USAGE;
+        LocalRunner.Result r = LocalRunner.run(new LocalRunner.Request(planDir, mode, python, "shardplan_shim", archive, timeout,
                 shimArgs, Map.of()), out);
         if (r.exitCode() != 0) {
             err.println("error: run failed: " + r.error());
             if (r.metrics() != null) err.println("  = note: per-rank metrics in " + r.metrics());
             return Main.ERRORS;
         }
-        out.println("ok: all ranks finished; metrics in " + r.metrics());
+        out.println("ok: " + mode + " passed on every rank; metrics in " + r.metrics()
+                + (mode.equals("bench") ? "\n  = help: `shardplan run " + planDir + " --compare` sets them against the plan" : ""));
         return Main.OK;
+    }
+
+    /**
+     * The shim archive plan.json names, checked against its SHA-256. When it is missing and this
+     * shardplan ships the same shim, it is written where the plan expects it (as a compile would).
+     */
+    private static Path archive(Path planDir, java.io.PrintWriter err) throws java.io.IOException {
+        JsonNode shim = new ObjectMapper().readTree(planDir.resolve("plan.json").toFile()).path("shim");
+        if (!shim.has("archive") || !shim.has("sha256")) {
+            err.println("error: " + planDir.resolve("plan.json") + " names no shim archive; add `shim` to the plan's emit targets and compile again");
+            return null;
+        }
+        Path archive = planDir.resolve(shim.get("archive").asText()).normalize();
+        String want = shim.get("sha256").asText();
+        if (!Files.isRegularFile(archive)) {
+            if (!ShimArchive.get().sha256().equals(want)) {
+                throw new java.io.IOException("no shim archive at " + archive + ", and this shardplan ships another shim (sha256 "
+                        + ShimArchive.get().sha256() + "); compile the plan again");
+            }
+            return OutputWriter.writeShared(archive.getParent(), archive.getFileName().toString(), ShimArchive.get().bytes());
+        }
+        String got;
+        try {
+            got = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(archive)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        if (!got.equals(want)) {
+            throw new java.io.IOException(archive + " is not the shim " + planDir.resolve("plan.json") + " was compiled with (sha256 "
+                    + got + ", plan.json names " + want + "); compile the plan again");
+        }
+        return archive;
     }
 }

@@ -125,16 +125,16 @@ final class DivisibilityChecks {
             RankLayout l = ctx.analysis().layout();
             int tp = l.tp();
             String bad = null;
-            if (m.moe() != null && !q.keepBf16().contains("experts")) {
+            if (m.moe() != null && q.covers("experts", m.dtype())) {
                 int w = m.moe().expertFfn();
                 if (w % l.moeTp() != 0 || (w / l.moeTp()) % unit != 0) bad = "moe_intermediate_size " + w + " / " + l.moeTp() + " = " + fmtDiv(w, l.moeTp());
             }
-            if (bad == null && !q.expertsOnly() && !q.keepBf16().contains("ffn") && m.ffn() > 0
+            if (bad == null && q.covers("dense_ffn", m.dtype()) && m.ffn() > 0
                     && (m.moe() == null || m.moe().denseLayers() > 0)) {
                 int w = m.ffn();
                 if (w % tp != 0 || (w / tp) % unit != 0) bad = "intermediate_size " + w + " / tp " + tp + " = " + fmtDiv(w, tp);
             }
-            if (bad == null && m.moe() != null && m.moe().sharedFfn() > 0 && !q.expertsOnly() && !q.keepBf16().contains("shared_experts")) {
+            if (bad == null && m.moe() != null && m.moe().sharedFfn() > 0 && q.covers("shared_experts", m.dtype())) {
                 int w = m.moe().sharedFfn();
                 if (w % tp != 0 || (w / tp) % unit != 0) bad = "shared expert width " + w + " / tp " + tp + " = " + fmtDiv(w, tp);
             }

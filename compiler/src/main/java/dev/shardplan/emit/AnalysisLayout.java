@@ -33,7 +33,8 @@ public final class AnalysisLayout {
             Layout.Memory mem = new Layout.Memory(m.total(), m.weights(), m.activation(), m.nonTorch(), m.cudaGraph(),
                     m.kvPool(), m.kvBlocks(), m.kvBlocks() * m.blockSize());
             ranks.add(new Layout.Rank(r.rank(), node, Math.max(0, r.localGpu()), host, r.dp(), r.pp(), r.tp(), r.ep(),
-                    range(s.layers()), range(s.qHeads()), range(s.kvHeads()), range(s.ffn()), experts, range(s.vocab()), mem));
+                    range(s.layers()), range(s.qHeads()), range(s.kvHeads()), range(s.ffn()), experts, range(s.expertFfn()),
+                    range(s.sharedFfn()), range(s.vocab()), mem));
         }
         Map<String, List<List<Integer>>> groups = new LinkedHashMap<>();
         for (GroupKind k : GroupKind.values()) {

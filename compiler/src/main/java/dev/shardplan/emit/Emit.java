@@ -80,7 +80,14 @@ public final class Emit {
         if (!r.ok()) return new Result(List.of(), r.diagnostics());
         List<Diagnostic> diags = new ArrayList<>(r.diagnostics());
         try {
-            List<Path> written = OutputWriter.write(out, r.plans());
+            List<Path> written = new ArrayList<>(OutputWriter.write(out, r.plans()));
+            // Plans that emit the shim reference one archive beside them instead of each carrying the sources.
+            boolean shim = r.plans().values().stream().anyMatch(fs -> fs.stream().anyMatch(f -> f.path().startsWith("shim/")));
+            if (shim) {
+                Path p = OutputWriter.writeShared(out, ShimArchive.fileName(), ShimArchive.get().bytes());
+                if (p != null) written.add(p);
+                java.util.Collections.sort(written);
+            }
             return new Result(written, Diagnostics.sort(diags));
         } catch (OutputWriter.OutsideException e) {
             diags.add(Diagnostic.of(EmitCodes.OUTPUT_OUTSIDE, null, "output: " + e.getMessage())
@@ -111,7 +118,8 @@ public final class Emit {
             diags.addAll(found);
             if (found.stream().anyMatch(Diagnostic::isError)) continue;
             try {
-                List<OutputFile> files = new ArrayList<>(PlanJsonEmitter.emit(in));
+                boolean shim = chosen.stream().anyMatch(e -> e.target() == Target.SHIM);
+                List<OutputFile> files = new ArrayList<>(PlanJsonEmitter.emit(in, shim));
                 for (Emitter e : chosen) files.addAll(e.emit(in));
                 plans.put(name, files);
             } catch (Templates.MissingValueException e) {

@@ -27,10 +27,14 @@ public record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<In
     public record Memory(long total, long weights, long activation, long nonTorch, long cudaGraph, long kvPool,
                          long kvBlocks, long kvTokens) {}
 
-    /** One rank: where it runs, its coordinates, and its shard. */
+    /**
+     * One rank: where it runs, its coordinates, and its shard. {@code expertFfn} is the slice of each
+     * routed expert's width it holds (whole with expert parallelism), {@code sharedFfn} its slice of
+     * the shared experts' width; both empty on stages without MoE layers.
+     */
     public record Rank(int rank, int node, int localGpu, String host, int dp, int pp, int tp, int ep,
-                       Range layers, Range qHeads, Range kvHeads, Range ffn, List<Integer> experts, Range vocab,
-                       Memory memory) {
+                       Range layers, Range qHeads, Range kvHeads, Range ffn, List<Integer> experts, Range expertFfn,
+                       Range sharedFfn, Range vocab, Memory memory) {
         public Rank {
             experts = List.copyOf(experts);
         }

@@ -112,6 +112,33 @@ public final class OutputWriter {
         return written;
     }
 
+    /**
+     * Writes one file shared by the plans of {@code out} ({@code out/name}, beside their folders),
+     * through a temporary file and an atomic rename; a file already holding these bytes is left
+     * alone. Returns its path.
+     */
+    public static Path writeShared(Path out, String name, byte[] content) throws IOException {
+        checkSegment(name, "shared file name");
+        Files.createDirectories(out);
+        Path target = out.toRealPath().resolve(name);
+        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) throw new IOException(target + " is a folder (a plan of that name?)");
+        if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && java.util.Arrays.equals(Files.readAllBytes(target), content)) {
+            return target;
+        }
+        Path tmp = Files.createTempFile(target.getParent(), TEMP_PREFIX, ".tmp");
+        try {
+            Files.write(tmp, content);
+            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                // createTempFile makes it owner-only; a shared output is read by whoever runs the plans.
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            move(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return target;
+    }
+
     /** Rejects absolute paths, "..", empty or hidden segments and odd characters. */
     static void checkRelative(String path) throws OutsideException {
         if (path.isEmpty() || path.startsWith("/") || path.endsWith("/"))

@@ -11,6 +11,9 @@ import dev.shardplan.model.Mla;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
 import dev.shardplan.model.Plan;
+import dev.shardplan.model.Quantization;
+import dev.shardplan.model.RopeScaling;
+import dev.shardplan.model.Routing;
 
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,18 @@ public final class PlanJsonEmitter {
     }
 
     public static List<OutputFile> emit(EmitInput in) {
-        return List.of(OutputFile.text("plan.json", Jsons.canonical(tree(in))));
+        return emit(in, false);
+    }
+
+    /** plan.json; with {@code shim} it names the shim archive the compile writes next to the plans, with its SHA-256. */
+    public static List<OutputFile> emit(EmitInput in, boolean shim) {
+        ObjectNode root = tree(in);
+        if (shim) {
+            ObjectNode s = root.putObject("shim");
+            s.put("archive", "../" + ShimArchive.fileName());
+            s.put("sha256", ShimArchive.get().sha256());
+        }
+        return List.of(OutputFile.text("plan.json", Jsons.canonical(root)));
     }
 
     static ObjectNode tree(EmitInput in) {
@@ -65,10 +79,15 @@ public final class PlanJsonEmitter {
         return root;
     }
 
+    /**
+     * The model section: every architecture field the runtime shim needs to build the model as its
+     * family defines it (docs/plan-ir.md describes each key); the KV dtype is the engine's.
+     */
     private static ObjectNode model(Plan plan, EngineConfig cfg) {
         Model m = plan.model();
         ObjectNode o = F.objectNode();
         o.put("name", m.name());
+        o.put("family", m.family().id());
         o.put("layers", m.layers());
         o.put("hidden", m.hidden());
         o.put("heads", m.heads());
@@ -79,6 +98,13 @@ public final class PlanJsonEmitter {
         o.put("tied_embeddings", m.tiedEmbeddings());
         o.put("attention", m.attention().id());
         o.put("qkv_bias", m.qkvBias());
+        o.put("o_bias", m.oBias());
+        o.put("qk_norm", m.qkNorm());
+        o.put("attention_sinks", m.attentionSinks());
+        o.put("sliding_window", m.slidingWindow());
+        ArrayNode types = o.putArray("layer_types");
+        for (int i = 0; i < m.layers(); i++) types.add(m.isSlidingLayer(i) ? "sliding_attention" : "full_attention");
+        o.put("swiglu_limit", m.swigluLimit());
         Mla mla = m.mla();
         if (mla == null || !m.isMla()) o.putNull("mla");
         else {
@@ -88,6 +114,8 @@ public final class PlanJsonEmitter {
             x.put("qk_nope_head_dim", mla.qkNopeHeadDim());
             x.put("qk_rope_head_dim", mla.qkRopeHeadDim());
             x.put("v_head_dim", mla.vHeadDim());
+            x.put("index_topk", mla.indexTopK());
+            x.put("index_head_dim", mla.indexHeadDim());
         }
         Moe moe = m.moe();
         if (moe == null) o.putNull("moe");
@@ -95,16 +123,61 @@ public final class PlanJsonEmitter {
             ObjectNode x = o.putObject("moe");
             x.put("experts", moe.experts());
             x.put("shared_experts", moe.sharedExperts());
+            x.put("shared_ffn", moe.sharedFfn());
             x.put("top_k", moe.topK());
             x.put("expert_ffn", moe.expertFfn());
             x.put("dense_layers", moe.denseLayers());
-            // The model records do not carry norm_topk_prob yet; every MoE family the standard
-            // library defines (DeepSeek-V3/R1, Qwen3-MoE, Mixtral, gpt-oss) renormalises its top-k weights.
-            x.put("norm_topk_prob", true);
+            x.put("expert_bias", moe.expertBias());
+            x.put("router_bias", moe.routerBias());
+            x.put("shared_expert_gate", moe.sharedExpertGate());
+            Routing rt = moe.routing();
+            x.put("scoring", rt.scoring().id());
+            x.put("norm_topk_prob", rt.normTopKProb());
+            x.put("n_group", rt.nGroup());
+            x.put("topk_group", rt.topkGroup());
+            x.put("correction_bias", rt.correctionBias());
+            x.put("routed_scaling_factor", rt.routedScalingFactor());
         }
-        o.put("weight_dtype", m.quant() != null ? m.quant().weights().id() : m.dtype().id());
-        o.put("kv_dtype", cfg.kvDtype().id());
         o.put("rope_theta", m.ropeTheta());
+        o.put("rope_interleave", m.ropeInterleave());
+        RopeScaling rs = m.ropeScaling();
+        if (rs == null) o.putNull("rope_scaling");
+        else {
+            ObjectNode x = o.putObject("rope_scaling");
+            x.put("type", rs.kind().id());
+            x.put("factor", rs.factor());
+            switch (rs.kind()) {
+                case LINEAR -> { }
+                case LLAMA3 -> {
+                    x.put("original_max_position", rs.originalMaxPosition());
+                    x.put("low_freq_factor", rs.lowFreqFactor());
+                    x.put("high_freq_factor", rs.highFreqFactor());
+                }
+                case YARN -> {
+                    x.put("original_max_position", rs.originalMaxPosition());
+                    x.put("beta_fast", rs.betaFast());
+                    x.put("beta_slow", rs.betaSlow());
+                    x.put("mscale", rs.mscale());
+                    x.put("mscale_all_dim", rs.mscaleAllDim());
+                    x.put("truncate", rs.truncate());
+                }
+            }
+        }
+        o.put("dtype", m.dtype().id());
+        o.put("weight_dtype", m.quant() != null ? m.quant().weights().id() : m.dtype().id());
+        Quantization q = m.quant();
+        if (q == null || !q.covers("experts", m.dtype()) && !q.covers("attention", m.dtype()) && !q.covers("dense_ffn", m.dtype())
+                && !q.covers("shared_experts", m.dtype())) o.putNull("quantization");
+        else {
+            ObjectNode x = o.putObject("quantization");
+            x.put("scheme", q.scheme());
+            x.put("weights", q.weights().id());
+            x.put("block", q.blockSize());
+            x.put("group", q.groupSize());
+            ArrayNode parts = x.putArray("parts");
+            for (String part : Quantization.PARTS) if (q.covers(part, m.dtype())) parts.add(part);
+        }
+        o.put("kv_dtype", cfg.kvDtype().id());
         o.put("norm_eps", m.normEps());
         o.put("params_total", m.totalParams());
         o.put("params_active", m.activeParams(true));
@@ -127,6 +200,8 @@ public final class PlanJsonEmitter {
         range(o, "ffn", r.ffn());
         ArrayNode ex = o.putArray("experts");
         r.experts().forEach(ex::add);
+        range(o, "expert_ffn", r.expertFfn());
+        range(o, "shared_ffn", r.sharedFfn());
         range(o, "vocab", r.vocab());
         Layout.Memory m = r.memory();
         ObjectNode mem = o.putObject("memory");

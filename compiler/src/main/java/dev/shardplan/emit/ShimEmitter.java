@@ -3,31 +3,25 @@ package dev.shardplan.emit;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Target;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * shim/: the runtime shim (the Python package runtime/shardplan_shim, shipped inside the
- * compiler) with per-node launch commands in torchrun form (torchrun-node&lt;i&gt;.sh) and srun form
- * (srun.sbatch, one task per GPU). Both read ../plan.json and write ../metrics/; the folder is
- * self-contained and can be copied to a cluster as OUT/&lt;plan&gt;/.
+ * shim/: launch commands for the runtime shim in torchrun form (torchrun-node&lt;i&gt;.sh) and srun
+ * form (srun.sbatch, one task per GPU). Both run the shim archive the compile writes once into the
+ * output folder ({@link ShimArchive}, named with its SHA-256 in plan.json), read ../plan.json and
+ * write ../metrics/; copy the output folder to a cluster as a whole.
  */
 public final class ShimEmitter implements Emitter {
-    /** The package's modules, in runtime/shardplan_shim (a test keeps this list equal to the folder). */
-    public static final List<String> PACKAGE = List.of("__init__.py", "__main__.py", "cli.py", "dist.py", "model.py",
-            "plan.py", "reference.py", "runner.py", "safetensors_io.py", "weights.py");
-    private static final String RESOURCES = "/dev/shardplan/emit/shim/shardplan_shim/";
     /** torch.distributed's conventional static rendezvous port (launchers.md §5). */
     private static final int TORCH_PORT = 29500;
 
-    public record TorchrunView(List<String> comments, int node, int nodes, int perNode, String head, int port, String devices) {}
+    public record TorchrunView(List<String> comments, int node, int nodes, int perNode, String head, int port, String devices,
+                               String archive, String sha256) {}
 
-    public record SrunView(List<String> directives, List<String> comments, int nodes, int perNode, int port) {}
+    public record SrunView(List<String> directives, List<String> comments, int nodes, int perNode, int port, String archive,
+                           String sha256) {}
 
     @Override
     public Target target() {
@@ -42,7 +36,7 @@ public final class ShimEmitter implements Emitter {
     @Override
     public List<OutputFile> emit(EmitInput in) {
         List<OutputFile> out = new ArrayList<>();
-        for (String f : PACKAGE) out.add(OutputFile.text("shim/shardplan_shim/" + f, resource(f)));
+        String archive = ShimArchive.fileName(), sha = ShimArchive.get().sha256();
         Layout l = in.layout();
         Deployment d = in.deployment();
         int nodes = Math.max(1, l.nodes());
@@ -59,14 +53,14 @@ public final class ShimEmitter implements Emitter {
             List<String> c = new ArrayList<>(comments);
             c.add("node " + n + " of " + nodes + (d.hasHosts(nodes) ? " (" + ShellQuote.comment(d.hosts().get(n)) + ")" : ""));
             out.add(OutputFile.script("shim/torchrun-node" + n + ".sh", Templates.shared().render("shim-torchrun.sh.mustache",
-                    new TorchrunView(c, n, nodes, perNode, nodes == 1 ? "127.0.0.1" : head, port, devs.toString()))));
+                    new TorchrunView(c, n, nodes, perNode, nodes == 1 ? "127.0.0.1" : head, port, devs.toString(), archive, sha))));
         }
         List<String> directives = new ArrayList<>(List.of("--job-name=shim-" + Slurm.jobName(in.plan().name()),
                 "--nodes=" + nodes, "--ntasks-per-node=" + perNode, "--gpus-per-node=" + perNode));
         if (d.partition() != null) directives.add("--partition=" + d.partition());
         if (d.account() != null) directives.add("--account=" + d.account());
         out.add(OutputFile.script("shim/srun.sbatch", Templates.shared().render("shim-srun.sbatch.mustache",
-                new SrunView(directives, comments, nodes, perNode, port))));
+                new SrunView(directives, comments, nodes, perNode, port, archive, sha))));
         out.add(OutputFile.text("shim/README.md", readme(in, nodes, perNode)));
         return out;
     }
@@ -78,24 +72,20 @@ public final class ShimEmitter implements Emitter {
         b.append("Runs the model partitioned exactly as `../plan.json` says (").append(in.layout().ranks().size())
                 .append(" ranks on ").append(nodes).append(" node").append(nodes == 1 ? "" : "s").append(" x ").append(perNode)
                 .append(" GPUs) with torch.distributed: NCCL on GPUs, gloo on CPUs.\n\n");
-        b.append("- `verify`: a scaled-down copy of the model (same heads, KV heads, experts and top-k), partitioned as\n")
-                .append("  planned, compared with the unpartitioned model (logits within 1e-5, greedy tokens equal).\n");
-        b.append("- `bench`: the real shapes; per-step prefill and decode times, communication time and peak memory per rank.\n\n");
+        b.append("- `verify`: a scaled-down copy of the model (same ranks, heads, KV heads, experts, routing and features),\n")
+                .append("  partitioned as planned, compared with an independent unpartitioned reference of its family: every\n")
+                .append("  stage's hidden states and the logits within 1e-9 (float64), greedy tokens equal.\n");
+        b.append("- `bench`: the real shapes; per-step prefill and decode times, communication time, weights, KV pool and\n")
+                .append("  activation peak per rank (`shardplan run <OUT>/").append(name).append(" --compare` sets them against the plan).\n\n");
         b.append("Metrics are written per rank to `../metrics/metrics.rank<N>.json`.\n\n");
         b.append("On one machine with enough GPUs (or on CPUs, for `verify`): `shardplan run <OUT>/").append(name).append(" --local`.\n\n");
         b.append("On a cluster, either run `./torchrun-node<i>.sh [verify|bench]` on node i (with `HEAD_ADDR` set to node 0's\n")
                 .append("address when the plan names no hosts), or submit `sbatch srun.sbatch [verify|bench]` from this folder.\n\n");
+        b.append("The scripts run `../../").append(ShimArchive.fileName()).append("`, the shim archive the compile wrote once into\n")
+                .append("the output folder (plan.json names it with its SHA-256; `SHARDPLAN_SHIM=path` points elsewhere). It also runs\n")
+                .append("alone: `python3 ").append(ShimArchive.fileName()).append(" --plan ").append(name).append("/plan.json verify --local`.\n\n");
         b.append("Requirements: Python >= 3.10 with torch >= 1.13; nothing else.\n");
         return b.toString();
-    }
-
-    private static String resource(String file) {
-        try (InputStream s = ShimEmitter.class.getResourceAsStream(RESOURCES + file)) {
-            if (s == null) throw new IllegalStateException("the shim module " + file + " is missing from the compiler's resources");
-            return new String(s.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Slurm job names: the characters sbatch takes without quoting. */

@@ -88,11 +88,7 @@ public final class Sharding {
 
     /** Is a part stored in the quantised dtype? Norms, biases, embedding, LM head and router never are (see docs). */
     static boolean quantised(Model m, String part) {
-        Quantization q = m.quant();
-        if (q == null || q.weights() == null || q.weights() == m.dtype()) return false;
-        if (part.equals("embedding") || part.equals("lm_head") || part.equals("router")) return false;
-        if (q.expertsOnly()) return part.equals("experts");
-        return !q.keepBf16().contains(part);
+        return m.quant() != null && m.quant().covers(part, m.dtype());
     }
 
     /** Bytes of one linear weight (out x in elements, already sharded) of a part, with its scales. */
@@ -185,8 +181,8 @@ public final class Sharding {
         long ffn = 0;
         if (denseLayers > 0 && ffnWidth > 0) {
             long[] acc = new long[2];
-            add(acc, linear(m, "ffn", 2L * ffnWidth, h));
-            add(acc, linear(m, "ffn", h, ffnWidth));
+            add(acc, linear(m, "dense_ffn", 2L * ffnWidth, h));
+            add(acc, linear(m, "dense_ffn", h, ffnWidth));
             ffn = acc[0] * denseLayers;
             scales += acc[1] * denseLayers;
             params += 3L * h * ffnWidth * denseLayers;
@@ -209,11 +205,12 @@ public final class Sharding {
                 long[] s = new long[2];
                 add(s, linear(m, "shared_experts", 2L * sharedWidth, h));
                 add(s, linear(m, "shared_experts", h, sharedWidth));
+                if (moe.sharedExpertGate()) s[0] += (long) Math.ceil(h * base);   // Qwen2-MoE's gate, replicated
                 shared = s[0] * moeLayers;
                 scales += s[1] * moeLayers;
-                params += 3L * h * sharedWidth * moeLayers;
+                params += (3L * h * sharedWidth + (moe.sharedExpertGate() ? h : 0)) * moeLayers;
             }
-            long rp = h * moe.experts() + (moe.routerBias() ? moe.experts() : 0);
+            long rp = m.routerParams();
             router = (long) Math.ceil(rp * base) * moeLayers;   // the gate is replicated and kept in bf16
             params += rp * moeLayers;
         }

@@ -3,17 +3,23 @@ package dev.shardplan.model;
 import dev.shardplan.diag.Span;
 
 /**
- * A transformer architecture, resolved. Widths are element counts. {@code ffn} is the dense FFN
+ * A transformer architecture, resolved. Widths are element counts. {@code family} is the published
+ * architecture it follows (tensor names, reference definition). {@code ffn} is the dense FFN
  * width (of the leading dense layers for MoE models); {@code moe} is null for dense models and
  * {@code mla} null unless attention is MLA. {@code kvDtype} is the model's default KV cache type
  * (a plan's engine may override it). {@code slidingWindow} > 0 with {@code slidingEvery} = k
- * means every k-th layer (starting at layer 0) uses a sliding window of that many tokens.
+ * means every k-th layer (starting at layer 0) uses a sliding window of that many tokens (the
+ * query and the window - 1 tokens before it). {@code swigluLimit} > 0 is gpt-oss's clamped SwiGLU
+ * (gate clamped above, up clamped to ±limit, gate·sigmoid(1.702·gate)·(up + 1)); 0 the plain one.
+ * {@code ropeScaling} is null without long-context scaling; {@code ropeInterleave}: the rotary
+ * pairs are adjacent dimensions (DeepSeek checkpoints) rather than the two halves of the head.
  */
-public record Model(String name, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn, int vocab,
-                    boolean tiedEmbeddings, Attention attention, Mla mla, Moe moe, DType dtype,
+public record Model(String name, Family family, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn,
+                    int vocab, boolean tiedEmbeddings, Attention attention, Mla mla, Moe moe, DType dtype,
                     Quantization quant, DType kvDtype, boolean qkvBias, boolean oBias, boolean qkNorm,
-                    boolean attentionSinks, int slidingWindow, int slidingEvery, double ropeTheta, double normEps,
-                    long maxPosition, String hfId, String reasoningParser, Span span) {
+                    boolean attentionSinks, int slidingWindow, int slidingEvery, double swigluLimit, double ropeTheta,
+                    RopeScaling ropeScaling, boolean ropeInterleave, double normEps, long maxPosition, String hfId,
+                    String reasoningParser, Span span) {
 
     public boolean isMoe() {
         return moe != null;
@@ -80,15 +86,17 @@ public record Model(String name, int layers, int hidden, int heads, int kvHeads,
         return p;
     }
 
-    /** The shared experts of one MoE layer together. */
+    /** The shared experts of one MoE layer together (with Qwen2-MoE's [1, hidden] output gate). */
     public long sharedExpertParams() {
-        return moe == null ? 0 : 3L * hidden * moe.sharedFfn();
+        if (moe == null) return 0;
+        return 3L * hidden * moe.sharedFfn() + (moe.sharedExpertGate() && moe.sharedFfn() > 0 ? hidden : 0);
     }
 
-    /** The router of one MoE layer (DeepSeek-V3 also keeps a per-expert correction bias). */
+    /** The router of one MoE layer: its weight, a bias (gpt-oss) and DeepSeek-V3's per-expert correction bias. */
     public long routerParams() {
         if (moe == null) return 0;
-        return (long) hidden * moe.experts() + (moe.routerBias() ? moe.experts() : 0);
+        return (long) hidden * moe.experts() + (moe.routerBias() ? moe.experts() : 0)
+                + (moe.routing().correctionBias() ? moe.experts() : 0);
     }
 
     /** The two RMSNorms of a layer. */

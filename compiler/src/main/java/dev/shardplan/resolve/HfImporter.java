@@ -8,6 +8,9 @@ import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Attention;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.Family;
+import dev.shardplan.model.RopeScaling;
+import dev.shardplan.model.Routing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,25 +87,50 @@ final class HfImporter {
         };
         s.attention = s.heads != null && s.kvHeads != null && s.heads.equals(s.kvHeads) ? Attention.MHA : Attention.GQA;
         boolean attnBias = root.path("attention_bias").asBoolean(false);
+        if (!ropeScaling(root, shown, at, s, diags)) return false;
+        if (root.path("use_sliding_window").asBoolean(false) && type.startsWith("qwen")) {
+            // Qwen2/3 configs ship use_sliding_window false; when true, layers from max_window_layers on
+            // use the window, a layout the model records do not describe.
+            diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` sets use_sliding_window (a window from layer "
+                            + root.path("max_window_layers").asInt(0) + " on)")
+                    .help("declare the model directly with `sliding_window`").build());
+            return false;
+        }
+        if (root.path("mlp_bias").asBoolean(false)) {
+            diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has mlp_bias (biases in the FFN)")
+                    .help("declare the model's fields directly with `model NAME { ... }`").build());
+            return false;
+        }
         switch (type) {
             case "llama", "mistral" -> {
+                s.family = Family.LLAMA; // Mistral checkpoints use Llama's layout and names
                 s.ffn = r.integer("intermediate_size");
                 s.qkvBias = attnBias;
                 s.oBias = attnBias;
+                if (type.equals("mistral") && root.hasNonNull("sliding_window")) {
+                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingEvery = 1;
+                }
             }
             case "qwen2" -> {
+                s.family = Family.QWEN2;
                 s.ffn = r.integer("intermediate_size");
                 s.qkvBias = true; // Qwen2 attention always has q/k/v biases (modeling_qwen2.py)
             }
             case "qwen3" -> {
+                s.family = Family.QWEN3;
                 s.ffn = r.integer("intermediate_size");
                 s.qkNorm = true;
                 s.qkvBias = attnBias;
                 s.oBias = attnBias;
             }
             case "qwen2_moe", "qwen3_moe" -> {
+                s.family = type.equals("qwen2_moe") ? Family.QWEN2_MOE : Family.QWEN3_MOE;
                 s.qkNorm = type.equals("qwen3_moe");
                 s.qkvBias = type.equals("qwen2_moe") || attnBias;
+                // Both configs default norm_topk_prob to false (configuration_qwen2_moe.py, configuration_qwen3_moe.py).
+                s.normTopKProb = root.path("norm_topk_prob").asBoolean(false);
+                s.scoring = Routing.Scoring.SOFTMAX;
                 s.experts = r.integer("num_experts");
                 s.topK = r.integer("num_experts_per_tok");
                 s.expertFfn = r.integer("moe_intermediate_size");
@@ -115,11 +143,14 @@ final class HfImporter {
                 if (root.hasNonNull("shared_expert_intermediate_size") && root.get("shared_expert_intermediate_size").asInt() > 0) {
                     s.sharedExperts = 1;
                     s.sharedFfn = root.get("shared_expert_intermediate_size").asInt();
+                    s.sharedExpertGate = type.equals("qwen2_moe"); // modeling_qwen2_moe.py: sigmoid(shared_expert_gate(x))
                 }
                 s.ffn = root.hasNonNull("intermediate_size") ? root.get("intermediate_size").asInt() : null;
                 s.denseLayers = 0;
             }
             case "mixtral" -> {
+                s.family = Family.MIXTRAL;
+                s.normTopKProb = true; // modeling_mixtral.py renormalises the top-k softmax weights
                 s.experts = r.integer("num_local_experts");
                 s.topK = r.integer("num_experts_per_tok");
                 s.expertFfn = r.integer("intermediate_size");
@@ -131,6 +162,8 @@ final class HfImporter {
             }
             case "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2" -> {
                 s.attention = Attention.MLA;
+                s.family = type.equals("deepseek_v2") ? Family.DEEPSEEK_V2 : Family.DEEPSEEK_V3;
+                if (!deepSeekRouting(root, type, shown, at, s, diags)) return false;
                 // DeepSeek-V3.2's sparse attention: an indexer (vllm deepseek_v2.py Indexer) picks index_topk keys.
                 if (root.hasNonNull("index_topk")) {
                     s.indexTopK = root.get("index_topk").asInt();
@@ -153,13 +186,16 @@ final class HfImporter {
                             .help("only models whose layers after the dense ones are all MoE are supported").build());
                     return false;
                 }
-                // V3's noaux_tc routing keeps a per-expert score-correction bias (e_score_correction_bias).
-                s.routerBias = "noaux_tc".equals(root.path("topk_method").asText(""));
                 s.headDim = (s.qkNope == null ? 0 : s.qkNope) + (s.qkRope == null ? 0 : s.qkRope);
                 s.kvHeads = s.heads;
                 s.reasoningParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_r1";
             }
             case "gpt_oss" -> {
+                s.family = Family.GPT_OSS;
+                s.normTopKProb = true; // softmax over the top-k router logits
+                // configuration_gpt_oss.py defaults swiglu_limit to 7.0
+                s.swigluLimit = root.hasNonNull("swiglu_limit") ? root.get("swiglu_limit").asDouble() : 7.0;
+                if (!gptOssLayerTypes(root, shown, at, diags)) return false;
                 s.experts = r.integer("num_local_experts");
                 s.topK = root.hasNonNull("num_experts_per_tok") ? r.integer("num_experts_per_tok") : r.integer("experts_per_token");
                 s.expertFfn = r.integer("intermediate_size");
@@ -186,6 +222,16 @@ final class HfImporter {
                     s.quantWeights = DType.FP8;
                     JsonNode wbs = q.get("weight_block_size");
                     s.quantBlock = wbs != null && wbs.isArray() && wbs.size() == 2 ? wbs.get(0).asInt() : 0;
+                    if (wbs != null && wbs.isArray() && wbs.size() == 2 && wbs.get(0).asInt() != wbs.get(1).asInt()) {
+                        diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has non-square FP8 blocks " + wbs)
+                                .help("only square weight_block_size (e.g. [128, 128]) is modelled").build());
+                        return false;
+                    }
+                    if (!q.path("fmt").asText("e4m3").equals("e4m3")) {
+                        diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` stores FP8 as " + q.path("fmt").asText())
+                                .help("only e4m3 FP8 checkpoints are modelled").build());
+                        return false;
+                    }
                     s.keepBf16 = Set.of("embedding", "lm_head", "router");
                 }
                 case "mxfp4" -> {
@@ -289,6 +335,77 @@ final class HfImporter {
         for (JsonNode ig : q.path("ignore")) if (ig.asText().contains("lm_head")) keep.add("lm_head");
         if (!keep.contains("lm_head")) keep.add("lm_head");
         s.keepBf16 = keep;
+        return true;
+    }
+
+    /**
+     * DeepSeek routing (modeling_deepseek.py): scoring_func softmax (V2) or sigmoid (V3), topk_method
+     * greedy, group_limited_greedy (best expert per group) or noaux_tc (top-2 sum per group after the
+     * e_score_correction_bias), n_group/topk_group, routed_scaling_factor. V2 scales the weights only
+     * when it does not renormalise them; V3 always scales.
+     */
+    private static boolean deepSeekRouting(JsonNode root, String type, String shown, Span at, ModelSpec s, Diagnostics diags) {
+        boolean v2 = type.equals("deepseek_v2");
+        String scoring = root.path("scoring_func").asText("softmax");
+        String method = root.path("topk_method").asText(v2 ? "greedy" : "noaux_tc");
+        if (!scoring.equals("softmax") && !scoring.equals("sigmoid")
+                || !Set.of("greedy", "group_limited_greedy", "noaux_tc").contains(method)) {
+            diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` routes with scoring_func `" + scoring + "` and topk_method `" + method + "`")
+                    .note("supported: softmax or sigmoid scores; greedy, group_limited_greedy or noaux_tc selection")
+                    .help("declare the model directly with the `moe` routing fields").build());
+            return false;
+        }
+        s.scoring = scoring.equals("sigmoid") ? Routing.Scoring.SIGMOID : Routing.Scoring.SOFTMAX;
+        s.correctionBias = method.equals("noaux_tc");
+        boolean grouped = !method.equals("greedy");
+        s.nGroup = grouped ? root.path("n_group").asInt(1) : 1;
+        s.topkGroup = grouped ? root.path("topk_group").asInt(1) : 1;
+        s.normTopKProb = root.path("norm_topk_prob").asBoolean(false);
+        double scale = root.path("routed_scaling_factor").asDouble(1.0);
+        s.routedScalingFactor = v2 && s.normTopKProb ? 1.0 : scale;
+        return true;
+    }
+
+    /** gpt-oss alternates sliding and full attention from layer 0 (the model records' `every 2`); anything else is refused. */
+    private static boolean gptOssLayerTypes(JsonNode root, String shown, Span at, Diagnostics diags) {
+        JsonNode lt = root.get("layer_types");
+        if (lt == null || lt.isNull()) return true;
+        for (int i = 0; i < lt.size(); i++) {
+            String want = i % 2 == 0 ? "sliding_attention" : "full_attention";
+            if (!lt.get(i).asText().equals(want)) {
+                diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` layer_types[" + i + "] is " + lt.get(i)
+                                + ", not the alternating sliding/full pattern")
+                        .help("declare the model directly with `sliding_window <n> tokens every <k>`").build());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** rope_scaling: llama3, yarn and linear are read; a config without it (or null) has none. */
+    private static boolean ropeScaling(JsonNode root, String shown, Span at, ModelSpec s, Diagnostics diags) {
+        JsonNode rs = root.get("rope_scaling");
+        if (rs == null || rs.isNull()) return true;
+        String kind = rs.path("rope_type").asText(rs.path("type").asText(""));
+        double factor = rs.path("factor").asDouble(1.0);
+        long orig = rs.path("original_max_position_embeddings").asLong(0);
+        switch (kind) {
+            case "default" -> { return true; }
+            case "linear" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.LINEAR, factor, 0, 0, 0, 0, 0, 0, 0, false);
+            case "llama3" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.LLAMA3, factor, orig,
+                    rs.path("low_freq_factor").asDouble(1.0), rs.path("high_freq_factor").asDouble(4.0), 0, 0, 0, 0, false);
+            // YaRN's optional keys default as in transformers' modeling_rope_utils (beta_fast 32, beta_slow 1, truncate true).
+            case "yarn" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.YARN, factor,
+                    orig > 0 ? orig : root.path("max_position_embeddings").asLong(0),
+                    0, 0, rs.path("beta_fast").asDouble(32), rs.path("beta_slow").asDouble(1), rs.path("mscale").asDouble(0),
+                    rs.path("mscale_all_dim").asDouble(0), rs.path("truncate").asBoolean(true));
+            default -> {
+                diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported rope_scaling type `" + kind + "` in `" + shown + "`")
+                        .note("supported: linear, llama3, yarn")
+                        .help("declare the model's fields directly with `model NAME { ... }` and a supported `rope_scaling`").build());
+                return false;
+            }
+        }
         return true;
     }
 

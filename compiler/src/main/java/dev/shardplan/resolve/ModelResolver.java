@@ -35,10 +35,24 @@ final class ModelResolver {
 
     static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
             "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
-            "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser");
+            "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser",
+            "family", "rope_scaling", "swiglu_limit");
     private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
             "index_topk", "index_head_dim");
-    private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers", "expert_bias", "router_bias");
+    private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers",
+            "expert_bias", "router_bias", "shared_expert_gate", "scoring", "norm_topk_prob", "n_group", "topk_group", "correction_bias",
+            "routed_scaling_factor");
+    private static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
+            "none", Set.of(),
+            "linear", Set.of("factor"),
+            "llama3", Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position"),
+            "yarn", Set.of("factor", "original_max_position", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate"));
+    private static final Set<String> FAMILIES;
+    static {
+        Set<String> f = new TreeSet<>();
+        for (Family x : Family.values()) f.add(x.id());
+        FAMILIES = Collections.unmodifiableSet(f);
+    }
     private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
     private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
     private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
@@ -89,6 +103,10 @@ final class ModelResolver {
         if ((dd = f.number("rope_theta", 1, 1e12, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
         if ((dd = f.number("norm_eps", 0, 1, false, "norm_eps 1e-5")) != null) s.normEps = dd;
         if ((dd = f.quantity("max_position", Dimension.TOKENS, 1, 1e9, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
+        if ((w = f.word("family", FAMILIES, false, "family llama")) != null) s.family = Family.parse(w);
+        if ((dd = f.number("swiglu_limit", 0, 1e6, false, "swiglu_limit 7")) != null) s.swigluLimit = dd;
+        Entry rs = f.entry("rope_scaling");
+        if (rs != null) ropeScaling(f, rs, d, s);
         Entry sw = f.entry("sliding_window");
         if (sw != null) {
             // sliding_window 128 tokens every 2
@@ -146,6 +164,14 @@ final class ModelResolver {
                 if ((v = intField(mf, "dense_layers", 0, 100_000)) != null) s.denseLayers = v;
                 if ((b = mf.bool("expert_bias", false)) != null) s.expertBias = b;
                 if ((b = mf.bool("router_bias", false)) != null) s.routerBias = b;
+                if ((b = mf.bool("shared_expert_gate", false)) != null) s.sharedExpertGate = b;
+                if ((w = mf.word("scoring", Set.of("softmax", "sigmoid"), false, "scoring sigmoid")) != null)
+                    s.scoring = Routing.Scoring.valueOf(w.toUpperCase(Locale.ROOT));
+                if ((b = mf.bool("norm_topk_prob", false)) != null) s.normTopKProb = b;
+                if ((v = intField(mf, "n_group", 1, 1 << 16)) != null) s.nGroup = v;
+                if ((v = intField(mf, "topk_group", 1, 1 << 16)) != null) s.topkGroup = v;
+                if ((b = mf.bool("correction_bias", false)) != null) s.correctionBias = b;
+                if ((dd = mf.number("routed_scaling_factor", 1e-6, 1e6, false, "routed_scaling_factor 2.5")) != null) s.routedScalingFactor = dd;
             }
         }
         Entry q = f.entry("quantization");
@@ -170,6 +196,126 @@ final class ModelResolver {
             }
         }
         return buildModel(d, s, f);
+    }
+
+    /** `rope_scaling KIND { ... }`: replaces whatever an imported config declared; `rope_scaling none` removes it. */
+    private void ropeScaling(Fields f, Entry rs, Decl d, ModelSpec s) {
+        String kind = rs.values().isEmpty() ? f.word("rope_scaling", ROPE_FIELDS.keySet(), true, "rope_scaling yarn { factor 40 }")
+                : f.word(rs.values().get(0).items().get(0), "rope_scaling", ROPE_FIELDS.keySet());
+        if (kind == null) return;
+        Fields rf = new Fields("rope_scaling of " + what(d), rs.span(), rs.body(), ROPE_FIELDS.get(kind), diags);
+        if (kind.equals("none")) {
+            s.ropeScaling = null;
+            return;
+        }
+        Double factor = rf.number("factor", 1, 1e6, true, "factor 8");
+        Double orig = kind.equals("linear") ? Double.valueOf(0)
+                : rf.quantity("original_max_position", Dimension.TOKENS, 1, 1e9, true, "original_max_position 8192 tokens");
+        RopeScaling.Kind k = RopeScaling.Kind.valueOf(kind.toUpperCase(Locale.ROOT));
+        if (k == RopeScaling.Kind.LLAMA3) {
+            Double lo = rf.number("low_freq_factor", 1e-6, 1e6, true, "low_freq_factor 1");
+            Double hi = rf.number("high_freq_factor", 1e-6, 1e6, true, "high_freq_factor 4");
+            if (factor == null || orig == null || lo == null || hi == null) return;
+            if (hi <= lo) {
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, rf.span("high_freq_factor"), "llama3 rope_scaling needs high_freq_factor > low_freq_factor, found "
+                        + Fields.fmt(hi) + " and " + Fields.fmt(lo)).help("Llama 3.1 uses low_freq_factor 1; high_freq_factor 4").build());
+                return;
+            }
+            s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, lo, hi, 0, 0, 0, 0, false);
+        } else if (factor == null || orig == null) {
+            return;
+        } else if (k == RopeScaling.Kind.YARN) {
+            // HF transformers' defaults for the optional YaRN keys (beta_fast 32, beta_slow 1, truncate true).
+            Double fast = rf.number("beta_fast", 1e-6, 1e6, false, "beta_fast 32");
+            Double slow = rf.number("beta_slow", 1e-6, 1e6, false, "beta_slow 1");
+            Double ms = rf.number("mscale", 0, 1e6, false, "mscale 1");
+            Double msa = rf.number("mscale_all_dim", 0, 1e6, false, "mscale_all_dim 1");
+            Boolean tr = rf.bool("truncate", false);
+            s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, 0, 0, fast == null ? 32 : fast, slow == null ? 1 : slow,
+                    ms == null ? 0 : ms, msa == null ? 0 : msa, tr == null || tr);
+        } else {
+            s.ropeScaling = new RopeScaling(k, factor, 0, 0, 0, 0, 0, 0, 0, false);
+        }
+    }
+
+    /**
+     * The router's definition. Defaults: softmax scoring, no groups, scaling 1, and top-k weights
+     * renormalised only where the family's definition always does it (Mixtral, gpt-oss) or the
+     * body says `norm_topk_prob` (Hugging Face configs default it to false).
+     */
+    private Routing routing(Span at, ModelSpec s, Family fam) {
+        Routing.Scoring scoring = s.scoring == null ? Routing.Scoring.SOFTMAX : s.scoring;
+        boolean alwaysNorm = fam == Family.MIXTRAL || fam == Family.GPT_OSS;
+        boolean norm = s.normTopKProb != null ? s.normTopKProb : alwaysNorm;
+        int groups = s.nGroup == null ? 1 : s.nGroup;
+        int topkGroup = s.topkGroup == null ? groups : s.topkGroup;
+        if (groups > 1 && s.topkGroup == null) {
+            diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "moe n_group " + groups + " needs `topk_group` (how many groups a token may use)")
+                    .help("add e.g. `topk_group 4` to the moe block").build());
+            return null;
+        }
+        if (s.experts % groups != 0 || topkGroup > groups || s.topK > topkGroup * (s.experts / groups)) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe groups do not fit: " + s.experts + " experts in n_group " + groups
+                            + ", topk_group " + topkGroup + ", top_k " + s.topK)
+                    .help("n_group must divide experts, topk_group <= n_group, and top_k <= topk_group x experts / n_group").build());
+            return null;
+        }
+        return new Routing(scoring, norm, groups, topkGroup, Boolean.TRUE.equals(s.correctionBias),
+                s.routedScalingFactor == null ? 1.0 : s.routedScalingFactor);
+    }
+
+    /** The family a model without `family` follows, from the features only one family has. */
+    static Family inferFamily(Attention att, boolean moe, int sharedFfn, ModelSpec s) {
+        boolean qkNorm = Boolean.TRUE.equals(s.qkNorm);
+        if (att == Attention.MLA) {
+            return s.scoring == Routing.Scoring.SIGMOID || Boolean.TRUE.equals(s.correctionBias) ? Family.DEEPSEEK_V3 : Family.DEEPSEEK_V2;
+        }
+        if (moe) {
+            if (qkNorm) return Family.QWEN3_MOE;
+            if (Boolean.TRUE.equals(s.sinks) || Boolean.TRUE.equals(s.expertBias)) return Family.GPT_OSS;
+            if (sharedFfn > 0) return Family.QWEN2_MOE;
+            return Family.MIXTRAL;
+        }
+        if (qkNorm) return Family.QWEN3;
+        return Boolean.TRUE.equals(s.qkvBias) ? Family.QWEN2 : Family.LLAMA;
+    }
+
+    /** What in the fields contradicts the family's published definition, or null. */
+    static String familyClash(Family fam, Attention att, Moe moe, ModelSpec s) {
+        boolean qkNorm = Boolean.TRUE.equals(s.qkNorm), sinks = Boolean.TRUE.equals(s.sinks);
+        double limit = s.swigluLimit == null ? 0 : s.swigluLimit;
+        if (fam.mla() != (att == Attention.MLA)) return fam.mla() ? "has `attention mla`" : "has no `attention mla`";
+        if (fam.moe() != (moe != null)) return fam.moe() ? "is a mixture of experts: add a `moe` block" : "is dense: remove the `moe` block";
+        boolean qwen3 = fam == Family.QWEN3 || fam == Family.QWEN3_MOE;
+        if (qwen3 != qkNorm) return qwen3 ? "normalises queries and keys per head: add `qk_norm`" : "has no `qk_norm`";
+        boolean oss = fam == Family.GPT_OSS;
+        if (oss != sinks) return oss ? "has attention sinks: add `attention_sinks`" : "has no `attention_sinks`";
+        if (oss != (limit > 0)) return oss ? "clamps its SwiGLU: add `swiglu_limit 7`" : "has no `swiglu_limit`";
+        boolean qkvBias = Boolean.TRUE.equals(s.qkvBias), oBias = Boolean.TRUE.equals(s.oBias);
+        boolean qwen2 = fam == Family.QWEN2 || fam == Family.QWEN2_MOE;
+        if (qwen2 && (!qkvBias || oBias)) return "biases q, k and v but not o: write `qkv_bias` without `o_bias`";
+        // Llama's and Qwen3's attention_bias (and gpt-oss's) biases all four projections or none.
+        if (!qwen2 && !fam.mla() && qkvBias != oBias) return "biases q, k, v and o alike (attention_bias): give both `qkv_bias` and `o_bias`, or neither";
+        if (fam.mla() && (qkvBias || oBias)) return "has no attention biases";
+        if (moe == null) return null;
+        Routing r = moe.routing();
+        boolean deepseek = fam.mla();
+        if (deepseek && moe.routerBias()) return "has no router bias (its per-expert score bias is `correction_bias`)";
+        if (!oss && (moe.expertBias() || moe.routerBias())) return "has no expert or router biases";
+        if (oss && !(moe.expertBias() && moe.routerBias())) return "has expert and router biases: add `expert_bias; router_bias`";
+        if (!deepseek && (r.scoring() != Routing.Scoring.SOFTMAX || r.grouped() || r.correctionBias() || r.routedScalingFactor() != 1.0))
+            return "routes by a softmax over all experts (no scoring sigmoid, n_group, correction_bias or routed_scaling_factor)";
+        if ((fam == Family.MIXTRAL || oss) && !r.normTopKProb()) return "always renormalises the top-k weights (norm_topk_prob)";
+        if (fam == Family.DEEPSEEK_V2 && (r.scoring() != Routing.Scoring.SOFTMAX || r.correctionBias()))
+            return "routes by softmax without a correction bias (that is deepseek_v3)";
+        // DeepSeek-V3's gate implements only noaux_tc: sigmoid scores and a per-expert correction bias.
+        if (fam == Family.DEEPSEEK_V3 && (r.scoring() != Routing.Scoring.SIGMOID || !r.correctionBias()))
+            return "routes by sigmoid scores with a correction bias: add `scoring sigmoid; correction_bias`";
+        if ((fam == Family.QWEN2_MOE) != moe.sharedExpertGate() && moe.sharedFfn() > 0)
+            return fam == Family.QWEN2_MOE ? "gates its shared expert: add `shared_expert_gate`" : "has no `shared_expert_gate`";
+        if ((fam == Family.MIXTRAL || fam == Family.QWEN3_MOE || oss) && moe.sharedFfn() > 0) return "has no shared experts";
+        if (!deepseek && moe.denseLayers() > 0) return "has no leading dense layers";
+        return null;
     }
 
     private Integer intField(Fields f, String key, long min, long max) {
@@ -230,10 +376,11 @@ final class ModelResolver {
         }
         Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim,
                 s.indexTopK == null ? 0 : s.indexTopK, s.indexTopK == null ? 0 : s.indexHeadDim == null ? 128 : s.indexHeadDim) : null;
+        int shared = !moe || s.sharedExperts == null ? 0 : s.sharedExperts;
+        int sharedFfn = !moe ? 0 : s.sharedFfn != null ? s.sharedFfn : shared * s.expertFfn;
+        Family family = s.family != null ? s.family : inferFamily(att, moe, sharedFfn, s);
         Moe m = null;
         if (moe) {
-            int shared = s.sharedExperts == null ? 0 : s.sharedExperts;
-            int sharedFfn = s.sharedFfn != null ? s.sharedFfn : shared * s.expertFfn;
             int dense = s.denseLayers == null ? 0 : s.denseLayers;
             if (s.topK > s.experts) {
                 diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe top_k " + s.topK + " exceeds experts " + s.experts)
@@ -244,17 +391,30 @@ final class ModelResolver {
                 diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, at, "moe dense_layers " + dense + " exceeds layers " + s.layers).build());
                 return null;
             }
-            m = new Moe(s.experts, s.topK, s.expertFfn, shared, sharedFfn, dense, Boolean.TRUE.equals(s.expertBias), Boolean.TRUE.equals(s.routerBias));
+            Routing routing = routing(at, s, family);
+            if (routing == null) return null;
+            // Qwen2-MoE's definition always gates its shared expert.
+            boolean gate = s.sharedExpertGate != null ? s.sharedExpertGate : family == Family.QWEN2_MOE;
+            m = new Moe(s.experts, s.topK, s.expertFfn, shared, sharedFfn, dense, Boolean.TRUE.equals(s.expertBias),
+                    Boolean.TRUE.equals(s.routerBias), gate && sharedFfn > 0, routing);
+        }
+        String clash = familyClash(family, att, m, s);
+        if (clash != null) {
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.has("family") ? f.span("family") : at, "family " + family.id() + " " + clash)
+                    .note("a family fixes the tensor names and the definition the runtime shim verifies against")
+                    .help(s.family != null ? "change `family`, or the conflicting field" : "add `family NAME` naming the architecture the model follows").build());
+            return null;
         }
         DType dtype = s.dtype != null ? s.dtype : DType.BF16;
         Quantization quant = s.quantWeights == null ? Quantization.none(dtype)
                 : new Quantization(s.quantWeights, s.quantBlock == null ? 0 : s.quantBlock, s.quantGroup == null ? 0 : s.quantGroup,
                 s.keepBf16 == null ? Set.of() : s.keepBf16, Boolean.TRUE.equals(s.expertsOnly));
         DType kv = s.kvDtype != null ? s.kvDtype : (dtype == DType.FP32 ? DType.FP32 : DType.BF16);
-        return new Model(d.name().text(), s.layers, s.hidden, s.heads, kvHeads, headDim, s.ffn == null ? 0 : s.ffn, s.vocab,
+        return new Model(d.name().text(), family, s.layers, s.hidden, s.heads, kvHeads, headDim, s.ffn == null ? 0 : s.ffn, s.vocab,
                 Boolean.TRUE.equals(s.tied), att, mla, m, dtype, quant, kv, Boolean.TRUE.equals(s.qkvBias), Boolean.TRUE.equals(s.oBias),
                 Boolean.TRUE.equals(s.qkNorm), Boolean.TRUE.equals(s.sinks), s.slidingWindow == null ? 0 : s.slidingWindow,
-                s.slidingEvery == null ? 0 : s.slidingEvery, s.ropeTheta == null ? 10000.0 : s.ropeTheta,
+                s.slidingEvery == null ? 0 : s.slidingEvery, s.swigluLimit == null ? 0 : s.swigluLimit,
+                s.ropeTheta == null ? 10000.0 : s.ropeTheta, s.ropeScaling, family.mla(),
                 s.normEps == null ? 1e-6 : s.normEps, s.maxPosition == null ? 0 : s.maxPosition, s.hfId, s.reasoningParser, at);
     }
 }

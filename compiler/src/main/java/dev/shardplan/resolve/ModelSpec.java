@@ -2,6 +2,9 @@ package dev.shardplan.resolve;
 
 import dev.shardplan.model.Attention;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.Family;
+import dev.shardplan.model.RopeScaling;
+import dev.shardplan.model.Routing;
 
 import java.util.Set;
 
@@ -15,7 +18,11 @@ final class ModelSpec {
     Attention attention;
     Integer qLoraRank, kvLoraRank, qkNope, qkRope, vHeadDim, indexTopK, indexHeadDim;
     Integer experts, topK, expertFfn, sharedExperts, sharedFfn, denseLayers;
-    Boolean expertBias, routerBias;
+    Boolean expertBias, routerBias, sharedExpertGate;
+    Routing.Scoring scoring;
+    Boolean normTopKProb, correctionBias;
+    Integer nGroup, topkGroup;
+    Double routedScalingFactor;
     DType dtype, kvDtype;
     DType quantWeights;
     Integer quantBlock, quantGroup;
@@ -23,7 +30,10 @@ final class ModelSpec {
     Boolean expertsOnly;
     Boolean qkvBias, oBias, qkNorm, sinks;
     Integer slidingWindow, slidingEvery;
-    Double ropeTheta, normEps;
+    Double ropeTheta, normEps, swigluLimit;
+    RopeScaling ropeScaling;
+    Boolean ropeInterleave;
+    Family family;
     Long maxPosition;
     String hfId, reasoningParser;
 }

@@ -226,7 +226,8 @@ class KvCapacityTest {
               ffn 18432
               attention mla { q_lora_rank 1536; kv_lora_rank 512; qk_nope_head_dim 128; qk_rope_head_dim 64; v_head_dim 128
                               index_topk 2048; index_head_dim 128 }
-              moe { experts 256; top_k 8; expert_ffn 2048; shared_experts 1; dense_layers 3; router_bias }
+              moe { experts 256; top_k 8; expert_ffn 2048; shared_experts 1; dense_layers 3
+                    scoring sigmoid; n_group 8; topk_group 4; correction_bias; norm_topk_prob; routed_scaling_factor 2.5 }
               quantization { weights fp8; block 128; keep_bf16 embedding, lm_head, router }
             }
             cluster c { nodes 1 x HGX_H200 }

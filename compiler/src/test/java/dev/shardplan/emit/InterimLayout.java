@@ -63,7 +63,8 @@ final class InterimLayout {
                             ? new Range(Math.min(paddedVocab, t * vocabPerRank), Math.min(paddedVocab, (t + 1) * vocabPerRank))
                             : new Range(0, 0);
                     Memory mem = memory(plan, layers, kv, experts.size(), vocab, p == 0, p == pp - 1);
-                    ranks.add(new Rank(g, node, gpu % gpn, host, d, p, t, epIndex, layers, q, kv, ffn, experts, vocab, mem));
+                    ranks.add(new Rank(g, node, gpu % gpn, host, d, p, t, epIndex, layers, q, kv, ffn, experts, new Range(0, 0),
+                            new Range(0, 0), vocab, mem));
                 }
             }
         }

@@ -181,10 +181,10 @@ class LauncherRulesTest {
         assertTrue(img.message().contains("vllm/vllm-openai:v"), "the default image is pinned to the release: " + img.message());
         Plan r1 = base("r1_dp16_ep16_vllm");
         Model m = r1.model();
-        Model granite = new Model(m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab(),
+        Model granite = new Model(m.name(), m.family(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab(),
                 m.tiedEmbeddings(), m.attention(), m.mla(), m.moe(), m.dtype(), m.quant(), m.kvDtype(), m.qkvBias(), m.oBias(),
-                m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.ropeTheta(), m.normEps(), m.maxPosition(),
-                m.hfId(), "granite", m.span());
+                m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.swigluLimit(), m.ropeTheta(), m.ropeScaling(),
+                m.ropeInterleave(), m.normEps(), m.maxPosition(), m.hfId(), "granite", m.span());
         List<Diagnostic> ds = diags(with(r1, null, null, null, granite, null), Target.VLLM, Target.SGLANG);
         Diagnostic w = only(ds, EmitCodes.UNKNOWN_REASONING_PARSER, "sglang:");
         assertEquals(Severity.WARNING, w.severity());

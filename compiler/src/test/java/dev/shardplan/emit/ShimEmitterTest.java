@@ -25,18 +25,36 @@ class ShimEmitterTest {
     Path tmp;
 
     @Test
-    void shipsExactlyThePythonPackageOfRuntime() throws Exception {
+    void theArchiveHoldsExactlyThePythonPackageOfRuntimeInAFixedLayout() throws Exception {
+        Path pkg = Path.of("../runtime/shardplan_shim");
         Set<String> onDisk = new TreeSet<>();
-        try (Stream<Path> s = Files.list(Path.of("../runtime/shardplan_shim"))) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".py")).forEach(onDisk::add);
+        try (Stream<Path> s = Files.walk(pkg)) {
+            s.filter(p -> p.toString().endsWith(".py"))
+                    .forEach(p -> onDisk.add("shardplan_shim/" + pkg.relativize(p).toString().replace('\\', '/')));
         }
-        assertEquals(onDisk, new TreeSet<>(ShimEmitter.PACKAGE), "ShimEmitter.PACKAGE must list runtime/shardplan_shim/*.py");
-        EmitInput in = twoNodes(null);
-        for (OutputFile f : new ShimEmitter().emit(in)) {
-            if (!f.path().startsWith("shim/shardplan_shim/")) continue;
-            String name = f.path().substring("shim/shardplan_shim/".length());
-            assertEquals(Files.readString(Path.of("../runtime/shardplan_shim", name), StandardCharsets.UTF_8), f.content(), name);
+        assertEquals(onDisk, new TreeSet<>(ShimArchive.MODULES), "ShimArchive.MODULES must list runtime/shardplan_shim/**/*.py");
+        List<String> names = new ArrayList<>();
+        try (var zip = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(ShimArchive.get().bytes()))) {
+            for (var e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                names.add(e.getName());
+                assertEquals(java.time.LocalDateTime.of(1980, 1, 1, 0, 0), e.getTimeLocal(), e.getName());
+                byte[] data = zip.readAllBytes();
+                if (!e.getName().equals("__main__.py")) {
+                    assertArrayEquals(Files.readAllBytes(Path.of("../runtime", e.getName())), data, e.getName());
+                }
+            }
         }
+        List<String> want = new ArrayList<>(List.of("__main__.py"));
+        want.addAll(ShimArchive.MODULES);
+        assertEquals(want, names, "entries in a fixed order, the runner first");
+        String sha = ShimArchive.get().sha256();
+        assertEquals(sha, java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(ShimArchive.get().bytes())));
+        // The plans reference it instead of carrying the sources.
+        for (OutputFile f : new ShimEmitter().emit(twoNodes(null))) assertFalse(f.path().endsWith(".py"), f.path());
+        String plan = PlanJsonEmitter.emit(twoNodes(null), true).get(0).content();
+        assertTrue(plan.contains("\"sha256\" : \"" + sha + "\""), plan);
+        assertTrue(plan.contains("\"archive\" : \"../" + ShimArchive.fileName() + "\""), plan);
     }
 
     @Test
@@ -51,6 +69,8 @@ class ShimEmitterTest {
 
         Path dir = tmp.resolve("out dir $(x)/plan/shim");
         Files.createDirectories(dir);
+        Path archive = dir.resolve("../../" + ShimArchive.fileName());
+        Files.write(archive, ShimArchive.get().bytes());
         Path bin = tmp.resolve("bin");
         Files.createDirectories(bin);
         Path record = tmp.resolve("argv.txt");
@@ -79,9 +99,17 @@ class ShimEmitterTest {
             int mode = argv.indexOf(dir.resolve("../plan.json").toString()) + 1;
             assertEquals("bench", argv.get(mode));
             assertEquals(List.of("--batch", "64"), argv.subList(argv.size() - 5, argv.size() - 3));
-            assertEquals(dir.toString(), argv.get(argv.size() - 3), "PYTHONPATH is the shim folder");
+            assertEquals(dir + "/../../" + ShimArchive.fileName(), argv.get(argv.size() - 3), "PYTHONPATH is the shim archive");
             assertEquals("0,1,2,3,4,5,6,7", argv.get(argv.size() - 2));
         }
+        // An archive other than the one the plan was compiled with is refused before anything runs.
+        Files.write(archive, "not the shim".getBytes(StandardCharsets.UTF_8));
+        ProcessBuilder pb = new ProcessBuilder("bash", dir.resolve("torchrun-node0.sh").toString()).redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertEquals(2, p.waitFor(), output);
+        assertTrue(output.contains("is not the shim this plan was compiled with"), output);
         Path sbatch = dir.resolve("srun.sbatch");
         Files.writeString(sbatch, files.get("shim/srun.sbatch"));
         Process n = new ProcessBuilder("bash", "-n", sbatch.toString()).redirectErrorStream(true).start();

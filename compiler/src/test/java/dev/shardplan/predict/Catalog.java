@@ -3,11 +3,13 @@ package dev.shardplan.predict;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Attention;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.Family;
 import dev.shardplan.model.Gpu;
 import dev.shardplan.model.Mla;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
 import dev.shardplan.model.Quantization;
+import dev.shardplan.model.Routing;
 
 import java.util.Map;
 import java.util.Set;
@@ -39,8 +41,9 @@ final class Catalog {
 
     static Model dense(String name, int layers, int hidden, int heads, int kvHeads, int ffn, int vocab, boolean qkvBias,
                        Quantization q, DType kv) {
-        return new Model(name, layers, hidden, heads, kvHeads, hidden / heads, ffn, vocab, false, Attention.GQA, null, null,
-                DType.BF16, q, kv, qkvBias, false, false, false, 0, 0, 500000, 1e-5, 131072, "", "", Span.NONE);
+        return new Model(name, qkvBias ? Family.QWEN2 : Family.LLAMA, layers, hidden, heads, kvHeads, hidden / heads, ffn, vocab, false,
+                Attention.GQA, null, null, DType.BF16, q, kv, qkvBias, false, false, false, 0, 0, 0, 500000, null, false, 1e-5, 131072,
+                "", "", Span.NONE);
     }
 
     static Model llama8b(Quantization q, DType kv) {
@@ -64,15 +67,16 @@ final class Catalog {
     }
 
     static Model qwen3_235b(Quantization q, DType kv) {
-        return new Model("qwen3_235b_a22b", 94, 4096, 64, 4, 128, 12288, 151936, false, Attention.GQA, null,
-                new Moe(128, 8, 1536, 0, 0, 0, false, false), DType.BF16, q, kv, false, false, true, false, 0, 0,
-                1e6, 1e-6, 40960, "", "", Span.NONE);
+        return new Model("qwen3_235b_a22b", Family.QWEN3_MOE, 94, 4096, 64, 4, 128, 12288, 151936, false, Attention.GQA, null,
+                new Moe(128, 8, 1536, 0, 0, 0, false, false, false, Routing.softmaxTopK(true)), DType.BF16, q, kv, false, false, true,
+                false, 0, 0, 0, 1e6, null, false, 1e-6, 40960, "", "", Span.NONE);
     }
 
     static Model deepseekR1() {
-        return new Model("deepseek_r1", 61, 7168, 128, 128, 192, 18432, 129280, false, Attention.MLA,
-                new Mla(1536, 512, 128, 64, 128), new Moe(256, 8, 2048, 1, 2048, 3, false, true), DType.BF16,
-                new Quantization(DType.FP8, 128, 0, Set.of(), false), DType.BF16, false, false, false, false, 0, 0,
-                10000, 1e-6, 163840, "", "", Span.NONE);
+        return new Model("deepseek_r1", Family.DEEPSEEK_V3, 61, 7168, 128, 128, 192, 18432, 129280, false, Attention.MLA,
+                new Mla(1536, 512, 128, 64, 128), new Moe(256, 8, 2048, 1, 2048, 3, false, false, false,
+                new Routing(Routing.Scoring.SIGMOID, true, 8, 4, true, 2.5)), DType.BF16,
+                new Quantization(DType.FP8, 128, 0, Set.of(), false), DType.BF16, false, false, false, false, 0, 0, 0,
+                10000, null, true, 1e-6, 163840, "", "", Span.NONE);
     }
 }

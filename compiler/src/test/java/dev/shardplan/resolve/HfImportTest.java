@@ -5,10 +5,13 @@ import dev.shardplan.api.Frontend;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Attention;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.Family;
 import dev.shardplan.model.Mla;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Moe;
 import dev.shardplan.model.Plan;
+import dev.shardplan.model.RopeScaling;
+import dev.shardplan.model.Routing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,7 +93,8 @@ class HfImportTest {
     static String network(Model m) {
         return List.of(m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.moe() != null && m.moe().denseLayers() == 0 ? "-" : m.ffn(),
                 m.vocab(), m.tiedEmbeddings(), m.attention(), String.valueOf(m.mla()), String.valueOf(m.moe()), m.qkvBias(), m.oBias(),
-                m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.totalParams()).stream()
+                m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.totalParams(), m.family(), m.swigluLimit(),
+                m.ropeTheta(), String.valueOf(m.ropeScaling()), m.ropeInterleave()).stream()
                 .map(String::valueOf).collect(Collectors.joining(" "));
     }
 
@@ -131,7 +135,56 @@ class HfImportTest {
         assertNull(m.moe());
         assertEquals(DType.BF16, m.quant().weights());
         assertEquals(500000.0, m.ropeTheta());
+        assertEquals(new RopeScaling(RopeScaling.Kind.LLAMA3, 8, 8192, 1, 4, 0, 0, 0, 0, false), m.ropeScaling());
+        assertEquals(Family.LLAMA, m.family());
         assertEquals(131072, m.maxPosition());
+    }
+
+    @Test
+    void qwenMoeWithoutNormTopKProbAndQwen2MoeSharedExpertGate() throws IOException {
+        Path hf = Files.createDirectories(root.resolve("hf"));
+        Files.writeString(hf.resolve("qwen2moe.config.json"), """
+                {"model_type": "qwen2_moe", "num_hidden_layers": 24, "hidden_size": 2048, "num_attention_heads": 16,
+                 "num_key_value_heads": 16, "vocab_size": 151936, "intermediate_size": 5632, "num_experts": 60,
+                 "num_experts_per_tok": 4, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+                 "norm_topk_prob": false, "rope_theta": 1000000.0, "rms_norm_eps": 1e-06}
+                """);
+        Model m = imported("qwen2moe.config.json", "");
+        assertEquals(Family.QWEN2_MOE, m.family());
+        assertEquals(new Moe(60, 4, 1408, 1, 5632, 0, false, false, true, Routing.softmaxTopK(false)), m.moe());
+        assertTrue(m.qkvBias());
+    }
+
+    @Test
+    void deepSeekV2GroupLimitedGreedyScalesOnlyUnnormalisedWeights() throws IOException {
+        Path hf = Files.createDirectories(root.resolve("hf"));
+        Files.writeString(hf.resolve("v2.config.json"), """
+                {"model_type": "deepseek_v2", "num_hidden_layers": 60, "hidden_size": 5120, "num_attention_heads": 128,
+                 "num_key_value_heads": 128, "vocab_size": 102400, "intermediate_size": 12288, "q_lora_rank": 1536,
+                 "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                 "n_routed_experts": 160, "num_experts_per_tok": 6, "moe_intermediate_size": 1536, "n_shared_experts": 2,
+                 "first_k_dense_replace": 1, "moe_layer_freq": 1, "topk_method": "group_limited_greedy", "n_group": 8,
+                 "topk_group": 3, "routed_scaling_factor": 16.0, "norm_topk_prob": false, "scoring_func": "softmax",
+                 "rope_scaling": {"type": "yarn", "factor": 40, "original_max_position_embeddings": 4096, "beta_fast": 32,
+                                  "beta_slow": 1, "mscale": 0.707, "mscale_all_dim": 0.707}}
+                """);
+        Model m = imported("v2.config.json", "");
+        assertEquals(Family.DEEPSEEK_V2, m.family());
+        assertEquals(new Routing(Routing.Scoring.SOFTMAX, false, 8, 3, false, 16.0), m.moe().routing());
+        assertEquals(0.707, m.ropeScaling().mscaleAllDim());
+    }
+
+    @Test
+    void unsupportedRopeScalingIsRefused() throws IOException {
+        Path hf = Files.createDirectories(root.resolve("hf"));
+        Files.writeString(hf.resolve("longrope.config.json"), """
+                {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
+                 "num_key_value_heads": 4, "vocab_size": 100, "intermediate_size": 128,
+                 "rope_scaling": {"rope_type": "longrope", "factor": 4}}
+                """);
+        FrontendResult r = check("model m from huggingface \"hf/longrope.config.json\" {}\n" + plan("m"));
+        assertTrue(r.diagnostics().stream().anyMatch(d -> d.message().contains("unsupported rope_scaling type `longrope`")),
+                r.diagnostics().toString());
     }
 
     @Test
@@ -161,13 +214,14 @@ class HfImportTest {
     @Test
     void qwen3MoeFields() throws IOException {
         Model a3b = imported("Qwen--Qwen3-30B-A3B.config.json", "");
-        assertEquals(new Moe(128, 8, 768, 0, 0, 0, false, false), a3b.moe());
+        assertEquals(new Moe(128, 8, 768, 0, 0, 0, false, false, false, Routing.softmaxTopK(true)), a3b.moe());
+        assertEquals(Family.QWEN3_MOE, a3b.family());
         Model coder = imported("Qwen--Qwen3-Coder-480B-A35B-Instruct.config.json", "");
         assertEquals(62, coder.layers());
         assertEquals(6144, coder.hidden());
         assertEquals(96, coder.heads());
         assertEquals(8, coder.kvHeads());
-        assertEquals(new Moe(160, 8, 2560, 0, 0, 0, false, false), coder.moe());
+        assertEquals(new Moe(160, 8, 2560, 0, 0, 0, false, false, false, Routing.softmaxTopK(true)), coder.moe());
         assertTrue(coder.qkNorm());
         assertEquals(262144, coder.maxPosition());
     }
@@ -175,7 +229,8 @@ class HfImportTest {
     @Test
     void mixtral() throws IOException {
         Model m = imported("mistralai--Mixtral-8x7B-v0.1.config.json", "");
-        assertEquals(new Moe(8, 2, 14336, 0, 0, 0, false, false), m.moe());
+        assertEquals(new Moe(8, 2, 14336, 0, 0, 0, false, false, false, Routing.softmaxTopK(true)), m.moe());
+        assertEquals(Family.MIXTRAL, m.family());
         assertEquals(32000, m.vocab());
         assertEquals(0, m.slidingWindow()); // "sliding_window": null
     }
@@ -188,7 +243,11 @@ class HfImportTest {
             assertEquals(new Mla(1536, 512, 128, 64, 128), m.mla());
             assertEquals(576, m.kvElementsPerTokenPerLayer()); // latent 512 + rope key 64
             assertEquals(192, m.headDim());
-            assertEquals(new Moe(256, 8, 2048, 1, 2048, 3, false, true), m.moe());
+            assertEquals(new Moe(256, 8, 2048, 1, 2048, 3, false, false, false,
+                    new Routing(Routing.Scoring.SIGMOID, true, 8, 4, true, 2.5)), m.moe());
+            assertEquals(Family.DEEPSEEK_V3, m.family());
+            assertTrue(m.ropeInterleave());
+            assertEquals(new RopeScaling(RopeScaling.Kind.YARN, 40, 4096, 0, 0, 32, 1, 1, 1, true), m.ropeScaling());
             assertEquals(18432, m.ffn());
             assertEquals(129280, m.vocab());
             assertEquals(DType.FP8, m.quant().weights());
@@ -202,7 +261,8 @@ class HfImportTest {
         Model m = imported("moonshotai--Kimi-K2-Instruct.config.json", "");
         assertEquals(64, m.heads());
         assertEquals(new Mla(1536, 512, 128, 64, 128), m.mla());
-        assertEquals(new Moe(384, 8, 2048, 1, 2048, 1, false, true), m.moe());
+        assertEquals(new Moe(384, 8, 2048, 1, 2048, 1, false, false, false,
+                new Routing(Routing.Scoring.SIGMOID, true, 1, 1, true, 2.827)), m.moe());
         assertEquals(163840, m.vocab());
         assertEquals("kimi_k2", m.reasoningParser());
     }
@@ -215,7 +275,11 @@ class HfImportTest {
         assertEquals(64, m.heads());
         assertEquals(8, m.kvHeads());
         assertEquals(64, m.headDim());
-        assertEquals(new Moe(128, 4, 2880, 0, 0, 0, true, true), m.moe());
+        assertEquals(new Moe(128, 4, 2880, 0, 0, 0, true, true, false, Routing.softmaxTopK(true)), m.moe());
+        assertEquals(Family.GPT_OSS, m.family());
+        assertEquals(7.0, m.swigluLimit());
+        assertEquals(new RopeScaling(RopeScaling.Kind.YARN, 32, 4096, 0, 0, 32, 1, 0, 0, false), m.ropeScaling());
+        assertFalse(m.ropeInterleave());
         assertTrue(m.attentionSinks());
         assertTrue(m.qkvBias());
         assertTrue(m.oBias());
@@ -224,7 +288,8 @@ class HfImportTest {
         assertEquals(DType.FP4, m.quant().weights());
         assertEquals(32, m.quant().groupSize());
         assertTrue(m.quant().expertsOnly());
-        assertEquals(new Moe(32, 4, 2880, 0, 0, 0, true, true), imported("openai--gpt-oss-20b.config.json", "").moe());
+        assertEquals(new Moe(32, 4, 2880, 0, 0, 0, true, true, false, Routing.softmaxTopK(true)),
+                imported("openai--gpt-oss-20b.config.json", "").moe());
     }
 
     @Test

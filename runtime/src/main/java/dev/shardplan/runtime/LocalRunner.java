@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Starts every rank of a compiled plan on this machine (as torchrun would, one process per
  * rank), prefixes each rank's output, stops all ranks as soon as one fails or the run exceeds
  * its time limit (a hung collective), and merges the per-rank metrics into one JSON file.
+ * {@code shimPath} goes on PYTHONPATH: the shim archive (or, for tests, a folder).
  */
 public final class LocalRunner {
     /** What to run and how long to wait. {@code planDir} is OUT/&lt;plan&gt; (plan.json and shim/). */
@@ -199,47 +200,4 @@ public final class LocalRunner {
         return target;
     }
 
-    /**
-     * Planned against measured memory per rank: plan.json's ranks[].memory (weights, kv_pool,
-     * total) against the metrics' peak allocation, in GiB.
-     */
-    public static String compare(Path planDir) throws IOException {
-        JsonNode plan = JSON.readTree(planDir.resolve("plan.json").toFile());
-        Path m = planDir.resolve("metrics.json");
-        if (!Files.isRegularFile(m)) throw new IOException("no metrics.json in " + planDir + " (run `shardplan run " + planDir + " --local` first)");
-        JsonNode metrics = JSON.readTree(m.toFile());
-        StringBuilder sb = new StringBuilder();
-        String mode = metrics.path("ranks").path(0).path("mode").asText("");
-        if (mode.equals("verify")) {
-            sb.append("note: these metrics come from `verify`, which runs a scaled-down model; measure with\n")
-              .append("      `shardplan run ").append(planDir).append(" --local --mode bench` on the target GPUs to compare memory.\n");
-        }
-        sb.append(String.format("%-5s %14s %14s %14s %14s %8s%n", "rank", "planned wts", "planned KV", "planned total", "measured peak", "ratio"));
-        for (JsonNode r : plan.path("ranks")) {
-            int rank = r.path("rank").asInt();
-            JsonNode mem = r.path("memory");
-            double w = mem.path("weights").asDouble() / GIB;
-            double kv = mem.path("kv_pool").asDouble() / GIB;
-            double total = (mem.path("weights").asDouble() + mem.path("kv_pool").asDouble() + mem.path("activation").asDouble()
-                    + mem.path("cuda_graph").asDouble() + mem.path("non_torch").asDouble()) / GIB;
-            JsonNode mr = null;
-            for (JsonNode x : metrics.path("ranks")) if (x.path("rank").asInt(-1) == rank) mr = x;
-            double peak = mr == null ? Double.NaN : peakBytes(mr) / GIB;
-            sb.append(String.format(java.util.Locale.ROOT, "%-5d %11.2f GiB %11.2f GiB %11.2f GiB %11s %8s%n", rank, w, kv, total,
-                    Double.isNaN(peak) ? "n/a" : String.format(java.util.Locale.ROOT, "%.2f GiB", peak),
-                    Double.isNaN(peak) || total == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.2f", peak / total)));
-        }
-        return sb.toString();
-    }
-
-    private static final double GIB = 1024.0 * 1024 * 1024;
-
-    private static double peakBytes(JsonNode r) {
-        for (String k : List.of("peak_memory_bytes", "peak_allocated_bytes", "max_memory_allocated")) {
-            if (r.has(k)) return r.get(k).asDouble();
-        }
-        JsonNode mem = r.path("memory");
-        if (mem.has("peak_allocated")) return mem.get("peak_allocated").asDouble();
-        return Double.NaN;
-    }
 }

@@ -35,7 +35,10 @@ class LocalRunnerTest {
             "    sys.exit(3)",
             "if mode in ('crash', 'hang'):",
             "    time.sleep(120)",
-            "json.dump({'rank': rank, 'ok': True, 'peak_memory_bytes': 1073741824}, open(out, 'w'))",
+            "json.dump({'rank': rank, 'ok': True, 'mode': 'bench', 'weight_bytes_stored': 1073741824, 'weight_bytes': 2147483648,",
+            "           'notes': ['fp8_block weights dequantised at load and held as bfloat16'], 'device': 'cpu', 'kv_dtype': 'bfloat16',",
+            "           'runs': [{'kv_bytes': 1073741824, 'kv_blocks': 512, 'activation_peak_bytes': None, 'prefill': {'tokens_per_step': 64}}]},",
+            "          open(out, 'w'))",
             "child.kill()",
             "");
 
@@ -46,8 +49,8 @@ class LocalRunnerTest {
         Files.writeString(shim.resolve("fakeshim/__init__.py"), "");
         Files.writeString(shim.resolve("fakeshim/__main__.py"), FAKE);
         Files.writeString(planDir.resolve("plan.json"), "{\"parallel\": {\"world_size\": 2}, \"ranks\": ["
-                + "{\"rank\": 0, \"memory\": {\"weights\": 1073741824, \"kv_pool\": 0}},"
-                + "{\"rank\": 1, \"memory\": {\"weights\": 1073741824, \"kv_pool\": 0}}]}");
+                + "{\"rank\": 0, \"memory\": {\"weights\": 1073741824, \"kv_pool\": 2147483648, \"kv_blocks\": 1024, \"activation\": 1}},"
+                + "{\"rank\": 1, \"memory\": {\"weights\": 1073741824, \"kv_pool\": 2147483648, \"kv_blocks\": 1024, \"activation\": 1}}]}");
         return new LocalRunner.Request(planDir, "verify", python(), "fakeshim", shim, timeout, List.of(),
                 Map.of("FAKE_MODE", mode, "MARKER", marker));
     }
@@ -72,8 +75,11 @@ class LocalRunnerTest {
         assertTrue(merged.contains("\"ok\" : true"), merged);
         assertTrue(sw.toString().contains("[rank 0] rank 0 of 2"), sw.toString());
         assertTrue(sw.toString().contains("[rank 1] rank 1 of 2"), sw.toString());
-        String cmp = LocalRunner.compare(tmp.resolve("plan"));
-        assertTrue(cmp.contains("1.00 GiB"), cmp);
+        String cmp = MemoryComparison.report(tmp.resolve("plan"));
+        assertTrue(cmp.contains("1     weights       1.000 GiB    1.000 GiB    1.000"), cmp);
+        assertTrue(cmp.contains("bench allocated 512 blocks, the plan 1024"), cmp);
+        assertTrue(cmp.contains("held 2.000 GiB in memory, 2.00x what is stored: fp8_block weights dequantised"), cmp);
+        assertTrue(cmp.contains("activation: measured on cpu"), cmp);
     }
 
     @Test
