@@ -8,6 +8,7 @@
 #   --max-num-seqs 1024 (vLLM 0.20.1: 1024 on GPUs of >= 70 GiB other than A100)
 #   --block-size 16 (vLLM 0.20.1: 16 on CUDA)
 #   --kv-cache-dtype auto (vLLM 0.20.1 default: the model's dtype)
+#   VLLM_USE_FLASHINFER_SAMPLER=0 (vLLM 0.20.1: off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in since 0.11.1))
 #   no --enforce-eager (vLLM 0.20.1 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.20.1: on for generative models)
 set -euo pipefail

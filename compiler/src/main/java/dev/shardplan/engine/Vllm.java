@@ -128,12 +128,13 @@ final class Vllm implements EngineSpec {
                 .doc("dtype of the KV cache; auto is the model's")
                 .source("vllm CacheConfig.cache_dtype").build());
         if (v1) {
-            // The V1 sampler sorts the full vocabulary for top-k/top-p unless FlashInfer's kernels are used;
-            // it changes the profiled peak (the dummy sampler run) and the sampling time.
+            // The V1 sampler sorts the full vocabulary for top-k/top-p unless FlashInfer's kernels are used
+            // (or, from 0.17, its Triton kernel for 8 rows or more); it changes the profiled peak (the dummy
+            // sampler run) and the sampling time.
             t.add(Setting.of("flashinfer_sampler", Kind.BOOL).env("VLLM_USE_FLASHINFER_SAMPLER")
                     .dflt(r.before("0.12.0")
                             ? fixed(true, at + ": on when FlashInfer is installed, as in the vllm-openai image (VLLM_USE_FLASHINFER_SAMPLER unset)")
-                            : fixed(false, at + ": off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in from 0.12)"))
+                            : fixed(false, at + ": off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in since 0.11.1)"))
                     .doc("top-k/top-p sampling with FlashInfer's kernels instead of PyTorch's sort")
                     .source("vllm/v1/sample/ops/topk_topp_sampler.py TopKTopPSampler.__init__").build());
         }
@@ -452,21 +453,14 @@ final class Vllm implements EngineSpec {
         return nt;
     }
 
-    /**
-     * What loading allocates beside the checkpoint's tensors (rotary cos/sin tables and other
-     * buffers), which vLLM's "Model loading took" counts as weights: 0.01-0.06 GiB above the shard
-     * in most logged start-ups (src/test/resources/engine/startup-logs.json).
-     */
-    static final long LOAD_BUFFERS = 0 * MIB;
-
     static long base(Release r) {
-        return (r.before("0.7.0") ? NON_TORCH_BASE_066 : NON_TORCH_BASE) + LOAD_BUFFERS;
+        return r.before("0.7.0") ? NON_TORCH_BASE_066 : NON_TORCH_BASE;
     }
 
     static String nonTorchText(EngineConfig cfg, Plan plan, RankLayout layout) {
         Accounting acc = accounting(cfg.release());
         List<String> parts = new ArrayList<>();
-        parts.add("workspaces " + (base(cfg.release()) - LOAD_BUFFERS) / MIB + " MiB + buffers allocated while loading " + LOAD_BUFFERS / MIB + " MiB");
+        parts.add("workspaces " + base(cfg.release()) / MIB + " MiB");
         if (acc == Accounting.USED_MINUS_TORCH) parts.add("CUDA context 300 MiB");
         int group = Math.max(layout.tp(), layout.moeGroupSize());
         if (group > 1) parts.add(ncclText(acc, plan, group));

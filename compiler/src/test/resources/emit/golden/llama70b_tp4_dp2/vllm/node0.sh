@@ -6,6 +6,7 @@
 #   --enable-chunked-prefill (vLLM 0.20.1: on for generative models)
 #   --max-num-batched-tokens 8192 (vLLM 0.20.1: 8192 for the API server on GPUs of >= 70 GiB other than A100)
 #   --kv-cache-dtype auto (vLLM 0.20.1 default: the model's dtype)
+#   VLLM_USE_FLASHINFER_SAMPLER=0 (vLLM 0.20.1: off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in since 0.11.1))
 #   no --enforce-eager (vLLM 0.20.1 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.20.1: on for generative models)
 set -euo pipefail

@@ -4,6 +4,7 @@
 # Engine: vllm 0.11.0 (image vllm/vllm-openai:v0.11.0).
 # Left to vllm 0.11.0's defaults, which the prediction assumes (the image pins the release):
 #   --max-num-batched-tokens 8192 (vLLM 0.11.0: 8192 for the API server on GPUs of >= 70 GiB other than A100)
+#   VLLM_USE_FLASHINFER_SAMPLER=1 (vLLM 0.11.0: on when FlashInfer is installed, as in the vllm-openai image (VLLM_USE_FLASHINFER_SAMPLER unset))
 #   no --enforce-eager (vLLM 0.11.0 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.11.0: on for generative models)
 set -euo pipefail

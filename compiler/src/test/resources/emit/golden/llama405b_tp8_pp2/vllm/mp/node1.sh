@@ -7,6 +7,7 @@
 #   --max-num-batched-tokens 8192 (vLLM 0.12.0: 8192 for the API server on GPUs of >= 70 GiB other than A100)
 #   --block-size 16 (vLLM 0.12.0: 16 on CUDA)
 #   --kv-cache-dtype auto (vLLM 0.12.0 default: the model's dtype)
+#   VLLM_USE_FLASHINFER_SAMPLER=0 (vLLM 0.12.0: off unless VLLM_USE_FLASHINFER_SAMPLER=1 (opt-in since 0.11.1))
 #   no --enforce-eager (vLLM 0.12.0 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.12.0: on for generative models)
 set -euo pipefail
