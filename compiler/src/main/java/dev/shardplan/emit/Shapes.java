@@ -64,7 +64,8 @@ final class Shapes {
                     .build());
             return null;
         }
-        return spelled.get();
+        // An empty spelling: the server handles the format itself and takes no flag.
+        return spelled.get().isEmpty() ? null : spelled.get();
     }
 
     /**
@@ -88,6 +89,6 @@ final class Shapes {
                     .build());
             return null;
         }
-        return spelled.get();
+        return spelled.get().isEmpty() ? null : spelled.get();
     }
 }

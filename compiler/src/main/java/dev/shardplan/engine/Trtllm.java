@@ -180,7 +180,10 @@ final class Trtllm implements EngineSpec {
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek-r1", "1.0.0",
             "qwen3", "qwen3", "1.0.0",
-            "kimi_k2", "kimi_k2", "1.0.0");
+            "kimi_k2", "kimi_k2", "1.0.0",
+            // gpt-oss's harmony format is parsed by the server itself, reasoning and tool calls alike
+            // (tensorrt_llm/serve/openai_server.py: use_harmony for model_type gpt_oss): no flag.
+            "gpt_oss", "", "1.0.0");
 
     @Override
     public Optional<String> reasoningParser(Release r, String parser) {
@@ -191,14 +194,15 @@ final class Trtllm implements EngineSpec {
      * shardplan's tool-call formats -> TensorRT-LLM's --tool_parser names (ToolParserFactory in
      * tensorrt_llm/serve/tool_parser/; its first versions registered only qwen3, the DeepSeek and
      * Kimi parsers came later; no release's registry could be read, so 1.0.0 gets the first and
-     * 1.2.1 the later set). Llama, Mistral and gpt-oss formats have no parser (gpt-oss's harmony
-     * format is handled by the server itself).
+     * 1.2.1 the later set). Llama and Mistral formats have no parser; gpt-oss's harmony format is
+     * handled by the server itself (an empty spelling: nothing to pass, nothing missing).
      */
     private static final ParserTable TOOLS = ParserTable.of(
             "hermes", "qwen3", "1.0.0",
             "qwen3_coder", "qwen3_coder", "1.2.0",
             "deepseek_v3", "deepseek_v3", "1.2.0",
-            "kimi_k2", "kimi_k2", "1.2.0");
+            "kimi_k2", "kimi_k2", "1.2.0",
+            "gpt_oss", "", "1.0.0");
 
     @Override
     public Optional<String> toolParser(Release r, String parser) {
