@@ -151,9 +151,12 @@ final class Vllm implements EngineSpec {
         return t;
     }
 
-    /** GPUs vLLM gives its larger defaults: at least 70 GiB and not an A100 (arg_utils _set_default_args_v1). */
+    /**
+     * GPUs vLLM gives its larger defaults: at least 70 GiB, and from 0.9 not an A100 by device name
+     * (arg_utils _set_default_args_v1: 0.8.5 tests the memory only).
+     */
     private static boolean bigGpu(DefaultContext ctx) {
-        return ctx.gpuGib() >= 70 && !ctx.gpuName().contains("A100");
+        return ctx.gpuGib() >= 70 && (ctx.release().before("0.9.0") || !ctx.gpuName().contains("A100"));
     }
 
     private static DefaultRule.Default batchedTokensDefault(DefaultContext ctx, String at) {
