@@ -24,10 +24,10 @@ public final class PredictBenchmark {
         var sc = Predictor.scheduler(plan, in);
         var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype()), plan.cluster().gpu(),
                 Predictor.efficiency(plan), in.comm());
-        if (!new ServingSimulator(sc, stm, false).run(reqs).equals(new ServingSimulator(sc, stm).run(reqs))) {
+        if (!new SteppingSimulator(sc, stm).run(reqs).equals(new ServingSimulator(sc, stm).run(reqs))) {
             throw new AssertionError("decode runs changed the result");
         }
-        time("  the same, stepping every iteration", () -> new ServingSimulator(sc, stm, false).run(reqs));
+        time("  the same, stepping every iteration", () -> new SteppingSimulator(sc, stm).run(reqs));
         // 2. every valid plan of one model on one 8-GPU node
         var s = new SearchSpace("all", Catalog.qwen32b(), Study.hgxH200(), Study.reasoning(2000), Study.vllm(256), List.of(),
                 SearchSpace.Objective.THROUGHPUT, 8, true, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(DType.BF16),
