@@ -28,6 +28,33 @@ public final class Predictor {
 
     /** Simulates {@code plan} on the given requests. */
     public static Prediction simulate(Plan plan, PlanInputs in, RequestSet reqs, long seed) {
+        Setup s = setup(plan, in, seed);
+        return s.simulable() ? s.finish(new ServingSimulator(s.scheduler(), s.model()).run(reqs)) : s.unsimulated();
+    }
+
+    /**
+     * A plan ready to simulate: its step-time model and scheduler; or, when it cannot be simulated
+     * (a bad tuning key, or it does not fit), the diagnostics that say why.
+     */
+    record Setup(Plan plan, long seed, PlanInputs inputs, Efficiency efficiency, RankLoad load, SchedulerConfig scheduler,
+                 StepTimeModel model, List<Diagnostic> diagnostics) {
+        boolean simulable() {
+            return scheduler != null;
+        }
+
+        Prediction unsimulated() {
+            return new Prediction(plan, seed, inputs, efficiency, load, null, null, diagnostics);
+        }
+
+        /** The prediction of a simulation of this plan's scheduler and model. */
+        Prediction finish(SimResult r) {
+            List<Diagnostic> ds = new ArrayList<>(diagnostics);
+            ds.addAll(findings(plan, scheduler, r));
+            return new Prediction(plan, seed, inputs, efficiency, load, scheduler, r, ds);
+        }
+    }
+
+    static Setup setup(Plan plan, PlanInputs in, long seed) {
         List<Diagnostic> ds = new ArrayList<>();
         Efficiency eff;
         try {
@@ -35,19 +62,17 @@ public final class Predictor {
         } catch (IllegalArgumentException e) {
             ds.add(Diagnostic.of(PredictCodes.UNKNOWN_TUNING, plan.spanOf("tuning"), e.getMessage())
                     .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
-            return new Prediction(plan, seed, in, null, null, null, null, ds);
+            return new Setup(plan, seed, in, null, null, null, null, ds);
         }
         RankLoad load = RankLoad.of(plan.model(), plan.parallel(), plan.kvDtype());
         if (!in.fits()) {
             ds.add(Diagnostic.of(PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: it does not fit")
                     .note(in.reason()).help("fix the memory errors first; a plan that does not fit has no throughput").build());
-            return new Prediction(plan, seed, in, eff, load, null, null, ds);
+            return new Setup(plan, seed, in, eff, load, null, null, ds);
         }
         SchedulerConfig sc = scheduler(plan, in);
         StepTimeModel stm = new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm());
-        SimResult r = new ServingSimulator(sc, stm).run(reqs);
-        ds.addAll(findings(plan, sc, r));
-        return new Prediction(plan, seed, in, eff, load, sc, r, ds);
+        return new Setup(plan, seed, in, eff, load, sc, stm, ds);
     }
 
     /** The plan's efficiency constants: its profile (std:efficiency's by default) with its tuning overrides. */

@@ -55,6 +55,29 @@ public final class ServingSimulator {
         return new Run(reqs).go();
     }
 
+    /**
+     * {@code cfg} with max_num_seqs lowered to the most requests a replica can ever hold with
+     * {@code reqs}, when it is above that: the limit then never binds, so the simulation is the same,
+     * and two configurations that differ only above it are seen to be equal. A replica holds at
+     * most the closed loop's concurrency; in an offline batch (one arrival time) every request is
+     * routed before the first iteration, round-robin by both routings, so at most ceil(n / dp).
+     */
+    public static SchedulerConfig canonical(SchedulerConfig cfg, RequestSet reqs) {
+        int n = reqs.size();
+        long most = n;
+        if (reqs.concurrency() > 0) most = Math.min(n, reqs.concurrency());
+        else if (sameArrival(reqs.arrival())) most = (n + cfg.replicas() - 1) / cfg.replicas();
+        most = Math.max(1, most);
+        if (cfg.maxNumSeqs() <= most) return cfg;
+        return new SchedulerConfig(cfg.replicas(), cfg.kvBlocks(), cfg.blockSize(), (int) most, cfg.maxNumBatchedTokens(),
+                cfg.chunkedPrefill(), cfg.admission(), cfg.routing());
+    }
+
+    private static boolean sameArrival(double[] t) {
+        for (int i = 1; i < t.length; i++) if (t[i] != t[0]) return false;
+        return true;
+    }
+
     private final class Run {
         final RequestSet rs;
         final int n;
@@ -579,72 +602,81 @@ public final class ServingSimulator {
             }
         }
 
-        /** Replicas with work, by (clock, index): the one that steps next first. */
+        /**
+         * Replicas with work, by (clock, index): the one that steps next first. The keys sit in the
+         * heap's own arrays, so that sifting does not chase the replicas.
+         */
         final class ReplicaQueue {
-            final Replica[] heap;
+            final double[] now;
+            final int[] idx;
             int size;
 
             ReplicaQueue(int cap) {
-                heap = new Replica[cap];
+                now = new double[cap];
+                idx = new int[cap];
             }
 
             Replica peek() {
-                return size == 0 ? null : heap[0];
+                return size == 0 ? null : reps[idx[0]];
             }
 
             void add(Replica r) {
-                heap[size] = r;
-                r.heapPos = size++;
-                up(r.heapPos);
+                int i = size++;
+                place(i, r.now, r.idx);
+                up(i);
             }
 
             void remove(Replica r) {
                 int i = r.heapPos;
                 r.heapPos = -1;
-                Replica last = heap[--size];
-                heap[size] = null;
-                if (i == size) return;
-                heap[i] = last;
-                last.heapPos = i;
+                int last = --size;
+                if (i == last) return;
+                place(i, now[last], idx[last]);
                 up(i);
-                down(last.heapPos);
+                down(reps[idx[i]].heapPos);
             }
 
             /** {@code r}'s clock moved forward. */
             void moved(Replica r) {
-                down(r.heapPos);
+                int i = r.heapPos;
+                now[i] = r.now;
+                down(i);
             }
 
-            private boolean less(Replica a, Replica b) {
-                return a.now < b.now || (a.now == b.now && a.idx < b.idx);
+            private void place(int i, double t, int id) {
+                now[i] = t;
+                idx[i] = id;
+                reps[id].heapPos = i;
+            }
+
+            private boolean less(int a, int b) {
+                return now[a] < now[b] || (now[a] == now[b] && idx[a] < idx[b]);
             }
 
             private void up(int i) {
-                Replica x = heap[i];
+                double t = now[i];
+                int id = idx[i];
                 while (i > 0) {
                     int p = (i - 1) >>> 1;
-                    if (!less(x, heap[p])) break;
-                    heap[i] = heap[p];
-                    heap[i].heapPos = i;
+                    if (!(t < now[p] || (t == now[p] && id < idx[p]))) break;
+                    place(i, now[p], idx[p]);
                     i = p;
                 }
-                heap[i] = x;
-                x.heapPos = i;
+                place(i, t, id);
             }
 
             private void down(int i) {
-                Replica x = heap[i];
+                double t = now[i];
+                int id = idx[i];
                 while (true) {
                     int c = 2 * i + 1;
                     if (c >= size) break;
-                    if (c + 1 < size && less(heap[c + 1], heap[c])) c++;
-                    if (!less(heap[c], x)) break;
-                    heap[i] = heap[c];
-                    heap[i].heapPos = i;
+                    if (c + 1 < size && less(c + 1, c)) c++;
+                    if (!(now[c] < t || (now[c] == t && idx[c] < id))) break;
+                    place(i, now[c], idx[c]);
                     i = c;
                 }
-                heap[i] = x;
-                x.heapPos = i;
+                place(i, t, id);
             }
         }
     }
