@@ -56,6 +56,9 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--predict", description = "simulate each plan and write the predictions into plan.json (slower)")
     boolean predict;
 
+    @Option(names = {"-q", "--quiet"}, description = "no progress line")
+    boolean quiet;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -63,7 +66,13 @@ final class CompileCommand implements Callable<Integer> {
     public Integer call() {
         Path r = Roots.root(root, paths);
         Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
-        CompileResult res = Compiler.compile(r, paths, out, chosen, predict);
+        CompileResult res;
+        try (ProgressLine line = ProgressLine.of(spec.commandLine().getErr(), quiet)) {
+            long t0 = System.nanoTime();
+            var stage = new java.util.concurrent.atomic.AtomicReference<>("starting");
+            line.tick(() -> String.format(java.util.Locale.ROOT, "compile: %s (%.1f s)", stage.get(), (System.nanoTime() - t0) / 1e9));
+            res = Compiler.compile(r, paths, out, chosen, predict, stage::set);
+        }
         int plans = res.check().plans().size();
         String summary = res.hasErrors() ? "nothing written"
                 : "compiled " + plans + " plan" + (plans == 1 ? "" : "s") + " into " + out + " (" + res.written().size() + " files)";

@@ -23,10 +23,18 @@ public final class Compiler {
 
     /** Front end and analyses over files or folders; nothing is written. */
     public static CheckResult check(Path root, List<Path> inputs) {
+        return check(root, inputs, s -> {});
+    }
+
+    /** As {@link #check(Path, List)}, telling {@code progress} what it is doing ("analysing plan 3/34: name"). */
+    public static CheckResult check(Path root, List<Path> inputs, java.util.function.Consumer<String> progress) {
+        progress.accept("checking " + inputs.size() + (inputs.size() == 1 ? " path" : " paths"));
         FrontendResult fr = Frontend.check(root, inputs);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
+        int i = 0;
         for (Plan p : fr.plans()) {
+            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
             PlanAnalysis a = analyze(p, all);
             if (a != null) {
                 analyses.put(p.name(), a);
@@ -52,14 +60,23 @@ public final class Compiler {
      * its predictions are written into plan.json.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
-        CheckResult res = check(root, inputs);
+        return compile(root, inputs, out, targets, predict, s -> {});
+    }
+
+    /** As {@link #compile(Path, List, Path, Set, boolean)}, telling {@code progress} what it is doing. */
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict,
+                                        java.util.function.Consumer<String> progress) {
+        CheckResult res = check(root, inputs, progress);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
         List<EmitInput> ins = new ArrayList<>();
+        int i = 0;
         for (Plan p : res.plans()) {
             PlanAnalysis a = res.analyses().get(p.name());
             EmitInput in = a != null ? EmitInput.of(p, a) : EmitInput.of(p);
-            ins.add(predict ? in.withPrediction(Predictions.simulate(p, dev.shardplan.predict.Predictor.DEFAULT_SEED)) : in);
+            if (predict) progress.accept("simulating plan " + ++i + "/" + res.plans().size() + ": " + p.name());
+            ins.add(predict ? in.withPrediction(Predictions.simulate(p, a, dev.shardplan.predict.Predictor.DEFAULT_SEED)) : in);
         }
+        progress.accept("writing " + ins.size() + (ins.size() == 1 ? " plan" : " plans") + " into " + out);
         Emit.Result er = Emit.compile(ins, out, targets);
         List<Diagnostic> all = new ArrayList<>(res.diagnostics());
         all.addAll(er.diagnostics());

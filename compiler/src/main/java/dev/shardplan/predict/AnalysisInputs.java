@@ -27,6 +27,11 @@ public final class AnalysisInputs {
      * its inputs.
      */
     public static PlanInputs of(Plan plan) {
+        return of(plan, Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
+    }
+
+    /** The inputs of {@code plan} from its analysis {@code a} (done once, by the caller). */
+    public static PlanInputs of(Plan plan, PlanAnalysis a) {
         Efficiency eff;
         try {
             eff = Predictor.efficiency(plan);
@@ -34,7 +39,7 @@ public final class AnalysisInputs {
             // a bad tuning key: the predictor reports it (SP0705); the collectives use the profile's values
             eff = Predictor.baseEfficiency(plan);
         }
-        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE), eff);
+        return of(a, eff);
     }
 
     /**

@@ -40,8 +40,15 @@ public final class Search {
     /** Ranks that pruning keeps exact: the HTML report's table of the best six. */
     public static final int EXACT_TOP = 6;
 
-    /** A candidate: its plan and either its prediction or why it was discarded or pruned. */
-    public record Candidate(Plan plan, Prediction prediction, String discarded) {
+    /**
+     * A candidate: its plan and either its prediction or why it was discarded or pruned; and the
+     * bounds its prediction was known to respect before simulating (null when it has none).
+     */
+    public record Candidate(Plan plan, Prediction prediction, String discarded, SimBounds.Bound bound) {
+        public Candidate(Plan plan, Prediction prediction, String discarded) {
+            this(plan, prediction, discarded, null);
+        }
+
         public boolean simulated() {
             return prediction != null && prediction.simulated();
         }
@@ -76,15 +83,18 @@ public final class Search {
         }
     }
 
-    /** How to run a search. {@code jobs}: threads; {@code progress}: told as candidates finish. */
-    public record Options(int jobs, Progress progress) {
+    /**
+     * How to run a search. {@code jobs}: threads; {@code prune}: skip candidates whose bounds settle
+     * them (false: simulate every candidate); {@code progress}: told as candidates finish.
+     */
+    public record Options(int jobs, boolean prune, Progress progress) {
         public Options {
             if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1: " + jobs);
             if (progress == null) progress = Progress.NONE;
         }
 
         public static Options sequential() {
-            return new Options(1, Progress.NONE);
+            return new Options(1, true, Progress.NONE);
         }
     }
 
@@ -185,7 +195,7 @@ public final class Search {
             List<Candidate> ranked = new ArrayList<>(), discarded = new ArrayList<>(), pruned = new ArrayList<>();
             for (Entry e : order) {
                 if (prunable(e, kept)) {
-                    pruned.add(new Candidate(e.plan, null, pruneReason(e)));
+                    pruned.add(new Candidate(e.plan, null, pruneReason(e), e.bound));
                     continue;
                 }
                 if (e.prediction == null) simulate(e);
@@ -194,7 +204,7 @@ public final class Search {
             for (Entry e : all) {
                 if (e.discarded != null) discarded.add(new Candidate(e.plan, e.setup == null || e.setup.simulable() ? null : e.setup.unsimulated(), e.discarded));
             }
-            for (Entry e : kept) ranked.add(new Candidate(e.plan, e.prediction, null));
+            for (Entry e : kept) ranked.add(new Candidate(e.plan, e.prediction, null, e.bound));
             ranked.sort(order(space));
             pruned.sort(Comparator.comparing(c -> c.plan().name()));
             // the simulations the result rests on (speculative ones of candidates pruned later do not count)
@@ -266,7 +276,7 @@ public final class Search {
 
         /** Whether simulated candidates {@code others} already settle {@code c}'s place outside the exact part. */
         boolean prunable(Entry c, List<Entry> others) {
-            if (c.bound == null) return false;
+            if (c.bound == null || !opts.prune()) return false;
             int above = 0;
             boolean dominated = false;
             double lbTpot = c.bound.minTpot().p50();
@@ -494,6 +504,10 @@ public final class Search {
             sb.append(String.format(Locale.ROOT, "  %-34s %10.0f tok/s  %s%n", c.label(), c.result().outputThroughput(),
                     PredictionRenderer.t(c.result().tpot().p50())));
         }
+        if (!res.pruned().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "pruned by bound: %d candidates whose bounds keep them below rank %d and off the "
+                    + "Pareto front (--no-prune simulates them)%n", res.pruned().size(), EXACT_TOP));
+        }
         if (!res.discarded().isEmpty()) {
             Map<String, Integer> why = new TreeMap<>();
             for (Candidate c : res.discarded()) why.merge(c.discarded().replaceAll("[0-9.]+", "N"), 1, Integer::sum);
@@ -502,6 +516,84 @@ public final class Search {
         }
         sb.append("why: ").append(res.why()).append('\n');
         return sb.toString();
+    }
+
+    /** Results as the JSON document of docs/search.schema.json ({@code shardplan search --format json}). */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toJson(List<Result> results) {
+        var o = dev.shardplan.diag.Jsons.MAPPER.createObjectNode();
+        o.put("format", "shardplan-search");
+        o.put("version", 1);
+        var a = o.putArray("searches");
+        for (Result r : results) a.add(toJson(r));
+        return o;
+    }
+
+    /** One search's entry of that document. */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toJson(Result res) {
+        var m = dev.shardplan.diag.Jsons.MAPPER;
+        var o = m.createObjectNode();
+        o.put("search", res.space().name());
+        o.put("seed", res.seed());
+        o.put("objective", res.space().objective().id());
+        var n = o.putObject("counts");
+        n.put("candidates", res.candidates());
+        n.put("simulated", res.ranked().size());
+        n.put("simulations", res.simulations());
+        n.put("pruned", res.pruned().size());
+        n.put("discarded", res.discarded().size());
+        n.put("exact_top", EXACT_TOP);
+        if (res.winner() == null) o.putNull("winner");
+        else o.put("winner", res.winner().plan().name());
+        o.put("why", res.why());
+        var ranked = o.putArray("ranked");
+        int rank = 1;
+        for (Candidate c : res.ranked()) {
+            var x = candidate(ranked.addObject(), c);
+            SimResult r = c.result();
+            x.put("rank", rank++);
+            x.put("output_tokens_per_s", r.outputThroughput());
+            x.put("output_tokens_per_s_per_gpu", r.outputThroughput() / c.plan().parallel().worldSize());
+            summary(x.putObject("ttft_s"), r.ttft());
+            summary(x.putObject("tpot_s"), r.tpot());
+            summary(x.putObject("e2e_s"), r.e2e());
+            x.put("preemptions", r.preemptions());
+            x.put("peak_kv_util", r.peakKvUtil());
+            x.put("meets_slos", meetsSlos(c));
+            x.put("pareto", res.pareto().stream().anyMatch(f -> f == c));
+        }
+        var pruned = o.putArray("pruned");
+        for (Candidate c : res.pruned()) {
+            var x = candidate(pruned.addObject(), c);
+            x.put("reason", c.discarded());
+            x.put("max_output_tokens_per_s", c.bound().maxOutputThroughput());
+            x.put("min_tpot_p50_s", c.bound().minTpot().p50());
+        }
+        var discarded = o.putArray("discarded");
+        for (Candidate c : res.discarded()) candidate(discarded.addObject(), c).put("reason", c.discarded());
+        return o;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode candidate(com.fasterxml.jackson.databind.node.ObjectNode x, Candidate c) {
+        Parallel p = c.plan().parallel();
+        x.put("plan", c.plan().name());
+        x.put("label", c.label());
+        var par = x.putObject("parallel");
+        par.put("dp", p.dp());
+        par.put("tp", p.tp());
+        par.put("pp", p.pp());
+        par.put("ep", p.ep());
+        x.put("gpus", p.worldSize());
+        x.put("max_num_seqs", c.plan().engine().maxNumSeqs());
+        x.put("kv_dtype", c.plan().kvDtype().id());
+        return x;
+    }
+
+    private static void summary(com.fasterxml.jackson.databind.node.ObjectNode x, SimResult.Summary s) {
+        x.put("mean", s.mean());
+        x.put("p50", s.p50());
+        x.put("p90", s.p90());
+        x.put("p99", s.p99());
+        x.put("max", s.max());
     }
 
     /** The winner as {@code .plan} source (the syntax of docs/language; `--emit`). */
