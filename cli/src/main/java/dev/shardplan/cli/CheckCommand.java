@@ -37,7 +37,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path r = Roots.root(root, paths);
-        CheckResult res = Compiler.check(r, paths);
+        CheckResult res = Compiler.check(r, paths, Activity::set);
         int plans = res.plans().size();
         String summary = "checked " + res.files() + " file" + (res.files() == 1 ? "" : "s") + ", " + plans + " plan" + (plans == 1 ? "" : "s");
         Output.print(res.diagnostics(), res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(), summary);

@@ -71,7 +71,10 @@ final class CompileCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             var stage = new java.util.concurrent.atomic.AtomicReference<>("starting");
             line.tick(() -> String.format(java.util.Locale.ROOT, "compile: %s (%.1f s)", stage.get(), (System.nanoTime() - t0) / 1e9));
-            res = Compiler.compile(r, paths, out, chosen, predict, stage::set);
+            res = Compiler.compile(r, paths, out, chosen, predict, msg -> {
+                stage.set(msg);
+                Activity.set(msg);
+            });
         }
         int plans = res.check().plans().size();
         String summary = res.hasErrors() ? "nothing written"

@@ -50,6 +50,7 @@ final class ProgressLine implements AutoCloseable {
 
     /** Shows {@code text}, unless the line was redrawn less than an interval ago. */
     synchronized void show(String text) {
+        Activity.set(text);
         if (!on) return;
         long now = clock.getAsLong();
         if (drawn && now - last < INTERVAL_NANOS) return;

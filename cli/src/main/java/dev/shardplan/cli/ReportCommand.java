@@ -47,9 +47,15 @@ final class ReportCommand implements Callable<Integer> {
             return Main.USAGE;
         }
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
-        String html = !s.plans.isEmpty() ? HtmlReport.of(Predictions.simulate(s.plans.get(0), s.result.analyses().get(s.plans.get(0).name()), sd))
+        String html;
+        try {
+            html = !s.plans.isEmpty() ? HtmlReport.of(Predictions.simulate(s.plans.get(0), s.result.analyses().get(s.plans.get(0).name()), sd))
                 : HtmlReport.of(dev.shardplan.predict.Search.run(Predictions.space(s.searches.get(0)), sd, Predictions.inputs(),
                         new dev.shardplan.predict.Search.Options(Runtime.getRuntime().availableProcessors(), true, null)));
+        } catch (dev.shardplan.predict.TooLargeException e) {
+            Output.print(List.of(e.diagnostic()), s.result.sources(), Output.Format.human, Output.Color.auto, out, err, "report");
+            return Main.ERRORS;
+        }
         Path abs = output.toAbsolutePath();
         if (abs.getParent() != null) Files.createDirectories(abs.getParent());
         Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");

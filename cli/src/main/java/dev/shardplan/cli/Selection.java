@@ -23,7 +23,7 @@ final class Selection {
 
     /** Null when the input has errors or the name matches nothing (already reported). */
     static Selection of(Path root, List<Path> paths, String name, PrintWriter out, PrintWriter err, Output.Color color) {
-        CheckResult r = Compiler.check(root, paths);
+        CheckResult r = Compiler.check(root, paths, Activity::set);
         List<Diagnostic> errs = r.diagnostics().stream().filter(Diagnostic::isError).toList();
         if (!errs.isEmpty()) {
             Output.print(r.diagnostics(), r.sources(), Output.Format.human, color, out, err, "check");

@@ -59,7 +59,10 @@ final class SimulateCommand implements Callable<Integer> {
         List<Prediction> predictions;
         try (ProgressLine line = ProgressLine.of(err, quiet)) {
             predictions = Parallel.map(s.plans, jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
-                    p -> Predictions.simulate(p, s.result.analyses().get(p.name()), sd), done -> line.show("simulate: " + done + "/" + s.plans.size() + " plans"));
+                    p -> {
+                        Activity.set("simulating plan " + p.name());
+                        return Predictions.simulate(p, s.result.analyses().get(p.name()), sd);
+                    }, done -> line.show("simulate: " + done + "/" + s.plans.size() + " plans"));
         }
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;

@@ -21,10 +21,57 @@ public final class Predictor {
         return simulate(plan, AnalysisInputs.of(plan), seed);
     }
 
-    /** Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated. */
+    /**
+     * Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated,
+     * nor one whose request set would not fit in this JVM's heap (SP0904).
+     */
     public static Prediction simulate(Plan plan, PlanInputs in, long seed) {
+        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
+        if (big != null) return new Prediction(plan, seed, in, null, null, null, null, List.of(big));
         return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
     }
+
+    /** Bytes one more simulation of {@code requests} requests holds (its arrays, not the request set). */
+    public static long simulationBytes(long requests) {
+        return requests * (ServingSimulator.BYTES_PER_REQUEST - RequestSet.BYTES_PER_REQUEST);
+    }
+
+    /** Bytes a request set of {@code requests} requests holds, and as much again while it is drawn. */
+    public static long requestSetBytes(long requests) {
+        return 2 * requests * RequestSet.BYTES_PER_REQUEST;
+    }
+
+    /** Heap this JVM could still give: its maximum less what is in use now. */
+    public static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * SP0904 when simulating {@code w} on {@code jobs} threads at once (one request set) needs more
+     * heap than this JVM has free; null when it fits. {@code at}: the span to point at.
+     */
+    public static Diagnostic tooLarge(dev.shardplan.model.Workload w, dev.shardplan.diag.Span at, int jobs) {
+        long n = Math.min(Integer.MAX_VALUE, w.requests());
+        return tooLarge(n, requestSetBytes(n), simulationBytes(n), jobs, at);
+    }
+
+    /** SP0904 when {@code shared + jobs · perJob} bytes for {@code n} requests do not fit in the free heap; else null. */
+    static Diagnostic tooLarge(long n, long shared, long perJob, int jobs, dev.shardplan.diag.Span at) {
+        long need = shared + jobs * perJob;
+        long free = freeHeap();
+        if (need <= free) return null;
+        long max = Runtime.getRuntime().maxMemory();
+        long suggest = (long) Math.ceil((need + (max - free)) * 1.25 / GIB);
+        return Diagnostic.of(dev.shardplan.diag.Codes.OUT_OF_MEMORY, at, String.format(Locale.ROOT,
+                        "simulating %d requests needs about %.1f GiB of heap; this JVM has %.1f GiB free of %.1f GiB",
+                        n, need / GIB, free / GIB, max / GIB))
+                .help(String.format(Locale.ROOT, "lower `requests` (throughput and latency percentiles settle within some 10,000 requests), "
+                        + "or give the JVM more heap: -Xmx%1$dg (SHARDPLAN_JAVA_OPTS=-Xmx%1$dg ./shardplan ..., or java -Xmx%1$dg -jar shardplan.jar ...)",
+                        Math.max(1, suggest))).build();
+    }
+
+    private static final double GIB = 1L << 30;
 
     /** Simulates {@code plan} on the given requests. */
     public static Prediction simulate(Plan plan, PlanInputs in, RequestSet reqs, long seed) {

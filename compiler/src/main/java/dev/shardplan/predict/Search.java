@@ -124,7 +124,12 @@ public final class Search {
         return run(s, seed, inputs, Options.sequential());
     }
 
-    /** Searches; {@code inputs} gives each candidate plan's analysis inputs (called from several threads). */
+    /**
+     * Searches; {@code inputs} gives each candidate plan's analysis inputs (called from several
+     * threads). Runs on fewer threads than asked when only that fits in the heap.
+     *
+     * @throws TooLargeException when even one thread's simulation would not fit (SP0904)
+     */
     public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Options opts) {
         return new Run(s, seed, inputs, opts).go();
     }
@@ -169,7 +174,14 @@ public final class Search {
             this.space = s;
             this.seed = seed;
             this.inputs = inputs;
-            this.opts = opts;
+            // one request set and its bounds' tables for all; per thread a simulation and a candidate's bounds
+            long n = Math.min(Integer.MAX_VALUE, s.workload().requests());
+            long shared = Predictor.requestSetBytes(n) + 40 * n, perJob = Predictor.simulationBytes(n) + 17 * n;
+            int jobs = opts.jobs();
+            while (jobs > 1 && Predictor.tooLarge(n, shared, perJob, jobs, s.span()) != null) jobs--;
+            var big = Predictor.tooLarge(n, shared, perJob, jobs, s.workload().span().isNone() ? s.span() : s.workload().span());
+            if (big != null) throw new TooLargeException(big);
+            this.opts = new Options(jobs, opts.prune(), opts.progress());
             reqs = RequestSet.draw(s.workload(), seed);
             reqBounds = new SimBounds.Requests(reqs);
             e2eSlo = s.slos().stream().anyMatch(x -> x.metric().equals("e2e"));

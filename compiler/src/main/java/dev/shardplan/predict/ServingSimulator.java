@@ -33,12 +33,12 @@ public final class ServingSimulator {
     private static final int TIMELINE_CAP = 512;
 
     /**
-     * Bytes of simulator state per request (arrival, first token, finish, computed, generated,
-     * blocks, the iteration a decoder's state is as of, a state byte, its place in a queue), and
-     * of the request set itself (arrival, prompt, output): what a caller must have free to
-     * simulate a request set of a given size.
+     * Bytes a simulation holds per request, with the request set's own: first token and finish
+     * times, computed, generated, blocks, the iteration a decoder's state is as of, a state byte,
+     * its place in a waiting queue (which may double as it grows), the TPOT samples of the result,
+     * a closed loop's effective arrival; and the set's arrival, prompt and output.
      */
-    public static final long BYTES_PER_REQUEST = 8 + 8 + 8 + 4 + 4 + 4 + 8 + 1 + 4 + (8 + 4 + 4);
+    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 8 + 8 + 8 + RequestSet.BYTES_PER_REQUEST;
 
     private static final byte WAITING = 0, RUNNING = 1, DECODING = 2, DONE = 3;
 

@@ -90,7 +90,7 @@ public final class SimBounds {
                     int m = (n - r + d - 1) / d;
                     int[] ids = new int[Math.max(0, m)];
                     for (int k = 0; k < ids.length; k++) ids[k] = r + k * d;
-                    int[] sorted = sortedIds(ids.length, k -> -o[ids[k]]);
+                    int[] sorted = sortedIds(ids.length, k -> Integer.MAX_VALUE - o[ids[k]]);
                     for (int k = 0; k < sorted.length; k++) sorted[k] = ids[sorted[k]];
                     out[r] = sorted;
                 }
@@ -98,12 +98,13 @@ public final class SimBounds {
             });
         }
 
-        private static int[] sortedIds(int n, java.util.function.IntToDoubleFunction key) {
-            Integer[] ids = new Integer[n];
-            for (int i = 0; i < n; i++) ids[i] = i;
-            Arrays.sort(ids, (x, y) -> Double.compare(key.applyAsDouble(x), key.applyAsDouble(y)));
+        /** 0..n-1 by a non-negative int key, then by id: sorted as packed longs, without boxing. */
+        private static int[] sortedIds(int n, java.util.function.IntUnaryOperator key) {
+            long[] packed = new long[n];
+            for (int i = 0; i < n; i++) packed[i] = (long) key.applyAsInt(i) << 32 | i;
+            Arrays.sort(packed);
             int[] out = new int[n];
-            for (int i = 0; i < n; i++) out[i] = ids[i];
+            for (int i = 0; i < n; i++) out[i] = (int) packed[i];
             return out;
         }
     }
