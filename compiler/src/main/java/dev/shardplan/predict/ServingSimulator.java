@@ -35,10 +35,10 @@ public final class ServingSimulator {
     /**
      * Bytes a simulation holds per request, with the request set's own: first token and finish
      * times, computed, generated, blocks, the iteration a decoder's state is as of, a state byte,
-     * its place in a waiting queue (which may double as it grows), the TPOT samples of the result,
+     * its place in the finish heap, its place in a waiting queue (which may double as it grows), the TPOT samples of the result,
      * a closed loop's effective arrival; and the set's arrival, prompt and output.
      */
-    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 8 + 8 + 8 + RequestSet.BYTES_PER_REQUEST;
+    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 4 + 8 + 8 + 8 + RequestSet.BYTES_PER_REQUEST;
 
     private static final byte WAITING = 0, RUNNING = 1, DECODING = 2, DONE = 3;
 
@@ -105,6 +105,8 @@ public final class ServingSimulator {
         final double[] tlU = new double[TIMELINE_CAP];
         int tlN, tlStride = 1, tlSkip;
         long tlCount;
+        /** A decoder's place in its replica's finish heap (a request is in at most one), or -1. */
+        final int[] finishPos;
         // open loop: requests in (arrival, id) order; closed loop: released ones by (arrival, id)
         int[] arrivalOrder;
         int nextArrival;
@@ -125,6 +127,7 @@ public final class ServingSimulator {
             state = new byte[n];
             first = new double[n];
             finish = new double[n];
+            finishPos = new int[n];
             Arrays.fill(first, -1);
             reps = new Replica[cfg.replicas()];
             for (int i = 0; i < reps.length; i++) reps[i] = new Replica(i);
@@ -275,7 +278,7 @@ public final class ServingSimulator {
             int decLen, nDec;
             long sumOff;          // sum over decoders of computed - since: their context is sumOff + nDec·tick
             final long[] cls = new long[cfg.blockSize()]; // decoders that need a block when tick mod bs is the index
-            final LongIntHeap finishing = new LongIntHeap(16);
+            final FinishHeap finishing = new FinishHeap();
             // explicit running requests
             int[] pre = new int[16];
             int[] preTok = new int[16];
@@ -445,10 +448,7 @@ public final class ServingSimulator {
                 int finished = 0;
                 long last = tick - 1;
                 while (!finishing.isEmpty() && finishing.peekKey() <= last) {
-                    long key = finishing.peekKey();
                     int r = finishing.poll();
-                    // entries of requests preempted since are stale
-                    if (state[r] != DECODING || key != finishTick(r)) continue;
                     finish[r] = now;
                     long b = blocksAt(r, tick);
                     free += b;
@@ -566,6 +566,7 @@ public final class ServingSimulator {
                 free += b;
                 usedBlocksAll -= b;
                 removeDecoder(v);
+                finishing.remove(v);
                 decLen--; // tail() left it last
                 gen[v] += (int) (tick - since[v]);
                 computed[v] = 0;
@@ -599,6 +600,84 @@ public final class ServingSimulator {
                 int w = 0;
                 for (int k = 0; k < decLen; k++) if (state[dec[k]] == DECODING) dec[w++] = dec[k];
                 decLen = w;
+            }
+        }
+
+        /**
+         * The decoders of one replica by the iteration of their last token (then id), indexed so that
+         * a preempted one leaves at once: the heap holds the running decoders and nothing stale.
+         */
+        final class FinishHeap {
+            long[] keys = new long[16];
+            int[] ids = new int[16];
+            int size;
+
+            boolean isEmpty() {
+                return size == 0;
+            }
+
+            long peekKey() {
+                return keys[0];
+            }
+
+            void add(long key, int id) {
+                if (size == keys.length) {
+                    keys = Arrays.copyOf(keys, size * 2);
+                    ids = Arrays.copyOf(ids, size * 2);
+                }
+                up(size++, key, id);
+            }
+
+            int poll() {
+                int top = ids[0];
+                removeAt(0);
+                return top;
+            }
+
+            void remove(int id) {
+                removeAt(finishPos[id]);
+            }
+
+            private void removeAt(int i) {
+                int last = --size;
+                if (i != last) {
+                    long k = keys[last];
+                    int id = ids[last];
+                    if (i > 0 && less(k, id, keys[(i - 1) >>> 1], ids[(i - 1) >>> 1])) up(i, k, id);
+                    else down(i, k, id);
+                }
+            }
+
+            private void up(int i, long key, int id) {
+                while (i > 0) {
+                    int p = (i - 1) >>> 1;
+                    if (!less(key, id, keys[p], ids[p])) break;
+                    set(i, keys[p], ids[p]);
+                    i = p;
+                }
+                set(i, key, id);
+            }
+
+            private void down(int i, long key, int id) {
+                while (true) {
+                    int c = 2 * i + 1;
+                    if (c >= size) break;
+                    if (c + 1 < size && less(keys[c + 1], ids[c + 1], keys[c], ids[c])) c++;
+                    if (!less(keys[c], ids[c], key, id)) break;
+                    set(i, keys[c], ids[c]);
+                    i = c;
+                }
+                set(i, key, id);
+            }
+
+            private void set(int i, long key, int id) {
+                keys[i] = key;
+                ids[i] = id;
+                finishPos[id] = i;
+            }
+
+            private boolean less(long k1, int i1, long k2, int i2) {
+                return k1 < k2 || (k1 == k2 && i1 < i2);
             }
         }
 
