@@ -20,13 +20,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the benchmarks and prints the table of docs/benchmarks.md: per benchmark the median time
  * of its measured iterations, their range, and the median divided by that of {@link Reference}
- * measured in the same run, with the machine named. Usage:
+ * measured in the same run, with the machine named. JMH times wall-clock: on a shared machine the
+ * load average printed at the start and the end says how far to trust the absolute figures. Usage:
  * {@code java -cp bench/target/benchmarks.jar dev.shardplan.bench.Report [REGEX]} (default: all).
  */
 public final class Report {
     private Report() {}
 
     public static void main(String[] args) throws RunnerException {
+        System.out.printf(Locale.ROOT, "load average %.1f at the start%n",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         String include = args.length > 0 ? args[0] : "dev\\.shardplan\\.bench\\..*";
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .include(include).include(Reference.class.getName())
@@ -49,7 +52,7 @@ public final class Report {
         for (RunResult r : sorted) {
             var st = r.getPrimaryResult().getStatistics();
             String name = r.getParams().getBenchmark().replace("dev.shardplan.bench.", "");
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %.2f |%n", name, params(r), ms(median(r)), ms(st.getMin()),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %.3g |%n", name, params(r), ms(median(r)), ms(st.getMin()),
                     ms(st.getMax()), median(r) / ref));
         }
         return sb.toString();
