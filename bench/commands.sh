@@ -39,7 +39,7 @@ time_it() {
   for ((i = 0; i < n; i++)); do
     /usr/bin/time -f '%U %S %e' -o "$scratch/t" "$@" > /dev/null 2>&1 || true
     read -r u s e < "$scratch/t"
-    cpu+=("$(echo "$u + $s" | bc)")
+    cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
     wall+=("$e")
   done
   printf '| %s | %s s | %s s |\n' "$name" "$(printf '%s\n' "${cpu[@]}" | median)" "$(printf '%s\n' "${wall[@]}" | median)"
