@@ -30,7 +30,8 @@ public final class HtmlReport {
     /** The report of a search: its top candidates, Pareto front and winner. */
     public static String of(Search.Result r) {
         List<Prediction> top = new ArrayList<>();
-        for (int i = 0; i < Math.min(6, r.ranked().size()); i++) top.add(r.ranked().get(i).prediction());
+        // the ranks pruning keeps exact (Search.EXACT_TOP)
+        for (int i = 0; i < Math.min(Search.EXACT_TOP, r.ranked().size()); i++) top.add(r.ranked().get(i).prediction());
         List<Prediction> front = new ArrayList<>();
         for (Search.Candidate c : r.pareto()) front.add(c.prediction());
         Prediction w = r.winner() == null ? null : r.winner().prediction();

@@ -37,7 +37,7 @@ import java.util.function.Function;
 public final class Search {
     private Search() {}
 
-    /** Ranks that pruning keeps exact: the HTML report's table of the best six. */
+    /** Ranks that pruning keeps exact; the HTML report shows as many. */
     public static final int EXACT_TOP = 6;
 
     /**
