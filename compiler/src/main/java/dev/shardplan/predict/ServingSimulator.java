@@ -22,9 +22,9 @@ import java.util.Arrays;
  * all advance one token per iteration, so each keeps its state as of the iteration it started
  * decoding, and the replica keeps the sum of their contexts, how many of them need a new block
  * at each position within a block ({@code block_size} counters: a decoder needs one every
- * {@code block_size} iterations, always at the same phase) and a heap of their finishing
- * iterations. An iteration then costs O(1) plus O(log n) per request that finishes, O(1) per
- * request preempted or admitted, and the explicit work of the few requests that prefill. Which
+ * {@code block_size} iterations, always at the same phase) and an indexed heap of their finishing
+ * iterations. An iteration then costs O(1), plus O(log n) per request that finishes or is
+ * preempted, O(1) per request admitted, and the explicit work of the few requests that prefill. Which
  * requests a preemption takes follows from counts alone: the needers are served in admission
  * order and the victims come from the other end. The result is bit-for-bit that of stepping
  * every request every iteration ({@code SteppingSimulator}, the test oracle).
