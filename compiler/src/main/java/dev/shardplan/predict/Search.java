@@ -144,8 +144,7 @@ public final class Search {
         double maxScore;
         boolean mayMeetSlos;
         Key key;
-        volatile Prediction prediction;
-        volatile boolean prunedEarly;
+        volatile Prediction prediction; // null until simulated (or when pruned)
 
         Entry(int index, Plan plan) {
             this.index = index;
@@ -197,8 +196,7 @@ public final class Search {
             for (Entry e : all) if (e.discarded == null) order.add(e);
             order.sort(Comparator.comparingDouble((Entry e) -> -e.maxScore).thenComparingInt(e -> e.index));
             parallel(order, e -> {
-                if (prunable(e, snapshot(e))) e.prunedEarly = true;
-                else simulate(e);
+                if (!prunable(e, snapshot(e))) simulate(e);
                 settle(e);
             });
             // Decide in bound order, one at a time, against the candidates kept before: the same set
