@@ -37,12 +37,13 @@ class ArchitectureTest {
     /**
      * The packages from the bottom up. A package may use only packages listed before it. The
      * order is the pipeline's: diagnostics and units under everything; syntax (the generated
-     * parser, the AST, parsing, formatting); the model; rank layout, then engine knowledge
-     * (engine/ reads layouts, and the resolver, analyses and emitters read engine/); resolution;
-     * the device graph; analyses; predictions; the HTML report; emitters; the api that runs
-     * them in order. The CLI and the Maven plugin are other modules, above api.
+     * parser, the AST, parsing); the model; the formatter (it may print a model as source, as
+     * `search --emit` will); rank layout, then engine knowledge (engine/ reads layouts, and the
+     * resolver, analyses and emitters read engine/); resolution; the device graph; analyses;
+     * predictions; the HTML report; emitters; the api that runs them in order. The CLI and the
+     * Maven plugin are other modules, above api.
      */
-    static final List<String> LAYERS = List.of("diag", "units", "ast", "grammar", "parse", "format", "model", "layout",
+    static final List<String> LAYERS = List.of("diag", "units", "ast", "grammar", "parse", "model", "format", "layout",
             "engine", "resolve", "graph", "analysis", "predict", "report", "emit", "api");
 
     private static JavaClasses classes;
