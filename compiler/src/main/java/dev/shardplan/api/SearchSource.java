@@ -36,14 +36,14 @@ import java.util.Set;
  * own. Built as an AST and printed through {@link Printer} and the formatter, never as a string:
  * the search file's imports (relative ones rebased to where the file is written), an import of the
  * search file itself for the declarations it holds (clusters, models, workloads), and a plan with
- * the search's own entries as written (model, cluster, workload, slo, deploy, tuning) and the
+ * the search's own entries as written (model, cluster, workload, slo, deploy, tuning, allow) and the
  * winner's parallel layout and engine block.
  */
 public final class SearchSource {
     private SearchSource() {}
 
     /** The entries of a search a plan takes over as written. */
-    static final List<String> KEPT = List.of("model", "cluster", "workload", "slo", "deploy", "tuning");
+    static final List<String> KEPT = List.of("model", "cluster", "workload", "slo", "deploy", "tuning", "allow");
 
     /**
      * The source of {@code winner} (a candidate of {@code search}, whose file lies at
