@@ -94,8 +94,15 @@ final class SearchCommand implements Callable<Integer> {
                     return Main.ERRORS;
                 }
                 Path tmp = emit.toAbsolutePath().resolveSibling("." + emit.getFileName() + ".tmp");
-                String source = dev.shardplan.api.SearchSource.of(projectRoot, x, res.winner().plan(), emit, List.of(
-                        "written by `shardplan search " + x.name() + " --emit` (seed " + res.seed() + ")", res.why()));
+                String source;
+                try {
+                    source = dev.shardplan.api.SearchSource.of(projectRoot, x, res.winner().plan(), emit, List.of(
+                            "written by `shardplan search " + x.name() + " --emit` (seed " + res.seed() + ")", res.why()));
+                } catch (IllegalArgumentException e) {
+                    err.println("error: " + e.getMessage());
+                    err.println("  help: name a new file, e.g. --emit " + x.name() + "-winner.plan");
+                    return Main.USAGE;
+                }
                 Files.writeString(tmp, source, StandardCharsets.UTF_8);
                 Files.move(tmp, emit, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 notes.println("wrote the winner to " + emit);
