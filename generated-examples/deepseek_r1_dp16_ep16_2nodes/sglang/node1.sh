@@ -5,7 +5,7 @@
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
 #   kv_cache_dtype fp8_e4m3: kv_cache_dtype fp8: a fp8 KV cache
-#   mem_fraction_static 0.889: gpu_memory_utilization 0.9 leaves a KV pool of 67.8 GiB per rank under vLLM's accounting; mem_fraction_static 0.889 leaves 67.9 GiB under SGLang's
+#   mem_fraction_static 0.896: gpu_memory_utilization 0.9 leaves a KV pool of 67.3 GiB per rank under vLLM's accounting; mem_fraction_static 0.896 leaves 67.3 GiB under SGLang's
 set -euo pipefail
 HEAD_ADDR=gpu-node-0
 export GLOO_SOCKET_IFNAME=eth0
@@ -17,7 +17,7 @@ exec python3 -m sglang.launch_server \
     --ep-size 16 \
     --enable-dp-attention \
     --context-length 32000 \
-    --mem-fraction-static 0.889 \
+    --mem-fraction-static 0.896 \
     --kv-cache-dtype fp8_e4m3 \
     --reasoning-parser deepseek-r1 \
     --tool-call-parser deepseekv3 \

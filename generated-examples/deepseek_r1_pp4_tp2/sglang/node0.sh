@@ -4,14 +4,14 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.894: gpu_memory_utilization 0.9 leaves a KV pool of 37.6 GiB per rank under vLLM's accounting; mem_fraction_static 0.894 leaves 37.7 GiB under SGLang's
+#   mem_fraction_static 0.905: gpu_memory_utilization 0.9 leaves a KV pool of 37.6 GiB per rank under vLLM's accounting; mem_fraction_static 0.905 leaves 37.6 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path deepseek-ai/DeepSeek-R1 \
     --tp-size 2 \
     --pp-size 4 \
     --context-length 32000 \
-    --mem-fraction-static 0.894 \
+    --mem-fraction-static 0.905 \
     --reasoning-parser deepseek-r1 \
     --tool-call-parser deepseekv3 \
     --host 0.0.0.0 \

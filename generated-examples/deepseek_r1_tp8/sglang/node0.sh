@@ -4,13 +4,13 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.887: gpu_memory_utilization 0.9 leaves a KV pool of 44.0 GiB per rank under vLLM's accounting; mem_fraction_static 0.887 leaves 44.2 GiB under SGLang's
+#   mem_fraction_static 0.898: gpu_memory_utilization 0.9 leaves a KV pool of 44.0 GiB per rank under vLLM's accounting; mem_fraction_static 0.898 leaves 44.1 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path deepseek-ai/DeepSeek-R1 \
     --tp-size 8 \
     --context-length 32000 \
-    --mem-fraction-static 0.887 \
+    --mem-fraction-static 0.898 \
     --reasoning-parser deepseek-r1 \
     --tool-call-parser deepseekv3 \
     --host 0.0.0.0 \

@@ -4,7 +4,7 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.887: gpu_memory_utilization 0.9 leaves a KV pool of 76.1 GiB per rank under vLLM's accounting; mem_fraction_static 0.887 leaves 76.2 GiB under SGLang's
+#   mem_fraction_static 0.898: gpu_memory_utilization 0.9 leaves a KV pool of 76.1 GiB per rank under vLLM's accounting; mem_fraction_static 0.898 leaves 76.2 GiB under SGLang's
 set -euo pipefail
 HEAD_ADDR=gpu-node-0
 export GLOO_SOCKET_IFNAME=eth0
@@ -14,7 +14,7 @@ exec python3 -m sglang.launch_server \
     --tp-size 8 \
     --pp-size 2 \
     --context-length 32000 \
-    --mem-fraction-static 0.887 \
+    --mem-fraction-static 0.898 \
     --tool-call-parser llama3 \
     --host 0.0.0.0 \
     --port 8000 \

@@ -185,7 +185,7 @@ public final class Emit {
         if (targets.isEmpty()) return null;
         String m = in.plan().model().name();
         return Diagnostic.of(EmitCodes.MODEL_NOT_LOADABLE, in.plan().spanOf("model"),
-                        "model `" + m + "` has no path the engines can load (" + String.join(", ", targets) + " load its weights)")
+                        "model `" + m + "` has no path the engines can load (" + String.join(", ", targets) + (targets.size() == 1 ? " loads" : " load") + " its weights)")
                 .note("the model declares no `hf_id` and the plan's deploy block no `model_path`; `" + m + "` is a name in the plan, not a checkpoint")
                 .help("add `hf_id \"org/name\"` to model " + m + " (its Hugging Face repository), or set `deploy { model_path \"/models/" + m + "\" }`")
                 .build();

@@ -320,7 +320,6 @@ final class Sglang implements EngineSpec {
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> SGLang's (python/sglang/srt/reasoning_parser.py ReasoningParser.DetectorMap), first release. */
     /** shardplan's parser names -> SGLang's (--reasoning-parser choices), from the first supported release that has each. */
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek-r1", "0.4.6",

@@ -171,7 +171,6 @@ final class Trtllm implements EngineSpec {
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> TensorRT-LLM's (tensorrt_llm/llmapi/reasoning_parser.py). */
     /**
      * shardplan's parser names -> TensorRT-LLM's (ReasoningParserFactory names of the main-branch CLI
      * reference, tests/unittest/api_stability/references/trtllm_serve_cli.yaml; no release's

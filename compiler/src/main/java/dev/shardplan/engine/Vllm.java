@@ -343,7 +343,6 @@ final class Vllm implements EngineSpec {
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> vLLM's, with the first release that registers it (vllm/reasoning/__init__.py). */
     /** shardplan's parser names -> vLLM's registered reasoning parsers, from the first supported release that has each. */
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek_r1", "0.7.0",

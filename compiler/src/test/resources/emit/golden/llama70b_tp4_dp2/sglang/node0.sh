@@ -6,7 +6,7 @@
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
 #   max_running_requests 256: max_num_seqs 256 per rank
 #   hicache_size 68719476736: kv_offloading_size 256.0 GiB over 4 TP ranks = 64.0 GiB of host memory per rank
-#   mem_fraction_static 0.894: gpu_memory_utilization 0.9 leaves a KV pool of 91.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.894 leaves 91.6 GiB under SGLang's
+#   mem_fraction_static 0.905: gpu_memory_utilization 0.9 leaves a KV pool of 91.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.905 leaves 91.5 GiB under SGLang's
 #   not carried: block_size 16 (block sizes follow each engine's attention kernels; SGLang keeps its own)
 set -euo pipefail
 exec python3 -m sglang.launch_server \
@@ -14,7 +14,7 @@ exec python3 -m sglang.launch_server \
     --tp-size 4 \
     --dp-size 2 \
     --context-length 32000 \
-    --mem-fraction-static 0.894 \
+    --mem-fraction-static 0.905 \
     --max-running-requests 256 \
     --hicache-size 69 \
     --enable-hierarchical-cache \

@@ -5,7 +5,7 @@
 # The plan's engine is sglang; shardplan's memory and KV figures are for sglang.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
 #   max_batch_size 512: max_running_requests 512 per rank
-#   free_gpu_memory_fraction 0.873: mem_fraction_static 0.85 leaves a KV pool of 114.8 GiB per rank under SGLang's accounting; free_gpu_memory_fraction 0.873 leaves 114.8 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.862: mem_fraction_static 0.85 leaves a KV pool of 113.2 GiB per rank under SGLang's accounting; free_gpu_memory_fraction 0.862 leaves 113.4 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export GLOO_SOCKET_IFNAME=eth0
@@ -15,7 +15,7 @@ exec trtllm-serve deepseek-ai/DeepSeek-R1-Distill-Qwen-14B \
     --tp_size 4 \
     --pp_size 2 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.873 \
+    --kv_cache_free_gpu_memory_fraction 0.862 \
     --max_batch_size 512 \
     --reasoning_parser deepseek-r1 \
     --host 0.0.0.0 \

@@ -5,7 +5,7 @@
 # The plan's engine is trtllm; shardplan's memory and KV figures are for trtllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
 #   max_running_requests 512: max_batch_size 512 per rank
-#   mem_fraction_static 0.855: free_gpu_memory_fraction 0.85 leaves a KV pool of 88.5 GiB per rank under TensorRT-LLM's accounting; mem_fraction_static 0.855 leaves 88.5 GiB under SGLang's
+#   mem_fraction_static 0.866: free_gpu_memory_fraction 0.85 leaves a KV pool of 88.5 GiB per rank under TensorRT-LLM's accounting; mem_fraction_static 0.866 leaves 88.5 GiB under SGLang's
 #   not carried: tokens_per_block 32 (block sizes follow each engine's attention kernels; SGLang keeps its own)
 set -euo pipefail
 export CUDA_VISIBLE_DEVICES=1,0,2,3,4,5,6,7
@@ -14,7 +14,7 @@ exec python3 -m sglang.launch_server \
     --tp-size 2 \
     --dp-size 4 \
     --context-length 32000 \
-    --mem-fraction-static 0.855 \
+    --mem-fraction-static 0.866 \
     --max-running-requests 512 \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \
