@@ -1,5 +1,6 @@
 package dev.shardplan.api;
 
+import dev.shardplan.diag.Version;
 import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Codes;
