@@ -28,7 +28,7 @@ class DeployDiagnosticsTest {
     Path dir;
 
     static List<Diagnostic> errors(Plan p, Set<Target> targets) {
-        Emit.Rendered r = Emit.standard().render(List.of(EmitInput.of(p)), targets);
+        Emit.Rendered r = Emit.standard().render(List.of(EmitTesting.input(p)), targets);
         return r.diagnostics().stream().filter(Diagnostic::isError).toList();
     }
 
@@ -56,7 +56,7 @@ class DeployDiagnosticsTest {
         assertTrue(errors(p, Set.of(Target.SHIM)).isEmpty());
         // Either fix removes it, and the engines get that path, never the DSL name.
         Plan fixed = plan("llama_3_1_8b", "tp 1", "vllm { }", "model_path \"/models/llama\"");
-        String script = Emit.standard().render(List.of(EmitInput.of(fixed)), Set.of(Target.VLLM)).plans().get("p").stream()
+        String script = Emit.standard().render(List.of(EmitTesting.input(fixed)), Set.of(Target.VLLM)).plans().get("p").stream()
                 .filter(f -> f.path().equals("vllm/config.yaml")).findFirst().orElseThrow().content();
         assertTrue(script.contains("model: /models/llama"), script);
     }

@@ -165,7 +165,7 @@ class EngineSettingsTest {
         for (EngineKind k : List.of(EngineKind.SGLANG, EngineKind.TRTLLM)) {
             EngineConfig cfg = EngineArgs.of(in, k).cfg();
             Plan target = in.plan().withEngine(engineBlock(cfg));
-            EmitInput t = EmitInput.of(target);
+            EmitInput t = EmitTesting.input(target);
             long got = Long.MAX_VALUE;
             for (Layout.Rank r : t.layout().ranks()) got = Math.min(got, r.memory().kvPool());
             assertTrue(got >= pool && got < pool * 1.01, k + ": pool " + got + " for the plan's " + pool);

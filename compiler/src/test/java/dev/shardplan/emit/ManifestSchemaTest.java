@@ -113,7 +113,7 @@ class ManifestSchemaTest {
         for (List<EmitInput> base : AcceptedFlagsTest.plansToCheck()) {
             for (EmitInput b : base) {
                 for (var r : b.engine().spec().releases()) {
-                    EmitInput at = EmitInput.of(b.plan().withEngine(b.plan().engine().withVersion(r.version().toString())));
+                    EmitInput at = EmitTesting.input(b.plan().withEngine(b.plan().engine().withVersion(r.version().toString())));
                     for (EmitInput in : List.of(at, AcceptedFlagsTest.variant(at, "_variant"))) {
                         Emit.Rendered one = Emit.standard().render(List.of(in), Set.of(dev.shardplan.model.Target.KUBERNETES));
                         if (!one.ok()) continue;

@@ -83,7 +83,7 @@ class SettingsReachEveryTargetTest {
         Release rel = spec.releases().get(r.nextInt(spec.releases().size()));
         Shape shape = SHAPES.get(r.nextInt(SHAPES.size()));
         Plan plan = Fixtures.plan(source(r, spec, rel, shape), "p");
-        EmitInput in = EmitInput.of(plan);
+        EmitInput in = EmitTesting.input(plan);
         int checked = 0;
         for (Target t : List.of(targetOf(kind), Target.KUBERNETES, Target.SLURM)) {
             Emit.Rendered out = Emit.standard().render(List.of(in), Set.of(t));
