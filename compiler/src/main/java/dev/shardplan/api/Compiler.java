@@ -30,7 +30,15 @@ public final class Compiler {
 
     /** As {@link #check(Path, List)}, with extra import roots searched for relative imports. */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs) {
-        FrontendResult fr = Frontend.check(root, importPaths, inputs);
+        return check(root, importPaths, inputs, Map.of());
+    }
+
+    /**
+     * As {@link #check(Path, List, List)}, reading the files in {@code overlay} (absolute paths to
+     * their text) from memory instead of disk: what an editor checks as the user types.
+     */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
+        FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         for (Plan p : fr.plans()) {

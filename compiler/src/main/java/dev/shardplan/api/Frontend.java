@@ -51,10 +51,27 @@ public final class Frontend {
      * file are looked up in {@code importPaths}, in order (see {@link Loader}).
      */
     public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs) {
+        return check(root, importPaths, inputs, Map.of());
+    }
+
+    /**
+     * As {@link #check(Path, List, List)}, reading the files in {@code overlay} (absolute paths to
+     * their text) from memory instead of disk, as an editor's unsaved buffers; an input in the
+     * overlay need not exist on disk.
+     */
+    public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
         Diagnostics diags = new Diagnostics();
         Sources sources = new Sources();
-        List<Path> files = expand(inputs, diags);
-        Loader loader = new Loader(root, importPaths, sources, diags);
+        List<Path> onDisk = new ArrayList<>();
+        TreeSet<Path> given = new TreeSet<>();
+        for (Path p : inputs) {
+            Path abs = p.toAbsolutePath().normalize();
+            if (overlay.containsKey(abs)) given.add(abs);
+            else onDisk.add(p);
+        }
+        given.addAll(expand(onDisk, diags));
+        List<Path> files = new ArrayList<>(given);
+        Loader loader = new Loader(root, importPaths, overlay, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
         List<Plan> plans = new ArrayList<>();
         List<Search> searches = new ArrayList<>();
