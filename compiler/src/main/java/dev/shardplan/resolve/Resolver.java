@@ -3,6 +3,7 @@ package dev.shardplan.resolve;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.*;
@@ -100,7 +101,8 @@ public final class Resolver {
         if (near != null) help = "did you mean `" + near + "`?";
         else if (byName.isEmpty()) help = "declare a " + kind + " `" + ref.text() + "` or import one (" + stdHint(kind) + ")";
         else help = "known " + kind + "s: " + String.join(", ", abbreviate(byName.keySet()));
-        diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, ref.span(), "unknown " + kind + " `" + ref.text() + "`").help(help).build());
+        diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, ref.span(), "unknown " + kind + " `" + ref.text() + "`").help(help)
+                .fix(Fix.rename(ref.span(), near)).build());
         return null;
     }
 
@@ -133,7 +135,8 @@ public final class Resolver {
             if (!KINDS.contains(kind)) {
                 String near = Names.nearest(kind, KINDS);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_KIND, d.kind().span(), "unknown declaration kind `" + kind + "`")
-                        .help((near != null ? "did you mean `" + near + "`? " : "") + "kinds: " + String.join(", ", new TreeSet<>(KINDS))).build());
+                        .help((near != null ? "did you mean `" + near + "`? " : "") + "kinds: " + String.join(", ", new TreeSet<>(KINDS)))
+                        .fix(Fix.rename(d.kind().span(), near)).build());
                 continue;
             }
             scope(m);
