@@ -16,7 +16,7 @@ import java.util.Set;
 final class Deployments {
     private Deployments() {}
 
-    private static final Set<String> FIELDS = Set.of("model_path", "served_name", "image", "hosts", "port", "master_port",
+    static final Set<String> FIELDS = Set.of("model_path", "served_name", "image", "hosts", "port", "master_port",
             "namespace", "partition", "account", "network_interface");
 
     static Deploy deploy(Fields f, Map<String, Span> spans, Model model, Diagnostics diags) {

@@ -262,7 +262,7 @@ final class Engines {
         };
     }
 
-    private static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
+    static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
             "network_efficiency", "link_efficiency", "collective_latency_us", "layer_overhead_us", "step_overhead_us",
             "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share");
 

@@ -139,6 +139,25 @@ public final class Loader {
         }
     }
 
+    /**
+     * The source text of a {@code std:} module as shipped in the compiler ({@code name} without the
+     * prefix, e.g. "gpus"), for tools that show it read-only; null when there is no such module.
+     */
+    public static String stdSource(String name) {
+        String id = STD_PREFIX + name;
+        String cached = STD_TEXT.get(id);
+        if (cached != null) return cached;
+        if (!stdModules().contains(id)) return null;
+        try (InputStream in = Loader.class.getResourceAsStream(STD_RESOURCES + name + ".plan")) {
+            if (in == null) return null;
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            STD_TEXT.put(id, text);
+            return text;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Modules shipped in the compiler. */
     public static List<String> stdModules() {
         return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");

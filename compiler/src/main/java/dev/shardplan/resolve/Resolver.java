@@ -202,9 +202,9 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- gpu
 
-    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "device_name",
+    static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "device_name",
             "compute_capability", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
-    private static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
+    static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
 
     private Gpu gpu(Located l) {
         Decl d = l.decl();
@@ -243,7 +243,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- node
 
-    private static final Set<String> NODE_FIELDS = Set.of("gpus", "fabric", "scale_up_bandwidth", "nics", "pcie_bandwidth");
+    static final Set<String> NODE_FIELDS = Set.of("gpus", "fabric", "scale_up_bandwidth", "nics", "pcie_bandwidth");
     private static final Set<String> FABRICS = Set.of("nvswitch", "nvlink_island", "xgmi_mesh", "pcie");
 
     private NodeType node(Located l) {
@@ -330,7 +330,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- cluster
 
-    private static final Set<String> CLUSTER_FIELDS = Set.of("nodes", "domain_nodes", "network", "scale_up_latency", "network_latency");
+    static final Set<String> CLUSTER_FIELDS = Set.of("nodes", "domain_nodes", "network", "scale_up_latency", "network_latency");
 
     private Cluster cluster(Located l) {
         Decl d = l.decl();
@@ -368,7 +368,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- workload
 
-    private static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
+    static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
 
     private Workload workload(Located l) {
         Decl d = l.decl();
@@ -435,8 +435,8 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- plan
 
-    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency");
-    private static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
+    static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency");
+    static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
 
     private Plan plan(Located l) {
         Decl d = l.decl();
@@ -522,7 +522,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- efficiency
 
-    private static final Set<String> EFFICIENCY_FIELDS;
+    static final Set<String> EFFICIENCY_FIELDS;
 
     static {
         Set<String> s = new HashSet<>(EfficiencyProfile.KEYS);
@@ -574,8 +574,8 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- search
 
-    private static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning");
-    private static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
+    static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning");
+    static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
 
     private Search search(Located l) {
         Decl d = l.decl();

@@ -16,7 +16,7 @@ import java.util.Set;
 final class Slos {
     private Slos() {}
 
-    private static final Set<String> METRICS = Set.of("ttft", "tpot", "itl", "e2e", "throughput");
+    static final Set<String> METRICS = Set.of("ttft", "tpot", "itl", "e2e", "throughput");
 
     static List<Slo> slos(Fields f, Diagnostics diags) {
         Entry e = f.entry("slo");

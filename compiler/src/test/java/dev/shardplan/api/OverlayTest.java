@@ -64,4 +64,14 @@ class OverlayTest {
         List<Diagnostic> big = Compiler.check(root, List.of(), List.of(plan), Map.of(plan, huge)).diagnostics();
         assertEquals(List.of(Codes.FILE_TOO_LARGE), big.stream().map(Diagnostic::code).toList());
     }
+
+    @Test
+    void stdSourcesAreTheTextTheLoaderParses() {
+        for (String id : dev.shardplan.resolve.Loader.stdModules()) {
+            String name = id.substring("std:".length());
+            String text = dev.shardplan.resolve.Loader.stdSource(name);
+            assertTrue(text != null && text.contains("\n"), id);
+        }
+        assertEquals(null, dev.shardplan.resolve.Loader.stdSource("nope"));
+    }
 }
