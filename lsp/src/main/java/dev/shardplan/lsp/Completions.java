@@ -37,7 +37,8 @@ final class Completions {
 
     private static final Pattern NUMBER_BEFORE = Pattern.compile("(?:^|[\\s(,])(-?[0-9][0-9_.]*(?:[eE][-+]?[0-9]+)?[kKM]?)\\s+[A-Za-z%/µ]*$");
 
-    static List<CompletionItem> at(Snapshot s, SourceFile ast, Position pos) {
+    static List<CompletionItem> at(Snapshot s, Snapshot scope, Position pos) {
+        SourceFile ast = scope == null || scope.module() == null ? null : scope.module().ast();
         TextIndex t = s.text();
         String text = t.text();
         int cu = codeUnit(t, pos);
@@ -55,38 +56,41 @@ final class Completions {
             return out;
         }
         int offset = t.offset(pos);
-        Ast.Context ctx = ast == null ? new Ast.Context(null, List.of()) : Ast.context(ast, offset);
-        // The statement so far: what follows the last `{`, `;` or line start.
-        String stmt = before.substring(Math.max(before.lastIndexOf('{'), before.lastIndexOf(';')) + 1).stripLeading();
-        String[] words = stmt.split("\\s+", -1);
-        boolean atKey = words.length <= 1;
-        if (ctx.decl() == null) {
+        // Blocks are read from the tokens before the cursor, so completion works on text that does
+        // not parse yet; the AST (when there is one) only says which fields are already written.
+        Lexical lex = Lexical.before(text.substring(0, cu));
+        Ast.Context ctx = ast == null ? null : Ast.context(ast, offset);
+        boolean atKey = lex.statement().isEmpty() || (lex.statement().size() == 1 && lex.typingWord());
+        if (lex.frames().isEmpty()) {
             if (atKey) {
                 for (String k : LanguageFields.kinds()) item(out, k, CompletionItemKind.Keyword, "declaration", k + " ${1:name} {\n  $0\n}");
                 out.add(snippet(item("import", CompletionItemKind.Keyword, "import a file or std module", null), "import \"$0\""));
             }
             return out;
         }
-        String context = ctx.key();
-        Entry engine = engineBlock(ctx);
+        String context = lex.context();
+        Lexical.Frame last = lex.frames().get(lex.frames().size() - 1);
+        EngineKind engine = lex.frames().size() >= 2 && last.key().equals("engine") ? engineKind(last.arg()) : null;
+        Entry engineEntry = ctx != null && !ctx.path().isEmpty() && ctx.path().get(ctx.path().size() - 1).key().text().equals("engine")
+                ? ctx.path().get(ctx.path().size() - 1) : null;
         if (atKey) {
+            Set<String> present = new TreeSet<>();
+            if (ctx != null && ctx.decl() != null && ctx.key().equals(context)) for (Entry e : entriesOf(ctx)) present.add(e.key().text());
             if (engine != null) {
-                settings(out, engine);
+                settings(out, engine, engineEntry, present);
             } else {
-                Set<String> present = new TreeSet<>();
-                for (Entry e : entriesOf(ctx)) present.add(e.key().text());
                 for (String f : LanguageFields.of(context)) {
                     if (present.contains(f)) continue;
                     FieldDocs.Doc d = FieldDocs.of(context, f);
-                    out.add(item(f, CompletionItemKind.Field, d == null ? context : d.unit().equals("-") ? context : d.unit(),
+                    out.add(item(f, CompletionItemKind.Field, d == null || d.unit().equals("-") ? context : d.unit(),
                             d == null ? null : d.doc()));
                 }
             }
             return out;
         }
+        String key = lex.statement().get(0);
         // A value: what the key names.
-        String key = words[0];
-        if (key.equals("engine") && engine == null) {
+        if (key.equals("engine") && !last.key().equals("engine")) {
             for (EngineKind k : EngineKind.values()) out.add(item(k.id(), CompletionItemKind.EnumMember, "engine", Engines.spec(k).title()));
             return out;
         }
@@ -95,16 +99,16 @@ final class Completions {
             return out;
         }
         if (engine != null) {
-            Setting st = setting(engine, key);
+            Setting st = setting(engine, engineEntry, key);
             if (st != null) for (String c : st.choices()) out.add(item(c, CompletionItemKind.EnumMember, key, null));
             return out;
         }
         Map<String, Snapshot.Located> names = new LinkedHashMap<>();
-        for (Snapshot.Located l : s.scope()) {
+        for (Snapshot.Located l : (scope == null ? s : scope).scope()) {
             if (l.kind().equals(key) || (l.kind() + "s").equals(key)) names.putIfAbsent(l.name(), l);
         }
         for (Snapshot.Located l : names.values()) {
-            String fig = Hovers.figures(s, l.kind(), l.name(), l.view().id());
+            String fig = Hovers.figures(scope == null ? s : scope, l.kind(), l.name(), l.view().id());
             out.add(item(l.name(), CompletionItemKind.Reference, l.kind() + " in " + l.view().id(), fig));
         }
         return out;
@@ -129,14 +133,14 @@ final class Completions {
         return ctx.decl().body() == null ? List.of() : ctx.decl().body().entries();
     }
 
-    /** The engine block the cursor is inside, or null. */
-    private static Entry engineBlock(Ast.Context ctx) {
-        if (ctx.path().isEmpty()) return null;
-        Entry last = ctx.path().get(ctx.path().size() - 1);
-        return last.key().text().equals("engine") ? last : null;
+    private static EngineKind engineKind(String id) {
+        for (EngineKind k : EngineKind.values()) if (k.id().equals(id)) return k;
+        return null;
     }
 
+    /** The release an engine block names with {@code version "..."}, else the newest. */
     private static Release release(EngineSpec spec, Entry engine) {
+        if (engine == null || engine.body() == null) return spec.newest();
         for (Entry e : engine.body().entries()) {
             if (!e.key().text().equals("version") || e.values().isEmpty() || e.values().get(0).items().isEmpty()) continue;
             if (e.values().get(0).items().get(0) instanceof dev.shardplan.ast.Nodes.Str v) return spec.release(v.value()).orElse(spec.newest());
@@ -144,20 +148,14 @@ final class Completions {
         return spec.newest();
     }
 
-    private static Setting setting(Entry engine, String key) {
-        EngineKind k = Hovers.engineKind(engine);
-        if (k == null) return null;
+    private static Setting setting(EngineKind k, Entry engine, String key) {
         EngineSpec spec = Engines.spec(k);
         return spec.setting(release(spec, engine), key).orElse(null);
     }
 
-    private static void settings(List<CompletionItem> out, Entry engine) {
-        EngineKind k = Hovers.engineKind(engine);
-        if (k == null) return;
+    private static void settings(List<CompletionItem> out, EngineKind k, Entry engine, Set<String> present) {
         EngineSpec spec = Engines.spec(k);
         Release r = release(spec, engine);
-        Set<String> present = new TreeSet<>();
-        for (Entry e : engine.body().entries()) present.add(e.key().text());
         for (Setting st : spec.settings(r)) {
             if (present.contains(st.name())) continue;
             out.add(item(st.name(), CompletionItemKind.Property, spec.title() + " " + r.version() + ", " + st.kind().name().toLowerCase(java.util.Locale.ROOT), st.doc()));

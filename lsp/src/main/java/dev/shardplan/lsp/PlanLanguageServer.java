@@ -47,6 +47,8 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
         return t;
     });
     private final Map<String, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
+    /** The last snapshot of each document whose text parsed: completion's fallback while typing. */
+    private final Map<String, Snapshot> lastGood = new ConcurrentHashMap<>();
     private final IntConsumer exit;
     private Session session;
     private volatile LanguageClient client;
@@ -111,7 +113,10 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
 
     @Override
     public void exit() {
-        worker.shutdownNow();
+        // No interrupt: the worker may be writing the answer to shutdown, and an interrupted write
+        // closes the channel under it.
+        pending.values().forEach(f -> f.cancel(false));
+        worker.shutdown();
         exit.accept(shutdown ? 0 : 1);
     }
 
@@ -166,6 +171,7 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
         try {
             Snapshot s = session.snapshot(uri);
             if (s == null) return;
+            if (s.module() != null) lastGood.put(uri, s);
             LanguageClient c = client;
             if (c != null) {
                 c.publishDiagnostics(new PublishDiagnosticsParams(uri, Diagnostics2Lsp.of(s), s.doc().version()));
@@ -210,6 +216,7 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
             List<String> deps = session.dependents(uri);
             session.docs.remove(uri);
             session.forget(uri);
+            lastGood.remove(uri);
             session.changed();
             ScheduledFuture<?> old = pending.remove(uri);
             if (old != null) old.cancel(false);
@@ -255,14 +262,12 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
             return onWorker("completion", Either.forLeft(List.of()), () -> {
                 Snapshot s = snapshot(p.getTextDocument());
                 if (s == null) return Either.forLeft(List.of());
-                // While the text does not parse, the blocks are those of the last text that did.
-                dev.shardplan.ast.Nodes.SourceFile ast = s.module() != null ? s.module().ast() : lastGood.get(s.doc().uri());
-                if (s.module() != null) lastGood.put(s.doc().uri(), s.module().ast());
-                return Either.forLeft(Completions.at(s, ast, p.getPosition()));
+                // While the text does not parse (mid-typing), blocks and names are those of the last text that did.
+                Snapshot scope = s.module() != null ? s : lastGood.get(s.doc().uri());
+                if (s.module() != null) lastGood.put(s.doc().uri(), s);
+                return Either.forLeft(Completions.at(s, scope, p.getPosition()));
             });
         }
-
-        private final Map<String, dev.shardplan.ast.Nodes.SourceFile> lastGood = new ConcurrentHashMap<>();
 
         @Override
         public CompletableFuture<List<? extends TextEdit>> formatting(DocumentFormattingParams p) {
