@@ -98,6 +98,11 @@ final class FixEdits {
             while (j < after.length() && (after.charAt(j) == ' ' || after.charAt(j) == '\t')) j++;
             return new Edit(a, b + j, "");
         }
+        // The last entry of a one-line block: take the separator before it instead.
+        String head = cpSubstring(text, Math.max(0, a - 200), a);
+        int k = head.length() - 1;
+        while (k >= 0 && (head.charAt(k) == ' ' || head.charAt(k) == '\t')) k--;
+        if (k >= 0 && head.charAt(k) == ';') return new Edit(a - head.codePointCount(k, head.length()), b, "");
         String lineBefore = indentOf(text, a);
         boolean aloneBefore = lineBefore.length() == columnOf(text, a);
         if (aloneBefore && (i == after.length() || after.charAt(i) == '\n')) {

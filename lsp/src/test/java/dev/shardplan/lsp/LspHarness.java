@@ -88,7 +88,10 @@ final class LspHarness implements AutoCloseable {
     }
 
     String open(Path file, String text) {
-        String u = uri(file);
+        return openUri(uri(file), text);
+    }
+
+    String openUri(String u, String text) {
         versions.put(u, 1);
         texts.put(u, text);
         server.getTextDocumentService().didOpen(new DidOpenTextDocumentParams(new TextDocumentItem(u, "shardplan", 1, text)));
