@@ -79,8 +79,8 @@ final class Hovers {
         Plan p = a.plan();
         StringBuilder sb = new StringBuilder();
         sb.append("**plan ").append(name).append("**: model `").append(p.model().name()).append("` on cluster `")
-                .append(p.cluster().name()).append("` (").append(p.cluster().totalGpus()).append(" x ")
-                .append(p.cluster().gpu().name()).append("), ").append(a.engine().release().label()).append("\n\n");
+                .append(p.cluster().name()).append("` (").append(p.cluster().totalGpus()).append(" x `")
+                .append(p.cluster().gpu().name()).append("`), ").append(a.engine().release().label()).append("\n\n");
         sb.append("dp ").append(a.layout().dp()).append(" x pp ").append(a.layout().pp()).append(" x tp ").append(a.layout().tp())
                 .append(" = ").append(a.layout().worldSize()).append(" ranks");
         if (p.model().moe() != null) sb.append(", ep ").append(a.layout().epSize());
@@ -114,10 +114,12 @@ final class Hovers {
                     .append(" | ").append(num(c.sequences() * kv.replicas())).append(" |\n");
         }
         StepCost dec = a.interconnect().decodeStep(), pre = a.interconnect().prefillStep();
-        sb.append("\n**Step time**: decode ").append(ms(dec.seconds())).append(" (").append(a.interconnect().decodeBatch())
-                .append(" sequences per replica; collectives ").append(pct(dec.commShare())).append(" of the step), prefill chunk of ")
-                .append(num(pre.tokens())).append(" tokens ").append(ms(pre.seconds())).append("\n\n")
-                .append("`shardplan explain` prints the whole derivation.");
+        sb.append("\n**Step time** (as `shardplan explain` derives it): decode at ").append(a.interconnect().decodeBatch())
+                .append(" sequences per replica: compute ").append(ms(dec.computeSeconds())).append(", collectives ")
+                .append(ms(dec.commSeconds())).append(" (").append(pct(dec.commShare())).append(" of the step); prefill chunk of ")
+                .append(num(pre.tokens())).append(" tokens: compute ").append(ms(pre.computeSeconds())).append(", collectives ")
+                .append(ms(pre.commSeconds())).append(" (").append(pct(pre.commShare())).append(")");
+        if (a.hasErrors()) sb.append("\n\nThe plan has errors (see the diagnostics): these are the figures the analysis could still compute.");
         return sb.toString();
     }
 
@@ -257,7 +259,7 @@ final class Hovers {
     }
 
     private static String ms(double seconds) {
-        return String.format(Locale.ROOT, "%.2f ms", seconds * 1e3);
+        return String.format(Locale.ROOT, "%.3f ms", seconds * 1e3);
     }
 
     private static String pct(double share) {

@@ -217,7 +217,17 @@ class LspConformanceTest {
         assertTrue(md.contains(String.format(Locale.ROOT, "%.2f", a.memory(0).weights() / (1024.0 * 1024 * 1024))), md);
         assertTrue(md.contains(String.format(Locale.ROOT, "%,d tokens", a.kv().tokens())), md);
         for (var c : a.kv().at()) assertTrue(md.contains("| " + c.label() + " | "), c.label() + " in " + md);
-        assertTrue(md.contains("**Step time**: decode " + String.format(Locale.ROOT, "%.2f ms", a.interconnect().decodeStep().seconds() * 1e3)), md);
+        var dec = a.interconnect().decodeStep();
+        assertTrue(md.contains(String.format(Locale.ROOT, "compute %.3f ms, collectives %.3f ms (%.1f%% of the step)",
+                dec.computeSeconds() * 1e3, dec.commSeconds() * 1e3, dec.commShare() * 100)), md);
+        assertTrue(dec.commSeconds() > 0, "a tp plan has collectives");
+        assertFalse(md.contains("The plan has errors"), md);
+
+        // A plan with errors still shows what could be computed, and says so.
+        lsp.change(uri, text.replace("dp 4", "dp 8"));
+        lsp.diagnostics(uri);
+        String broken = text(hover(uri, lsp.at(uri, "plan " + name, 0, 6)).getContents().getRight());
+        assertTrue(broken.contains("The plan has errors"), broken);
     }
 
     @Test
