@@ -178,13 +178,16 @@ final class Hovers {
         }
         if (module.startsWith("std:")) {
             try {
-                for (Object o : StdLibrary.declarations(module.substring(4))) if (name.equals(nameOf(o))) return o;
+                for (Object o : STD.computeIfAbsent(module.substring(4), StdLibrary::declarations)) if (name.equals(nameOf(o))) return o;
             } catch (RuntimeException e) {
                 return null;
             }
         }
         return null;
     }
+
+    /** The std library is constant within a JVM: resolved once per module, not once per hover or completion item. */
+    private static final Map<String, List<Object>> STD = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static String nameOf(Object o) {
         if (o instanceof Gpu g) return g.name();
