@@ -42,6 +42,12 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--fail-on-warning", description = "exit 1 when the prediction misses an SLO or warns otherwise")
     boolean failOnWarning;
 
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "plans simulated at once (default: one per processor)")
+    Integer jobs;
+
+    @Option(names = {"-q", "--quiet"}, description = "no progress line")
+    boolean quiet;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -49,6 +55,10 @@ final class SimulateCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
+        if (jobs != null && jobs < 1) {
+            err.println("error: --jobs must be at least 1, got " + jobs);
+            return Main.USAGE;
+        }
         Selection s = Selection.of(project.root(), project.importPaths(), paths, plan == null ? List.of() : List.of(plan), false,
                 out, err, Output.Color.auto);
         if (s == null) return Main.ERRORS;
@@ -59,11 +69,18 @@ final class SimulateCommand implements Callable<Integer> {
             return Main.USAGE;
         }
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
+        List<Prediction> predictions;
+        try (ProgressLine line = ProgressLine.of(err, quiet)) {
+            predictions = Parallel.map(s.plans, jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
+                    p -> {
+                        Activity.set("simulating plan " + p.name());
+                        return Predictions.simulate(p, s.result.analyses().get(p.name()), sd);
+                    }, done -> line.show("simulate: " + done + "/" + s.plans.size() + " plans"));
+        }
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;
         List<dev.shardplan.diag.Diagnostic> findings = new java.util.ArrayList<>();
-        for (Plan p : s.plans) {
-            Prediction pr = Predictions.simulate(p, sd);
+        for (Prediction pr : predictions) {
             ok &= pr.simulated();
             findings.addAll(pr.diagnostics());
             if (format == Output.Format.json) {

@@ -25,12 +25,22 @@ public final class Compiler {
 
     /** Front end and analyses over files or folders; nothing is written. */
     public static CheckResult check(Path root, List<Path> inputs) {
-        return check(root, List.of(), inputs);
+        return check(root, List.of(), inputs, s -> {});
     }
 
     /** As {@link #check(Path, List)}, with extra import roots searched for relative imports. */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs) {
-        return check(root, importPaths, inputs, Map.of());
+        return check(root, importPaths, inputs, Map.of(), s -> {});
+    }
+
+    /** As {@link #check(Path, List)}, telling {@code progress} what it is doing ("analysing plan 3/34: name"). */
+    public static CheckResult check(Path root, List<Path> inputs, java.util.function.Consumer<String> progress) {
+        return check(root, List.of(), inputs, Map.of(), progress);
+    }
+
+    /** As {@link #check(Path, List, List)}, telling {@code progress} what it is doing. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, java.util.function.Consumer<String> progress) {
+        return check(root, importPaths, inputs, Map.of(), progress);
     }
 
     /**
@@ -38,10 +48,19 @@ public final class Compiler {
      * their text) from memory instead of disk: what an editor checks as the user types.
      */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
+        return check(root, importPaths, inputs, overlay, s -> {});
+    }
+
+    /** As {@link #check(Path, List, List, Map)}, telling {@code progress} what it is doing. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
+                                    java.util.function.Consumer<String> progress) {
+        progress.accept("checking " + inputs.size() + (inputs.size() == 1 ? " path" : " paths"));
         FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
+        int i = 0;
         for (Plan p : fr.plans()) {
+            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
             PlanAnalysis a = analyze(p, all);
             if (a != null) {
                 analyses.put(p.name(), a);
@@ -67,29 +86,42 @@ public final class Compiler {
      * its predictions are written into plan.json.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
-        return compile(root, List.of(), inputs, out, targets, predict);
+        return compile(root, List.of(), inputs, out, targets, predict, s -> {});
     }
 
     /** As {@link #compile(Path, List, Path, Set, boolean)}, with extra import roots searched for relative imports. */
     public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
                                         boolean predict) {
-        CheckResult res = check(root, importPaths, inputs);
+        return compile(root, importPaths, inputs, out, targets, predict, s -> {});
+    }
+
+    /** As {@link #compile(Path, List, Path, Set, boolean)}, telling {@code progress} what it is doing. */
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict,
+                                        java.util.function.Consumer<String> progress) {
+        return compile(root, List.of(), inputs, out, targets, predict, progress);
+    }
+
+    /** As {@link #compile(Path, List, List, Path, Set, boolean)}, telling {@code progress} what it is doing. */
+    public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
+                                        boolean predict, java.util.function.Consumer<String> progress) {
+        CheckResult res = check(root, importPaths, inputs, progress);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
         List<EmitInput> ins = new ArrayList<>();
+        int i = 0;
         for (Plan p : res.plans()) {
             PlanAnalysis a = res.analyses().get(p.name());
             EmitInput in = a != null ? EmitInput.of(p, a) : EmitInput.of(p);
             boolean report = (targets == null || targets.isEmpty() ? p.emit() : targets).contains(Target.REPORT);
             if (predict || report) {
                 // One prediction per plan, from the analysis the check made, for plan.json and the report alike.
-                Prediction pr = a != null
-                        ? dev.shardplan.predict.Predictor.simulate(p, AnalysisInputs.of(a), dev.shardplan.predict.Predictor.DEFAULT_SEED)
-                        : Predictions.simulate(p, dev.shardplan.predict.Predictor.DEFAULT_SEED);
+                progress.accept("simulating plan " + ++i + "/" + res.plans().size() + ": " + p.name());
+                Prediction pr = Predictions.simulate(p, a, dev.shardplan.predict.Predictor.DEFAULT_SEED);
                 if (predict) in = in.withPrediction(pr);
                 if (report && a != null) in = in.withReport(Reports.of(p.name(), a, pr));
             }
             ins.add(in);
         }
+        progress.accept("writing " + ins.size() + (ins.size() == 1 ? " plan" : " plans") + " into " + out);
         Emit.Result er = Emit.compile(ins, out, targets);
         List<Diagnostic> all = new ArrayList<>(res.diagnostics());
         all.addAll(er.diagnostics());

@@ -26,6 +26,11 @@ public final class Predictions {
         return Predictor.simulate(plan, inputs().apply(plan), seed);
     }
 
+    /** Simulates {@code plan} with the inputs of its analysis {@code a} (from {@link CheckResult#analyses()}); null: analyse it. */
+    public static Prediction simulate(Plan plan, dev.shardplan.analysis.PlanAnalysis a, long seed) {
+        return a == null ? simulate(plan, seed) : Predictor.simulate(plan, AnalysisInputs.of(plan, a), seed);
+    }
+
     /** A resolved {@code search} declaration as the search's space. */
     public static SearchSpace space(Search s) {
         var ex = s.explore();

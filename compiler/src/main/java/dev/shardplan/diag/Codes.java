@@ -59,6 +59,7 @@ public final class Codes {
     public static final Code INTERNAL = code("SP0901", "internal-error", Severity.ERROR, "a bug in shardplan; please report it");
     public static final Code FILE_NOT_FOUND = code("SP0902", "file-not-found", Severity.ERROR, "an input path does not exist or cannot be read");
     public static final Code FILE_TOO_LARGE = code("SP0903", "file-too-large", Severity.ERROR, "an input file is larger than the compiler accepts");
+    public static final Code OUT_OF_MEMORY = code("SP0904", "out-of-memory", Severity.ERROR, "the input needs more memory than the JVM has");
 
     private static Code code(String id, String name, Severity s, String summary) {
         return new Code(id, name, s, summary);

@@ -20,7 +20,9 @@ import java.util.List;
  * GPU, its NIC (GPU i of a node uses NIC i*nics/gpus), the network, the peer's NIC.
  *
  * <p>Immutable after construction; {@link #route} is allocation-free so that traffic over
- * 1,024 GPUs can be accounted in milliseconds.
+ * 1,024 GPUs can be accounted in milliseconds. Routes and costs use the arrays below; the JGraphT
+ * view ({@link #graph}) is built from the same vertices and links on first use, since its hash
+ * maps cost more than the whole analysis of a 100,000-GPU cluster and only inspection needs them.
  */
 public final class DeviceGraph {
     /** Used when a cluster gives no latency: one NVLink/xGMI hop, about 1 µs in NCCL's tuning tables. */
@@ -31,7 +33,8 @@ public final class DeviceGraph {
     public static final double DEFAULT_PCIE_BANDWIDTH = 64e9;
 
     private final Cluster cluster;
-    private final Graph<Vertex, Link> graph;
+    private volatile Graph<Vertex, Link> graph;
+    private final List<Vertex> vertices;
     private final List<Link> links;
     private final int gpus;
     private final int perNode;
@@ -66,13 +69,12 @@ public final class DeviceGraph {
         double suLat = c.scaleUpLatency() > 0 ? c.scaleUpLatency() : DEFAULT_SCALE_UP_LATENCY;
         double netLat = c.networkLatency() > 0 ? c.networkLatency() : DEFAULT_NETWORK_LATENCY;
 
-        // A multigraph: edges are distinct Link objects, so JGraphT need not search for duplicates on insert.
-        graph = new Multigraph<>(Link.class);
+        List<Vertex> vs = new ArrayList<>();
         List<Link> ls = new ArrayList<>();
         Vertex[] gpuV = new Vertex[gpus];
         for (int g = 0; g < gpus; g++) {
             gpuV[g] = new Vertex(Vertex.Kind.GPU, g / perNode, g);
-            graph.addVertex(gpuV[g]);
+            vs.add(gpuV[g]);
         }
         gpuSwitch = new int[gpus];
         gpuHost = new int[gpus];
@@ -88,7 +90,7 @@ public final class DeviceGraph {
             Vertex[] swV = new Vertex[sw];
             for (int d = 0; d < sw; d++) {
                 swV[d] = new Vertex(Vertex.Kind.SWITCH, d, 0);
-                graph.addVertex(swV[d]);
+                vs.add(swV[d]);
             }
             for (int g = 0; g < gpus; g++) {
                 gpuSwitch[g] = add(ls, gpuV[g], swV[g / domainGpus], Link.Kind.NVLINK, scaleUp, suLat / 2);
@@ -110,7 +112,7 @@ public final class DeviceGraph {
         int nodes = c.nodes();
         for (int node = 0; node < nodes; node++) {
             Vertex host = new Vertex(Vertex.Kind.HOST, node, 0);
-            graph.addVertex(host);
+            vs.add(host);
             for (int l = 0; l < perNode; l++) {
                 int g = node * perNode + l;
                 gpuHost[g] = add(ls, gpuV[g], host, Link.Kind.PCIE, pcie, suLat);
@@ -119,13 +121,13 @@ public final class DeviceGraph {
         nicNet = new int[nodes * nics];
         if (nics > 0) {
             Vertex net = new Vertex(Vertex.Kind.NETWORK, -1, 0);
-            graph.addVertex(net);
+            vs.add(net);
             double nicBw = n.nicBandwidth();
             for (int node = 0; node < nodes; node++) {
                 Vertex[] nicV = new Vertex[nics];
                 for (int i = 0; i < nics; i++) {
                     nicV[i] = new Vertex(Vertex.Kind.NIC, node, i);
-                    graph.addVertex(nicV[i]);
+                    vs.add(nicV[i]);
                     nicNet[node * nics + i] = add(ls, nicV[i], net, Link.Kind.NETWORK, nicBw, netLat / 2);
                 }
                 for (int l = 0; l < perNode; l++) {
@@ -136,13 +138,13 @@ public final class DeviceGraph {
                 }
             }
         }
+        this.vertices = Collections.unmodifiableList(vs);
         this.links = Collections.unmodifiableList(ls);
     }
 
     private int add(List<Link> ls, Vertex a, Vertex b, Link.Kind kind, double bw, double lat) {
         Link l = new Link(ls.size(), a, b, kind, bw, lat);
         ls.add(l);
-        graph.addEdge(a, b, l);
         return l.id();
     }
 
@@ -153,8 +155,23 @@ public final class DeviceGraph {
 
     public Cluster cluster() { return cluster; }
 
-    /** The JGraphT view (read it, do not modify it). */
-    public Graph<Vertex, Link> graph() { return graph; }
+    /** The JGraphT view, built on first use (read it, do not modify it). */
+    public Graph<Vertex, Link> graph() {
+        Graph<Vertex, Link> g = graph;
+        if (g == null) {
+            synchronized (this) {
+                g = graph;
+                if (g == null) {
+                    // A multigraph: edges are distinct Link objects, so JGraphT need not search for duplicates on insert.
+                    Graph<Vertex, Link> m = new Multigraph<>(Link.class);
+                    for (Vertex v : vertices) m.addVertex(v);
+                    for (Link l : links) m.addEdge(l.a(), l.b(), l);
+                    graph = g = m;
+                }
+            }
+        }
+        return g;
+    }
 
     public List<Link> links() { return links; }
 
@@ -264,13 +281,13 @@ public final class DeviceGraph {
     public GraphSummary summary() {
         int nicCount = nics * cluster.nodes();
         return new GraphSummary(gpus, cluster.nodes(), perNode, fabric, domainGpus, (gpus + domainGpus - 1) / domainGpus,
-                switches, cluster.nodes(), nicCount, graph.vertexSet().size(), graph.edgeSet().size(),
+                switches, cluster.nodes(), nicCount, vertices.size(), links.size(),
                 cluster.node().scaleUpBandwidth() > 0 ? cluster.node().scaleUpBandwidth() : cluster.gpu().linkBandwidth(),
                 cluster.node().nicBandwidth(), nics);
     }
 
     /** Whether every vertex is reachable from every other (JGraphT connectivity). */
     public boolean connected() {
-        return new ConnectivityInspector<>(graph).isConnected();
+        return new ConnectivityInspector<>(graph()).isConnected();
     }
 }
