@@ -71,9 +71,6 @@ final class LspHarness implements AutoCloseable {
         return new LspHarness(root, stdDir, 0);
     }
 
-    static LspHarness start(Path root, Path stdDir, long debounceMs) throws Exception {
-        return new LspHarness(root, stdDir, debounceMs);
-    }
 
     static <T> T get(CompletableFuture<T> f) throws Exception {
         return f.get(TIMEOUT_S, TimeUnit.SECONDS);
