@@ -91,7 +91,7 @@ public final class Compiler {
             if (a != null && !a.hasErrors()) all = all.plus(new Findings(unusedAllows(p, f, false), List.of()));
         }
         return new CheckResult(fr.plans(), fr.searches(), all.reported(), fr.sources(), fr.files(),
-                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches(), all.suppressed());
+                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches(), all.suppressed(), fr.modules());
     }
 
     /**

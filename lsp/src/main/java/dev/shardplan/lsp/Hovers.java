@@ -1,5 +1,6 @@
 package dev.shardplan.lsp;
 
+import dev.shardplan.api.Frontend;
 import dev.shardplan.analysis.KvCapacity;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.SeqCapacity;
@@ -22,7 +23,6 @@ import dev.shardplan.model.Model;
 import dev.shardplan.model.NodeType;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Workload;
-import dev.shardplan.resolve.StdLibrary;
 import org.eclipse.lsp4j.Hover;
 import org.eclipse.lsp4j.MarkupContent;
 import org.eclipse.lsp4j.MarkupKind;
@@ -178,7 +178,7 @@ final class Hovers {
         }
         if (module.startsWith("std:")) {
             try {
-                for (Object o : STD.computeIfAbsent(module.substring(4), StdLibrary::declarations)) if (name.equals(nameOf(o))) return o;
+                for (Object o : STD.computeIfAbsent(module.substring(4), Frontend::stdDeclarations)) if (name.equals(nameOf(o))) return o;
             } catch (RuntimeException e) {
                 return null;
             }

@@ -6,8 +6,6 @@ import dev.shardplan.ast.Nodes.Entry;
 import dev.shardplan.ast.Nodes.Seq;
 import dev.shardplan.ast.Nodes.Value;
 import dev.shardplan.diag.Diagnostics;
-import dev.shardplan.diag.Sources;
-import dev.shardplan.resolve.Loader;
 import dev.shardplan.resolve.Module;
 import org.eclipse.lsp4j.DocumentSymbol;
 import org.eclipse.lsp4j.Location;
@@ -107,25 +105,26 @@ final class Navigation {
         }
         for (Path p : overlay.keySet()) if (!files.contains(p)) files.add(p);
         List<Snapshot> out = new ArrayList<>();
-        Map<Path, Loader> loaders = new LinkedHashMap<>();
+        // One load per project root, as a check of that root would read its files.
+        Map<Path, List<Path>> byRoot = new LinkedHashMap<>();
+        for (Path f : files) byRoot.computeIfAbsent(session.rootOf(f), r -> new ArrayList<>()).add(f);
         Map<String, Boolean> done = new LinkedHashMap<>();
-        for (Path f : files) {
-            Path root = session.rootOf(f);
-            Loader loader = loaders.computeIfAbsent(root, r -> new Loader(r, List.of(), overlay, new Sources(), new Diagnostics()));
-            Module m;
+        for (Map.Entry<Path, List<Path>> e : byRoot.entrySet()) {
+            Path root = e.getKey();
+            Map<Path, Module> loaded;
             try {
-                m = loader.load(f);
-            } catch (RuntimeException | StackOverflowError e) {
+                loaded = Frontend.load(root, e.getValue(), overlay);
+            } catch (RuntimeException | StackOverflowError x) {
                 continue;
             }
-            if (m == null) continue;
-            Map<String, Snapshot.View> views = session.views(m, overlay);
-            for (Snapshot.View v : views.values()) {
-                // Each module once, with the views of its own imports as its scope.
-                if (done.putIfAbsent(root + "|" + v.id(), true) != null) continue;
-                Map<String, Snapshot.View> own = session.views(v.module(), overlay);
-                Doc d = new Doc(v.uri() == null ? "" : v.uri(), v.module().path(), 0, v.text().text());
-                out.add(new Snapshot(d, root, v.id(), null, v.module(), own, 0, 0));
+            for (Module m : loaded.values()) {
+                for (Snapshot.View v : session.views(m, overlay).values()) {
+                    // Each module once, with the views of its own imports as its scope.
+                    if (done.putIfAbsent(root + "|" + v.id(), true) != null) continue;
+                    Map<String, Snapshot.View> own = session.views(v.module(), overlay);
+                    Doc d = new Doc(v.uri() == null ? "" : v.uri(), v.module().path(), 0, v.text().text());
+                    out.add(new Snapshot(d, root, v.id(), null, v.module(), own, 0, 0));
+                }
             }
         }
         return out;

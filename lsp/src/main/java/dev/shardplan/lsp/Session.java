@@ -2,9 +2,8 @@ package dev.shardplan.lsp;
 
 import dev.shardplan.api.CheckResult;
 import dev.shardplan.api.Compiler;
+import dev.shardplan.api.Frontend;
 import dev.shardplan.api.IncrementalBuild;
-import dev.shardplan.diag.Diagnostics;
-import dev.shardplan.diag.Sources;
 import dev.shardplan.resolve.Loader;
 import dev.shardplan.resolve.Module;
 
@@ -121,8 +120,7 @@ final class Session {
         long t0 = System.nanoTime();
         String stdName = std.moduleOf(d.path());
         if (stdName != null) {
-            Loader loader = new Loader(std.dir(), List.of(), new Sources(), new Diagnostics());
-            Module m = loader.loadStd(stdName, null);
+            Module m = Frontend.std(stdName);
             Map<String, Snapshot.View> views = views(m, Map.of());
             String id = Loader.STD_PREFIX + stdName;
             views.put(id, new Snapshot.View(id, d.uri(), new TextIndex(d.text()), m, true));
@@ -131,11 +129,9 @@ final class Session {
         Path root = rootOf(d.path());
         Map<Path, String> overlay = overlay();
         CheckResult r = Compiler.check(root, List.of(), List.of(d.path()), overlay);
-        // The module graph, for positions: parsing again is cheap next to the analyses, and the
-        // check's result carries plans, not syntax.
-        Loader loader = new Loader(root, List.of(), overlay, new Sources(), new Diagnostics());
-        Module m = loader.load(d.path());
+        // The module graph, for positions, is the one the check read.
         String id = IncrementalBuild.idOf(root, d.path());
+        Module m = r.modules().get(id);
         Map<String, Snapshot.View> views = views(m, overlay);
         views.put(id, new Snapshot.View(id, d.uri(), new TextIndex(d.text()), m, false));
         return new Snapshot(d, root, id, r, m, views, gen, System.nanoTime() - t0);
