@@ -337,7 +337,7 @@ public final class PlanLanguageServer implements LanguageServer, LanguageClientA
     private boolean verified(Snapshot s, Diagnostic d, String fixed) {
         Map<Path, String> overlay = session.overlay();
         overlay.put(s.doc().path(), fixed);
-        CheckResult r = Compiler.check(s.root(), List.of(), List.of(s.doc().path()), overlay);
+        CheckResult r = Compiler.check(s.root(), List.of(), List.of(s.doc().path()), overlay, session.analyses);
         long before = s.check().diagnostics().stream().filter(Diagnostic::isError).count();
         long after = r.diagnostics().stream().filter(Diagnostic::isError).count();
         for (Diagnostic x : r.diagnostics()) {

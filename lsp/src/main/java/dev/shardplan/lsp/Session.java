@@ -1,5 +1,6 @@
 package dev.shardplan.lsp;
 
+import dev.shardplan.api.AnalysisCache;
 import dev.shardplan.api.CheckResult;
 import dev.shardplan.api.Compiler;
 import dev.shardplan.api.Frontend;
@@ -35,6 +36,11 @@ final class Session {
     private final AtomicLong generation = new AtomicLong();
     private volatile List<Path> roots = List.of();
     final StdFiles std;
+    /**
+     * Analyses of the plans checked so far, shared by all documents (a plan imported by two open
+     * files is one plan): an edit re-analyses only the plans it changed or moved.
+     */
+    final AnalysisCache analyses = new AnalysisCache(256);
 
     Session(StdFiles std) {
         this.std = std;
@@ -128,7 +134,7 @@ final class Session {
         }
         Path root = rootOf(d.path());
         Map<Path, String> overlay = overlay();
-        CheckResult r = Compiler.check(root, List.of(), List.of(d.path()), overlay);
+        CheckResult r = Compiler.check(root, List.of(), List.of(d.path()), overlay, analyses);
         // The module graph, for positions, is the one the check read.
         String id = IncrementalBuild.idOf(root, d.path());
         Module m = r.modules().get(id);
