@@ -71,6 +71,11 @@ final class LspHarness implements AutoCloseable {
         return new LspHarness(root, stdDir, 0);
     }
 
+    /** A server that waits {@code debounceMs} after a change before checking, as in an editor. */
+    static LspHarness start(Path root, Path stdDir, long debounceMs) throws Exception {
+        return new LspHarness(root, stdDir, debounceMs);
+    }
+
 
     static <T> T get(CompletableFuture<T> f) throws Exception {
         return f.get(TIMEOUT_S, TimeUnit.SECONDS);
@@ -128,6 +133,30 @@ final class LspHarness implements AutoCloseable {
         }
         fail("no diagnostics for " + uri + " version " + v + "; logs: " + logs);
         return null;
+    }
+
+    private final Map<String, List<Diagnostic>> last = new ConcurrentHashMap<>();
+
+    /** The versions of {@code uri} published until its current one, in order (each publication once). */
+    List<Integer> versionsUntilCurrent(String uri) throws InterruptedException {
+        int v = version(uri);
+        BlockingQueue<PublishDiagnosticsParams> q = published.computeIfAbsent(uri, k -> new LinkedBlockingQueue<>());
+        List<Integer> out = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_S);
+        while (System.nanoTime() < deadline) {
+            PublishDiagnosticsParams p = q.poll(100, TimeUnit.MILLISECONDS);
+            if (p == null) continue;
+            out.add(p.getVersion());
+            last.put(uri, p.getDiagnostics());
+            if (p.getVersion() != null && p.getVersion() >= v) return out;
+        }
+        fail("no diagnostics for " + uri + " version " + v + "; published " + out + "; logs: " + logs);
+        return null;
+    }
+
+    /** The diagnostics of the last publication {@link #versionsUntilCurrent} read. */
+    List<Diagnostic> lastPublished(String uri) {
+        return last.get(uri);
     }
 
     /** The position of the {@code n}-th (0-based) occurrence of {@code needle} in the open text, plus {@code delta} characters. */
