@@ -54,7 +54,7 @@ final class LspHarness implements AutoCloseable {
         toServer = java.nio.channels.Channels.newOutputStream(a.sink());
         toClient = java.nio.channels.Channels.newOutputStream(b.sink());
         serverListening = ShardplanLsp.start(serverIn, toClient, exitStatus::set);
-        Launcher<LanguageServer> l = LSPLauncher.createClientLauncher(new Client(), clientIn, toServer);
+        Launcher<LanguageServer> l = LSPLauncher.createClientLauncher(new Client(), clientIn, toServer, ShardplanLsp.rpcThreads(), null);
         server = l.getRemoteProxy();
         clientListening = l.startListening();
         InitializeParams p = new InitializeParams();
