@@ -4,7 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.shardplan.api.CheckResult;
 import dev.shardplan.api.Compiler;
-import dev.shardplan.api.Version;
+import dev.shardplan.diag.Version;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.format.Formatter;
 import dev.shardplan.parse.ParseResult;

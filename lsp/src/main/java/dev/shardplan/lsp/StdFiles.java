@@ -1,6 +1,6 @@
 package dev.shardplan.lsp;
 
-import dev.shardplan.api.Version;
+import dev.shardplan.diag.Version;
 import dev.shardplan.resolve.Loader;
 
 import java.io.IOException;
