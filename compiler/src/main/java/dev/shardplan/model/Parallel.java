@@ -15,7 +15,8 @@ public record Parallel(int dp, int tp, int pp, int ep, boolean dpAttention, List
         placement = List.copyOf(placement);
     }
 
+    /** dp x tp x pp, saturated at Integer.MAX_VALUE (the resolver bounds it far lower; variants must not wrap). */
     public int worldSize() {
-        return dp * tp * pp;
+        return (int) Math.min(Integer.MAX_VALUE, (long) dp * tp * pp);
     }
 }
