@@ -49,7 +49,8 @@ public sealed interface LengthDist {
     }
 
     /** Observed lengths (sorted ascending), e.g. from a trace's CSV. */
-    record Empirical(long[] sorted, String source) implements LengthDist {
+    /** Lengths read from a CSV (each 1..10^9 tokens, so they are held as ints: 4 bytes a row). */
+    record Empirical(int[] sorted, String source) implements LengthDist {
         public Empirical {
             sorted = sorted.clone();
             Arrays.sort(sorted);
