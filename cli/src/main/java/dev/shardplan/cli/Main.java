@@ -1,11 +1,15 @@
 package dev.shardplan.cli;
 
 import dev.shardplan.api.Version;
+import dev.shardplan.diag.Deadline;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Span;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 
 /** The {@code shardplan} command. Exit codes: 0 clean, 1 errors in the input, 2 usage, 3 internal error. */
 @Command(name = "shardplan", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
@@ -43,11 +47,21 @@ public final class Main implements Runnable {
             return USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, r) -> {
+            if (ex instanceof Deadline.Exceeded) return resourceError(ex, args, err);
             internalError(ex, err);
             return INTERNAL;
         });
+        // --time-limit (on the commands that check or simulate) bounds the whole command's work.
+        cl.setExecutionStrategy(pr -> {
+            CommandLine.ParseResult sub = pr;
+            while (sub.hasSubcommand()) sub = sub.subcommand();
+            Long seconds = sub.matchedOptionValue("--time-limit", null);
+            return Deadline.within(seconds == null ? null : Duration.ofSeconds(seconds), () -> new CommandLine.RunLast().execute(pr));
+        });
         try {
             return cl.execute(args);
+        } catch (OutOfMemoryError | Deadline.Exceeded t) {
+            return resourceError(t, args, err);
         } catch (Throwable t) {
             internalError(t, err);
             return INTERNAL;
@@ -55,6 +69,16 @@ public final class Main implements Runnable {
             out.flush();
             err.flush();
         }
+    }
+
+    /**
+     * Running out of memory or time is the input's size, not a bug: one SP0904 line naming what
+     * the command was given, and exit 1 like any other error in the input.
+     */
+    static int resourceError(Throwable t, String[] args, PrintWriter err) {
+        Diagnostic d = Deadline.resource(Span.NONE, "`shardplan " + String.join(" ", args) + "`", t);
+        err.println(new dev.shardplan.diag.HumanRenderer(new dev.shardplan.diag.Sources(), false).render(d));
+        return ERRORS;
     }
 
     static void internalError(Throwable t, PrintWriter err) {

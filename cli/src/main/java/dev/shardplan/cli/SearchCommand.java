@@ -32,6 +32,10 @@ final class SearchCommand implements Callable<Integer> {
     @Option(names = "--root", description = "project root (default: the current folder)")
     Path root;
 
+    @Option(names = "--time-limit", paramLabel = "SECONDS",
+            description = "stop a search that runs longer and report it (SP0904) instead of running on (default: no limit)")
+    Long timeLimit;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 

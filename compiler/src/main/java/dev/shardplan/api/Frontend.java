@@ -1,6 +1,7 @@
 package dev.shardplan.api;
 
 import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Deadline;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Sources;
@@ -62,14 +63,23 @@ public final class Frontend {
         List<Module> loaded = new ArrayList<>();
         List<String> declaredPlans = new ArrayList<>(), declaredSearches = new ArrayList<>();
         for (Path f : files) {
-            Module m = loader.load(f);
-            if (m == null) continue;
-            loaded.add(m);
-            for (var d : m.ast().decls()) {
-                if (d.kind().text().equals("plan")) declaredPlans.add(d.name().text());
-                else if (d.kind().text().equals("search")) declaredSearches.add(d.name().text());
+            Module m;
+            try {
+                Deadline.check();
+                m = loader.load(f);
+                if (m == null) continue;
+                loaded.add(m);
+                for (var d : m.ast().decls()) {
+                    if (d.kind().text().equals("plan")) declaredPlans.add(d.name().text());
+                    else if (d.kind().text().equals("search")) declaredSearches.add(d.name().text());
+                }
+                resolver.resolveModule(m, plans, searches);
+            } catch (Deadline.Exceeded | OutOfMemoryError e) {
+                // The file (or what it imports) asked for more than this run has: say which, and stop.
+                String id = loader.idOf(f);
+                diags.add(Deadline.resource(new Span(id, 1, 1, 1, 1, 0, 0), "checking `" + id + "`", e));
+                break;
             }
-            resolver.resolveModule(m, plans, searches);
         }
         // After resolution, so that data files read for any module's declarations are known.
         for (Module m : loaded) deps.put(m.id(), dependencies(m, resolver));

@@ -60,6 +60,9 @@ public final class Codes {
     public static final Code FILE_NOT_FOUND = code("SP0902", "file-not-found", Severity.ERROR, "an input path does not exist or cannot be read");
     public static final Code FILE_TOO_LARGE = code("SP0903", "file-too-large", Severity.ERROR, "an input file is larger than the compiler accepts");
 
+    public static final Code RESOURCE_LIMIT = code("SP0904", "resource-limit", Severity.ERROR, "an input needs more memory or time than the compiler has");
+    public static final Code TOO_MANY_DIAGNOSTICS = code("SP0905", "too-many-diagnostics", Severity.ERROR, "a file has more diagnostics than are shown");
+
     private static Code code(String id, String name, Severity s, String summary) {
         return new Code(id, name, s, summary);
     }

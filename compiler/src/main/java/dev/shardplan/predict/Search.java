@@ -72,6 +72,7 @@ public final class Search {
         RequestSet reqs = RequestSet.draw(s.workload(), seed);
         List<Candidate> ok = new ArrayList<>(), out = new ArrayList<>();
         for (Plan p : enumerate(s)) {
+            dev.shardplan.diag.Deadline.check();
             String rule = rules(p);
             if (rule != null) {
                 out.add(new Candidate(p, null, rule));
@@ -96,7 +97,8 @@ public final class Search {
         int gpus = s.gpuCount();
         List<Plan> out = new ArrayList<>();
         List<Integer> worlds = new ArrayList<>();
-        for (int w = 1; w <= gpus; w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
+        // Worlds past the language's bound on ranks are not plans anyone could write, so not candidates.
+        for (int w = 1; w <= Math.min(gpus, dev.shardplan.resolve.Schema.RANKS.max()); w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
         List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();

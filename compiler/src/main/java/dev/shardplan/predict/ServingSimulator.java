@@ -104,7 +104,9 @@ public final class ServingSimulator {
             for (int i = 0; i < limit; i++) t0 = Math.min(t0, arrive[i]);
             int rr = 0;
             int done = 0; // completed + rejected
+            long iterations = 0;
             while (done < n) {
+                if ((++iterations & 4095) == 0) dev.shardplan.diag.Deadline.check();
                 Replica next = null;
                 for (Replica r : reps) if (r.hasWork() && (next == null || r.now < next.now)) next = r;
                 Integer head = pending.peek();
