@@ -7,8 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -62,9 +60,7 @@ final class SearchCommand implements Callable<Integer> {
                     err.println("error: no candidate fits; nothing to emit");
                     return Main.ERRORS;
                 }
-                Path tmp = emit.toAbsolutePath().resolveSibling("." + emit.getFileName() + ".tmp");
-                Files.writeString(tmp, dev.shardplan.predict.Search.emit(res), StandardCharsets.UTF_8);
-                Files.move(tmp, emit, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                dev.shardplan.emit.OutputWriter.writeFile(emit, dev.shardplan.predict.Search.emit(res));
                 out.println("wrote the winner to " + emit);
             }
         }

@@ -24,12 +24,34 @@ public final class Frontend {
 
     /** {@code *.plan} files under the given paths, sorted, each once. */
     public static List<Path> expand(List<Path> inputs, Diagnostics diags) {
+        return expand(null, inputs, diags);
+    }
+
+    /**
+     * As {@link #expand(List, Diagnostics)}; a file found by walking a folder inside {@code root}
+     * (not null) that is a symbolic link to a file outside it is skipped with SP0105, so that
+     * checking a folder never reads, or quotes in a diagnostic, a file from elsewhere. Files named
+     * on the command line are read wherever they are: the user chose them.
+     */
+    public static List<Path> expand(Path root, List<Path> inputs, Diagnostics diags) {
         TreeSet<Path> out = new TreeSet<>();
+        Path realRoot = null;
+        try {
+            if (root != null) realRoot = root.toRealPath();
+        } catch (IOException e) {
+            realRoot = null;
+        }
         for (Path p : inputs) {
             Path abs = p.toAbsolutePath().normalize();
             if (Files.isDirectory(abs)) {
+                Path confine = realRoot != null && abs.startsWith(root.toAbsolutePath().normalize()) ? realRoot : null;
                 try (Stream<Path> s = Files.walk(abs)) {
-                    s.filter(f -> f.getFileName().toString().endsWith(".plan") && Files.isRegularFile(f)).forEach(out::add);
+                    s.filter(f -> f.getFileName().toString().endsWith(".plan") && Files.isRegularFile(f)).forEach(f -> {
+                        if (confine != null && Files.isSymbolicLink(f) && !realInside(f, confine)) {
+                            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, Span.NONE, "`" + f + "` is a symbolic link to a file outside the project root; not checked")
+                                    .help("copy the file into the project instead of linking to it, or name it on the command line").build());
+                        } else out.add(f);
+                    });
                 } catch (IOException e) {
                     diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "cannot list `" + p + "`: " + e.getMessage()).build());
                 }
@@ -43,6 +65,14 @@ public final class Frontend {
         return new ArrayList<>(out);
     }
 
+    private static boolean realInside(Path f, Path realRoot) {
+        try {
+            return f.toRealPath().startsWith(realRoot);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public static FrontendResult check(Path root, List<Path> inputs) {
         return check(root, List.of(), inputs);
     }
@@ -54,7 +84,7 @@ public final class Frontend {
     public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs) {
         Diagnostics diags = new Diagnostics();
         Sources sources = new Sources();
-        List<Path> files = expand(inputs, diags);
+        List<Path> files = expand(root, inputs, diags);
         Loader loader = new Loader(root, importPaths, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
         List<Plan> plans = new ArrayList<>();
