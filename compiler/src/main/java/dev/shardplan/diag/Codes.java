@@ -25,6 +25,7 @@ public final class Codes {
     public static final Code BAD_NUMBER = code("SP0005", "invalid-number", Severity.ERROR, "a number literal is malformed or out of range");
     public static final Code BAD_ENCODING = code("SP0006", "invalid-encoding", Severity.ERROR, "the file is not valid UTF-8");
     public static final Code TOO_DEEP = code("SP0007", "nesting-too-deep", Severity.ERROR, "blocks are nested deeper than the compiler allows");
+    public static final Code BAD_STRING_CHAR = code("SP0008", "invalid-string-character", Severity.ERROR, "a string holds a control character, an unpaired surrogate or a bidirectional override");
 
     // ---- names and imports ----
     public static final Code UNKNOWN_NAME = code("SP0101", "unknown-name", Severity.ERROR, "a name that is not declared or imported");
@@ -48,6 +49,7 @@ public final class Codes {
     public static final Code BAD_DATA_FILE = code("SP0210", "invalid-data-file", Severity.ERROR, "a data file (CSV of lengths) cannot be read");
     public static final Code UNSUPPORTED_RELEASE = code("SP0211", "unsupported-engine-release", Severity.ERROR, "an engine release shardplan has no tables for");
     public static final Code NOT_IN_RELEASE = code("SP0212", "setting-not-in-release", Severity.ERROR, "a setting or value the plan's engine release does not have");
+    public static final Code INVALID_FOR_ROLE = code("SP0213", "invalid-value-for-role", Severity.ERROR, "a string that cannot play its role: host name, model path, Hugging Face id, image, served name, interface");
 
     // ---- models and Hugging Face import ----
     public static final Code HF_UNSUPPORTED = code("SP0301", "hf-unsupported-architecture", Severity.ERROR, "a config.json of an architecture the importer does not support");

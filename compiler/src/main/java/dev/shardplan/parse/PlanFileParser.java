@@ -64,7 +64,7 @@ public final class PlanFileParser {
                         .help(helpForChar(ch)).build());
             } else if (t.getType() == PlanLexer.UNTERMINATED_STRING) {
                 diags.add(Diagnostic.of(Codes.BAD_STRING, Spans.of(path, t), "unterminated string")
-                        .help("close the string with `\"` on the same line; write \\n for a newline inside it").build());
+                        .help("close the string with `\"` on the same line; strings are single lines").build());
             }
         }
         if (diags.hasErrors()) return new ParseResult(null, diags.sorted());

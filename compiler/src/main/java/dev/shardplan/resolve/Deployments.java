@@ -19,6 +19,21 @@ final class Deployments {
     private static final Set<String> FIELDS = Set.of("model_path", "served_name", "image", "hosts", "port", "master_port",
             "namespace", "partition", "account", "network_interface");
 
+    private static final Map<String, String> EXAMPLES = Map.of("model_path", "\"/models/llama-3.1-8b\" or \"meta-llama/Llama-3.1-8B\"",
+            "served_name", "\"llm\"", "image", "\"vllm/vllm-openai:v0.11.0\"", "network_interface", "\"eth0\"",
+            "hosts", "\"node-0.cluster.local\", \"10.0.0.2\"");
+
+    /** Applies the role's rule to a value (null: not given); false, with SP0213, when it does not fit. */
+    private static boolean role(Fields df, String key, String value, java.util.function.Function<String, String> rule, Diagnostics diags) {
+        if (value == null) return true;
+        String why = rule.apply(value);
+        if (why == null) return true;
+        diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, df.span(key), "deploy `" + key + "` `" + Resolver.abbreviate(value, 60) + "` " + why)
+                .note("a launcher reads this value in a fixed place; a value that fits no " + key.replace('_', ' ') + " would change what it runs")
+                .help("write e.g. " + EXAMPLES.get(key)).build());
+        return false;
+    }
+
     static Deploy deploy(Fields f, Map<String, Span> spans, Model model, Diagnostics diags) {
         Entry e = f.entry("deploy");
         Fields df = new Fields("deploy", e == null ? Span.NONE : e.span(), e == null ? null : e.body(), FIELDS, diags);
@@ -39,6 +54,12 @@ final class Deployments {
         String part = df.string("partition", false, "partition \"gpu\"");
         String acct = df.string("account", false, "account \"ml\"");
         String nic = df.string("network_interface", false, "network_interface \"eth0\"");
+        boolean ok = role(df, "model_path", df.has("model_path") ? path : null, Roles::modelPath, diags)
+                & role(df, "served_name", served, Roles::servedName, diags)
+                & role(df, "image", image, Roles::image, diags)
+                & role(df, "network_interface", nic, Roles::networkInterface, diags);
+        for (String h : hosts) ok &= role(df, "hosts", h, Roles::host, diags);
+        if (!ok) return null;
         return new Deploy(path, served == null ? "" : served, image == null ? "" : image, hosts, port == null ? 8000 : port.intValue(),
                 mport == null ? 29500 : mport.intValue(), ns == null ? "default" : ns, part == null ? "" : part,
                 acct == null ? "" : acct, nic == null ? "" : nic);

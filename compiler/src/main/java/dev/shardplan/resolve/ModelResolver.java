@@ -100,7 +100,16 @@ final class ModelResolver {
         if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
         if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
         String hf = f.string("hf_id", false, "hf_id \"org/name\"");
-        if (hf != null) s.hfId = hf;
+        if (hf != null) {
+            String why = Roles.hfId(hf);
+            if (why != null) {
+                diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, f.span("hf_id"), "hf_id `" + Resolver.abbreviate(hf, 60) + "` " + why)
+                        .note("the id becomes the launchers' model argument when the plan gives no deploy model_path")
+                        .help("write e.g. `hf_id \"meta-llama/Llama-3.1-8B-Instruct\"`").build());
+                return null;
+            }
+            s.hfId = hf;
+        }
         Double dd;
         if ((dd = f.number("rope_theta", Schema.ROPE_THETA, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
         if ((dd = f.number("norm_eps", Schema.NORM_EPS, false, "norm_eps 1e-5")) != null) s.normEps = dd;

@@ -631,7 +631,7 @@ public final class Resolver {
         }
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
         Map<String, Double> tuning = Engines.tuning(f, diags);
-        if (model == null || cluster == null || workload == null || engine == null) return null;
+        if (model == null || cluster == null || workload == null || engine == null || deploy == null && f.has("deploy")) return null;
         return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
                 objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span());
     }
