@@ -150,12 +150,15 @@ final class Distributions {
         if (column < 1) throw new Bad(c, "column must be 1 or more", "columns are counted from 1");
         // Streamed line by line into a growing int array: a CSV at the size limit costs its rows x
         // 4 bytes, not a list of strings and boxed numbers (which took ~3 GB for 64 MiB).
-        int[] values = new int[1024];
+        int[] values = null;
         int count = 0;
         String name = strings.get(0);
         try {
             if (!Files.isRegularFile(p)) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` not found (looked for " + p + ")", "check the path; it is relative to the plan file");
-            if (Files.size(p) > MAX_CSV_BYTES) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` is larger than 64 MiB", "sample it down");
+            long size = Files.size(p);
+            if (size > MAX_CSV_BYTES) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` is larger than 64 MiB", "sample it down");
+            // A row takes at least two bytes ("7\n"), so this never grows: no copies while reading.
+            values = new int[(int) Math.min(Schema.CSV_ROWS.maxLong(), size / 2 + 1)];
             try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(p),
                     StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)))) {
                 boolean first = true;
@@ -179,7 +182,7 @@ final class Distributions {
                         throw new Bad(Codes.BAD_DATA_FILE, c, name + ":" + lineNo + ": length " + v + " is not a token count in " + Schema.LENGTH.range(), "lengths are token counts >= 1");
                     if (count == Schema.CSV_ROWS.maxLong())
                         throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` has more than " + Schema.CSV_ROWS.maxLong() + " lengths", "sample it down");
-                    if (count == values.length) values = Arrays.copyOf(values, (int) Math.min(Schema.CSV_ROWS.maxLong(), 2L * values.length));
+                    if (count == values.length) values = Arrays.copyOf(values, (int) Math.min(Schema.CSV_ROWS.maxLong(), 2L * values.length + 1));
                     values[count++] = (int) v;
                 }
             }
@@ -189,7 +192,11 @@ final class Distributions {
             throw new Bad(Codes.BAD_DATA_FILE, c, "cannot read `" + name + "`: " + e.getMessage(), "check that it is a UTF-8 CSV file");
         }
         if (count == 0) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` has no lengths", "add one length per line");
-        return new LengthDist.Empirical(Arrays.copyOf(values, count), name);
+        int[] lengths = count == values.length ? values : Arrays.copyOf(values, count);
+        values = null;
+        // Sorted here, so that Empirical keeps the array instead of sorting a copy of it.
+        Arrays.sort(lengths);
+        return new LengthDist.Empirical(lengths, name);
     }
 
     /** The 1-based {@code column} of a comma-separated line, stripped; null when the line has fewer columns. */
