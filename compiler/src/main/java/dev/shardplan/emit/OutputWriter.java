@@ -390,6 +390,15 @@ public final class OutputWriter {
     }
 
     /**
+     * Completes, or discards, what writers that are gone left in the output folder {@code out}:
+     * a compile killed after its journal is finished, one killed before it leaves nothing behind.
+     * Every write into {@code out} does this first; callers need it only to inspect a folder.
+     */
+    public static void recover(Path out) throws IOException {
+        if (Files.isDirectory(out)) removeStaleTemporaries(out.toRealPath(), true);
+    }
+
+    /**
      * Removes the leftovers of writers that are gone from {@code dir}: a compile's staging and
      * old folders (after completing it when its journal survived) with {@code compileFolder}, and
      * temporary files in any folder.
