@@ -23,13 +23,16 @@ final class Deployments {
             "served_name", "\"llm\"", "image", "\"vllm/vllm-openai:v0.11.0\"", "network_interface", "\"eth0\"",
             "hosts", "\"node-0.cluster.local\", \"10.0.0.2\"");
 
+    private static final Map<String, String> ROLES = Map.of("model_path", "model path", "served_name", "served name", "image",
+            "image reference", "network_interface", "interface name", "hosts", "host name");
+
     /** Applies the role's rule to a value (null: not given); false, with SP0213, when it does not fit. */
     private static boolean role(Fields df, String key, String value, java.util.function.Function<String, String> rule, Diagnostics diags) {
         if (value == null) return true;
         String why = rule.apply(value);
         if (why == null) return true;
         diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, df.span(key), "deploy `" + key + "` `" + Resolver.abbreviate(value, 60) + "` " + why)
-                .note("a launcher reads this value in a fixed place; a value that fits no " + key.replace('_', ' ') + " would change what it runs")
+                .note("a launcher reads this value in a fixed place; one that is no " + ROLES.get(key) + " would change what it runs")
                 .help("write e.g. " + EXAMPLES.get(key)).build());
         return false;
     }

@@ -385,6 +385,11 @@ final class HfImporter {
     private static boolean gptOssLayerTypes(JsonNode root, String shown, Span at, Diagnostics diags) {
         JsonNode lt = root.get("layer_types");
         if (lt == null || lt.isNull()) return true;
+        if (!lt.isArray()) {
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`layer_types` in `" + shown + "` is not a list: " + abbreviate(lt.toString()))
+                    .help("download the model's config.json again").build());
+            return false;
+        }
         for (int i = 0; i < lt.size(); i++) {
             String want = i % 2 == 0 ? "sliding_attention" : "full_attention";
             if (!lt.get(i).asText().equals(want)) {
