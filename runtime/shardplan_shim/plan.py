@@ -82,6 +82,21 @@ def _range(d: dict, key: str, where: str) -> tuple[int, int]:
     return (v[0], v[1])
 
 
+def engine_block_size(eng: dict) -> int:
+    """The KV block (page) size: the engine setting whose role is block_size (vLLM block_size, SGLang
+    page_size, TensorRT-LLM tokens_per_block), with the effective value plan.json records."""
+    settings = eng.get("settings")
+    if not isinstance(settings, dict):
+        raise PlanError("engine.settings: expected an object of the engine's effective settings")
+    for name, st in sorted(settings.items()):
+        if isinstance(st, dict) and st.get("role") == "block_size":
+            v = st.get("value")
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise PlanError(f"engine.settings.{name}.value: expected an integer >= 1, got {v!r}")
+            return v
+    raise PlanError("engine.settings: no setting with role block_size")
+
+
 def parse_plan(raw: dict) -> Plan:
     if not isinstance(raw, dict):
         raise PlanError("plan: top level must be a JSON object")
@@ -94,7 +109,7 @@ def parse_plan(raw: dict) -> Plan:
     dp, tp, pp = req_int(par, "dp", "parallel", 1), req_int(par, "tp", "parallel", 1), req_int(par, "pp", "parallel", 1)
     ep, ws = req_int(par, "ep", "parallel", 1), req_int(par, "world_size", "parallel", 1)
     eng = req(raw, "engine", "plan")
-    block_size = req_int(eng, "block_size", "engine", 1)
+    block_size = engine_block_size(eng)
     ranks = []
     for i, r in enumerate(req(raw, "ranks", "plan")):
         w = f"ranks[{i}]"

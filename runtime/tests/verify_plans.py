@@ -22,9 +22,10 @@ VERIFY = ["--decode-tokens", "3", "--prompt-len", "6", "--timeout", "120", "--qu
 
 def structure(raw: dict) -> str:
     """What decides what verify computes: the model, the degrees, every rank's ranges and the groups."""
+    from shardplan_shim.plan import engine_block_size   # the archive's, imported by main first
     ranks = [{k: v for k, v in r.items() if k not in ("memory", "host", "node", "local_gpu")} for r in raw["ranks"]]
     key = {"model": raw["model"], "parallel": raw["parallel"], "ranks": ranks, "groups": raw["groups"],
-           "block_size": raw["engine"]["block_size"]}
+           "block_size": engine_block_size(raw["engine"])}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 

@@ -16,8 +16,8 @@ if [[ ! -f "$shim" ]]; then
   echo "error: no shim archive at $shim; copy shardplan-shim-0.1.0.pyz from the compile's output folder, or set SHARDPLAN_SHIM" >&2
   exit 2
 fi
-if command -v sha256sum >/dev/null && [[ "$(sha256sum "$shim" | cut -d' ' -f1)" != "624d4c2701f14defcb69d3124827de2bad2ea76c019f0bd5ec8f6a95f8584920" ]]; then
-  echo "error: $shim is not the shim this plan was compiled with (sha256 624d4c2701f14defcb69d3124827de2bad2ea76c019f0bd5ec8f6a95f8584920); compile the plan again" >&2
+if command -v sha256sum >/dev/null && [[ "$(sha256sum "$shim" | cut -d' ' -f1)" != "c23d692057c7827660d951fa2e00187a0bc3c29ee4edb0db6a22a1fc6192e812" ]]; then
+  echo "error: $shim is not the shim this plan was compiled with (sha256 c23d692057c7827660d951fa2e00187a0bc3c29ee4edb0db6a22a1fc6192e812); compile the plan again" >&2
   exit 2
 fi
 

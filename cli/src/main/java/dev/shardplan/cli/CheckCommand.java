@@ -42,8 +42,8 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CheckResult res = Compiler.check(project.root(), project.importPaths(), paths);
-        Output.print(res.diagnostics(), res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
+        CheckResult res = Compiler.check(project.root(), project.importPaths(), paths, Activity::set);
+        Output.print(res.diagnostics(), res.suppressed(), res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
                 "checked " + Output.counted(res), counts(res));
         boolean errors = res.diagnostics().stream().anyMatch(Diagnostic::isError);
         boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);

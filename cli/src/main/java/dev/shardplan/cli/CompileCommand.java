@@ -70,13 +70,25 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--predict", description = "simulate each plan and write the predictions into plan.json (slower)")
     boolean predict;
 
+    @Option(names = {"-q", "--quiet"}, description = "no progress line")
+    boolean quiet;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
         Set<Target> chosen = targets == null || targets.isEmpty() ? Set.of() : EnumSet.copyOf(targets);
-        CompileResult res = Compiler.compile(project.root(), project.importPaths(), paths, out, chosen, predict);
+        CompileResult res;
+        try (ProgressLine line = ProgressLine.of(spec.commandLine().getErr(), quiet)) {
+            long t0 = System.nanoTime();
+            var stage = new java.util.concurrent.atomic.AtomicReference<>("starting");
+            line.tick(() -> String.format(java.util.Locale.ROOT, "compile: %s (%.1f s)", stage.get(), (System.nanoTime() - t0) / 1e9));
+            res = Compiler.compile(project.root(), project.importPaths(), paths, out, chosen, predict, msg -> {
+                stage.set(msg);
+                Activity.set(msg);
+            });
+        }
         int plans = res.check().plans().size();
         String summary = res.hasErrors() ? "nothing written: checked " + Output.counted(res.check())
                 : "compiled " + Output.count(plans, "plan") + " from " + Output.count(res.check().files(), "file") + " into " + out
@@ -87,7 +99,7 @@ final class CompileCommand implements Callable<Integer> {
         res.written().stream().map(p -> base.relativize(p.toAbsolutePath().normalize()).toString().replace('\\', '/')).sorted()
                 .forEach(written::add);
         extra.put("out", out.toString());
-        Output.print(res.diagnostics(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
+        Output.print(res.diagnostics(), res.suppressed(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
                 summary, extra);
         boolean errors = res.hasErrors();
         boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);

@@ -48,6 +48,7 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, c, r) -> {
             if (ex instanceof Deadline.Exceeded) return resourceError(ex, args, err);
+            if (outOfMemory(ex)) return outOfMemory(args, err);
             internalError(ex, err);
             return INTERNAL;
         });
@@ -60,9 +61,10 @@ public final class Main implements Runnable {
         });
         try {
             return cl.execute(args);
-        } catch (OutOfMemoryError | Deadline.Exceeded t) {
+        } catch (Deadline.Exceeded t) {
             return resourceError(t, args, err);
         } catch (Throwable t) {
+            if (outOfMemory(t)) return outOfMemory(args, err);
             internalError(t, err);
             return INTERNAL;
         } finally {
@@ -72,11 +74,38 @@ public final class Main implements Runnable {
     }
 
     /**
-     * Running out of memory or time is the input's size, not a bug: one SP0904 line naming what
-     * the command was given, and exit 1 like any other error in the input.
+     * Running out of time is the input's size, not a bug: one SP0904 line naming what the command
+     * was given, and exit 1 like any other error in the input.
      */
     static int resourceError(Throwable t, String[] args, PrintWriter err) {
         Diagnostic d = Deadline.resource(Span.NONE, "`shardplan " + String.join(" ", args) + "`", t);
+        err.println(new dev.shardplan.diag.HumanRenderer(new dev.shardplan.diag.Sources(), false).render(d));
+        return ERRORS;
+    }
+
+    static boolean outOfMemory(Throwable t) {
+        for (int depth = 0; t != null && depth < 20; t = t.getCause(), depth++) if (t instanceof OutOfMemoryError) return true;
+        return false;
+    }
+
+    /**
+     * Running out of heap is a resource limit of this run, not a bug: SP0904 names the inputs, the
+     * work under way and the heap, and suggests a larger one. Exit 1, as for any input the run cannot take.
+     */
+    static int outOfMemory(String[] args, PrintWriter err) {
+        long max = Runtime.getRuntime().maxMemory();
+        long suggest = Math.max(2, (long) Math.ceil(2.0 * max / (1L << 30)));
+        StringBuilder inputs = new StringBuilder();
+        for (String a : args) {
+            if (a.startsWith("-")) continue;
+            if (java.nio.file.Files.exists(java.nio.file.Path.of(a))) inputs.append(inputs.length() == 0 ? "" : ", ").append(a);
+        }
+        var d = dev.shardplan.diag.Diagnostic.of(dev.shardplan.diag.Codes.RESOURCE_LIMIT, dev.shardplan.diag.Span.NONE,
+                        "out of memory while " + Activity.now())
+                .note(String.format(java.util.Locale.ROOT, "input: %s; the JVM's heap is %.1f GiB (-Xmx)",
+                        inputs.length() == 0 ? String.join(" ", args) : inputs, max / (double) (1L << 30)))
+                .help(String.format(java.util.Locale.ROOT, "give the JVM more heap, e.g. -Xmx%1$dg (SHARDPLAN_JAVA_OPTS=-Xmx%1$dg ./shardplan ..., "
+                        + "or java -Xmx%1$dg -jar shardplan.jar ...), or check a smaller part of the input", suggest)).build();
         err.println(new dev.shardplan.diag.HumanRenderer(new dev.shardplan.diag.Sources(), false).render(d));
         return ERRORS;
     }

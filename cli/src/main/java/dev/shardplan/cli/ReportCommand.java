@@ -56,34 +56,40 @@ final class ReportCommand implements Callable<Integer> {
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
         String html;
         String what;
-        if (n == 1 && s.searches.size() == 1) {
-            html = Reports.search(dev.shardplan.predict.Search.run(Predictions.space(s.searches.get(0)), sd, Predictions.inputs()));
-            what = "search " + s.searches.get(0).name();
-        } else if (n == 1 || (!names.isEmpty() && s.searches.isEmpty())) {
-            List<PlanAnalysis> as = new ArrayList<>();
-            List<Diagnostic> unfit = new ArrayList<>();
-            for (Plan p : s.plans) {
-                PlanAnalysis a = s.result.analyses().get(p.name());
-                if (a == null) {
-                    err.println("error: plan `" + p.name() + "` could not be analysed; see `shardplan check`");
-                    return Main.ERRORS;
+        try {
+            if (n == 1 && s.searches.size() == 1) {
+                html = Reports.search(dev.shardplan.predict.Search.run(Predictions.space(s.searches.get(0)), sd, Predictions.inputs(),
+                        new dev.shardplan.predict.Search.Options(Runtime.getRuntime().availableProcessors(), true, null)));
+                what = "search " + s.searches.get(0).name();
+            } else if (n == 1 || (!names.isEmpty() && s.searches.isEmpty())) {
+                List<PlanAnalysis> as = new ArrayList<>();
+                List<Diagnostic> unfit = new ArrayList<>();
+                for (Plan p : s.plans) {
+                    PlanAnalysis a = s.result.analyses().get(p.name());
+                    if (a == null) {
+                        err.println("error: plan `" + p.name() + "` could not be analysed; see `shardplan check`");
+                        return Main.ERRORS;
+                    }
+                    as.add(a);
+                    a.diagnostics().stream().filter(Diagnostic::isError).forEach(unfit::add);
                 }
-                as.add(a);
-                a.diagnostics().stream().filter(Diagnostic::isError).forEach(unfit::add);
+                if (!unfit.isEmpty()) {
+                    Output.print(Diagnostics.sort(unfit), s.result.sources(), Output.Format.human, Output.Color.auto, out, err,
+                            "the report shows why " + (as.size() == 1 ? "the plan does" : "these plans do") + " not fit");
+                }
+                html = as.size() == 1 ? Reports.plan(as.get(0), sd) : Reports.compare(as, sd);
+                what = as.size() == 1 ? "plan " + as.get(0).plan().name() : "comparison of " + as.size() + " plans";
+            } else if (!s.searches.isEmpty() && !names.isEmpty()) {
+                err.println("error: a report shows one search, or one or more plans; not a search together with other plans or searches");
+                return Main.USAGE;
+            } else {
+                err.println("error: the files declare " + Selection.declared(s.result) + "; pick one with --plan NAME (or --search NAME), "
+                        + "or compare plans with --plan A --plan B");
+                return Main.USAGE;
             }
-            if (!unfit.isEmpty()) {
-                Output.print(Diagnostics.sort(unfit), s.result.sources(), Output.Format.human, Output.Color.auto, out, err,
-                        "the report shows why " + (as.size() == 1 ? "the plan does" : "these plans do") + " not fit");
-            }
-            html = as.size() == 1 ? Reports.plan(as.get(0), sd) : Reports.compare(as, sd);
-            what = as.size() == 1 ? "plan " + as.get(0).plan().name() : "comparison of " + as.size() + " plans";
-        } else if (!s.searches.isEmpty() && !names.isEmpty()) {
-            err.println("error: a report shows one search, or one or more plans; not a search together with other plans or searches");
-            return Main.USAGE;
-        } else {
-            err.println("error: the files declare " + Selection.declared(s.result) + "; pick one with --plan NAME (or --search NAME), "
-                    + "or compare plans with --plan A --plan B");
-            return Main.USAGE;
+        } catch (dev.shardplan.predict.TooLargeException e) {
+            Output.print(List.of(e.diagnostic()), s.result.sources(), Output.Format.human, Output.Color.auto, out, err, "report");
+            return Main.ERRORS;
         }
         dev.shardplan.emit.OutputWriter.writeFile(output, html);
         out.println("wrote " + output + " (" + what + ")");

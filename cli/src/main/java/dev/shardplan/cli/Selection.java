@@ -34,7 +34,7 @@ final class Selection {
      */
     static Selection of(Path root, List<Path> importPaths, List<Path> paths, List<String> names, boolean analysed,
                         PrintWriter out, PrintWriter err, Output.Color color) {
-        CheckResult r = Compiler.check(root, importPaths, paths);
+        CheckResult r = Compiler.check(root, importPaths, paths, Activity::set);
         Selection s = new Selection(r);
         for (Plan p : r.plans()) if (names.isEmpty() || names.contains(p.name())) s.plans.add(p);
         for (Search x : r.searches()) if (names.isEmpty() || names.contains(x.name())) s.searches.add(x);

@@ -42,6 +42,12 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--fail-on-warning", description = "exit 1 when the prediction misses an SLO or warns otherwise")
     boolean failOnWarning;
 
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "plans simulated at once (default: one per processor)")
+    Integer jobs;
+
+    @Option(names = {"-q", "--quiet"}, description = "no progress line")
+    boolean quiet;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -49,6 +55,10 @@ final class SimulateCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
+        if (jobs != null && jobs < 1) {
+            err.println("error: --jobs must be at least 1, got " + jobs);
+            return Main.USAGE;
+        }
         Selection s = Selection.of(project.root(), project.importPaths(), paths, plan == null ? List.of() : List.of(plan), false,
                 out, err, Output.Color.auto);
         if (s == null) return Main.ERRORS;
@@ -59,25 +69,39 @@ final class SimulateCommand implements Callable<Integer> {
             return Main.USAGE;
         }
         long sd = seed == null ? Predictor.DEFAULT_SEED : seed;
+        List<Prediction> predictions;
+        try (ProgressLine line = ProgressLine.of(err, quiet)) {
+            predictions = Parallel.map(s.plans, jobs != null ? jobs : Runtime.getRuntime().availableProcessors(),
+                    p -> {
+                        Activity.set("simulating plan " + p.name());
+                        return Predictions.simulate(p, s.result.analyses().get(p.name()), sd);
+                    }, done -> line.show("simulate: " + done + "/" + s.plans.size() + " plans"));
+        }
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;
         List<dev.shardplan.diag.Diagnostic> findings = new java.util.ArrayList<>();
-        for (Plan p : s.plans) {
-            Prediction pr = Predictions.simulate(p, sd);
+        List<dev.shardplan.diag.Suppressed> suppressed = new java.util.ArrayList<>();
+        for (int i = 0; i < s.plans.size(); i++) {
+            Plan p = s.plans.get(i);
+            Prediction pr = predictions.get(i);
             ok &= pr.simulated();
-            findings.addAll(pr.diagnostics());
+            var split = Predictions.findings(p, pr, List.of());
+            findings.addAll(split.reported());
+            suppressed.addAll(split.suppressed());
             if (format == Output.Format.json) {
                 var o = PredictionRenderer.toJson(pr);
-                o.set("diagnostics", dev.shardplan.diag.JsonRenderer.toJson(dev.shardplan.diag.Diagnostics.sort(pr.diagnostics())));
+                o.set("diagnostics", dev.shardplan.diag.JsonRenderer.toJson(split.reported()));
+                var sup = o.putArray("suppressed");
+                for (var x : split.suppressed()) sup.add(dev.shardplan.diag.JsonRenderer.toJson(x));
                 arr.add(o);
             } else out.println(PredictionRenderer.human(pr));
         }
         if (format == Output.Format.json) {
             out.print(Jsons.canonical(arr));
-        } else if (!findings.isEmpty()) {
+        } else if (!findings.isEmpty() || !suppressed.isEmpty()) {
             // Missed SLOs, predicted preemption, rejected requests: printed like check's diagnostics.
-            Output.print(dev.shardplan.diag.Diagnostics.sort(findings), s.result.sources(), Output.Format.human, Output.Color.auto,
-                    out, err, "simulated " + Output.count(s.plans.size(), "plan") + ": " + Output.count(findings.size(), "finding"));
+            Output.print(dev.shardplan.diag.Diagnostics.sort(findings), suppressed, s.result.sources(), Output.Format.human,
+                    Output.Color.auto, out, err, "simulated " + Output.count(s.plans.size(), "plan") + ": " + Output.count(findings.size(), "finding"), null);
         }
         boolean errors = findings.stream().anyMatch(dev.shardplan.diag.Diagnostic::isError);
         return ok && !errors && !(failOnWarning && findings.stream().anyMatch(d -> d.severity() == dev.shardplan.diag.Severity.WARNING))

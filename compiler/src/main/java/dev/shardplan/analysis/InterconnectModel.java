@@ -17,9 +17,7 @@ import dev.shardplan.model.Plan;
 import dev.shardplan.model.Workload;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Collectives per step on the device graph (formulas.md §7.4, docs/memory-model.md):
@@ -48,31 +46,32 @@ public final class InterconnectModel {
         List<Group> groups = layout.groups(kind);
         boolean cells = pattern == Pattern.ALL_TO_ALL && !flowByFlow;
         Traffic t = new Traffic(g);
-        for (Group gr : groups) {
-            int[] gpus = gpus(layout, gr);
+        int[][] gpusOf = new int[groups.size()][];
+        for (int i = 0; i < groups.size(); i++) {
+            int[] gpus = gpusOf[i] = gpus(layout, groups.get(i));
             if (gpus == null) continue;
             if (cells) AllToAll.add(t, gpus);
             else forEachFlow(gpus, pattern, t::add);
         }
         List<GroupCost> out = new ArrayList<>(groups.size());
-        for (Group gr : groups) {
+        for (int i = 0; i < groups.size(); i++) {
+            Group gr = groups.get(i);
             int n = gr.size();
-            Set<Integer> domains = new HashSet<>(), nodes = new HashSet<>();
-            boolean placed = true;
+            // distinct domains and nodes of the placed ranks, counted over sorted ints (one group can hold 100,000 ranks)
+            int[] domains = new int[n], nodes = new int[n];
+            int placedRanks = 0;
             for (int r : gr.ranks()) {
                 Rank rk = layout.rank(r);
-                if (!rk.placed()) {
-                    placed = false;
-                    continue;
-                }
-                domains.add(g.domainOf(rk.gpu()));
-                nodes.add(rk.node());
+                if (!rk.placed()) continue;
+                domains[placedRanks] = g.domainOf(rk.gpu());
+                nodes[placedRanks++] = rk.node();
             }
-            if (n <= 1 || !placed) {
-                out.add(new GroupCost(kind, gr.index(), n, 0, 0, domains.size(), nodes.size(), false, ""));
+            int nDomains = distinct(domains, placedRanks), nNodes = distinct(nodes, placedRanks);
+            if (n <= 1 || placedRanks < n) {
+                out.add(new GroupCost(kind, gr.index(), n, 0, 0, nDomains, nNodes, false, ""));
                 continue;
             }
-            int[] gpus = gpus(layout, gr);
+            int[] gpus = gpusOf[i];
             AllToAll.Slowest s = cells ? AllToAll.slowest(t, gpus) : slowest(t, gpus, pattern);
             double bw = s.rate() == Double.POSITIVE_INFINITY ? 0 : s.rate();
             if (pattern == Pattern.ALL_TO_ALL) bw *= (n - 1);
@@ -82,9 +81,17 @@ public final class InterconnectModel {
                 if (use >= 0) bottleneck = g.linkOf(use).describe() + " shared by " + t.load(use) + (t.load(use) == 1 ? " flow" : " flows");
                 else bottleneck = "no route between gpu" + s.from() + " and gpu" + s.to();
             }
-            out.add(new GroupCost(kind, gr.index(), n, bw, s.latency(), domains.size(), nodes.size(), s.network(), bottleneck));
+            out.add(new GroupCost(kind, gr.index(), n, bw, s.latency(), nDomains, nNodes, s.network(), bottleneck));
         }
         return out;
+    }
+
+    /** Distinct values among the first {@code n} of {@code v} (sorts them). */
+    private static int distinct(int[] v, int n) {
+        java.util.Arrays.sort(v, 0, n);
+        int d = 0;
+        for (int i = 0; i < n; i++) if (i == 0 || v[i] != v[i - 1]) d++;
+        return d;
     }
 
     /** The slowest of a group's flows, visited one by one: the first flow with the lowest rate. */

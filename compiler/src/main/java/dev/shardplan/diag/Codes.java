@@ -49,7 +49,9 @@ public final class Codes {
     public static final Code BAD_DATA_FILE = code("SP0210", "invalid-data-file", Severity.ERROR, "a data file (CSV of lengths) cannot be read");
     public static final Code UNSUPPORTED_RELEASE = code("SP0211", "unsupported-engine-release", Severity.ERROR, "an engine release shardplan has no tables for");
     public static final Code NOT_IN_RELEASE = code("SP0212", "setting-not-in-release", Severity.ERROR, "a setting or value the plan's engine release does not have");
-    public static final Code INVALID_FOR_ROLE = code("SP0213", "invalid-value-for-role", Severity.ERROR, "a string that cannot play its role: host name, model path, Hugging Face id, image, served name, interface");
+    public static final Code BAD_ALLOW = code("SP0213", "invalid-allow", Severity.ERROR, "an `allow` names an unknown code or an error, or gives no reason");
+    public static final Code UNUSED_ALLOW = code("SP0214", "unused-allow", Severity.WARNING, "an `allow` that suppressed nothing: the finding it accepted no longer occurs");
+    public static final Code INVALID_FOR_ROLE = code("SP0215", "invalid-value-for-role", Severity.ERROR, "a string that cannot play its role: host name, model path, Hugging Face id, image, served name, interface");
 
     // ---- models and Hugging Face import ----
     public static final Code HF_UNSUPPORTED = code("SP0301", "hf-unsupported-architecture", Severity.ERROR, "a config.json of an architecture the importer does not support");
@@ -61,7 +63,6 @@ public final class Codes {
     public static final Code INTERNAL = code("SP0901", "internal-error", Severity.ERROR, "a bug in shardplan; please report it");
     public static final Code FILE_NOT_FOUND = code("SP0902", "file-not-found", Severity.ERROR, "an input path does not exist or cannot be read");
     public static final Code FILE_TOO_LARGE = code("SP0903", "file-too-large", Severity.ERROR, "an input file is larger than the compiler accepts");
-
     public static final Code RESOURCE_LIMIT = code("SP0904", "resource-limit", Severity.ERROR, "an input needs more memory or time than the compiler has");
     public static final Code TOO_MANY_DIAGNOSTICS = code("SP0905", "too-many-diagnostics", Severity.ERROR, "a file has more diagnostics than are shown");
 

@@ -45,6 +45,23 @@ public final class Deadline {
         }
     }
 
+    /** The current thread's limit, to hand to worker threads with {@link #under} (null: none). */
+    public static Object current() {
+        return LIMIT.get();
+    }
+
+    /** Runs {@code work} under a limit taken from another thread with {@link #current}. */
+    public static void under(Object limit, Runnable work) {
+        long[] outer = LIMIT.get();
+        if (limit != null) LIMIT.set((long[]) limit);
+        try {
+            work.run();
+        } finally {
+            if (outer == null) LIMIT.remove();
+            else LIMIT.set(outer);
+        }
+    }
+
     /** Throws {@link Exceeded} when the current limit has passed. */
     public static void check() {
         long[] l = LIMIT.get();
@@ -64,6 +81,6 @@ public final class Deadline {
         long max = Runtime.getRuntime().maxMemory() >> 20;
         return Diagnostic.of(Codes.RESOURCE_LIMIT, at, what + " needs more memory than the " + max + " MiB the JVM may use")
                 .note("the work grows with the input; nothing was written")
-                .help("give the JVM more memory (JAVA_TOOL_OPTIONS=-Xmx8g; Maven: MAVEN_OPTS), or reduce what the input asks for").build();
+                .help("give the JVM more heap (SHARDPLAN_JAVA_OPTS=-Xmx8g ./shardplan ...; Maven: MAVEN_OPTS=-Xmx8g), or reduce what the input asks for").build();
     }
 }

@@ -312,11 +312,20 @@ final class Sglang implements EngineSpec {
     }
 
     /**
-     * Memory a worker's start-up takes before SGLang first measures what is free (the CUDA context
-     * and, with TP or PP, the communicators): 0.31 GiB on A100 TP1 and 0.33 GiB on L4 TP4, each the
-     * total less the "avail mem" SGLang logged before loading (src/test/resources/engine/startup-logs.json).
+     * Memory a worker's start-up takes before SGLang first measures what is free: the CUDA context,
+     * 0.31 GiB (A100 TP1: the total less the "avail mem" logged before loading); with TP or PP the
+     * communicators SGLang initialises (and warms) before it measures: 0.03 GiB more over PCIe
+     * (L4 TP4, 0.33 GiB in all; "init torch distributed ... mem usage=0.13 GB" there), 1.85 GiB
+     * more over NVLink (H800 TP16 over two nodes, 2.16 GiB in all); src/test/resources/engine/startup-logs.json.
      */
-    static final long INIT = 320L << 20;
+    static final long INIT = 310L << 20, INIT_NCCL_PCIE = 30L << 20, INIT_NCCL_NVLINK = 1850L << 20;
+
+    static long init(Plan plan, RankLayout layout) {
+        int group = Math.max(layout.tp(), layout.moeGroupSize());
+        if (group > 1) return INIT + (Vllm.nvlink(plan, group) ? INIT_NCCL_NVLINK : INIT_NCCL_PCIE);
+        return INIT + (layout.pp() > 1 ? INIT_NCCL_PCIE : 0);
+    }
+
     /**
      * What loading takes beyond the weights (SGLang's "Load weight end ... mem usage" less the
      * shard: 0.21 GiB on A100 TP1, 0.28 GiB on L4 TP4 in the same logs).
@@ -330,7 +339,7 @@ final class Sglang implements EngineSpec {
         long total = plan.cluster().gpu().memory();
         long weights = s.weights().total();
         Double nt = plan.tuning().get("non_torch_gib");
-        long init = nt != null ? (long) (nt * GIB) : INIT;
+        long init = nt != null ? (long) (nt * GIB) : init(plan, layout);
         long load = LOAD_OVERHEAD;
         long free = total - init;
         double fraction = cfg.memoryFraction();

@@ -151,9 +151,12 @@ final class Vllm implements EngineSpec {
         return t;
     }
 
-    /** GPUs vLLM gives its larger defaults: at least 70 GiB and not an A100 (arg_utils _set_default_args_v1). */
+    /**
+     * GPUs vLLM gives its larger defaults: at least 70 GiB, and from 0.9 not an A100 by device name
+     * (arg_utils _set_default_args_v1: 0.8.5 tests the memory only).
+     */
     private static boolean bigGpu(DefaultContext ctx) {
-        return ctx.gpuGib() >= 70 && !ctx.gpuName().contains("A100");
+        return ctx.gpuGib() >= 70 && (ctx.release().before("0.9.0") || !ctx.gpuName().contains("A100"));
     }
 
     private static DefaultRule.Default batchedTokensDefault(DefaultContext ctx, String at) {
@@ -414,17 +417,19 @@ final class Vllm implements EngineSpec {
      */
     static final int SAMPLER_BYTES_SORT = 38, SAMPLER_BYTES_FUSED = 14;
 
-    /** Whether a rank's NCCL communicator uses NVLink SHARP: Hopper or newer behind NVSwitch, its group inside one node. */
+    /**
+     * Whether a rank's NCCL communicator uses NVLink SHARP: Hopper or newer behind NVSwitch (a group
+     * that spans nodes uses it inside each node, NCCL's NVLS+Tree).
+     */
     static boolean nvls(Plan plan, int groupSize) {
         var node = plan.cluster().node();
-        return groupSize > 1 && node.fabric() == dev.shardplan.model.Fabric.NVSWITCH && groupSize <= node.gpus()
-                && plan.cluster().gpu().capabilityAtLeast(9.0);
+        return groupSize > 1 && node.fabric() == dev.shardplan.model.Fabric.NVSWITCH && plan.cluster().gpu().capabilityAtLeast(9.0);
     }
 
-    /** Whether the group's GPUs talk over NVLink (an NVSwitch node, or an NVLink island that holds the group). */
+    /** Whether the group's GPUs talk over NVLink inside their node (an NVSwitch node, or an NVLink island that holds the group). */
     static boolean nvlink(Plan plan, int groupSize) {
         var node = plan.cluster().node();
-        if (groupSize <= 1 || groupSize > node.gpus()) return false;
+        if (groupSize <= 1) return false;
         return node.fabric() == dev.shardplan.model.Fabric.NVSWITCH
                 || (node.fabric() == dev.shardplan.model.Fabric.NVLINK_ISLAND && groupSize <= node.islandSize());
     }

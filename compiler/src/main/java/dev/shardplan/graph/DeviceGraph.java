@@ -22,6 +22,9 @@ import java.util.List;
  * <p>A plan's graph holds the nodes its ranks use ({@link #of(Cluster, int[])}), so a cluster of
  * 65,536 nodes costs a two-GPU plan what one node costs. Immutable after construction;
  * {@link #route} is allocation-free so that traffic over 1,024 GPUs can be accounted in milliseconds.
+ * Routes and costs use the arrays below; the JGraphT view ({@link #graph}) is built from the same
+ * vertices and links on first use, since its hash maps cost more than the whole analysis of a
+ * 100,000-GPU cluster and only inspection needs them.
  */
 public final class DeviceGraph {
     /** Used when a cluster gives no latency: one NVLink/xGMI hop, about 1 µs in NCCL's tuning tables. */
@@ -32,7 +35,8 @@ public final class DeviceGraph {
     public static final double DEFAULT_PCIE_BANDWIDTH = 64e9;
 
     private final Cluster cluster;
-    private final Graph<Vertex, Link> graph;
+    private volatile Graph<Vertex, Link> graph;
+    private final List<Vertex> vertices;
     private final List<Link> links;
     private final int gpus;
     private final int perNode;
@@ -69,15 +73,14 @@ public final class DeviceGraph {
         double suLat = c.scaleUpLatency() > 0 ? c.scaleUpLatency() : DEFAULT_SCALE_UP_LATENCY;
         double netLat = c.networkLatency() > 0 ? c.networkLatency() : DEFAULT_NETWORK_LATENCY;
 
-        // A multigraph: edges are distinct Link objects, so JGraphT need not search for duplicates on insert.
-        graph = new Multigraph<>(Link.class);
+        List<Vertex> vs = new ArrayList<>();
         List<Link> ls = new ArrayList<>();
         int local = nodes.length * perNode;
         Vertex[] gpuV = new Vertex[local];
         for (int i = 0; i < local; i++) {
             int g = globalGpu(i);
             gpuV[i] = new Vertex(Vertex.Kind.GPU, g / perNode, g);
-            graph.addVertex(gpuV[i]);
+            vs.add(gpuV[i]);
         }
         gpuSwitch = new int[local];
         gpuHost = new int[local];
@@ -94,7 +97,7 @@ public final class DeviceGraph {
                 int d = globalGpu(i) / domainGpus;
                 Vertex v = swV.computeIfAbsent(d, k -> {
                     Vertex x = new Vertex(Vertex.Kind.SWITCH, k, 0);
-                    graph.addVertex(x);
+                    vs.add(x);
                     return x;
                 });
                 gpuSwitch[i] = add(ls, gpuV[i], v, Link.Kind.NVLINK, scaleUp, suLat / 2);
@@ -118,7 +121,7 @@ public final class DeviceGraph {
         }
         for (int slot = 0; slot < nodes.length; slot++) {
             Vertex host = new Vertex(Vertex.Kind.HOST, nodes[slot], 0);
-            graph.addVertex(host);
+            vs.add(host);
             for (int l = 0; l < perNode; l++) {
                 int i = slot * perNode + l;
                 gpuHost[i] = add(ls, gpuV[i], host, Link.Kind.PCIE, pcie, suLat);
@@ -127,13 +130,13 @@ public final class DeviceGraph {
         nicNet = new int[nodes.length * nics];
         if (nics > 0) {
             Vertex net = new Vertex(Vertex.Kind.NETWORK, -1, 0);
-            graph.addVertex(net);
+            vs.add(net);
             double nicBw = n.nicBandwidth();
             for (int slot = 0; slot < nodes.length; slot++) {
                 Vertex[] nicV = new Vertex[nics];
                 for (int i = 0; i < nics; i++) {
                     nicV[i] = new Vertex(Vertex.Kind.NIC, nodes[slot], i);
-                    graph.addVertex(nicV[i]);
+                    vs.add(nicV[i]);
                     nicNet[slot * nics + i] = add(ls, nicV[i], net, Link.Kind.NETWORK, nicBw, netLat / 2);
                 }
                 for (int l = 0; l < perNode; l++) {
@@ -143,6 +146,7 @@ public final class DeviceGraph {
                 }
             }
         }
+        this.vertices = Collections.unmodifiableList(vs);
         this.links = Collections.unmodifiableList(ls);
     }
 
@@ -160,7 +164,6 @@ public final class DeviceGraph {
     private int add(List<Link> ls, Vertex a, Vertex b, Link.Kind kind, double bw, double lat) {
         Link l = new Link(ls.size(), a, b, kind, bw, lat);
         ls.add(l);
-        graph.addEdge(a, b, l);
         return l.id();
     }
 
@@ -185,8 +188,23 @@ public final class DeviceGraph {
 
     public Cluster cluster() { return cluster; }
 
-    /** The JGraphT view (read it, do not modify it). */
-    public Graph<Vertex, Link> graph() { return graph; }
+    /** The JGraphT view, built on first use (read it, do not modify it). */
+    public Graph<Vertex, Link> graph() {
+        Graph<Vertex, Link> g = graph;
+        if (g == null) {
+            synchronized (this) {
+                g = graph;
+                if (g == null) {
+                    // A multigraph: edges are distinct Link objects, so JGraphT need not search for duplicates on insert.
+                    Graph<Vertex, Link> m = new Multigraph<>(Link.class);
+                    for (Vertex v : vertices) m.addVertex(v);
+                    for (Link l : links) m.addEdge(l.a(), l.b(), l);
+                    graph = g = m;
+                }
+            }
+        }
+        return g;
+    }
 
     public List<Link> links() { return links; }
 
@@ -330,6 +348,6 @@ public final class DeviceGraph {
 
     /** Whether every vertex is reachable from every other (JGraphT connectivity). */
     public boolean connected() {
-        return new ConnectivityInspector<>(graph).isConnected();
+        return new ConnectivityInspector<>(graph()).isConnected();
     }
 }

@@ -30,6 +30,11 @@ public final class AnalysisInputs {
         return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
     }
 
+    /** The inputs of {@code plan} from its analysis {@code a} (done once, by the caller). */
+    public static PlanInputs of(Plan plan, PlanAnalysis a) {
+        return of(a);
+    }
+
     /** The inputs of a plan the analysis stage already analysed, with the plan's step-time constants. */
     public static PlanInputs of(PlanAnalysis a) {
         Efficiency eff;
@@ -88,21 +93,29 @@ public final class AnalysisInputs {
         int tpN = tp == null ? 1 : tp.size(), epN = ep == null ? 1 : ep.size();
         double tpBw = bw(tp, fallback), epBw = bw(ep, fallback), ppBw = bw(pp, fallback);
         double tpLat = call + lat(tp), epLat = call + lat(ep), ppLat = call + lat(pp);
-        return new CollectiveCost() {
-            public double allReduce(double bytes) {
-                if (tpN <= 1) return 0;
-                return tpLat + 2.0 * (tpN - 1) / tpN * bytes / (tpBw * le);
-            }
+        return new Rings(tpN, tpBw * le, tpLat, epN, epBw * le, epLat, ppBw * le, ppLat);
+    }
 
-            public double allToAll(double bytes) {
-                if (epN <= 1) return 0;
-                return epLat + (double) (epN - 1) / epN * bytes / (epBw * le);
-            }
+    /**
+     * The ring costs of one plan's groups: a value, so that two candidates of a search whose
+     * simulations would be the same are seen to be (Search shares one simulation between them).
+     * Bandwidths already scaled by link_efficiency.
+     */
+    record Rings(int tpN, double tpBw, double tpLat, int epN, double epBw, double epLat, double ppBw, double ppLat)
+            implements CollectiveCost {
+        public double allReduce(double bytes) {
+            if (tpN <= 1) return 0;
+            return tpLat + 2.0 * (tpN - 1) / tpN * bytes / tpBw;
+        }
 
-            public double sendRecv(double bytes) {
-                return ppLat + bytes / (ppBw * le);
-            }
-        };
+        public double allToAll(double bytes) {
+            if (epN <= 1) return 0;
+            return epLat + (double) (epN - 1) / epN * bytes / epBw;
+        }
+
+        public double sendRecv(double bytes) {
+            return ppLat + bytes / ppBw;
+        }
     }
 
     private static double bw(GroupCost g, double fallback) {

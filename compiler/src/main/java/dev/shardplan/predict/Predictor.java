@@ -23,13 +23,87 @@ public final class Predictor {
         return simulate(plan, AnalysisInputs.of(plan), seed);
     }
 
-    /** Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated. */
+    /**
+     * Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated,
+     * nor one whose request set would not fit in this JVM's heap (SP0904).
+     */
     public static Prediction simulate(Plan plan, PlanInputs in, long seed) {
+        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
+        if (big != null) return new Prediction(plan, seed, in, null, null, null, null, List.of(big));
         return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
     }
 
+    /** Bytes one more simulation of {@code requests} requests holds (its arrays, not the request set). */
+    public static long simulationBytes(long requests) {
+        return requests * (ServingSimulator.BYTES_PER_REQUEST - RequestSet.BYTES_PER_REQUEST);
+    }
+
+    /** Bytes a request set of {@code requests} requests holds, and as much again while it is drawn. */
+    public static long requestSetBytes(long requests) {
+        return 2 * requests * RequestSet.BYTES_PER_REQUEST;
+    }
+
+    /** Heap this JVM could still give: its maximum less what is in use now. */
+    public static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * SP0904 when simulating {@code w} on {@code jobs} threads at once (one request set) needs more
+     * heap than this JVM has free; null when it fits. {@code at}: the span to point at.
+     */
+    public static Diagnostic tooLarge(dev.shardplan.model.Workload w, dev.shardplan.diag.Span at, int jobs) {
+        long n = Math.min(Integer.MAX_VALUE, w.requests());
+        return tooLarge(n, requestSetBytes(n), simulationBytes(n), jobs, at);
+    }
+
+    /** SP0904 when {@code shared + jobs · perJob} bytes for {@code n} requests do not fit in the free heap; else null. */
+    static Diagnostic tooLarge(long n, long shared, long perJob, int jobs, dev.shardplan.diag.Span at) {
+        long need = shared + jobs * perJob;
+        long free = freeHeap();
+        if (need <= free) return null;
+        long max = Runtime.getRuntime().maxMemory();
+        long suggest = (long) Math.ceil((need + (max - free)) * 1.25 / GIB);
+        return Diagnostic.of(dev.shardplan.diag.Codes.RESOURCE_LIMIT, at, String.format(Locale.ROOT,
+                        "simulating %d requests needs about %.1f GiB of heap; this JVM has %.1f GiB free of %.1f GiB",
+                        n, need / GIB, free / GIB, max / GIB))
+                .help(String.format(Locale.ROOT, "lower `requests` (throughput and latency percentiles settle within some 10,000 requests), "
+                        + "or give the JVM more heap: -Xmx%1$dg (SHARDPLAN_JAVA_OPTS=-Xmx%1$dg ./shardplan ..., or java -Xmx%1$dg -jar shardplan.jar ...)",
+                        Math.max(1, suggest))).build();
+    }
+
+    private static final double GIB = 1L << 30;
+
     /** Simulates {@code plan} on the given requests. */
     public static Prediction simulate(Plan plan, PlanInputs in, RequestSet reqs, long seed) {
+        Setup s = setup(plan, in, seed);
+        return s.simulable() ? s.finish(new ServingSimulator(s.scheduler(), s.model()).run(reqs)) : s.unsimulated();
+    }
+
+    /**
+     * A plan ready to simulate: its step-time model and scheduler; or, when it cannot be simulated
+     * (a bad tuning key, or it does not fit), the diagnostics that say why.
+     */
+    record Setup(Plan plan, long seed, PlanInputs inputs, Efficiency efficiency, RankLoad load, SchedulerConfig scheduler,
+                 StepTimeModel model, List<Diagnostic> diagnostics) {
+        boolean simulable() {
+            return scheduler != null;
+        }
+
+        Prediction unsimulated() {
+            return new Prediction(plan, seed, inputs, efficiency, load, null, null, diagnostics);
+        }
+
+        /** The prediction of a simulation of this plan's scheduler and model. */
+        Prediction finish(SimResult r) {
+            List<Diagnostic> ds = new ArrayList<>(diagnostics);
+            ds.addAll(findings(plan, inputs.engine(), scheduler, r));
+            return new Prediction(plan, seed, inputs, efficiency, load, scheduler, r, ds);
+        }
+    }
+
+    static Setup setup(Plan plan, PlanInputs in, long seed) {
         List<Diagnostic> ds = new ArrayList<>();
         Efficiency eff;
         try {
@@ -37,19 +111,17 @@ public final class Predictor {
         } catch (IllegalArgumentException e) {
             ds.add(Diagnostic.of(PredictCodes.UNKNOWN_TUNING, plan.spanOf("tuning"), e.getMessage())
                     .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
-            return new Prediction(plan, seed, in, null, null, null, null, ds);
+            return new Setup(plan, seed, in, null, null, null, null, ds);
         }
         RankLoad load = RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype());
         if (!in.fits()) {
             ds.add(Diagnostic.of(PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: it does not fit")
                     .note(in.reason()).help("fix the memory errors first; a plan that does not fit has no throughput").build());
-            return new Prediction(plan, seed, in, eff, load, null, null, ds);
+            return new Setup(plan, seed, in, eff, load, null, null, ds);
         }
         SchedulerConfig sc = scheduler(plan, in);
         StepTimeModel stm = new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm());
-        SimResult r = new ServingSimulator(sc, stm).run(reqs);
-        ds.addAll(findings(plan, in.engine(), sc, r));
-        return new Prediction(plan, seed, in, eff, load, sc, r, ds);
+        return new Setup(plan, seed, in, eff, load, sc, stm, ds);
     }
 
     /** The plan's efficiency constants: its profile (std:efficiency's by default) with its tuning overrides. */

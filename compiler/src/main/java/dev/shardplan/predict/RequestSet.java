@@ -12,6 +12,9 @@ import java.util.SplittableRandom;
  * @param concurrency at most this many requests in flight (a closed-loop client); 0: no limit
  */
 public record RequestSet(double[] arrival, int[] prompt, int[] output, int concurrency) {
+    /** Bytes per request: arrival, prompt and output. */
+    public static final long BYTES_PER_REQUEST = 8 + 4 + 4;
+
     public RequestSet {
         if (arrival.length != prompt.length || prompt.length != output.length) {
             throw new IllegalArgumentException("arrival, prompt and output must have the same length");

@@ -28,12 +28,32 @@ import java.util.function.Function;
  * meet every SLO first) and finds the Pareto front of throughput against median TPOT.
  * Placement is the engine's default order: on one NVLink domain every placement of a group is
  * equivalent, across domains TP stays inside one (the rank order vLLM uses).
+ *
+ * <p>Candidates are analysed and simulated on {@link Options#jobs} threads; the result does not
+ * depend on their number. Two exact short cuts (docs/predictions.md, "Search"): candidates whose
+ * simulations are the same (they differ only in a max_num_seqs above what a replica can hold)
+ * share one; and a candidate is pruned, not simulated, when its {@link SimBounds} show that at
+ * least {@link #EXACT_TOP} simulated candidates rank above it whatever it does and one of them
+ * beats it on both axes of the Pareto front: the first {@value #EXACT_TOP} ranks, the winner's
+ * explanation and the Pareto front are then exactly those of simulating every candidate.
+ * Candidates are simulated in order of their bound, best first, so that pruning starts early;
+ * which ones are pruned is decided in that order as if one at a time, so it is deterministic.
  */
 public final class Search {
     private Search() {}
 
-    /** A candidate: its plan and either its prediction or why it was discarded. */
-    public record Candidate(Plan plan, Prediction prediction, String discarded) {
+    /** Ranks that pruning keeps exact; the HTML report shows as many. */
+    public static final int EXACT_TOP = 6;
+
+    /**
+     * A candidate: its plan and either its prediction or why it was discarded or pruned; and the
+     * bounds its prediction was known to respect before simulating (null when it has none).
+     */
+    public record Candidate(Plan plan, Prediction prediction, String discarded, SimBounds.Bound bound) {
+        public Candidate(Plan plan, Prediction prediction, String discarded) {
+            this(plan, prediction, discarded, null);
+        }
+
         public boolean simulated() {
             return prediction != null && prediction.simulated();
         }
@@ -54,42 +74,309 @@ public final class Search {
         }
     }
 
-    /** Ranked simulated candidates, the discarded ones, the Pareto front and the explanation. */
-    public record Result(SearchSpace space, List<Candidate> ranked, List<Candidate> discarded, List<Candidate> pareto,
-                         String why, long seed) {
+    /**
+     * Ranked simulated candidates, the discarded ones, those pruned by their bounds, the Pareto
+     * front, the explanation, and how many simulations ran (candidates that share one count once).
+     */
+    public record Result(SearchSpace space, List<Candidate> ranked, List<Candidate> discarded, List<Candidate> pruned,
+                         List<Candidate> pareto, String why, long seed, int simulations) {
         public Candidate winner() {
             return ranked.isEmpty() ? null : ranked.get(0);
         }
+
+        /** Every candidate the space enumerates. */
+        public int candidates() {
+            return ranked.size() + discarded.size() + pruned.size();
+        }
     }
 
-    /** Searches with each candidate's analysis ({@link AnalysisInputs}). */
+    /**
+     * How to run a search. {@code jobs}: threads; {@code prune}: skip candidates whose bounds settle
+     * them (false: simulate every candidate); {@code progress}: told as candidates finish.
+     */
+    public record Options(int jobs, boolean prune, Progress progress) {
+        public Options {
+            if (jobs < 1) throw new IllegalArgumentException("jobs must be >= 1: " + jobs);
+            if (progress == null) progress = Progress.NONE;
+        }
+
+        public static Options sequential() {
+            return new Options(1, true, Progress.NONE);
+        }
+    }
+
+    /** Where a search is: candidates settled (simulated, shared, pruned or discarded) of all, and the best so far. */
+    public record Status(int done, int total, Candidate best, long elapsedNanos) {
+        /** Seconds left at the rate so far; NaN before anything is done. */
+        public double etaSeconds() {
+            return done == 0 ? Double.NaN : elapsedNanos / 1e9 / done * (total - done);
+        }
+    }
+
+    /** Told of progress, from the searching threads, one call at a time. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(Status s);
+
+        Progress NONE = s -> {};
+    }
+
+    /** Searches with each candidate's analysis ({@link AnalysisInputs}), on one thread. */
     public static Result run(SearchSpace s, long seed) {
         return run(s, seed, AnalysisInputs::of);
     }
 
-    /** Searches; {@code inputs} gives each candidate plan's analysis inputs. */
+    /** Searches on one thread; {@code inputs} gives each candidate plan's analysis inputs. */
     public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs) {
-        RequestSet reqs = RequestSet.draw(s.workload(), seed);
-        List<Candidate> ok = new ArrayList<>(), out = new ArrayList<>();
-        for (Plan p : enumerate(s)) {
-            dev.shardplan.diag.Deadline.check();
-            String rule = rules(p);
-            if (rule != null) {
-                out.add(new Candidate(p, null, rule));
-                continue;
-            }
-            PlanInputs in = inputs.apply(p);
-            if (!in.fits()) {
-                out.add(new Candidate(p, null, in.reason()));
-                continue;
-            }
-            Prediction pr = Predictor.simulate(p, in, reqs, seed);
-            if (!pr.simulated()) out.add(new Candidate(p, pr, "not simulated"));
-            else ok.add(new Candidate(p, pr, null));
+        return run(s, seed, inputs, Options.sequential());
+    }
+
+    /**
+     * Searches; {@code inputs} gives each candidate plan's analysis inputs (called from several
+     * threads). Runs on fewer threads than asked when only that fits in the heap.
+     *
+     * @throws TooLargeException when even one thread's simulation would not fit (SP0904)
+     */
+    public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Options opts) {
+        return new Run(s, seed, inputs, opts).go();
+    }
+
+    /** One candidate on its way: its setup, bounds and, once known, its prediction. */
+    private static final class Entry {
+        final int index;
+        final Plan plan;
+        String discarded;
+        Predictor.Setup setup;
+        SimBounds.Bound bound;
+        double maxScore;
+        boolean mayMeetSlos;
+        Key key;
+        volatile Prediction prediction; // null until simulated (or when pruned)
+
+        Entry(int index, Plan plan) {
+            this.index = index;
+            this.plan = plan;
         }
-        ok.sort(order(s));
-        List<Candidate> pareto = pareto(ok);
-        return new Result(s, ok, out, pareto, explain(s, ok), seed);
+    }
+
+    /** What a simulation depends on: equal keys, equal results. */
+    private record Key(SchedulerConfig scheduler, RankLoad load, dev.shardplan.model.Gpu gpu, Efficiency efficiency,
+                       CollectiveCost comm) {}
+
+    private static final class Run {
+        final SearchSpace space;
+        final long seed;
+        final Function<Plan, PlanInputs> inputs;
+        final Options opts;
+        final long started = System.nanoTime();
+        final RequestSet reqs;
+        final SimBounds.Requests reqBounds;
+        final boolean e2eSlo;
+        final Map<Key, java.util.concurrent.CompletableFuture<SimResult>> sims = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<Entry> settled = new ArrayList<>(); // simulated, in completion order (guarded by this)
+        int done, total;
+
+        Run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Options opts) {
+            this.space = s;
+            this.seed = seed;
+            this.inputs = inputs;
+            // one request set and its bounds' tables for all; per thread a simulation and a candidate's bounds
+            long n = Math.min(Integer.MAX_VALUE, s.workload().requests());
+            long shared = Predictor.requestSetBytes(n) + 40 * n, perJob = Predictor.simulationBytes(n) + 17 * n;
+            int jobs = opts.jobs();
+            while (jobs > 1 && Predictor.tooLarge(n, shared, perJob, jobs, s.span()) != null) jobs--;
+            var big = Predictor.tooLarge(n, shared, perJob, jobs, s.workload().span().isNone() ? s.span() : s.workload().span());
+            if (big != null) throw new TooLargeException(big);
+            this.opts = new Options(jobs, opts.prune(), opts.progress());
+            reqs = RequestSet.draw(s.workload(), seed);
+            reqBounds = new SimBounds.Requests(reqs);
+            e2eSlo = s.slos().stream().anyMatch(x -> x.metric().equals("e2e"));
+        }
+
+        Result go() {
+            List<Plan> plans = enumerate(space);
+            total = plans.size();
+            List<Entry> all = new ArrayList<>();
+            for (int i = 0; i < plans.size(); i++) all.add(new Entry(i, plans.get(i)));
+            parallel(all, this::prepare);
+            List<Entry> order = new ArrayList<>();
+            for (Entry e : all) if (e.discarded == null) order.add(e);
+            order.sort(Comparator.comparingDouble((Entry e) -> -e.maxScore).thenComparingInt(e -> e.index));
+            parallel(order, e -> {
+                if (!prunable(e, snapshot(e))) simulate(e);
+                settle(e);
+            });
+            // Decide in bound order, one at a time, against the candidates kept before: the same set
+            // whatever the threads did. One pruned early by a candidate pruned here is simulated now.
+            List<Entry> kept = new ArrayList<>();
+            List<Candidate> ranked = new ArrayList<>(), discarded = new ArrayList<>(), pruned = new ArrayList<>();
+            for (Entry e : order) {
+                if (prunable(e, kept)) {
+                    pruned.add(new Candidate(e.plan, null, pruneReason(e), e.bound));
+                    continue;
+                }
+                if (e.prediction == null) simulate(e);
+                kept.add(e);
+            }
+            for (Entry e : all) {
+                if (e.discarded != null) discarded.add(new Candidate(e.plan, e.setup == null || e.setup.simulable() ? null : e.setup.unsimulated(), e.discarded));
+            }
+            for (Entry e : kept) ranked.add(new Candidate(e.plan, e.prediction, null, e.bound));
+            ranked.sort(order(space));
+            pruned.sort(Comparator.comparing(c -> c.plan().name()));
+            // the simulations the result rests on (speculative ones of candidates pruned later do not count)
+            int simulations = (int) kept.stream().map(e -> e.key).distinct().count();
+            return new Result(space, ranked, discarded, pruned, pareto(ranked), explain(space, ranked), seed, simulations);
+        }
+
+        /** Rules, analysis, scheduler and bounds of one candidate. */
+        void prepare(Entry e) {
+            dev.shardplan.diag.Deadline.check();
+            String rule = rules(e.plan);
+            if (rule != null) {
+                e.discarded = rule;
+            } else {
+                PlanInputs in = inputs.apply(e.plan);
+                if (!in.fits()) {
+                    e.discarded = in.reason();
+                } else {
+                    e.setup = Predictor.setup(e.plan, in, seed);
+                    if (!e.setup.simulable()) {
+                        e.discarded = "not simulated";
+                    } else {
+                        var st = e.setup;
+                        e.key = new Key(ServingSimulator.canonical(st.scheduler(), reqs), st.load(), e.plan.cluster().gpu(),
+                                st.efficiency(), in.comm());
+                        e.bound = SimBounds.of(st.scheduler(), st.model().floor(), reqBounds, e2eSlo);
+                        e.maxScore = e.bound == null ? Double.POSITIVE_INFINITY : maxScore(e);
+                        e.mayMeetSlos = e.bound == null || mayMeetSlos(e);
+                    }
+                }
+            }
+            if (e.discarded != null) settle(e);
+        }
+
+        void simulate(Entry e) {
+            var f = new java.util.concurrent.CompletableFuture<SimResult>();
+            var mine = sims.putIfAbsent(e.key, f);
+            SimResult r;
+            if (mine == null) {
+                try {
+                    r = new ServingSimulator(e.setup.scheduler(), e.setup.model()).run(reqs);
+                } catch (RuntimeException | Error x) {
+                    f.completeExceptionally(x);
+                    throw x;
+                }
+                f.complete(r);
+            } else {
+                r = mine.join();
+            }
+            e.prediction = e.setup.finish(r);
+        }
+
+        synchronized List<Entry> snapshot(Entry c) {
+            List<Entry> out = new ArrayList<>();
+            for (Entry d : settled) if (d.prediction != null && d.maxScore >= c.maxScore) out.add(d);
+            return out;
+        }
+
+        synchronized void settle(Entry e) {
+            done++;
+            if (e.prediction != null) settled.add(e);
+            Candidate best = null;
+            Comparator<Candidate> ord = order(space);
+            for (Entry d : settled) {
+                Candidate c = new Candidate(d.plan, d.prediction, null);
+                if (best == null || ord.compare(c, best) < 0) best = c;
+            }
+            opts.progress().update(new Status(done, total, best, System.nanoTime() - started));
+        }
+
+        /** Whether simulated candidates {@code others} already settle {@code c}'s place outside the exact part. */
+        boolean prunable(Entry c, List<Entry> others) {
+            if (c.bound == null || !opts.prune()) return false;
+            int above = 0;
+            boolean dominated = false;
+            double lbTpot = c.bound.minTpot().p50();
+            for (Entry d : others) {
+                SimResult r = d.prediction.result();
+                Candidate dc = new Candidate(d.plan, d.prediction, null);
+                boolean meets = meetsSlos(dc);
+                if ((meets && !c.mayMeetSlos) || ((meets || !c.mayMeetSlos) && score(space, dc) > c.maxScore)) above++;
+                if (r.outputThroughput() > c.bound.maxOutputThroughput() && r.tpot().p50() <= lbTpot) dominated = true;
+                if (above >= EXACT_TOP && dominated) return true;
+            }
+            return false;
+        }
+
+        String pruneReason(Entry e) {
+            return String.format(Locale.ROOT, "pruned by bound: at most %.0f output tokens/s, tpot p50 at least %s",
+                    e.bound.maxOutputThroughput(), PredictionRenderer.t(e.bound.minTpot().p50()));
+        }
+
+        /** The best score the candidate could reach: its objective at its bounds. */
+        double maxScore(Entry e) {
+            return switch (space.objective()) {
+                case THROUGHPUT -> e.bound.maxOutputThroughput();
+                case THROUGHPUT_PER_GPU -> e.bound.maxOutputThroughput() / e.plan.parallel().worldSize();
+                case LATENCY -> -e.bound.minTpot().p50();
+            };
+        }
+
+        /** False when a bound shows that the candidate misses one of its SLOs. */
+        boolean mayMeetSlos(Entry e) {
+            for (Slo s : e.plan.slos()) {
+                boolean below = s.op().equals("<") || s.op().equals("<=");
+                boolean above = s.op().equals(">") || s.op().equals(">=");
+                if (s.metric().equals("throughput")) {
+                    if (above && !s.satisfiedBy(e.bound.maxOutputThroughput())) return false;
+                } else if (below) {
+                    double lb = e.bound.lowerBound(s.metric(), s.percentile());
+                    if (!Double.isNaN(lb) && !s.satisfiedBy(lb)) return false;
+                }
+            }
+            return true;
+        }
+
+        <T> void parallel(List<T> items, java.util.function.Consumer<T> work) {
+            int jobs = Math.min(opts.jobs(), items.size());
+            if (jobs <= 1) {
+                for (T t : items) work.accept(t);
+                return;
+            }
+            var next = new java.util.concurrent.atomic.AtomicInteger();
+            // the caller's time limit holds on the workers too
+            Object limit = dev.shardplan.diag.Deadline.current();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(jobs, r -> {
+                Thread t = new Thread(r, "shardplan-search");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                for (int j = 0; j < jobs; j++) {
+                    fs.add(pool.submit(() -> dev.shardplan.diag.Deadline.under(limit, () -> {
+                        for (int i; (i = next.getAndIncrement()) < items.size(); ) work.accept(items.get(i));
+                    })));
+                }
+                for (var f : fs) {
+                    try {
+                        f.get();
+                    } catch (java.util.concurrent.ExecutionException x) {
+                        next.set(items.size());
+                        Throwable c = x.getCause();
+                        if (c instanceof RuntimeException re) throw re;
+                        if (c instanceof Error er) throw er;
+                        throw new IllegalStateException(c);
+                    } catch (InterruptedException x) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("search interrupted", x);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
     }
 
     /** Every candidate plan of the space, in a fixed order. */
@@ -237,8 +524,9 @@ public final class Search {
     /** The ranked table, the Pareto front and the explanation, for a terminal. */
     public static String human(Result res) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "search %s: %d candidates simulated, %d discarded (seed %d)%n",
-                res.space().name(), res.ranked().size(), res.discarded().size(), res.seed()));
+        sb.append(String.format(Locale.ROOT, "search %s: %d candidates: %d simulated (%d simulations), %d pruned by bound, %d discarded (seed %d)%n",
+                res.space().name(), res.candidates(), res.ranked().size(), res.simulations(), res.pruned().size(),
+                res.discarded().size(), res.seed()));
         sb.append(String.format(Locale.ROOT, "%4s  %-34s %12s %10s %10s %10s %8s %5s%n", "rank", "plan", "tok/s",
                 "tok/s/gpu", "tpot p50", "ttft p99", "preempt", "slo"));
         int i = 1;
@@ -254,6 +542,10 @@ public final class Search {
             sb.append(String.format(Locale.ROOT, "  %-34s %10.0f tok/s  %s%n", c.label(), c.result().outputThroughput(),
                     PredictionRenderer.t(c.result().tpot().p50())));
         }
+        if (!res.pruned().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "pruned by bound: %d candidates whose bounds keep them below rank %d and off the "
+                    + "Pareto front (--no-prune simulates them)%n", res.pruned().size(), EXACT_TOP));
+        }
         if (!res.discarded().isEmpty()) {
             Map<String, Integer> why = new TreeMap<>();
             for (Candidate c : res.discarded()) why.merge(c.discarded().replaceAll("[0-9.]+", "N"), 1, Integer::sum);
@@ -264,46 +556,83 @@ public final class Search {
         return sb.toString();
     }
 
-    /** The winner as {@code .plan} source (the syntax of docs/language; `--emit`). */
-    public static String emit(Result res) {
-        Candidate w = res.winner();
-        if (w == null) return "";
-        Plan p = w.plan();
-        Parallel par = p.parallel();
-        EngineBlock e = p.engine();
-        StringBuilder sb = new StringBuilder();
-        sb.append("// written by `shardplan search ").append(res.space().name()).append(" --emit` (seed ").append(res.seed()).append(")\n");
-        sb.append("// ").append(res.why().replace("\n", " ")).append('\n');
-        sb.append("plan ").append(p.name()).append(" {\n");
-        sb.append("  model     ").append(p.model().name()).append('\n');
-        sb.append("  cluster   ").append(p.cluster().name()).append('\n');
-        sb.append("  workload  ").append(p.workload().name()).append('\n');
-        sb.append("  parallel  { dp ").append(par.dp()).append("; tp ").append(par.tp()).append("; pp ").append(par.pp());
-        if (p.model().isMoe()) sb.append("; ep ").append(par.ep());
-        sb.append(" }\n");
-        sb.append("  engine    ").append(e.kind().id()).append(" {");
-        if (e.version() != null) sb.append(" version \"").append(e.version()).append("\";");
-        e.settings().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v instanceof Double d ? fmt(d) : String.valueOf(v)).append(';'));
-        if (sb.charAt(sb.length() - 1) == ';') sb.setLength(sb.length() - 1);
-        sb.append(" }\n");
-        if (!p.slos().isEmpty()) {
-            sb.append("  slo       {");
-            List<String> parts = new ArrayList<>();
-            for (Slo s : p.slos()) {
-                String pct = s.percentile() <= 0 ? "mean" : "p" + fmt(s.percentile());
-                String bound = s.metric().equals("throughput") ? fmt(s.bound()) + " tokens/s" : fmt(s.bound() * 1e3) + " ms";
-                parts.add(" " + s.metric() + (s.metric().equals("throughput") ? "" : " " + pct) + " " + s.op() + " " + bound);
-            }
-            sb.append(String.join(";", parts)).append(" }\n");
+    /** Results as the JSON document of docs/search.schema.json ({@code shardplan search --format json}). */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toJson(List<Result> results) {
+        var o = dev.shardplan.diag.Jsons.MAPPER.createObjectNode();
+        o.put("format", "shardplan-search");
+        o.put("version", 1);
+        var a = o.putArray("searches");
+        for (Result r : results) a.add(toJson(r));
+        return o;
+    }
+
+    /** One search's entry of that document. */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toJson(Result res) {
+        var m = dev.shardplan.diag.Jsons.MAPPER;
+        var o = m.createObjectNode();
+        o.put("search", res.space().name());
+        o.put("seed", res.seed());
+        o.put("objective", res.space().objective().id());
+        var n = o.putObject("counts");
+        n.put("candidates", res.candidates());
+        n.put("simulated", res.ranked().size());
+        n.put("simulations", res.simulations());
+        n.put("pruned", res.pruned().size());
+        n.put("discarded", res.discarded().size());
+        n.put("exact_top", EXACT_TOP);
+        if (res.winner() == null) o.putNull("winner");
+        else o.put("winner", res.winner().plan().name());
+        o.put("why", res.why());
+        var ranked = o.putArray("ranked");
+        int rank = 1;
+        for (Candidate c : res.ranked()) {
+            var x = candidate(ranked.addObject(), c);
+            SimResult r = c.result();
+            x.put("rank", rank++);
+            x.put("output_tokens_per_s", r.outputThroughput());
+            x.put("output_tokens_per_s_per_gpu", r.outputThroughput() / c.plan().parallel().worldSize());
+            summary(x.putObject("ttft_s"), r.ttft());
+            summary(x.putObject("tpot_s"), r.tpot());
+            summary(x.putObject("e2e_s"), r.e2e());
+            x.put("preemptions", r.preemptions());
+            x.put("peak_kv_util", r.peakKvUtil());
+            x.put("meets_slos", meetsSlos(c));
+            x.put("pareto", res.pareto().stream().anyMatch(f -> f == c));
         }
-        if (!p.tuning().isEmpty()) {
-            sb.append("  tuning    {");
-            List<String> parts = new ArrayList<>();
-            new TreeMap<>(p.tuning()).forEach((k, v) -> parts.add(" " + k + " " + fmt(v)));
-            sb.append(String.join(";", parts)).append(" }\n");
+        var pruned = o.putArray("pruned");
+        for (Candidate c : res.pruned()) {
+            var x = candidate(pruned.addObject(), c);
+            x.put("reason", c.discarded());
+            x.put("max_output_tokens_per_s", c.bound().maxOutputThroughput());
+            x.put("min_tpot_p50_s", c.bound().minTpot().p50());
         }
-        sb.append("}\n");
-        return sb.toString();
+        var discarded = o.putArray("discarded");
+        for (Candidate c : res.discarded()) candidate(discarded.addObject(), c).put("reason", c.discarded());
+        return o;
+    }
+
+    private static com.fasterxml.jackson.databind.node.ObjectNode candidate(com.fasterxml.jackson.databind.node.ObjectNode x, Candidate c) {
+        Parallel p = c.plan().parallel();
+        x.put("plan", c.plan().name());
+        x.put("label", c.label());
+        var par = x.putObject("parallel");
+        par.put("dp", p.dp());
+        par.put("tp", p.tp());
+        par.put("pp", p.pp());
+        par.put("ep", p.ep());
+        x.put("gpus", p.worldSize());
+        var cfg = dev.shardplan.engine.Engines.configure(c.plan());
+        x.put("max_num_seqs", cfg.maxSeqs());
+        x.put("kv_dtype", cfg.kvDtype().id());
+        return x;
+    }
+
+    private static void summary(com.fasterxml.jackson.databind.node.ObjectNode x, SimResult.Summary s) {
+        x.put("mean", s.mean());
+        x.put("p50", s.p50());
+        x.put("p90", s.p90());
+        x.put("p99", s.p99());
+        x.put("max", s.max());
     }
 
     private static String fmt(double v) {

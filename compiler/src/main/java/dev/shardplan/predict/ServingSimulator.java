@@ -1,7 +1,6 @@
 package dev.shardplan.predict;
 
 import java.util.Arrays;
-import java.util.PriorityQueue;
 
 /**
  * An event-driven simulation of continuous batching over a paged KV cache, one scheduler per DP
@@ -14,33 +13,41 @@ import java.util.PriorityQueue;
  * the token budget lasts and their blocks fit. The iteration's time comes from the step-time
  * model; a request whose tokens are all computed samples one more token.
  *
- * <p>Replicas advance independently; the replica with the earliest clock steps next, and an
- * arrival is routed when no replica's clock is behind it. Deterministic: no randomness beyond the
- * request set.
+ * <p>Replicas advance independently; the replica with the earliest clock steps next (the lowest
+ * index on ties), and an arrival is routed when no replica's clock is behind it. Deterministic:
+ * no randomness beyond the request set.
  *
- * <p>Decode runs: an iteration in which every running request decodes, nothing can be admitted and
- * nothing is preempted is followed by identical ones until a request finishes, the pool runs out,
- * an arrival is due or another replica's clock is behind. Those iterations are advanced in O(1)
- * each (the context sum grows by the batch size per step, new blocks come from a histogram of the
- * requests' positions within their last block), giving bit-for-bit the result of stepping them
- * one by one ({@code ServingSimulatorTest}) at O(running) per run instead of per step.
+ * <p>Cost follows events, not tokens × requests (docs/predictions.md, "How the simulator
+ * advances"). The running requests of a replica that are decoding are held in closed form: they
+ * all advance one token per iteration, so each keeps its state as of the iteration it started
+ * decoding, and the replica keeps the sum of their contexts, how many of them need a new block
+ * at each position within a block ({@code block_size} counters: a decoder needs one every
+ * {@code block_size} iterations, always at the same phase) and an indexed heap of their finishing
+ * iterations. An iteration then costs O(1), plus O(log n) per request that finishes or is
+ * preempted, O(1) per request admitted, and the explicit work of the few requests that prefill. Which
+ * requests a preemption takes follows from counts alone: the needers are served in admission
+ * order and the victims come from the other end. The result is bit-for-bit that of stepping
+ * every request every iteration ({@code SteppingSimulator}, the test oracle).
  */
 public final class ServingSimulator {
     private static final int TIMELINE_CAP = 512;
 
+    /**
+     * Bytes a simulation holds per request, with the request set's own: first token and finish
+     * times, computed, generated, blocks, the iteration a decoder's state is as of, a state byte,
+     * its place in the finish heap, its place in a waiting queue (which may double as it grows), the TPOT samples of the result,
+     * a closed loop's effective arrival; and the set's arrival, prompt and output.
+     */
+    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 4 + 8 + 8 + 8 + RequestSet.BYTES_PER_REQUEST;
+
+    private static final byte WAITING = 0, RUNNING = 1, DECODING = 2, DONE = 3;
+
     private final SchedulerConfig cfg;
     private final StepTimeModel model;
-    private final boolean decodeRuns;
 
     public ServingSimulator(SchedulerConfig cfg, StepTimeModel model) {
-        this(cfg, model, true);
-    }
-
-    /** {@code decodeRuns} false: step every iteration one by one (the reference for the fast path). */
-    ServingSimulator(SchedulerConfig cfg, StepTimeModel model, boolean decodeRuns) {
         this.cfg = cfg;
         this.model = model;
-        this.decodeRuns = decodeRuns;
     }
 
     /** Simulates serving {@code reqs} to the end. */
@@ -48,58 +55,96 @@ public final class ServingSimulator {
         return new Run(reqs).go();
     }
 
+    /**
+     * {@code cfg} with max_num_seqs lowered to the most requests a replica can ever hold with
+     * {@code reqs}, when it is above that: the limit then never binds, so the simulation is the same,
+     * and two configurations that differ only above it are seen to be equal. A replica holds at
+     * most the closed loop's concurrency; in an offline batch (one arrival time) every request is
+     * routed before the first iteration, round-robin by both routings, so at most ceil(n / dp).
+     */
+    public static SchedulerConfig canonical(SchedulerConfig cfg, RequestSet reqs) {
+        int n = reqs.size();
+        long most = n;
+        if (reqs.concurrency() > 0) most = Math.min(n, reqs.concurrency());
+        else if (sameArrival(reqs.arrival())) most = (n + cfg.replicas() - 1) / cfg.replicas();
+        most = Math.max(1, most);
+        if (cfg.maxNumSeqs() <= most) return cfg;
+        return new SchedulerConfig(cfg.replicas(), cfg.kvBlocks(), cfg.blockSize(), (int) most, cfg.maxNumBatchedTokens(),
+                cfg.chunkedPrefill(), cfg.admission(), cfg.routing());
+    }
+
+    private static boolean sameArrival(double[] t) {
+        for (int i = 1; i < t.length; i++) if (t[i] != t[0]) return false;
+        return true;
+    }
+
     private final class Run {
         final RequestSet rs;
         final int n;
         final int[] prompt, output;
+        /** Arrivals as drawn (the request set's; never written). */
+        final double[] drawn;
+        /** Effective arrivals: the drawn ones, or in a closed loop the time a slot freed. */
+        final double[] arrive;
+        final double[] first, finish;
+        /** Explicit requests: their state. Decoding requests: their state as of iteration {@code since}. */
         final int[] gen, computed, blocks;
-        final double[] arrive, first, finish;
+        final long[] since;
+        final byte[] state;
         final Replica[] reps;
-        final double[] effArrival;
+        final ReplicaQueue queue;
+        final LeastLoaded leastLoaded;
+        final boolean closedLoop;
         int completed, rejected;
         long preemptions, recomputed, steps;
         double busyRunningArea, busyTime;
-        double peakUtil;
-        long usedBlocksAll;
+        long usedBlocksAll, peakUsed;
         final long totalBlocksAll;
         // timeline with decimation: keep every stride-th sample, doubling stride when full
-        double[] tlT = new double[TIMELINE_CAP];
-        double[] tlU = new double[TIMELINE_CAP];
-        int tlN, tlStride = 1;
+        final double[] tlT = new double[TIMELINE_CAP];
+        final double[] tlU = new double[TIMELINE_CAP];
+        int tlN, tlStride = 1, tlSkip;
         long tlCount;
+        /** A decoder's place in its replica's finish heap (a request is in at most one), or -1. */
+        final int[] finishPos;
+        // open loop: requests in (arrival, id) order; closed loop: released ones by (arrival, id)
+        int[] arrivalOrder;
+        int nextArrival;
+        LongIntHeap released;
 
         Run(RequestSet rs) {
             this.rs = rs;
             n = rs.size();
             prompt = rs.prompt();
             output = rs.output();
+            drawn = rs.arrival();
+            closedLoop = rs.concurrency() > 0 && rs.concurrency() < n;
+            arrive = closedLoop ? drawn.clone() : drawn;
             gen = new int[n];
             computed = new int[n];
             blocks = new int[n];
-            arrive = new double[n];
+            since = new long[n];
+            state = new byte[n];
             first = new double[n];
             finish = new double[n];
+            finishPos = new int[n];
             Arrays.fill(first, -1);
             reps = new Replica[cfg.replicas()];
-            for (int i = 0; i < reps.length; i++) reps[i] = new Replica(Math.min(n, cfg.maxNumSeqs()) + 1, n);
-            effArrival = rs.arrival();
+            for (int i = 0; i < reps.length; i++) reps[i] = new Replica(i);
+            queue = new ReplicaQueue(reps.length);
+            leastLoaded = cfg.routing() == SchedulerConfig.Routing.LEAST_LOADED && reps.length > 1 ? new LeastLoaded(reps.length) : null;
             totalBlocksAll = cfg.kvBlocks() * cfg.replicas();
         }
 
-        PriorityQueue<Integer> pending;
-
         SimResult go() {
-            // pending arrivals ordered by (time, id)
-            pending = new PriorityQueue<>((a, b) -> {
-                int c = Double.compare(arrive[a], arrive[b]);
-                return c != 0 ? c : Integer.compare(a, b);
-            });
-            int limit = rs.concurrency() > 0 ? Math.min(rs.concurrency(), n) : n;
-            int released = 0;
-            for (; released < limit; released++) {
-                arrive[released] = effArrival[released];
-                pending.add(released);
+            int limit = closedLoop ? rs.concurrency() : n;
+            if (closedLoop) {
+                released = new LongIntHeap(limit + 1);
+                for (int i = 0; i < limit; i++) released.add(timeKey(arrive[i]), i);
+            } else {
+                arrivalOrder = arrivalOrder(drawn);
             }
+            int nextRelease = limit;
             double t0 = n == 0 ? 0 : Double.MAX_VALUE;
             for (int i = 0; i < limit; i++) t0 = Math.min(t0, arrive[i]);
             int rr = 0;
@@ -107,39 +152,53 @@ public final class ServingSimulator {
             long iterations = 0;
             while (done < n) {
                 if ((++iterations & 4095) == 0) dev.shardplan.diag.Deadline.check();
-                Replica next = null;
-                for (Replica r : reps) if (r.hasWork() && (next == null || r.now < next.now)) next = r;
-                Integer head = pending.peek();
-                if (head != null && (next == null || arrive[head] <= next.now)) {
-                    pending.poll();
+                Replica next = queue.peek();
+                int head = peekArrival();
+                if (head >= 0 && (next == null || arrive[head] <= next.now)) {
+                    pollArrival();
                     if (tooLong(head)) {
                         rejected++;
                         done++;
                         finish[head] = -1;
-                        if (released < n && rs.concurrency() > 0) {
-                            arrive[released] = Math.max(effArrival[released], arrive[head]);
-                            pending.add(released++);
+                        state[head] = DONE;
+                        if (closedLoop && nextRelease < n) {
+                            arrive[nextRelease] = Math.max(drawn[nextRelease], arrive[head]);
+                            released.add(timeKey(arrive[nextRelease]), nextRelease++);
                         }
                         continue;
                     }
                     Replica to = route(rr++);
-                    if (!to.hasWork()) to.now = Math.max(to.now, arrive[head]);
-                    to.pushBack(head);
+                    boolean idle = !to.hasWork();
+                    if (idle) to.now = Math.max(to.now, arrive[head]);
+                    to.waiting.pushBack(head);
+                    if (idle) queue.add(to);
+                    to.scoreChanged();
                     continue;
                 }
                 if (next == null) throw new IllegalStateException("simulation stalled with " + (n - done) + " requests left");
-                int fin = step(next);
-                if (fin == 0 && decodeRuns && next.pureDecode) decodeRun(next);
+                int fin = next.step();
+                if (next.hasWork()) queue.moved(next);
+                else queue.remove(next);
                 for (int k = 0; k < fin; k++) {
                     done++;
                     completed++;
-                    if (released < n && rs.concurrency() > 0) {
-                        arrive[released] = Math.max(effArrival[released], next.now);
-                        pending.add(released++);
+                    if (closedLoop && nextRelease < n) {
+                        arrive[nextRelease] = Math.max(drawn[nextRelease], next.now);
+                        released.add(timeKey(arrive[nextRelease]), nextRelease++);
                     }
                 }
             }
             return result(t0);
+        }
+
+        int peekArrival() {
+            if (closedLoop) return released.isEmpty() ? -1 : released.peekId();
+            return nextArrival < n ? (arrivalOrder == null ? nextArrival : arrivalOrder[nextArrival]) : -1;
+        }
+
+        void pollArrival() {
+            if (closedLoop) released.poll();
+            else nextArrival++;
         }
 
         boolean tooLong(int r) {
@@ -149,231 +208,18 @@ public final class ServingSimulator {
 
         Replica route(int counter) {
             if (cfg.routing() == SchedulerConfig.Routing.ROUND_ROBIN) return reps[counter % reps.length];
-            Replica best = reps[0];
-            long bestScore = Long.MAX_VALUE;
-            for (Replica r : reps) {
-                long score = 4L * r.waitingSize() + r.runCount;
-                if (score < bestScore) {
-                    bestScore = score;
-                    best = r;
-                }
-            }
-            return best;
+            return leastLoaded == null ? reps[0] : reps[leastLoaded.best()];
         }
 
-        /** One iteration of one replica; returns how many requests finished. */
-        int step(Replica rep) {
-            final int bs = cfg.blockSize();
-            int budget = cfg.maxNumBatchedTokens();
-            boolean reserve = cfg.admission() == SchedulerConfig.Admission.RESERVE_FULL;
-            boolean preempted = false;
-            int decodeSeqs = 0, prefillSeqs = 0, prefillTokens = 0;
-            double decodeCtx = 0, pairs = 0;
-            int[] run = rep.run;
-            int[] sched = rep.sched;
-            int nSched = 0;
-
-            // 1. running requests, in admission order
-            int i = 0;
-            while (i < rep.runCount && budget > 0) {
-                int r = run[i];
-                int need = prompt[r] + gen[r] - computed[r];
-                int nt = Math.min(need, budget);
-                int newBlocks = (int) ceilDiv(computed[r] + nt, bs) - blocks[r];
-                boolean self = false;
-                while (newBlocks > rep.free) {
-                    int v = run[--rep.runCount];
-                    preempt(rep, v);
-                    preempted = true;
-                    if (v == r) {
-                        self = true;
-                        break;
-                    }
-                }
-                if (self) break;
-                if (newBlocks > 0) {
-                    rep.free -= newBlocks;
-                    blocks[r] += newBlocks;
-                    usedBlocksAll += newBlocks;
-                }
-                sched[nSched] = r;
-                rep.schedTok[nSched++] = nt;
-                budget -= nt;
-                if (nt == 1 && gen[r] > 0 && need == 1) {
-                    decodeSeqs++;
-                    decodeCtx += computed[r] + 1;
-                } else {
-                    prefillSeqs++;
-                    prefillTokens += nt;
-                    pairs += (double) nt * computed[r] + (double) nt * (nt + 1) / 2.0;
-                }
-                i++;
-            }
-
-            // 2. waiting requests, unless this iteration preempted
-            if (!preempted) {
-                while (rep.waitingSize() > 0 && budget > 0 && rep.runCount < cfg.maxNumSeqs()) {
-                    int r = rep.peek();
-                    int need = prompt[r] + gen[r] - computed[r];
-                    // without chunked prefill a prompt must fit the budget; one that never can (a
-                    // recompute longer than the budget) runs chunked when the replica is empty
-                    if (!cfg.chunkedPrefill() && need > budget && (rep.runCount > 0 || nSched > 0)) break;
-                    int nt = Math.min(need, budget);
-                    long want = reserve ? ceilDiv(prompt[r] + output[r], bs) : ceilDiv(computed[r] + nt, bs);
-                    int newBlocks = (int) (want - blocks[r]);
-                    if (newBlocks > rep.free) break;
-                    rep.pop();
-                    rep.free -= newBlocks;
-                    blocks[r] += newBlocks;
-                    usedBlocksAll += newBlocks;
-                    run[rep.runCount++] = r;
-                    sched[nSched] = r;
-                    rep.schedTok[nSched++] = nt;
-                    budget -= nt;
-                    prefillSeqs++;
-                    prefillTokens += nt;
-                    pairs += (double) nt * computed[r] + (double) nt * (nt + 1) / 2.0;
-                }
-            }
-
-            rep.pureDecode = !preempted && prefillSeqs == 0 && decodeSeqs == nSched;
-            double start = rep.now;
-            if (nSched == 0) {
-                // the first running request preempted itself: vLLM's step schedules nothing and the
-                // next one re-admits it from the front of the waiting queue
-                if (preempted) return 0;
-                throw new IllegalStateException("scheduler made no progress at t=" + start);
-            }
-            recordTimeline(start);
-            double dt = model.seconds(decodeSeqs, decodeCtx, prefillSeqs, prefillTokens, pairs);
-            rep.now = start + dt;
-            steps++;
-            busyRunningArea += dt * rep.runCount;
-            busyTime += dt;
-
-            // 3. apply: computed tokens advance; a request with all tokens computed samples one
-            int finished = 0;
-            for (int k = 0; k < nSched; k++) {
-                int r = sched[k];
-                computed[r] += rep.schedTok[k];
-                if (computed[r] == prompt[r] + gen[r]) {
-                    gen[r]++;
-                    if (first[r] < 0) first[r] = rep.now;
-                    if (gen[r] >= output[r]) {
-                        finish[r] = rep.now;
-                        rep.free += blocks[r];
-                        usedBlocksAll -= blocks[r];
-                        blocks[r] = 0;
-                        computed[r] = -1; // marks finished for compaction
-                        finished++;
-                    }
-                }
-            }
-            if (finished > 0) {
-                int w = 0;
-                for (int k = 0; k < rep.runCount; k++) {
-                    int r = run[k];
-                    if (computed[r] >= 0) run[w++] = r;
-                }
-                rep.runCount = w;
-            }
-            return finished;
-        }
-
-        /**
-         * Advances {@code rep} through the decode iterations that must follow a pure-decode one,
-         * each exactly as {@link #step} would (same arguments to the step-time model, same order of
-         * floating-point updates), stopping before anything else could happen.
-         */
-        void decodeRun(Replica rep) {
-            final int bs = cfg.blockSize();
-            final int nRun = rep.runCount;
-            if (nRun == 0 || nRun > cfg.maxNumBatchedTokens()) return;
-            int[] run = rep.run;
-            // every running request decodes; steps until the first finish; context sum; block phases
-            long maxSteps = Long.MAX_VALUE;
-            long ctx = 0;
-            int[] phase = rep.phase(bs);
-            java.util.Arrays.fill(phase, 0);
-            for (int k = 0; k < nRun; k++) {
-                int r = run[k];
-                if (gen[r] == 0 || computed[r] != prompt[r] + gen[r] - 1) return;
-                maxSteps = Math.min(maxSteps, output[r] - gen[r] - 1L);
-                ctx += computed[r] + 1L;
-                // the first step that needs a new block: when computed + 1 exceeds blocks · bs
-                long first = (long) blocks[r] * bs - computed[r] + 1;
-                if (first <= bs) phase[(int) (first - 1)]++;
-                else maxSteps = Math.min(maxSteps, first - 1); // slack beyond one block: stop before it is used
-            }
-            if (maxSteps <= 0) return;
-            if (rep.waitingSize() > 0 && admissible(rep, nRun)) return;
-            Replica other = null;
-            for (Replica o : reps) if (o != rep && o.hasWork() && (other == null || o.now < other.now)) other = o;
-            int repIdx = indexOf(rep), otherIdx = other == null ? -1 : indexOf(other);
-            long j = 0;
-            while (j < maxSteps) {
-                // the main loop would route a due arrival, or step a replica whose clock is behind, first
-                Integer head = pending.peek();
-                if (head != null && arrive[head] <= rep.now) break;
-                if (other != null && (other.now < rep.now || (other.now == rep.now && otherIdx < repIdx))) break;
-                int need = phase[(int) (j % bs)];
-                if (need > rep.free) break;
-                if (need > 0) {
-                    rep.free -= need;
-                    usedBlocksAll += need;
-                }
-                double start = rep.now;
-                recordTimeline(start);
-                double dt = model.seconds(nRun, (double) (ctx + j * nRun), 0, 0, 0.0);
-                rep.now = start + dt;
-                steps++;
-                busyRunningArea += dt * nRun;
-                busyTime += dt;
-                j++;
-            }
-            if (j == 0) return;
-            for (int k = 0; k < nRun; k++) {
-                int r = run[k];
-                computed[r] += (int) j;
-                gen[r] += (int) j;
-                blocks[r] = Math.max(blocks[r], (int) ceilDiv(computed[r], bs));
-            }
-        }
-
-        /** Whether the waiting head could be admitted after a decode step of {@code nRun} sequences. */
-        private boolean admissible(Replica rep, int nRun) {
-            int budget = cfg.maxNumBatchedTokens() - nRun;
-            if (budget <= 0 || nRun >= cfg.maxNumSeqs()) return false;
-            int r = rep.peek();
-            int need = prompt[r] + gen[r] - computed[r];
-            if (!cfg.chunkedPrefill() && need > budget) return false;
-            int nt = Math.min(need, budget);
-            int bs = cfg.blockSize();
-            long want = cfg.admission() == SchedulerConfig.Admission.RESERVE_FULL ? ceilDiv(prompt[r] + output[r], bs)
-                    : ceilDiv(computed[r] + nt, bs);
-            // the pool only shrinks during a decode run: no room now means no room later
-            return want - blocks[r] <= rep.free;
-        }
-
-        private int indexOf(Replica rep) {
-            for (int i = 0; i < reps.length; i++) if (reps[i] == rep) return i;
-            return -1;
-        }
-
-        void preempt(Replica rep, int v) {
-            preemptions++;
-            recomputed += computed[v];
-            rep.free += blocks[v];
-            usedBlocksAll -= blocks[v];
-            blocks[v] = 0;
-            computed[v] = 0;
-            rep.pushFront(v);
-        }
-
+        /** Records the KV use at the start of an iteration: the peak, and the decimated timeline. */
         void recordTimeline(double t) {
-            double u = (double) usedBlocksAll / totalBlocksAll;
-            if (u > peakUtil) peakUtil = u;
-            if (tlCount++ % tlStride != 0) return;
+            if (usedBlocksAll > peakUsed) peakUsed = usedBlocksAll;
+            long i = tlCount++;
+            if (tlSkip > 0) {
+                tlSkip--;
+                return;
+            }
+            // here i is a multiple of tlStride
             if (tlN == TIMELINE_CAP) {
                 for (int k = 0; k < TIMELINE_CAP / 2; k++) {
                     tlT[k] = tlT[2 * k];
@@ -381,94 +227,678 @@ public final class ServingSimulator {
                 }
                 tlN = TIMELINE_CAP / 2;
                 tlStride *= 2;
-                if ((tlCount - 1) % tlStride != 0) return;
+                if (i % tlStride != 0) {
+                    tlSkip = tlStride / 2 - 1;
+                    return;
+                }
             }
             tlT[tlN] = t;
-            tlU[tlN++] = u;
+            tlU[tlN++] = (double) usedBlocksAll / totalBlocksAll;
+            tlSkip = tlStride - 1;
         }
 
         SimResult result(double t0) {
             double end = t0;
             long pTok = 0, oTok = 0;
-            double[] ttft = new double[n], tpot = new double[n], e2e = new double[n];
+            // the per-request arrays are done with: first and finish take the TTFT and E2E samples
+            double[] ttft = first, e2e = finish, tpot = new double[n];
             int nt = 0, np = 0;
             for (int r = 0; r < n; r++) {
-                if (finish[r] < 0 || first[r] < 0) continue;
-                end = Math.max(end, finish[r]);
+                double f = finish[r], s = first[r];
+                if (f < 0 || s < 0) continue;
+                end = Math.max(end, f);
                 pTok += prompt[r];
                 oTok += output[r];
-                ttft[nt] = first[r] - arrive[r];
-                e2e[nt++] = finish[r] - arrive[r];
-                if (output[r] > 1) tpot[np++] = (finish[r] - first[r]) / (output[r] - 1);
+                ttft[nt] = s - arrive[r];
+                e2e[nt++] = f - arrive[r];
+                if (output[r] > 1) tpot[np++] = (f - s) / (output[r] - 1);
             }
             double span = completed == 0 ? 0 : end - t0;
             double inv = span > 0 ? 1.0 / span : 0;
             return new SimResult(n, completed, rejected, span, pTok, oTok, oTok * inv, (pTok + oTok) * inv,
                     completed * inv, SimResult.Summary.of(ttft, nt), SimResult.Summary.of(tpot, np),
                     SimResult.Summary.of(e2e, nt), preemptions, recomputed, steps,
-                    busyTime > 0 ? busyRunningArea / busyTime : 0, peakUtil,
+                    busyTime > 0 ? busyRunningArea / busyTime : 0, (double) peakUsed / totalBlocksAll,
                     Arrays.copyOf(tlT, tlN), Arrays.copyOf(tlU, tlN));
+        }
+
+        /**
+         * One DP replica. Its running requests in admission order are the decoders held in closed
+         * form ({@code dec}, with tombstones for those that finished), then the explicit ones
+         * ({@code pre}: prefilling, just admitted, or decoders that could not join the closed form).
+         */
+        final class Replica {
+            final int idx;
+            double now;
+            long free = cfg.kvBlocks();
+            final IntDeque waiting = new IntDeque();
+            // decoders in closed form
+            long tick;            // iterations this replica has run
+            int phase;            // tick mod block size
+            int[] dec = new int[16];
+            int decLen, nDec;
+            long sumOff;          // sum over decoders of computed - since: their context is sumOff + nDec·tick
+            final long[] cls = new long[cfg.blockSize()]; // decoders that need a block when tick mod bs is the index
+            final FinishHeap finishing = new FinishHeap();
+            // explicit running requests
+            int[] pre = new int[16];
+            int[] preTok = new int[16];
+            int preLen;
+            long score = -1;
+
+            Replica(int idx) {
+                this.idx = idx;
+            }
+
+            boolean hasWork() {
+                return nDec + preLen > 0 || waiting.size() > 0;
+            }
+
+            int runCount() {
+                return nDec + preLen;
+            }
+
+            void scoreChanged() {
+                if (leastLoaded == null) return;
+                long s = 4L * waiting.size() + runCount();
+                if (s != score) {
+                    score = s;
+                    leastLoaded.set(idx, s);
+                }
+            }
+
+            /** One iteration; returns how many requests finished. */
+            int step() {
+                final int bs = cfg.blockSize();
+                final int maxTokens = cfg.maxNumBatchedTokens();
+                int budget = maxTokens;
+                boolean preempted = false, stop = false;
+                int decodeSeqs = 0, prefillSeqs = 0, prefillTokens = 0, nSched = 0;
+                long decodeCtx = 0;
+                double pairs = 0;
+
+                // 1a. the decoders in closed form, first in admission order: one token each (there
+                // are at most max_num_batched_tokens of them). Those whose block is full at this
+                // phase need one; when the pool cannot serve them all, victims are taken from the
+                // tail until it can, or until the needer it runs dry at is the tail itself.
+                if (nDec > 0) {
+                    long need = cls[phase];
+                    if (need > free) {
+                        preempted = true;
+                        while (need > free) {
+                            int v = tail();
+                            if (state[v] == DECODING) {
+                                boolean needer = needsAt(v, phase);
+                                if (needer && need == free + 1) {
+                                    // the (free+1)-th needer is the tail: it preempts itself and the iteration ends there
+                                    preemptDecoder(v);
+                                    need--;
+                                    stop = true;
+                                    break;
+                                }
+                                preemptDecoder(v);
+                                if (needer) need--;
+                            } else {
+                                preemptExplicit();
+                            }
+                        }
+                    }
+                    free -= need;
+                    usedBlocksAll += need;
+                    decodeSeqs = nDec;
+                    decodeCtx = sumOff + nDec * (tick + 1);
+                    nSched = nDec;
+                    budget -= nDec;
+                }
+
+                // 1b. the explicit running requests, in admission order, exactly as stepping does
+                int scheduledPre = 0;
+                if (!stop) {
+                    while (scheduledPre < preLen && budget > 0) {
+                        int r = pre[scheduledPre];
+                        int need = prompt[r] + gen[r] - computed[r];
+                        int nt = Math.min(need, budget);
+                        int newBlocks = (int) ceilDiv(computed[r] + nt, bs) - blocks[r];
+                        boolean self = false;
+                        while (newBlocks > free) {
+                            int v = pre[preLen - 1]; // the tail: every decoder comes before r
+                            preemptExplicit();
+                            preempted = true;
+                            if (v == r) {
+                                self = true;
+                                break;
+                            }
+                        }
+                        if (self) break;
+                        if (newBlocks > 0) {
+                            free -= newBlocks;
+                            blocks[r] += newBlocks;
+                            usedBlocksAll += newBlocks;
+                        }
+                        preTok[scheduledPre++] = nt;
+                        nSched++;
+                        budget -= nt;
+                        if (nt == 1 && gen[r] > 0 && need == 1) {
+                            decodeSeqs++;
+                            decodeCtx += computed[r] + 1;
+                        } else {
+                            prefillSeqs++;
+                            prefillTokens += nt;
+                            pairs += (double) nt * computed[r] + (double) nt * (nt + 1) / 2.0;
+                        }
+                    }
+                }
+
+                // 2. waiting requests, unless this iteration preempted
+                if (!preempted) {
+                    boolean reserve = cfg.admission() == SchedulerConfig.Admission.RESERVE_FULL;
+                    while (waiting.size() > 0 && budget > 0 && runCount() < cfg.maxNumSeqs()) {
+                        int r = waiting.peek();
+                        int need = prompt[r] + gen[r] - computed[r];
+                        // without chunked prefill a prompt must fit the budget; one that never can (a
+                        // recompute longer than the budget) runs chunked when the replica is empty
+                        if (!cfg.chunkedPrefill() && need > budget && (runCount() > 0 || nSched > 0)) break;
+                        int nt = Math.min(need, budget);
+                        long want = reserve ? ceilDiv(prompt[r] + output[r], bs) : ceilDiv(computed[r] + nt, bs);
+                        int newBlocks = (int) (want - blocks[r]);
+                        if (newBlocks > free) break;
+                        waiting.pop();
+                        free -= newBlocks;
+                        blocks[r] += newBlocks;
+                        usedBlocksAll += newBlocks;
+                        state[r] = RUNNING;
+                        appendPre(r); // every explicit one before it was scheduled: budget is left
+                        preTok[scheduledPre++] = nt;
+                        nSched++;
+                        budget -= nt;
+                        prefillSeqs++;
+                        prefillTokens += nt;
+                        pairs += (double) nt * computed[r] + (double) nt * (nt + 1) / 2.0;
+                    }
+                }
+
+                if (nSched == 0) {
+                    // the first running request preempted itself: vLLM's step schedules nothing and the
+                    // next one re-admits it from the front of the waiting queue
+                    if (preempted) {
+                        scoreChanged();
+                        return 0;
+                    }
+                    throw new IllegalStateException("scheduler made no progress at t=" + now);
+                }
+                double start = now;
+                recordTimeline(start);
+                double dt = model.seconds(decodeSeqs, (double) decodeCtx, prefillSeqs, prefillTokens, pairs);
+                now = start + dt;
+                steps++;
+                busyRunningArea += dt * runCount();
+                busyTime += dt;
+
+                // 3. apply: every decoder in closed form advanced by this tick; the explicit ones explicitly
+                tick++;
+                if (++phase == bs) phase = 0;
+                int finished = nDec > 0 ? finishDecoders() : 0;
+                if (scheduledPre > 0) finished += applyExplicit(scheduledPre);
+                if (preLen > 0) joinClosedForm(maxTokens);
+                scoreChanged();
+                return finished;
+            }
+
+            /** Decoders whose last token was this iteration's: their blocks go back to the pool. */
+            int finishDecoders() {
+                int finished = 0;
+                long last = tick - 1;
+                while (!finishing.isEmpty() && finishing.peekKey() <= last) {
+                    int r = finishing.poll();
+                    finish[r] = now;
+                    long b = blocksAt(r, tick);
+                    free += b;
+                    usedBlocksAll -= b;
+                    removeDecoder(r);
+                    state[r] = DONE;
+                    finished++;
+                }
+                if (decLen > 32 && nDec < decLen / 2) compactDecoders();
+                return finished;
+            }
+
+            int applyExplicit(int scheduled) {
+                int finished = 0, w = 0;
+                for (int k = 0; k < preLen; k++) {
+                    int r = pre[k];
+                    if (k < scheduled) {
+                        computed[r] += preTok[k];
+                        if (computed[r] == prompt[r] + gen[r]) {
+                            gen[r]++;
+                            if (first[r] < 0) first[r] = now;
+                            if (gen[r] >= output[r]) {
+                                finish[r] = now;
+                                free += blocks[r];
+                                usedBlocksAll -= blocks[r];
+                                blocks[r] = 0;
+                                state[r] = DONE;
+                                finished++;
+                                continue;
+                            }
+                        }
+                    }
+                    pre[w++] = r;
+                }
+                preLen = w;
+                return finished;
+            }
+
+            /**
+             * Moves the explicit requests at the head of {@code pre} that decode into the closed form,
+             * keeping admission order (they follow every decoder already there) and at most
+             * max_num_batched_tokens decoders (so that all of them are scheduled every iteration).
+             */
+            void joinClosedForm(int maxTokens) {
+                final int bs = cfg.blockSize();
+                int m = 0;
+                while (m < preLen && nDec < maxTokens) {
+                    int r = pre[m];
+                    if (gen[r] == 0 || computed[r] != prompt[r] + gen[r] - 1) break;
+                    long firstNeed = (long) blocks[r] * bs - computed[r];
+                    long last = output[r] - gen[r] - 1L;
+                    // a decoder with more than a block of slack that it will use (neither admission policy
+                    // leaves one) stays explicit: its phase would not say when it first needs a block
+                    if (firstNeed <= last && firstNeed >= bs) break;
+                    since[r] = tick;
+                    state[r] = DECODING;
+                    if (decLen == dec.length) dec = Arrays.copyOf(dec, dec.length * 2);
+                    dec[decLen++] = r;
+                    nDec++;
+                    sumOff += computed[r] - tick;
+                    if (firstNeed <= last) cls[(int) ((tick + firstNeed) % bs)]++;
+                    finishing.add(tick + last, r);
+                    m++;
+                }
+                if (m > 0) {
+                    System.arraycopy(pre, m, pre, 0, preLen - m);
+                    preLen -= m;
+                }
+            }
+
+            /** The iteration at which decoder {@code r} computes its last token. */
+            long finishTick(int r) {
+                return since[r] + output[r] - gen[r] - 1L;
+            }
+
+            /** The first iteration at which decoder {@code r} needs a new block (later ones follow every bs). */
+            long firstNeed(int r) {
+                return since[r] + (long) blocks[r] * cfg.blockSize() - computed[r];
+            }
+
+            boolean counted(int r) {
+                return firstNeed(r) <= finishTick(r);
+            }
+
+            boolean needsAt(int r, int ph) {
+                return counted(r) && (int) (firstNeed(r) % cfg.blockSize()) == ph;
+            }
+
+            /** Blocks decoder {@code r} holds before iteration {@code t} runs. */
+            long blocksAt(int r, long t) {
+                long fn = firstNeed(r);
+                long extra = counted(r) && t > fn ? (t - 1 - fn) / cfg.blockSize() + 1 : 0;
+                return blocks[r] + extra;
+            }
+
+            void removeDecoder(int r) {
+                nDec--;
+                sumOff -= computed[r] - since[r];
+                if (counted(r)) cls[(int) (firstNeed(r) % cfg.blockSize())]--;
+            }
+
+            /** The most recently admitted running request. */
+            int tail() {
+                if (preLen > 0) return pre[preLen - 1];
+                while (state[dec[decLen - 1]] != DECODING) decLen--;
+                return dec[decLen - 1];
+            }
+
+            /** Preempts decoder {@code v}, the tail: it goes back to the front of the waiting queue. */
+            void preemptDecoder(int v) {
+                long c = computed[v] + (tick - since[v]);
+                preemptions++;
+                recomputed += c;
+                long b = blocksAt(v, tick);
+                free += b;
+                usedBlocksAll -= b;
+                removeDecoder(v);
+                finishing.remove(v);
+                decLen--; // tail() left it last
+                gen[v] += (int) (tick - since[v]);
+                computed[v] = 0;
+                blocks[v] = 0;
+                state[v] = WAITING;
+                waiting.pushFront(v);
+            }
+
+            /** Preempts the last explicit running request. */
+            void preemptExplicit() {
+                int v = pre[--preLen];
+                preemptions++;
+                recomputed += computed[v];
+                free += blocks[v];
+                usedBlocksAll -= blocks[v];
+                blocks[v] = 0;
+                computed[v] = 0;
+                state[v] = WAITING;
+                waiting.pushFront(v);
+            }
+
+            void appendPre(int r) {
+                if (preLen == pre.length) {
+                    pre = Arrays.copyOf(pre, pre.length * 2);
+                    preTok = Arrays.copyOf(preTok, pre.length);
+                }
+                pre[preLen++] = r;
+            }
+
+            void compactDecoders() {
+                int w = 0;
+                for (int k = 0; k < decLen; k++) if (state[dec[k]] == DECODING) dec[w++] = dec[k];
+                decLen = w;
+            }
+        }
+
+        /**
+         * The decoders of one replica by the iteration of their last token (then id), indexed so that
+         * a preempted one leaves at once: the heap holds the running decoders and nothing stale.
+         */
+        final class FinishHeap {
+            long[] keys = new long[16];
+            int[] ids = new int[16];
+            int size;
+
+            boolean isEmpty() {
+                return size == 0;
+            }
+
+            long peekKey() {
+                return keys[0];
+            }
+
+            void add(long key, int id) {
+                if (size == keys.length) {
+                    keys = Arrays.copyOf(keys, size * 2);
+                    ids = Arrays.copyOf(ids, size * 2);
+                }
+                up(size++, key, id);
+            }
+
+            int poll() {
+                int top = ids[0];
+                removeAt(0);
+                return top;
+            }
+
+            void remove(int id) {
+                removeAt(finishPos[id]);
+            }
+
+            private void removeAt(int i) {
+                int last = --size;
+                if (i != last) {
+                    long k = keys[last];
+                    int id = ids[last];
+                    if (i > 0 && less(k, id, keys[(i - 1) >>> 1], ids[(i - 1) >>> 1])) up(i, k, id);
+                    else down(i, k, id);
+                }
+            }
+
+            private void up(int i, long key, int id) {
+                while (i > 0) {
+                    int p = (i - 1) >>> 1;
+                    if (!less(key, id, keys[p], ids[p])) break;
+                    set(i, keys[p], ids[p]);
+                    i = p;
+                }
+                set(i, key, id);
+            }
+
+            private void down(int i, long key, int id) {
+                while (true) {
+                    int c = 2 * i + 1;
+                    if (c >= size) break;
+                    if (c + 1 < size && less(keys[c + 1], ids[c + 1], keys[c], ids[c])) c++;
+                    if (!less(keys[c], ids[c], key, id)) break;
+                    set(i, keys[c], ids[c]);
+                    i = c;
+                }
+                set(i, key, id);
+            }
+
+            private void set(int i, long key, int id) {
+                keys[i] = key;
+                ids[i] = id;
+                finishPos[id] = i;
+            }
+
+            private boolean less(long k1, int i1, long k2, int i2) {
+                return k1 < k2 || (k1 == k2 && i1 < i2);
+            }
+        }
+
+        /**
+         * Replicas with work, sorted by (clock, index) in a ring: the first steps next. The replica
+         * that stepped leaves the front and goes back in from the back, which is one comparison in
+         * the usual case (replicas that step in turn), where a heap would sift every time.
+         */
+        final class ReplicaQueue {
+            final double[] now;
+            final int[] idx;
+            final int cap;
+            int head, size;
+
+            ReplicaQueue(int cap) {
+                this.cap = cap;
+                now = new double[cap];
+                idx = new int[cap];
+            }
+
+            Replica peek() {
+                return size == 0 ? null : reps[idx[head]];
+            }
+
+            void add(Replica r) {
+                insert(r.now, r.idx);
+            }
+
+            /** {@code r}, the first, has no work left. */
+            void remove(Replica r) {
+                head = (head + 1) % cap;
+                size--;
+            }
+
+            /** {@code r}, the first, stepped: its clock moved forward (or stayed). */
+            void moved(Replica r) {
+                head = (head + 1) % cap;
+                size--;
+                insert(r.now, r.idx);
+            }
+
+            private void insert(double t, int id) {
+                int i = size++;
+                // shift larger keys one place back, from the back
+                while (i > 0) {
+                    int p = (head + i - 1) % cap;
+                    if (!(t < now[p] || (t == now[p] && id < idx[p]))) break;
+                    int q = (head + i) % cap;
+                    now[q] = now[p];
+                    idx[q] = idx[p];
+                    i--;
+                }
+                int q = (head + i) % cap;
+                now[q] = t;
+                idx[q] = id;
+            }
         }
     }
 
-    /** One DP replica: its clock, running list (admission order), waiting deque and free blocks. */
-    private final class Replica {
-        double now;
-        /** The last iteration scheduled only decodes and preempted nothing. */
-        boolean pureDecode;
-        private int[] phase;
-        final int[] run;
-        int runCount;
-        final int[] sched;
-        final int[] schedTok;
-        long free = cfg.kvBlocks();
-        // waiting: a ring buffer deque of request ids
-        final int[] wq;
-        int wHead, wSize;
+    /** The open loop's arrival order, (time, id); null when the ids already are in it. */
+    static int[] arrivalOrder(double[] t) {
+        boolean sorted = true;
+        for (int i = 1; i < t.length && sorted; i++) sorted = t[i - 1] <= t[i];
+        if (sorted) return null;
+        Integer[] ids = new Integer[t.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = i;
+        Arrays.sort(ids, (a, b) -> {
+            int c = Double.compare(t[a], t[b]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        int[] out = new int[ids.length];
+        for (int i = 0; i < out.length; i++) out[i] = ids[i];
+        return out;
+    }
 
-        Replica(int runCap, int n) {
-            run = new int[runCap];
-            sched = new int[runCap];
-            schedTok = new int[runCap];
-            wq = new int[Math.max(1, n)];
-        }
-
-        int[] phase(int bs) {
-            if (phase == null || phase.length != bs) phase = new int[bs];
-            return phase;
-        }
-
-        boolean hasWork() {
-            return runCount > 0 || wSize > 0;
-        }
-
-        int waitingSize() {
-            return wSize;
-        }
-
-        void pushBack(int r) {
-            wq[(wHead + wSize++) % wq.length] = r;
-        }
-
-        void pushFront(int r) {
-            wHead = (wHead - 1 + wq.length) % wq.length;
-            wq[wHead] = r;
-            wSize++;
-        }
-
-        int peek() {
-            return wq[wHead];
-        }
-
-        int pop() {
-            int r = wq[wHead];
-            wHead = (wHead + 1) % wq.length;
-            wSize--;
-            return r;
-        }
+    /** A non-negative time as a long that sorts the same way. */
+    static long timeKey(double t) {
+        return Double.doubleToLongBits(t + 0.0);
     }
 
     static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
+    }
+
+    /**
+     * vLLM's DP load balancer over the replicas' scores ({@code 4·waiting + running}): the lowest
+     * score, the first index on ties. A tournament tree, so that routing costs O(log dp).
+     */
+    static final class LeastLoaded {
+        final int leaves;
+        final long[] score;
+        final int[] win;
+
+        LeastLoaded(int n) {
+            int l = 1;
+            while (l < n) l <<= 1;
+            leaves = l;
+            score = new long[l];
+            Arrays.fill(score, Long.MAX_VALUE);
+            for (int i = 0; i < n; i++) score[i] = 0;
+            win = new int[2 * l];
+            for (int i = 0; i < l; i++) win[l + i] = i;
+            for (int i = l - 1; i >= 1; i--) win[i] = pick(win[2 * i], win[2 * i + 1]);
+        }
+
+        private int pick(int a, int b) {
+            return score[b] < score[a] ? b : a; // a is the lower index
+        }
+
+        void set(int i, long s) {
+            score[i] = s;
+            for (int p = (leaves + i) >>> 1; p >= 1; p >>>= 1) win[p] = pick(win[2 * p], win[2 * p + 1]);
+        }
+
+        int best() {
+            return win[1];
+        }
+    }
+
+    /** A growable ring buffer of request ids. */
+    static final class IntDeque {
+        int[] a = new int[16];
+        int head, size;
+
+        int size() {
+            return size;
+        }
+
+        void pushBack(int r) {
+            if (size == a.length) grow();
+            a[(head + size++) & (a.length - 1)] = r;
+        }
+
+        void pushFront(int r) {
+            if (size == a.length) grow();
+            head = (head - 1) & (a.length - 1);
+            a[head] = r;
+            size++;
+        }
+
+        int peek() {
+            return a[head];
+        }
+
+        int pop() {
+            int r = a[head];
+            head = (head + 1) & (a.length - 1);
+            size--;
+            return r;
+        }
+
+        private void grow() {
+            int[] b = new int[a.length * 2];
+            for (int i = 0; i < size; i++) b[i] = a[(head + i) & (a.length - 1)];
+            a = b;
+            head = 0;
+        }
+    }
+
+    /** A binary min-heap of (key, id) pairs, ordered by key then id. */
+    static final class LongIntHeap {
+        long[] keys;
+        int[] ids;
+        int size;
+
+        LongIntHeap(int cap) {
+            keys = new long[Math.max(1, cap)];
+            ids = new int[keys.length];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        long peekKey() {
+            return keys[0];
+        }
+
+        int peekId() {
+            return ids[0];
+        }
+
+        void add(long key, int id) {
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+                ids = Arrays.copyOf(ids, size * 2);
+            }
+            int i = size++;
+            while (i > 0) {
+                int p = (i - 1) >>> 1;
+                if (!less(key, id, keys[p], ids[p])) break;
+                keys[i] = keys[p];
+                ids[i] = ids[p];
+                i = p;
+            }
+            keys[i] = key;
+            ids[i] = id;
+        }
+
+        int poll() {
+            int top = ids[0];
+            long key = keys[--size];
+            int id = ids[size];
+            int i = 0;
+            while (true) {
+                int c = 2 * i + 1;
+                if (c >= size) break;
+                if (c + 1 < size && less(keys[c + 1], ids[c + 1], keys[c], ids[c])) c++;
+                if (!less(keys[c], ids[c], key, id)) break;
+                keys[i] = keys[c];
+                ids[i] = ids[c];
+                i = c;
+            }
+            keys[i] = key;
+            ids[i] = id;
+            return top;
+        }
+
+        private static boolean less(long k1, int i1, long k2, int i2) {
+            return k1 < k2 || (k1 == k2 && i1 < i2);
+        }
     }
 }

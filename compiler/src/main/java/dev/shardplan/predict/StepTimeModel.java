@@ -17,4 +17,23 @@ public interface StepTimeModel {
      *                       position s, c·s + c(c+1)/2
      */
     double seconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs);
+
+    /**
+     * A floor under every iteration, so that a search can bound a plan's predictions without
+     * simulating it ({@link SimBounds}); null when the model has none (nothing is pruned then).
+     */
+    default Floor floor() {
+        return null;
+    }
+
+    /**
+     * For any arguments with {@code s = decodeSeqs + prefillSeqs ≥ 1}: {@code seconds(...) ≥
+     * iteration(s) + perToken() · (decodeContext + prefillTokens)}, with {@code iteration}
+     * non-decreasing in {@code s}.
+     */
+    interface Floor {
+        double iteration(int seqs);
+
+        double perToken();
+    }
 }

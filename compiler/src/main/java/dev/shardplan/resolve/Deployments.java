@@ -26,7 +26,7 @@ final class Deployments {
     private static final Map<String, String> ROLES = Map.of("model_path", "model path", "served_name", "served name", "image",
             "image reference", "network_interface", "interface name", "hosts", "host name");
 
-    /** Applies the role's rule to a value (null: not given); false, with SP0213, when it does not fit. */
+    /** Applies the role's rule to a value (null: not given); false, with SP0215, when it does not fit. */
     private static boolean role(Fields df, String key, String value, java.util.function.Function<String, String> rule, Diagnostics diags) {
         if (value == null) return true;
         String why = rule.apply(value);

@@ -41,7 +41,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * compiled twice through the whole front end: once with placeholder deploy values, once with
  * generated hostile ones (quotes, $(...), backticks, globs, leading dashes, commas, colons,
  * non-ASCII, control characters, lone surrogates). Either the hostile plan is refused with a
- * string or role diagnostic (SP0008, SP0213, or a target's SP0805), or every generated script,
+ * string or role diagnostic (SP0008, SP0215, or a target's SP0805), or every generated script,
  * run with the launchers replaced by stubs that record their argv, makes exactly the calls of
  * the placeholder run with each placeholder replaced by the hostile value: the same programs,
  * the same number of words, every other word identical. Kubernetes args are compared after
@@ -190,7 +190,7 @@ class ArgvStructureTest {
         if (res.hasErrors()) {
             for (Diagnostic d : res.diagnostics()) {
                 if (!d.isError()) continue;
-                assertTrue(Set.of("SP0008", "SP0213", "SP0805", "SP0806", "SP0004").contains(d.code().id()),
+                assertTrue(Set.of("SP0008", "SP0215", "SP0805", "SP0806", "SP0004").contains(d.code().id()),
                         () -> "a hostile value is refused for its own sake, not something else: " + d);
             }
             return null;

@@ -137,8 +137,8 @@ class ServingSimulatorTest {
                 // block size 1 (SGLang pages): a new block every step
                 new Case("pages", new SchedulerConfig(1, 60_000, 1, 128, 8192, true, onDemand, least), reasoning(200, 0, 0, 7)));
         for (Case c : cases) {
-            SimResult slow = new ServingSimulator(c.cfg(), UNEVEN, false).run(c.reqs());
-            SimResult fast = new ServingSimulator(c.cfg(), UNEVEN, true).run(c.reqs());
+            SimResult slow = new SteppingSimulator(c.cfg(), UNEVEN).run(c.reqs());
+            SimResult fast = new ServingSimulator(c.cfg(), UNEVEN).run(c.reqs());
             assertEquals(slow, fast, c.what());
             assertEquals(slow.completed() + slow.rejected(), c.reqs().size(), c.what());
         }

@@ -291,13 +291,13 @@ class FindingsTest {
     void valuesThatWouldBecomeLauncherSyntaxAreRefused() throws IOException {
         String base = HEADER + "cluster c { nodes 2 x HGX_H100 }\nplan p { model llama_3_1_8b; cluster c; workload natural_reasoning; parallel { tp 16 }; "
                 + "engine trtllm { }; emit trtllm; deploy { %s } }\n";
-        assertTrue(first(check(String.format(base, "hosts \"node-0,evil:8\", \"node-1\""), Map.of()), "SP0213").message().contains("holds a comma"));
-        assertTrue(first(check(String.format(base, "model_path \"--trust-remote-code\""), Map.of()), "SP0213").message().contains("starts with '-'"));
-        assertTrue(first(check(String.format(base, "image \"x y; rm\""), Map.of()), "SP0213").message().contains("is not an image reference"));
+        assertTrue(first(check(String.format(base, "hosts \"node-0,evil:8\", \"node-1\""), Map.of()), "SP0215").message().contains("holds a comma"));
+        assertTrue(first(check(String.format(base, "model_path \"--trust-remote-code\""), Map.of()), "SP0215").message().contains("starts with '-'"));
+        assertTrue(first(check(String.format(base, "image \"x y; rm\""), Map.of()), "SP0215").message().contains("is not an image reference"));
         CheckResult hf = check(HEADER + "model m { layers 2; hidden 64; heads 2; kv_heads 2; ffn 64; vocab 100; hf_id \"--trust-remote-code\" }\n", Map.of());
-        assertTrue(first(hf, "SP0213").message().contains("hf_id `--trust-remote-code` starts with '-'"));
+        assertTrue(first(hf, "SP0215").message().contains("hf_id `--trust-remote-code` starts with '-'"));
         assertFalse(check(String.format(base, "hosts \"node-0.example\", \"10.0.0.2\"; model_path \"/models/llama 3\"; image \"nvcr.io/nvidia/tensorrt-llm/release:1.0.0\""), Map.of())
-                .diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0213")));
+                .diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0215")));
     }
 
     @Test
