@@ -44,7 +44,7 @@ public final class CheckContext {
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
             // laying it out would cost in proportion to a number nobody asked for.
             long world = (long) c.parallel().dp() * c.parallel().tp() * c.parallel().pp();
-            if (world > Math.min(dev.shardplan.resolve.Schema.RANKS.max(), c.cluster().totalGpus())) continue;
+            if (world > Math.min(dev.shardplan.model.Parallel.MAX_RANKS, c.cluster().totalGpus())) continue;
             PlanAnalysis a = core.apply(c);
             CheckContext v = new CheckContext(a, false, core);
             if (!check.run(v).isEmpty()) continue;

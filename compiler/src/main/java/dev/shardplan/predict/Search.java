@@ -385,7 +385,7 @@ public final class Search {
         List<Plan> out = new ArrayList<>();
         List<Integer> worlds = new ArrayList<>();
         // Worlds past the language's bound on ranks are not plans anyone could write, so not candidates.
-        for (int w = 1; w <= Math.min(gpus, dev.shardplan.resolve.Schema.RANKS.max()); w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
+        for (int w = 1; w <= Math.min(gpus, dev.shardplan.model.Parallel.MAX_RANKS); w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
         List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();

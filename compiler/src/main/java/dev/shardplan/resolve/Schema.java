@@ -112,7 +112,7 @@ public final class Schema {
      * dp x tp x pp: the ranks a plan lays out. 65,536 is above any inference deployment and keeps
      * the layout, memory and interconnect analyses of one plan well under a second.
      */
-    public static final Bound RANKS = whole("parallel", "dp x tp x pp", 1, 65_536);
+    public static final Bound RANKS = whole("parallel", "dp x tp x pp", 1, dev.shardplan.model.Parallel.MAX_RANKS);
     public static final Bound PLACEMENT_GPU = whole("parallel", "placement", 0, (long) 256 * 65_536 - 1);
     public static final Bound LAYER_SPLIT = whole("parallel", "layer_split", 1, 100_000);
 
