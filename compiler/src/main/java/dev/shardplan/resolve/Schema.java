@@ -15,8 +15,9 @@ import java.util.Map;
  * the arithmetic downstream stays in {@code int} and the work a plan asks for stays proportional
  * to a real deployment: the world size ({@link #RANKS}) bounds the rank layout, a node's GPUs
  * ({@link #NODE_GPUS}) and the nodes of a cluster ({@link #NODES}) keep GPU indices below 2^24,
- * and {@link #REQUESTS} is what the serving simulator holds in memory (about 80 bytes of state
- * per request: 10^6 requests is 80 MB). docs/language.md lists them (generated from here).
+ * and {@link #REQUESTS} keeps request indices in an int with room to spare (what a simulation
+ * holds, about 100 bytes a request, is then checked against the JVM's heap before anything is
+ * drawn: Predictor.tooLarge, SP0904). docs/language.md lists them (generated from here).
  */
 public final class Schema {
     private Schema() {}
@@ -117,7 +118,7 @@ public final class Schema {
     public static final Bound LAYER_SPLIT = whole("parallel", "layer_split", 1, 100_000);
 
     // ---- workload
-    public static final Bound REQUESTS = whole("workload", "requests", 1, 1_000_000);
+    public static final Bound REQUESTS = whole("workload", "requests", 1, 100_000_000);
     public static final Bound CONCURRENCY = whole("workload", "concurrency", 1, 1_000_000);
     public static final Bound LENGTH = whole("workload", "prompt, output, max_length (tokens)", 1, 1_000_000_000);
     /** Rows of an `empirical` CSV: at most 2^24 lengths (64 MiB as ints), the size limit's worth of short lines. */

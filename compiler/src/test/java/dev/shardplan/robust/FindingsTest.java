@@ -178,8 +178,15 @@ class FindingsTest {
 
     @Test
     void requestsAreBoundedByWhatTheSimulatorHolds() throws IOException {
-        CheckResult r = check(HEADER + "workload w { requests 100000000; prompt fixed(100) tokens; output fixed(100) tokens; max_length 32k tokens }\n", Map.of());
-        assertTrue(first(r, "SP0207").message().contains("outside 1..1000000"));
+        // the language's bound; within it, a set the heap cannot hold is refused before it is drawn (cli OutOfMemoryTest)
+        CheckResult r = check(HEADER + "workload w { requests 200000000; prompt fixed(100) tokens; output fixed(100) tokens; max_length 32k tokens }\n", Map.of());
+        assertTrue(first(r, "SP0207").message().contains("outside 1..100000000"));
+        var w = new dev.shardplan.model.Workload("w", 100_000_000, 0, 0, null, null, 32_768, dev.shardplan.diag.Span.NONE);
+        long need = dev.shardplan.predict.Predictor.simulationBytes(w.requests()) + dev.shardplan.predict.Predictor.requestSetBytes(w.requests());
+        if (need > Runtime.getRuntime().maxMemory()) {
+            var d = dev.shardplan.predict.Predictor.tooLarge(w, dev.shardplan.diag.Span.NONE, 1);
+            assertTrue(d != null && d.code().id().equals("SP0904"), "the largest request set is refused before it is drawn: " + d);
+        }
     }
 
     @Test
