@@ -231,6 +231,22 @@ class FindingsTest {
         assertFalse(codes(r).contains("SP0901"));
     }
 
+    @Test
+    void aTimeLimitHoldsOnTheSearchsWorkerThreads() throws IOException {
+        Files.writeString(root.resolve("s.plan"), HEADER + "cluster c { nodes 1 x HGX_H200 }\n"
+                + "workload few { requests 200; arrival offline; prompt fixed(100) tokens; output fixed(1000) tokens; max_length 16k tokens }\n"
+                + "search few8b { model deepseek_r1_distill_llama_8b; cluster c; workload few; engine vllm { }; objective throughput;"
+                + " explore { tp 1, 2, 4, 8; pp 1, 2; max_num_seqs 64, 256 } }\n");
+        CheckResult r = Compiler.check(root, List.of(root.resolve("s.plan")));
+        assertFalse(r.hasErrors(), () -> r.diagnostics().toString());
+        var space = dev.shardplan.api.Predictions.space(r.searches().get(0));
+        // candidates are analysed and simulated on worker threads only: they must see the caller's limit
+        var opts = new dev.shardplan.predict.Search.Options(2, true, null);
+        Deadline.Exceeded x = org.junit.jupiter.api.Assertions.assertThrows(Deadline.Exceeded.class, () -> Deadline.within(Duration.ofNanos(1),
+                () -> dev.shardplan.predict.Search.run(space, 1, dev.shardplan.api.Predictions.inputs(), opts)));
+        assertEquals(1, x.seconds());
+    }
+
     // ---- non-finite numbers
 
     @Test
