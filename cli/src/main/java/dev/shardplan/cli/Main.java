@@ -1,9 +1,9 @@
 package dev.shardplan.cli;
 
-import dev.shardplan.api.Version;
 import dev.shardplan.diag.Deadline;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Span;
+import dev.shardplan.diag.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
