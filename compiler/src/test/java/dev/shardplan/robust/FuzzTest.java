@@ -27,8 +27,8 @@ import java.util.stream.Stream;
  * (plans/, the standard library, the golden and emit fixtures) and of real Hugging Face
  * configs, each checked against {@link Fuzz}'s invariants. Cases per property come from
  * {@code jqwik.tries.default} (src/test/resources/junit-platform.properties: 3,400, so that CI
- * runs over 10,000 cases here); the long run recorded in docs/robustness.md sets it on the
- * command line (-Djqwik.tries.default=...) with -Dshardplan.fuzz.hang=5.
+ * runs over 10,000 cases here); the long run recorded in docs/robustness.md runs the same
+ * properties outside the test runner ({@link FuzzLongRun}), judging hangs by CPU time.
  */
 class FuzzTest {
     static final Map<String, String> HF = new TreeMap<>();
