@@ -14,7 +14,7 @@ public record Parallel(int dp, int tp, int pp, int ep, boolean dpAttention, List
      * The language's bound on dp x tp x pp (declared as resolve.Schema.RANKS, which reads it here
      * so that later stages, which may not know the resolver, use the same number).
      */
-    public static final int MAX_RANKS = 65_536;
+    public static final int MAX_RANKS = 131_072;
 
     public Parallel {
         layerSplit = List.copyOf(layerSplit);

@@ -110,8 +110,9 @@ public final class Schema {
     // ---- plan
     public static final Bound DEGREE = whole("parallel", "dp, tp, pp, ep", 1, 65_536);
     /**
-     * dp x tp x pp: the ranks a plan lays out. 65,536 is above any inference deployment and keeps
-     * the layout, memory and interconnect analyses of one plan well under a second.
+     * dp x tp x pp: the ranks a plan lays out. 131,072 is above any inference deployment, holds the
+     * 100,000-GPU plans of the scale benchmarks (bench/ScaleBench, docs/benchmarks.md), and keeps
+     * the layout, memory and interconnect analyses of one plan within seconds.
      */
     public static final Bound RANKS = whole("parallel", "dp x tp x pp", 1, dev.shardplan.model.Parallel.MAX_RANKS);
     public static final Bound PLACEMENT_GPU = whole("parallel", "placement", 0, (long) 256 * 65_536 - 1);

@@ -93,7 +93,7 @@ class FindingsTest {
     void ranksFarBeyondTheClusterAreRejectedWithoutLayingThemOut() throws IOException {
         String base = HEADER + "cluster c { nodes 2 x HGX_H100 }\nplan p { model llama_3_1_8b; cluster c; workload natural_reasoning; parallel { %s }; engine vllm { } }\n";
         CheckResult r = check(String.format(base, "dp 16; tp 65536"), Map.of());
-        assertTrue(first(r, "SP0207").message().contains("1048576 ranks, over the limit of 65536"));
+        assertTrue(first(r, "SP0207").message().contains("1048576 ranks, over the limit of 131072"));
         // within the bound but more ranks than GPUs: the world-size rule alone, and no analysis to hand on
         r = check(String.format(base, "dp 16; tp 4096"), Map.of());
         assertEquals(List.of("SP0605"), codes(r));
