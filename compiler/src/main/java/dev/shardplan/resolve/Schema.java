@@ -68,6 +68,7 @@ public final class Schema {
     public static final Bound HEAD_DIM = whole("model", "head_dim", 1, 4096);
     public static final Bound FFN = whole("model", "ffn", 1, 1 << 22);
     public static final Bound VOCAB = whole("model", "vocab", 1, 1 << 24);
+    public static final Bound MTP_LAYERS = whole("model", "mtp_layers", 0, 16);
     /** Tokens: positions, windows and lengths stay below 10^9 so that token arithmetic stays in int. */
     public static final Bound MAX_POSITION = whole("model", "max_position", 1, 1_000_000_000);
     public static final Bound SLIDING_WINDOW = whole("model", "sliding_window", 1, 1_000_000_000);
