@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -50,10 +49,10 @@ final class FmtCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         Diagnostics diags = new Diagnostics();
-        List<Path> files = Frontend.expand(paths, diags);
+        Path root = Path.of("").toAbsolutePath();
+        List<Path> files = Frontend.expand(root, paths, diags);
         Sources sources = new Sources();
         List<String> unformatted = new ArrayList<>();
-        Path root = Path.of("").toAbsolutePath();
         for (Path f : files) {
             String id = f.startsWith(root) ? root.relativize(f).toString() : f.toString();
             String text;
@@ -77,11 +76,7 @@ final class FmtCommand implements Callable<Integer> {
             String formatted = Formatter.format(text);
             if (!formatted.equals(text)) {
                 unformatted.add(id);
-                if (!check) {
-                    Path tmp = f.resolveSibling("." + f.getFileName() + ".fmt.tmp");
-                    Files.writeString(tmp, formatted, StandardCharsets.UTF_8);
-                    Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                }
+                if (!check) dev.shardplan.emit.OutputWriter.writeFile(f, formatted);
             }
         }
         List<Diagnostic> ds = diags.sorted();

@@ -1,11 +1,15 @@
 package dev.shardplan.cli;
 
+import dev.shardplan.diag.Deadline;
+import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Span;
 import dev.shardplan.diag.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 
 /** The {@code shardplan} command. Exit codes: 0 clean, 1 errors in the input, 2 usage, 3 internal error. */
 @Command(name = "shardplan", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
@@ -43,12 +47,22 @@ public final class Main implements Runnable {
             return USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, r) -> {
+            if (ex instanceof Deadline.Exceeded) return resourceError(ex, args, err);
             if (outOfMemory(ex)) return outOfMemory(args, err);
             internalError(ex, err);
             return INTERNAL;
         });
+        // --time-limit (on the commands that check or simulate) bounds the whole command's work.
+        cl.setExecutionStrategy(pr -> {
+            CommandLine.ParseResult sub = pr;
+            while (sub.hasSubcommand()) sub = sub.subcommand();
+            Long seconds = sub.matchedOptionValue("--time-limit", null);
+            return Deadline.within(seconds == null ? null : Duration.ofSeconds(seconds), () -> new CommandLine.RunLast().execute(pr));
+        });
         try {
             return cl.execute(args);
+        } catch (Deadline.Exceeded t) {
+            return resourceError(t, args, err);
         } catch (Throwable t) {
             if (outOfMemory(t)) return outOfMemory(args, err);
             internalError(t, err);
@@ -57,6 +71,16 @@ public final class Main implements Runnable {
             out.flush();
             err.flush();
         }
+    }
+
+    /**
+     * Running out of time is the input's size, not a bug: one SP0904 line naming what the command
+     * was given, and exit 1 like any other error in the input.
+     */
+    static int resourceError(Throwable t, String[] args, PrintWriter err) {
+        Diagnostic d = Deadline.resource(Span.NONE, "`shardplan " + String.join(" ", args) + "`", t);
+        err.println(new dev.shardplan.diag.HumanRenderer(new dev.shardplan.diag.Sources(), false).render(d));
+        return ERRORS;
     }
 
     static boolean outOfMemory(Throwable t) {
@@ -76,7 +100,7 @@ public final class Main implements Runnable {
             if (a.startsWith("-")) continue;
             if (java.nio.file.Files.exists(java.nio.file.Path.of(a))) inputs.append(inputs.length() == 0 ? "" : ", ").append(a);
         }
-        var d = dev.shardplan.diag.Diagnostic.of(dev.shardplan.diag.Codes.OUT_OF_MEMORY, dev.shardplan.diag.Span.NONE,
+        var d = dev.shardplan.diag.Diagnostic.of(dev.shardplan.diag.Codes.RESOURCE_LIMIT, dev.shardplan.diag.Span.NONE,
                         "out of memory while " + Activity.now())
                 .note(String.format(java.util.Locale.ROOT, "input: %s; the JVM's heap is %.1f GiB (-Xmx)",
                         inputs.length() == 0 ? String.join(" ", args) : inputs, max / (double) (1L << 30)))

@@ -15,6 +15,10 @@ final class Project {
             description = "also look for relative imports in DIR (repeatable, searched in order); files found there may import only inside it")
     List<Path> importPaths = new ArrayList<>();
 
+    @Option(names = "--time-limit", paramLabel = "SECONDS",
+            description = "stop work that runs longer and report it (SP0904) instead of running on (default: no limit)")
+    Long timeLimit;
+
     Path root() {
         return Roots.root(root, List.of());
     }

@@ -12,8 +12,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,11 +91,7 @@ final class ReportCommand implements Callable<Integer> {
             Output.print(List.of(e.diagnostic()), s.result.sources(), Output.Format.human, Output.Color.auto, out, err, "report");
             return Main.ERRORS;
         }
-        Path abs = output.toAbsolutePath();
-        if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-        Files.writeString(tmp, html, StandardCharsets.UTF_8);
-        Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        dev.shardplan.emit.OutputWriter.writeFile(output, html);
         out.println("wrote " + output + " (" + what + ")");
         return Main.OK;
     }

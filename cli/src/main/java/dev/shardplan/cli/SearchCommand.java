@@ -8,8 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +34,10 @@ final class SearchCommand implements Callable<Integer> {
 
     @Option(names = "--root", description = "project root (default: the current folder)")
     Path root;
+
+    @Option(names = "--time-limit", paramLabel = "SECONDS",
+            description = "stop a search that runs longer and report it (SP0904) instead of running on (default: no limit)")
+    Long timeLimit;
 
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "threads that analyse and simulate candidates (default: one per processor)")
     Integer jobs;
@@ -93,7 +95,6 @@ final class SearchCommand implements Callable<Integer> {
                     err.println("error: no candidate fits; nothing to emit");
                     return Main.ERRORS;
                 }
-                Path tmp = emit.toAbsolutePath().resolveSibling("." + emit.getFileName() + ".tmp");
                 String source;
                 try {
                     source = dev.shardplan.api.SearchSource.of(projectRoot, x, res.winner().plan(), emit, List.of(
@@ -103,8 +104,8 @@ final class SearchCommand implements Callable<Integer> {
                     err.println("  help: name a new file, e.g. --emit " + x.name() + "-winner.plan");
                     return Main.USAGE;
                 }
-                Files.writeString(tmp, source, StandardCharsets.UTF_8);
-                Files.move(tmp, emit, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                // the project's one writer: an exclusive temporary beside the file, renamed over it
+                dev.shardplan.emit.OutputWriter.writeFile(emit, source);
                 notes.println("wrote the winner to " + emit);
             }
         }

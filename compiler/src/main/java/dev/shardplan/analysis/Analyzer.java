@@ -27,6 +27,14 @@ public final class Analyzer {
 
     /** Analyzes a plan; {@code stm} times a rank's compute per step. */
     public static PlanAnalysis analyze(Plan plan, StepTimeModel stm) {
+        if (plan.parallel().worldSize() > plan.cluster().totalGpus()) {
+            // A plan with more ranks than GPUs cannot start, and laying out ranks the cluster does
+            // not have would cost time in proportion to them: the world-size rule alone is reported
+            // (its fix is verified on variants that fit), and there is nothing else to analyse.
+            PlanAnalysis bare = new PlanAnalysis(plan, Engines.configure(plan), null, null, List.of(), null, null, List.of());
+            CheckContext ctx = new CheckContext(bare, true, p -> core(p, stm));
+            return bare.withDiagnostics(Diagnostics.sort(new StructureChecks.WorldSize().run(ctx)));
+        }
         PlanAnalysis core = core(plan, stm);
         CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
         List<Diagnostic> ds = new ArrayList<>();
@@ -42,8 +50,8 @@ public final class Analyzer {
     /** Everything but the checks. */
     public static PlanAnalysis core(Plan plan, StepTimeModel stm) {
         EngineConfig engine = Engines.configure(plan);
-        DeviceGraph g = DeviceGraph.of(plan.cluster());
         RankLayout layout = Layouts.build(plan, engine.spec().layoutRules());
+        DeviceGraph g = DeviceGraph.of(plan.cluster(), layout.ranks().stream().mapToInt(r -> r.gpu()).toArray());
         List<MemoryBudget> mem = MemoryModel.budgets(plan, engine, layout);
         KvCapacity kv = MemoryModel.capacity(plan, engine, layout, mem);
         Interconnect ic = InterconnectModel.compute(plan, engine, g, layout, mem, kv, stm);

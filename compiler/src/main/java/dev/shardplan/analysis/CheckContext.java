@@ -41,6 +41,10 @@ public final class CheckContext {
         if (!suggest) return Optional.empty();
         for (Plan c : candidates) {
             if (c == null) continue;
+            // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
+            // laying it out would cost in proportion to a number nobody asked for.
+            long world = (long) c.parallel().dp() * c.parallel().tp() * c.parallel().pp();
+            if (world > Math.min(dev.shardplan.model.Parallel.MAX_RANKS, c.cluster().totalGpus())) continue;
             PlanAnalysis a = core.apply(c);
             CheckContext v = new CheckContext(a, false, core);
             if (!check.run(v).isEmpty()) continue;

@@ -27,6 +27,14 @@ public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, R
         return memory.get(rank);
     }
 
+    /**
+     * Whether the plan was analysed past its structure: false for a plan with more ranks than
+     * its cluster has GPUs, whose layout, memory and interconnect are then absent (null).
+     */
+    public boolean laidOut() {
+        return layout != null;
+    }
+
     public boolean hasErrors() {
         for (Diagnostic d : diagnostics) if (d.isError()) return true;
         return false;

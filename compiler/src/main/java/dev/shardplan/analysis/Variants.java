@@ -77,10 +77,12 @@ public final class Variants {
         List<Plan> out = new ArrayList<>();
         for (int k = 2; k <= gpus; k *= 2) {
             for (int which = 0; which < 2; which++) {
-                int tp = which == 0 ? o.tp() * k : o.tp();
-                int pp = which == 1 ? o.pp() * k : o.pp();
+                long tpl = which == 0 ? (long) o.tp() * k : o.tp();
+                long ppl = which == 1 ? (long) o.pp() * k : o.pp();
+                if (tpl > gpus || ppl > gpus) continue;
+                int tp = (int) tpl, pp = (int) ppl;
                 int dp = o.dp() % k == 0 ? o.dp() / k : o.dp();
-                if (dp * tp * pp > gpus) continue;
+                if ((long) dp * tp * pp > gpus) continue;
                 if (which == 1 && pp > p.model().layers()) continue;
                 out.add(degrees(p, dp, tp, pp, o.ep()));
             }

@@ -4,6 +4,7 @@ import dev.shardplan.diag.Version;
 import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Deadline;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Findings;
@@ -36,6 +37,15 @@ public final class Compiler {
         return check(root, importPaths, inputs, List.of(), s -> {});
     }
 
+    /**
+     * As {@link #check(Path, List, List)}, applying the launcher rules of {@code targets} (when not
+     * empty) instead of each plan's own {@code emit} list: the rules a compile with those targets
+     * enforces, so that what this check passes that compile writes.
+     */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Set<Target> targets) {
+        return check(root, importPaths, inputs, List.of(), targets, s -> {});
+    }
+
     /** As {@link #check(Path, List)}, telling {@code progress} what it is doing ("analysing plan 3/34: name"). */
     public static CheckResult check(Path root, List<Path> inputs, java.util.function.Consumer<String> progress) {
         return check(root, List.of(), inputs, List.of(), progress);
@@ -58,7 +68,7 @@ public final class Compiler {
      * diagnostics; errors are never suppressed. {@code progress} is told what the check is doing.
      */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, List<Suppression> project, java.util.function.Consumer<String> progress) {
-        return check(root, importPaths, inputs, Map.of(), project, progress);
+        return check(root, importPaths, inputs, Map.of(), project, Set.of(), AnalysisCache.none(), progress);
     }
 
     /**
@@ -66,7 +76,7 @@ public final class Compiler {
      * their text) from memory instead of disk: what an editor checks as the user types.
      */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
-        return check(root, importPaths, inputs, overlay, List.of(), s -> {});
+        return check(root, importPaths, inputs, overlay, List.of(), Set.of(), AnalysisCache.none(), s -> {});
     }
 
     /**
@@ -76,18 +86,31 @@ public final class Compiler {
      */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
                                     AnalysisCache cache) {
-        return check(root, importPaths, inputs, overlay, List.of(), cache, s -> {});
+        return check(root, importPaths, inputs, overlay, List.of(), Set.of(), cache, s -> {});
     }
 
-    /** As the full form, analysing every plan afresh. */
+    /** As the full form, analysing every plan afresh against each plan's own targets. */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
                                     List<Suppression> project, java.util.function.Consumer<String> progress) {
-        return check(root, importPaths, inputs, overlay, project, AnalysisCache.none(), progress);
+        return check(root, importPaths, inputs, overlay, project, Set.of(), AnalysisCache.none(), progress);
     }
 
-    /** The full form: import roots, open buffers, the project's suppressions, known analyses, and progress. */
+    /** As the full form, from disk and analysing every plan afresh. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, List<Suppression> project, Set<Target> targets,
+                                    java.util.function.Consumer<String> progress) {
+        return check(root, importPaths, inputs, Map.of(), project, targets, AnalysisCache.none(), progress);
+    }
+
+    /**
+     * The full form: import roots, open buffers, the project's suppressions, the targets whose
+     * launcher rules apply (empty: each plan's own), known analyses, and progress. The cache's
+     * findings include the launcher rules of each plan's own targets, so it is used only when
+     * {@code targets} is empty.
+     */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
-                                    List<Suppression> project, AnalysisCache cache, java.util.function.Consumer<String> progress) {
+                                    List<Suppression> project, Set<Target> targets, AnalysisCache cache,
+                                    java.util.function.Consumer<String> progress) {
+        if (!targets.isEmpty()) cache = AnalysisCache.none();
         progress.accept("checking " + inputs.size() + (inputs.size() == 1 ? " path" : " paths"));
         FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         Findings all = Findings.split(fr.diagnostics(), project);
@@ -104,7 +127,7 @@ public final class Compiler {
             } else {
                 a = analyze(p, own);
                 // The launcher rules of the plan's own targets, so that a plan check passes compiles.
-                if (a != null && !a.hasErrors()) own.addAll(targetRules(p, a));
+                if (a != null && !a.hasErrors()) own.addAll(targetRules(p, a, targets));
                 // A plan whose analysis failed (a bug) is not kept: the next check tries again.
                 if (a != null) cache.put(p, new AnalysisCache.Entry(a, own));
             }
@@ -190,11 +213,24 @@ public final class Compiler {
     /** The full form: import roots, the project's suppressions, and progress. */
     public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
                                         boolean predict, List<Suppression> project, java.util.function.Consumer<String> progress) {
-        CheckResult res = check(root, importPaths, inputs, project, progress);
+        CheckResult res = check(root, importPaths, inputs, project, targets, progress);
         if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics(), res.suppressed());
+        try {
+            return emit(res, out, targets, predict, project, progress);
+        } catch (Deadline.Exceeded | OutOfMemoryError e) {
+            List<Diagnostic> all = new ArrayList<>(res.diagnostics());
+            all.add(Deadline.resource(res.plans().isEmpty() ? dev.shardplan.diag.Span.NONE : res.plans().get(0).span(),
+                    "compiling " + res.plans().size() + " plan" + (res.plans().size() == 1 ? "" : "s") + " into " + out, e));
+            return new CompileResult(res, List.of(), Diagnostics.sort(all), res.suppressed());
+        }
+    }
+
+    private static CompileResult emit(CheckResult res, Path out, Set<Target> targets, boolean predict, List<Suppression> project,
+                                      java.util.function.Consumer<String> progress) {
         List<EmitInput> ins = new ArrayList<>();
         int i = 0;
         for (Plan p : res.plans()) {
+            Deadline.check();
             PlanAnalysis a = res.analyses().get(p.name());
             // check made an analysis for every plan it passed (a failed one is an internal error, and compile stops above).
             EmitInput in = EmitInput.of(p, a);
@@ -222,9 +258,9 @@ public final class Compiler {
         return new CompileResult(res, er.written(), all.reported(), all.suppressed());
     }
 
-    private static List<Diagnostic> targetRules(Plan p, PlanAnalysis a) {
+    private static List<Diagnostic> targetRules(Plan p, PlanAnalysis a, Set<Target> targets) {
         try {
-            return Emit.standard().checkTargets(EmitInput.of(p, a), Set.of());
+            return Emit.standard().checkTargets(EmitInput.of(p, a), targets == null ? Set.of() : targets);
         } catch (RuntimeException e) {
             return List.of(Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while checking the targets of plan `" + p.name() + "`: " + e)
                     .help("this is a bug in shardplan, not in your plan; please report it").build());
@@ -237,9 +273,14 @@ public final class Compiler {
      */
     public static PlanAnalysis analyze(Plan p, List<Diagnostic> out) {
         try {
+            Deadline.check();
             PlanAnalysis a = Analyzer.analyze(p);
             out.addAll(a.diagnostics());
-            return a;
+            // A plan that cannot be laid out has its diagnostics but no analysis to hand on.
+            return a.laidOut() ? a : null;
+        } catch (Deadline.Exceeded | OutOfMemoryError e) {
+            out.add(Deadline.resource(p.span(), "analysing plan `" + p.name() + "`", e));
+            return null;
         } catch (RuntimeException | StackOverflowError e) {
             out.add(Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while analysing plan `" + p.name() + "`: " + e)
                     .note("shardplan " + Version.VERSION + "; at " + (e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?"))

@@ -1,6 +1,7 @@
 package dev.shardplan.api;
 
 import dev.shardplan.diag.Codes;
+import dev.shardplan.diag.Deadline;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Sources;
@@ -23,12 +24,34 @@ public final class Frontend {
 
     /** {@code *.plan} files under the given paths, sorted, each once. */
     public static List<Path> expand(List<Path> inputs, Diagnostics diags) {
+        return expand(null, inputs, diags);
+    }
+
+    /**
+     * As {@link #expand(List, Diagnostics)}; a file found by walking a folder inside {@code root}
+     * (not null) that is a symbolic link to a file outside it is skipped with SP0105, so that
+     * checking a folder never reads, or quotes in a diagnostic, a file from elsewhere. Files named
+     * on the command line are read wherever they are: the user chose them.
+     */
+    public static List<Path> expand(Path root, List<Path> inputs, Diagnostics diags) {
         TreeSet<Path> out = new TreeSet<>();
+        Path realRoot = null;
+        try {
+            if (root != null) realRoot = root.toRealPath();
+        } catch (IOException e) {
+            realRoot = null;
+        }
         for (Path p : inputs) {
             Path abs = p.toAbsolutePath().normalize();
             if (Files.isDirectory(abs)) {
+                Path confine = realRoot != null && abs.startsWith(root.toAbsolutePath().normalize()) ? realRoot : null;
                 try (Stream<Path> s = Files.walk(abs)) {
-                    s.filter(f -> f.getFileName().toString().endsWith(".plan") && Files.isRegularFile(f)).forEach(out::add);
+                    s.filter(f -> f.getFileName().toString().endsWith(".plan") && Files.isRegularFile(f)).forEach(f -> {
+                        if (confine != null && Files.isSymbolicLink(f) && !realInside(f, confine)) {
+                            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, Span.NONE, "`" + f + "` is a symbolic link to a file outside the project root; not checked")
+                                    .help("copy the file into the project instead of linking to it, or name it on the command line").build());
+                        } else out.add(f);
+                    });
                 } catch (IOException e) {
                     diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "cannot list `" + p + "`: " + e.getMessage()).build());
                 }
@@ -40,6 +63,14 @@ public final class Frontend {
             }
         }
         return new ArrayList<>(out);
+    }
+
+    private static boolean realInside(Path f, Path realRoot) {
+        try {
+            return f.toRealPath().startsWith(realRoot);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public static FrontendResult check(Path root, List<Path> inputs) {
@@ -69,7 +100,7 @@ public final class Frontend {
             if (overlay.containsKey(abs)) given.add(abs);
             else onDisk.add(p);
         }
-        given.addAll(expand(onDisk, diags));
+        given.addAll(expand(root, onDisk, diags));
         List<Path> files = new ArrayList<>(given);
         Loader loader = new Loader(root, importPaths, overlay, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
@@ -79,14 +110,23 @@ public final class Frontend {
         List<Module> loaded = new ArrayList<>();
         List<String> declaredPlans = new ArrayList<>(), declaredSearches = new ArrayList<>();
         for (Path f : files) {
-            Module m = loader.load(f);
-            if (m == null) continue;
-            loaded.add(m);
-            for (var d : m.ast().decls()) {
-                if (d.kind().text().equals("plan")) declaredPlans.add(d.name().text());
-                else if (d.kind().text().equals("search")) declaredSearches.add(d.name().text());
+            Module m;
+            try {
+                Deadline.check();
+                m = loader.load(f);
+                if (m == null) continue;
+                loaded.add(m);
+                for (var d : m.ast().decls()) {
+                    if (d.kind().text().equals("plan")) declaredPlans.add(d.name().text());
+                    else if (d.kind().text().equals("search")) declaredSearches.add(d.name().text());
+                }
+                resolver.resolveModule(m, plans, searches);
+            } catch (Deadline.Exceeded | OutOfMemoryError e) {
+                // The file (or what it imports) asked for more than this run has: say which, and stop.
+                String id = loader.idOf(f);
+                diags.add(Deadline.resource(new Span(id, 1, 1, 1, 1, 0, 0), "checking `" + id + "`", e));
+                break;
             }
-            resolver.resolveModule(m, plans, searches);
         }
         // After resolution, so that data files read for any module's declarations are known.
         for (Module m : loaded) deps.put(m.id(), dependencies(m, resolver));

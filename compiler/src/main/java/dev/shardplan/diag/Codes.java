@@ -25,6 +25,7 @@ public final class Codes {
     public static final Code BAD_NUMBER = code("SP0005", "invalid-number", Severity.ERROR, "a number literal is malformed or out of range");
     public static final Code BAD_ENCODING = code("SP0006", "invalid-encoding", Severity.ERROR, "the file is not valid UTF-8");
     public static final Code TOO_DEEP = code("SP0007", "nesting-too-deep", Severity.ERROR, "blocks are nested deeper than the compiler allows");
+    public static final Code BAD_STRING_CHAR = code("SP0008", "invalid-string-character", Severity.ERROR, "a string holds a control character, an unpaired surrogate or a bidirectional override");
 
     // ---- names and imports ----
     public static final Code UNKNOWN_NAME = code("SP0101", "unknown-name", Severity.ERROR, "a name that is not declared or imported");
@@ -50,6 +51,7 @@ public final class Codes {
     public static final Code NOT_IN_RELEASE = code("SP0212", "setting-not-in-release", Severity.ERROR, "a setting or value the plan's engine release does not have");
     public static final Code BAD_ALLOW = code("SP0213", "invalid-allow", Severity.ERROR, "an `allow` names an unknown code or an error, or gives no reason");
     public static final Code UNUSED_ALLOW = code("SP0214", "unused-allow", Severity.WARNING, "an `allow` that suppressed nothing: the finding it accepted no longer occurs");
+    public static final Code INVALID_FOR_ROLE = code("SP0215", "invalid-value-for-role", Severity.ERROR, "a string that cannot play its role: host name, model path, Hugging Face id, image, served name, interface");
 
     // ---- models and Hugging Face import ----
     public static final Code HF_UNSUPPORTED = code("SP0301", "hf-unsupported-architecture", Severity.ERROR, "a config.json of an architecture the importer does not support");
@@ -61,7 +63,8 @@ public final class Codes {
     public static final Code INTERNAL = code("SP0901", "internal-error", Severity.ERROR, "a bug in shardplan; please report it");
     public static final Code FILE_NOT_FOUND = code("SP0902", "file-not-found", Severity.ERROR, "an input path does not exist or cannot be read");
     public static final Code FILE_TOO_LARGE = code("SP0903", "file-too-large", Severity.ERROR, "an input file is larger than the compiler accepts");
-    public static final Code OUT_OF_MEMORY = code("SP0904", "out-of-memory", Severity.ERROR, "the input needs more memory than the JVM has");
+    public static final Code RESOURCE_LIMIT = code("SP0904", "resource-limit", Severity.ERROR, "an input needs more memory or time than the compiler has");
+    public static final Code TOO_MANY_DIAGNOSTICS = code("SP0905", "too-many-diagnostics", Severity.ERROR, "a file has more diagnostics than are shown");
 
     private static Code code(String id, String name, Severity s, String summary) {
         return new Code(id, name, s, summary);

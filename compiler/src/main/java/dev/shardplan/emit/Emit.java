@@ -83,18 +83,19 @@ public final class Emit {
         if (!r.ok()) return new Result(List.of(), r.diagnostics(), r.byPlan());
         List<Diagnostic> diags = new ArrayList<>(r.diagnostics());
         try {
-            List<Path> written = new ArrayList<>(OutputWriter.write(out, r.plans()));
-            // Plans that emit the shim reference one archive beside them instead of each carrying the sources.
+            // Plans that emit the shim reference one archive beside them instead of each carrying the
+            // sources; it is replaced in the same transaction as the plans that name it.
             boolean shim = r.plans().values().stream().anyMatch(fs -> fs.stream().anyMatch(f -> f.path().startsWith("shim/")));
-            if (shim) {
-                Path p = OutputWriter.writeShared(out, ShimArchive.fileName(), ShimArchive.get().bytes());
-                if (p != null) written.add(p);
-                java.util.Collections.sort(written);
-            }
+            Map<String, byte[]> shared = shim ? Map.of(ShimArchive.fileName(), ShimArchive.get().bytes()) : Map.of();
+            List<Path> written = OutputWriter.write(out, r.plans(), shared);
             return new Result(written, Diagnostics.sort(diags), r.byPlan());
         } catch (OutputWriter.OutsideException e) {
             diags.add(Diagnostic.of(EmitCodes.OUTPUT_OUTSIDE, null, "output: " + e.getMessage())
                     .help("plan names and generated paths must be plain file names").build());
+        } catch (OutputWriter.EncodingException e) {
+            diags.add(Diagnostic.of(EmitCodes.OUTPUT_FAILED, null, "output: " + e.getMessage())
+                    .note("nothing was replaced; the previous output is intact")
+                    .help("remove the unpaired surrogate (a lone \\uD800-\\uDFFF escape) from the plan's strings").build());
         } catch (IOException | RuntimeException e) {
             diags.add(Diagnostic.of(EmitCodes.OUTPUT_FAILED, null, "output: cannot write " + out + ": " + e)
                     .note("nothing was replaced; the previous output is intact")

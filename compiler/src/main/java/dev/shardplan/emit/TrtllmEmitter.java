@@ -22,6 +22,17 @@ public final class TrtllmEmitter implements Emitter {
     @Override
     public List<Diagnostic> check(EmitInput in) {
         List<Diagnostic> out = new ArrayList<>(TrtllmLaunch.check(in));
+        // mpirun --host is one word "host:slots,host:slots": a host with ',' or ':' would add hosts or
+        // slots of its own, whatever the quoting. The resolver's host rule refuses them; so does this.
+        for (String h : in.deployment().hosts()) {
+            if (h.indexOf(',') >= 0 || h.indexOf(':') >= 0) {
+                out.add(Diagnostic.of(EmitCodes.INVALID_NAME, in.plan().spanOf("deploy.hosts"),
+                                "trtllm: host `" + ShellQuote.comment(h) + "` cannot be an entry of mpirun's --host list")
+                        .note("mpirun reads --host as host:slots entries separated by ','")
+                        .help("name each host by its DNS name or IPv4 address").build());
+                break;
+            }
+        }
         TrtllmLaunch.serve(in, TrtllmLaunch.servers(in).get(0), null, out);
         return out;
     }

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * can. Output uses "\n" and two-space indentation.
  */
 public final class Yaml {
-    private static final Pattern PLAIN = Pattern.compile("[A-Za-z_/][A-Za-z0-9_./:@-]*");
+    /** Safe plain scalars; a trailing ':' would make "- a:" a one-key mapping, so it is quoted. */
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z_/](?:[A-Za-z0-9_./:@-]*[A-Za-z0-9_./@-])?");
     private static final Pattern RESERVED = Pattern.compile(
             "(?i)y|n|yes|no|on|off|true|false|null|~|\\.nan|\\.inf|[-+]?\\.inf");
 

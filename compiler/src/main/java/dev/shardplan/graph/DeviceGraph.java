@@ -19,10 +19,12 @@ import java.util.List;
  * would use it: the scale-up domain when both GPUs are in it, else PCIe inside a node, else
  * GPU, its NIC (GPU i of a node uses NIC i*nics/gpus), the network, the peer's NIC.
  *
- * <p>Immutable after construction; {@link #route} is allocation-free so that traffic over
- * 1,024 GPUs can be accounted in milliseconds. Routes and costs use the arrays below; the JGraphT
- * view ({@link #graph}) is built from the same vertices and links on first use, since its hash
- * maps cost more than the whole analysis of a 100,000-GPU cluster and only inspection needs them.
+ * <p>A plan's graph holds the nodes its ranks use ({@link #of(Cluster, int[])}), so a cluster of
+ * 65,536 nodes costs a two-GPU plan what one node costs. Immutable after construction;
+ * {@link #route} is allocation-free so that traffic over 1,024 GPUs can be accounted in milliseconds.
+ * Routes and costs use the arrays below; the JGraphT view ({@link #graph}) is built from the same
+ * vertices and links on first use, since its hash maps cost more than the whole analysis of a
+ * 100,000-GPU cluster and only inspection needs them.
  */
 public final class DeviceGraph {
     /** Used when a cluster gives no latency: one NVLink/xGMI hop, about 1 µs in NCCL's tuning tables. */
@@ -42,20 +44,22 @@ public final class DeviceGraph {
     private final Fabric fabric;
     private final int domainGpus;
     private final int islandSize;
+    /** The nodes the graph holds, ascending; per-GPU arrays are indexed by local GPU (node slot x perNode + local index). */
+    private final int[] nodes;
     private final int[] gpuSwitch;
     private final int[] gpuHost;
     private final int[] gpuNic;
     private final int[] nicNet;
     private final int[] pair;
-    private final int switches;
 
-    private DeviceGraph(Cluster c) {
+    private DeviceGraph(Cluster c, int[] usedNodes) {
         this.cluster = c;
         NodeType n = c.node();
         this.perNode = n.gpus();
         this.gpus = c.totalGpus();
         this.fabric = n.fabric();
         this.nics = Math.max(0, n.nics());
+        this.nodes = usedNodes;
         this.islandSize = fabric == Fabric.NVLINK_ISLAND ? Math.max(1, Math.min(n.islandSize(), perNode)) : 1;
         this.domainGpus = switch (fabric) {
             case NVSWITCH -> Math.min(gpus, c.domainGpus());
@@ -71,75 +75,90 @@ public final class DeviceGraph {
 
         List<Vertex> vs = new ArrayList<>();
         List<Link> ls = new ArrayList<>();
-        Vertex[] gpuV = new Vertex[gpus];
-        for (int g = 0; g < gpus; g++) {
-            gpuV[g] = new Vertex(Vertex.Kind.GPU, g / perNode, g);
-            vs.add(gpuV[g]);
+        int local = nodes.length * perNode;
+        Vertex[] gpuV = new Vertex[local];
+        for (int i = 0; i < local; i++) {
+            int g = globalGpu(i);
+            gpuV[i] = new Vertex(Vertex.Kind.GPU, g / perNode, g);
+            vs.add(gpuV[i]);
         }
-        gpuSwitch = new int[gpus];
-        gpuHost = new int[gpus];
-        gpuNic = new int[gpus];
+        gpuSwitch = new int[local];
+        gpuHost = new int[local];
+        gpuNic = new int[local];
         Arrays.fill(gpuSwitch, -1);
         Arrays.fill(gpuNic, -1);
-        pair = new int[gpus * perNode];
+        pair = new int[fabric == Fabric.XGMI_MESH || fabric == Fabric.NVLINK_ISLAND ? local * perNode : 0];
         Arrays.fill(pair, -1);
 
-        int sw = 0;
         if (fabric == Fabric.NVSWITCH) {
-            sw = (gpus + domainGpus - 1) / domainGpus;
-            Vertex[] swV = new Vertex[sw];
-            for (int d = 0; d < sw; d++) {
-                swV[d] = new Vertex(Vertex.Kind.SWITCH, d, 0);
-                vs.add(swV[d]);
-            }
-            for (int g = 0; g < gpus; g++) {
-                gpuSwitch[g] = add(ls, gpuV[g], swV[g / domainGpus], Link.Kind.NVLINK, scaleUp, suLat / 2);
+            // One switch vertex per scale-up domain that holds a node of the graph.
+            java.util.Map<Integer, Vertex> swV = new java.util.TreeMap<>();
+            for (int i = 0; i < local; i++) {
+                int d = globalGpu(i) / domainGpus;
+                Vertex v = swV.computeIfAbsent(d, k -> {
+                    Vertex x = new Vertex(Vertex.Kind.SWITCH, k, 0);
+                    vs.add(x);
+                    return x;
+                });
+                gpuSwitch[i] = add(ls, gpuV[i], v, Link.Kind.NVLINK, scaleUp, suLat / 2);
             }
         } else if (fabric == Fabric.XGMI_MESH || (fabric == Fabric.NVLINK_ISLAND && islandSize > 1)) {
             int group = fabric == Fabric.XGMI_MESH ? perNode : islandSize;
             // A full mesh of `group` GPUs: the GPU's aggregate link bandwidth is split over its peers.
             double perPeer = group > 1 ? scaleUp / (group - 1) : scaleUp;
             Link.Kind kind = fabric == Fabric.XGMI_MESH ? Link.Kind.XGMI : Link.Kind.NVLINK;
-            for (int g = 0; g < gpus; g++) {
-                for (int h = g + 1; h < gpus && h / group == g / group && h / perNode == g / perNode; h++) {
-                    int id = add(ls, gpuV[g], gpuV[h], kind, perPeer, suLat);
-                    pair[g * perNode + h % perNode] = id;
-                    pair[h * perNode + g % perNode] = id;
+            for (int slot = 0; slot < nodes.length; slot++) {
+                for (int la = 0; la < perNode; la++) {
+                    int g = nodes[slot] * perNode + la;
+                    for (int lb = la + 1; lb < perNode && (g + lb - la) / group == g / group; lb++) {
+                        int i = slot * perNode + la, j = slot * perNode + lb;
+                        int id = add(ls, gpuV[i], gpuV[j], kind, perPeer, suLat);
+                        pair[i * perNode + lb] = id;
+                        pair[j * perNode + la] = id;
+                    }
                 }
             }
         }
-        this.switches = sw;
-        int nodes = c.nodes();
-        for (int node = 0; node < nodes; node++) {
-            Vertex host = new Vertex(Vertex.Kind.HOST, node, 0);
+        for (int slot = 0; slot < nodes.length; slot++) {
+            Vertex host = new Vertex(Vertex.Kind.HOST, nodes[slot], 0);
             vs.add(host);
             for (int l = 0; l < perNode; l++) {
-                int g = node * perNode + l;
-                gpuHost[g] = add(ls, gpuV[g], host, Link.Kind.PCIE, pcie, suLat);
+                int i = slot * perNode + l;
+                gpuHost[i] = add(ls, gpuV[i], host, Link.Kind.PCIE, pcie, suLat);
             }
         }
-        nicNet = new int[nodes * nics];
+        nicNet = new int[nodes.length * nics];
         if (nics > 0) {
             Vertex net = new Vertex(Vertex.Kind.NETWORK, -1, 0);
             vs.add(net);
             double nicBw = n.nicBandwidth();
-            for (int node = 0; node < nodes; node++) {
+            for (int slot = 0; slot < nodes.length; slot++) {
                 Vertex[] nicV = new Vertex[nics];
                 for (int i = 0; i < nics; i++) {
-                    nicV[i] = new Vertex(Vertex.Kind.NIC, node, i);
+                    nicV[i] = new Vertex(Vertex.Kind.NIC, nodes[slot], i);
                     vs.add(nicV[i]);
-                    nicNet[node * nics + i] = add(ls, nicV[i], net, Link.Kind.NETWORK, nicBw, netLat / 2);
+                    nicNet[slot * nics + i] = add(ls, nicV[i], net, Link.Kind.NETWORK, nicBw, netLat / 2);
                 }
                 for (int l = 0; l < perNode; l++) {
-                    int g = node * perNode + l;
                     // GPU i of a node uses NIC i*nics/gpus (GPUDirect RDMA through the shared PCIe switch).
                     int nic = (int) ((long) l * nics / perNode);
-                    gpuNic[g] = add(ls, gpuV[g], nicV[nic], Link.Kind.PCIE, pcie, 0);
+                    gpuNic[slot * perNode + l] = add(ls, gpuV[slot * perNode + l], nicV[nic], Link.Kind.PCIE, pcie, 0);
                 }
             }
         }
         this.vertices = Collections.unmodifiableList(vs);
         this.links = Collections.unmodifiableList(ls);
+    }
+
+    private int globalGpu(int local) {
+        return nodes[local / perNode] * perNode + local % perNode;
+    }
+
+    /** The index of a GPU in the per-GPU arrays; a GPU on a node the graph does not hold is a caller's bug. */
+    private int local(int gpu) {
+        int slot = Arrays.binarySearch(nodes, gpu / perNode);
+        if (slot < 0 || gpu < 0 || gpu >= gpus) throw new IllegalArgumentException("gpu " + gpu + " is not in this device graph");
+        return slot * perNode + gpu % perNode;
     }
 
     private int add(List<Link> ls, Vertex a, Vertex b, Link.Kind kind, double bw, double lat) {
@@ -148,9 +167,23 @@ public final class DeviceGraph {
         return l.id();
     }
 
-    /** Builds the graph of a cluster. */
+    /** Builds the graph of a whole cluster. */
     public static DeviceGraph of(Cluster cluster) {
-        return new DeviceGraph(cluster);
+        int[] all = new int[cluster.nodes()];
+        for (int i = 0; i < all.length; i++) all[i] = i;
+        return new DeviceGraph(cluster, all);
+    }
+
+    /**
+     * The graph of the nodes that hold {@code usedGpus} (global indices; negative ones, ranks
+     * without a GPU, are skipped): routes between those GPUs are the same as in the whole
+     * cluster's graph, and building it costs what the plan uses, not what the cluster has.
+     */
+    public static DeviceGraph of(Cluster cluster, int[] usedGpus) {
+        int per = cluster.node().gpus();
+        java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
+        for (int g : usedGpus) if (g >= 0 && g < cluster.totalGpus()) ns.add(g / per);
+        return new DeviceGraph(cluster, ns.stream().mapToInt(Integer::intValue).toArray());
     }
 
     public Cluster cluster() { return cluster; }
@@ -201,27 +234,28 @@ public final class DeviceGraph {
      */
     public int route(int a, int b, int[] out) {
         if (a == b) return 0;
+        int la = local(a), lb = local(b);
         if (fabric == Fabric.NVSWITCH && sameDomain(a, b)) {
-            out[0] = 2 * gpuSwitch[a];
-            out[1] = 2 * gpuSwitch[b] + 1;
+            out[0] = 2 * gpuSwitch[la];
+            out[1] = 2 * gpuSwitch[lb] + 1;
             return 2;
         }
         if (nodeOf(a) == nodeOf(b)) {
-            int p = pair[a * perNode + b % perNode];
+            int p = pair.length == 0 ? -1 : pair[la * perNode + b % perNode];
             if (p >= 0) {
                 out[0] = 2 * p + (a < b ? 0 : 1);
                 return 1;
             }
-            out[0] = 2 * gpuHost[a];
-            out[1] = 2 * gpuHost[b] + 1;
+            out[0] = 2 * gpuHost[la];
+            out[1] = 2 * gpuHost[lb] + 1;
             return 2;
         }
         if (nics == 0) return -1;
         int na = nicIndex(a), nb = nicIndex(b);
-        out[0] = 2 * gpuNic[a];
+        out[0] = 2 * gpuNic[la];
         out[1] = 2 * nicNet[na];
         out[2] = 2 * nicNet[nb] + 1;
-        out[3] = 2 * gpuNic[b] + 1;
+        out[3] = 2 * gpuNic[lb] + 1;
         return 4;
     }
 
@@ -238,17 +272,17 @@ public final class DeviceGraph {
     boolean hasNics() { return nics > 0; }
 
     /** The GPU's link to its scale-up switch (NVSwitch fabrics only). */
-    int switchLink(int gpu) { return gpuSwitch[gpu]; }
+    int switchLink(int gpu) { return gpuSwitch[local(gpu)]; }
 
     /** The GPU's link to its NIC (only with NICs). */
-    int nicLink(int gpu) { return gpuNic[gpu]; }
+    int nicLink(int gpu) { return gpuNic[local(gpu)]; }
 
     /** The link from the GPU's NIC to the network (only with NICs). */
     int nicNetworkLink(int gpu) { return nicNet[nicIndex(gpu)]; }
 
     private int nicIndex(int gpu) {
         int l = gpu % perNode;
-        return nodeOf(gpu) * nics + (int) ((long) l * nics / perNode);
+        return local(gpu) / perNode * nics + (int) ((long) l * nics / perNode);
     }
 
     /** The link of a directed use. */
@@ -277,13 +311,39 @@ public final class DeviceGraph {
         return s;
     }
 
-    /** A short description of the graph. */
+    /**
+     * A short description of the whole cluster's graph (counted, not built: the graph itself
+     * holds only the nodes a plan uses).
+     */
     public GraphSummary summary() {
-        int nicCount = nics * cluster.nodes();
-        return new GraphSummary(gpus, cluster.nodes(), perNode, fabric, domainGpus, (gpus + domainGpus - 1) / domainGpus,
-                switches, cluster.nodes(), nicCount, vertices.size(), links.size(),
+        int nodeCount = cluster.nodes();
+        int switches = fabric == Fabric.NVSWITCH ? (gpus + domainGpus - 1) / domainGpus : 0;
+        int nicCount = nics * nodeCount;
+        long vertices = (long) gpus + switches + nodeCount + (nics > 0 ? nicCount + 1 : 0);
+        long edges = (fabric == Fabric.NVSWITCH ? gpus : meshLinks()) + (long) gpus + (nics > 0 ? (long) nicCount + gpus : 0);
+        return new GraphSummary(gpus, nodeCount, perNode, fabric, domainGpus, (gpus + domainGpus - 1) / domainGpus,
+                switches, nodeCount, nicCount, (int) Math.min(Integer.MAX_VALUE, vertices), (int) Math.min(Integer.MAX_VALUE, edges),
                 cluster.node().scaleUpBandwidth() > 0 ? cluster.node().scaleUpBandwidth() : cluster.gpu().linkBandwidth(),
                 cluster.node().nicBandwidth(), nics);
+    }
+
+    /** Point-to-point links of a mesh fabric over the whole cluster: each node's GPUs split into groups at multiples of the group size. */
+    private long meshLinks() {
+        if (fabric != Fabric.XGMI_MESH && !(fabric == Fabric.NVLINK_ISLAND && islandSize > 1)) return 0;
+        int group = fabric == Fabric.XGMI_MESH ? perNode : islandSize;
+        long total = 0;
+        for (int node = 0; node < cluster.nodes(); node++) {
+            long start = (long) node * perNode, end = start + perNode;
+            for (long a = start; a < end; ) {
+                long b = Math.min(end, (a / group + 1) * group);
+                long k = b - a;
+                total += k * (k - 1) / 2;
+                a = b;
+            }
+            // Nodes repeat the same split once the group divides the node.
+            if (perNode % group == 0) return total * cluster.nodes();
+        }
+        return total;
     }
 
     /** Whether every vertex is reachable from every other (JGraphT connectivity). */

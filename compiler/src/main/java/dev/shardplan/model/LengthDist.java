@@ -50,10 +50,20 @@ public sealed interface LengthDist {
     }
 
     /** Observed lengths (sorted ascending), e.g. from a trace's CSV. */
-    record Empirical(long[] sorted, String source) implements LengthDist {
+    /** Lengths read from a CSV (each 1..10^9 tokens, so they are held as ints: 4 bytes a row). */
+    record Empirical(int[] sorted, String source) implements LengthDist {
         public Empirical {
-            sorted = sorted.clone();
-            Arrays.sort(sorted);
+            // An array that is sorted already is kept (the resolver hands over a fresh one of up to
+            // 2^24 lengths, and a second copy would double what a large CSV costs); else a sorted copy.
+            if (!isSorted(sorted)) {
+                sorted = sorted.clone();
+                Arrays.sort(sorted);
+            }
+        }
+
+        private static boolean isSorted(int[] a) {
+            for (int i = 1; i < a.length; i++) if (a[i - 1] > a[i]) return false;
+            return true;
         }
         public long quantile(double p) {
             int i = (int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));

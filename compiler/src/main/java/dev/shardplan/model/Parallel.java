@@ -10,12 +10,19 @@ import java.util.List;
  */
 public record Parallel(int dp, int tp, int pp, int ep, boolean dpAttention, List<Integer> layerSplit,
                        List<Integer> placement) {
+    /**
+     * The language's bound on dp x tp x pp (declared as resolve.Schema.RANKS, which reads it here
+     * so that later stages, which may not know the resolver, use the same number).
+     */
+    public static final int MAX_RANKS = 131_072;
+
     public Parallel {
         layerSplit = List.copyOf(layerSplit);
         placement = List.copyOf(placement);
     }
 
+    /** dp x tp x pp, saturated at Integer.MAX_VALUE (the resolver bounds it far lower; variants must not wrap). */
     public int worldSize() {
-        return dp * tp * pp;
+        return (int) Math.min(Integer.MAX_VALUE, (long) dp * tp * pp);
     }
 }

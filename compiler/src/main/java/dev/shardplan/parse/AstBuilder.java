@@ -173,7 +173,43 @@ final class AstBuilder {
     }
 
     /** String literal contents with escapes resolved. */
-    static String unquote(Token t) {
+    /**
+     * The string's value; a value holding a control character (a tab, a newline written as \\n),
+     * an unpaired surrogate or a bidirectional override is SP0008. Those would not survive the
+     * trip into launch scripts and manifests unchanged (a lone surrogate has no UTF-8 form; a
+     * newline ends a YAML scalar or a comment; an override makes the text read differently
+     * from what it is), so they are refused here rather than substituted later.
+     */
+    private String unquote(Token t) {
+        String v = decode(t);
+        String why = invalidCharacter(v);
+        if (why != null) {
+            diags.add(Diagnostic.of(Codes.BAD_STRING_CHAR, Spans.of(path, t), "string holds " + why)
+                    .help("remove it; strings in plans are single lines of printable text").build());
+        }
+        return v;
+    }
+
+    /** What makes a string value unusable, or null: the first control character, unpaired surrogate or bidi override. */
+    static String invalidCharacter(String v) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return String.format("an unpaired surrogate \\u%04X at character %d", (int) c, i + 1);
+            }
+            if (Character.isLowSurrogate(c)) return String.format("an unpaired surrogate \\u%04X at character %d", (int) c, i + 1);
+            if (Character.getType(c) == Character.CONTROL) return String.format("the control character U+%04X at character %d", (int) c, i + 1);
+            if (c >= '\u202A' && c <= '\u202E' || c >= '\u2066' && c <= '\u2069')
+                return String.format("the bidirectional control U+%04X at character %d", (int) c, i + 1);
+        }
+        return null;
+    }
+
+    static String decode(Token t) {
         String s = t.getText();
         s = s.substring(1, s.length() - 1);
         StringBuilder sb = new StringBuilder(s.length());

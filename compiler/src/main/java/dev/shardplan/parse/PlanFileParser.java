@@ -38,6 +38,13 @@ public final class PlanFileParser {
     /** Longer texts are refused before lexing, which keeps memory bounded (the loader's byte limit). */
     public static final int MAX_CHARS = 4 << 20;
 
+    /**
+     * Files with more tokens are refused before parsing: a parse tree and AST cost about 400
+     * bytes a token, so 4 MiB of one-character entries needed more than a 1 GB heap. The whole
+     * standard library has about 6,000 tokens; 200,000 is some 30 times more, in one file.
+     */
+    public static final int MAX_TOKENS = 200_000;
+
     public static ParseResult parse(String path, String text) {
         Diagnostics diags = new Diagnostics();
         if (text.length() > MAX_CHARS) {
@@ -48,7 +55,7 @@ public final class PlanFileParser {
         }
         Token deep = tooDeep(text);
         if (deep != null) {
-            diags.add(tooDeepDiagnostic(path, deep));
+            diags.add(deep.getType() == Token.EOF ? tooManyTokens(path, text) : tooDeepDiagnostic(path, deep));
             return new ParseResult(null, diags.sorted());
         }
         PlanLexer lexer = new PlanLexer(CharStreams.fromString(text, path));
@@ -64,7 +71,7 @@ public final class PlanFileParser {
                         .help(helpForChar(ch)).build());
             } else if (t.getType() == PlanLexer.UNTERMINATED_STRING) {
                 diags.add(Diagnostic.of(Codes.BAD_STRING, Spans.of(path, t), "unterminated string")
-                        .help("close the string with `\"` on the same line; write \\n for a newline inside it").build());
+                        .help("close the string with `\"` on the same line; strings are single lines").build());
             }
         }
         if (diags.hasErrors()) return new ParseResult(null, diags.sorted());
@@ -132,15 +139,23 @@ public final class PlanFileParser {
                 .help("flatten the structure; plans never need more than a few levels").build();
     }
 
+    private static Diagnostic tooManyTokens(String path, String text) {
+        return Diagnostic.of(Codes.FILE_TOO_LARGE, new Span(path, 1, 1, 1, 1, 0, 0),
+                        "`" + path + "` has more than " + MAX_TOKENS + " tokens (" + text.length() + " characters), over the limit")
+                .help("plan files are small; split the file or check that it is the right one").build();
+    }
+
     /**
-     * The first bracket nested deeper than the limit, found while streaming tokens so that a
-     * pathological file is refused before its tokens are all held in memory.
+     * The first bracket nested deeper than the limit, or an EOF token when the text has more than
+     * {@link #MAX_TOKENS} tokens, found while streaming tokens so that a pathological file is
+     * refused before its tokens are all held in memory.
      */
     private static Token tooDeep(String text) {
         PlanLexer lexer = new PlanLexer(CharStreams.fromString(text));
         lexer.removeErrorListeners();
-        int depth = 0;
+        int depth = 0, count = 0;
         for (Token t = lexer.nextToken(); t.getType() != Token.EOF; t = lexer.nextToken()) {
+            if (++count > MAX_TOKENS) return new org.antlr.v4.runtime.CommonToken(Token.EOF);
             int ty = t.getType();
             if (ty == PlanLexer.LBRACE || ty == PlanLexer.LPAREN || ty == PlanLexer.LBRACK) {
                 if (++depth > MAX_DEPTH) return t;

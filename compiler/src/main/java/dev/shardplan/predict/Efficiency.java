@@ -2,6 +2,7 @@ package dev.shardplan.predict;
 
 import dev.shardplan.model.EfficiencyProfile;
 import dev.shardplan.model.EngineKind;
+import dev.shardplan.resolve.Schema;
 import dev.shardplan.resolve.StdLibrary;
 
 import java.util.LinkedHashMap;
@@ -41,20 +42,20 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
             "network_efficiency", "network_share", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib");
 
     public Efficiency {
-        check("hbm_efficiency", hbmEfficiency, 0, 1);
-        check("compute_efficiency", computeEfficiency, 0, 1);
-        check("attention_efficiency", attentionEfficiency, 0, 1);
-        check("link_efficiency", linkEfficiency, 0, 1);
-        check("collective_latency_us", collectiveLatencyUs, -1e-12, 1e6);
-        check("layer_overhead_us", layerOverheadUs, -1e-12, 1e6);
-        check("step_overhead_us", stepOverheadUs, -1e-12, 1e7);
-        check("prefill_overhead_us", prefillOverheadUs, -1e-12, 1e7);
+        check("hbm_efficiency", hbmEfficiency);
+        check("compute_efficiency", computeEfficiency);
+        check("attention_efficiency", attentionEfficiency);
+        check("link_efficiency", linkEfficiency);
+        check("collective_latency_us", collectiveLatencyUs);
+        check("layer_overhead_us", layerOverheadUs);
+        check("step_overhead_us", stepOverheadUs);
+        check("prefill_overhead_us", prefillOverheadUs);
     }
 
-    private static void check(String key, double v, double lo, double hi) {
-        if (!(v > lo && v <= hi)) {
-            throw new IllegalArgumentException(key + " must be in (" + Math.max(0, lo) + ", " + hi + "]: " + v);
-        }
+    /** The language's bound of the key (Schema.TUNING): the resolver enforces the same one on plans and profiles. */
+    private static void check(String key, double v) {
+        Schema.Bound b = Schema.TUNING.get(key);
+        if (!b.contains(v)) throw new IllegalArgumentException(key + " must be " + b.range() + ": " + v);
     }
 
     /**

@@ -65,7 +65,7 @@ public final class Predictor {
         if (need <= free) return null;
         long max = Runtime.getRuntime().maxMemory();
         long suggest = (long) Math.ceil((need + (max - free)) * 1.25 / GIB);
-        return Diagnostic.of(dev.shardplan.diag.Codes.OUT_OF_MEMORY, at, String.format(Locale.ROOT,
+        return Diagnostic.of(dev.shardplan.diag.Codes.RESOURCE_LIMIT, at, String.format(Locale.ROOT,
                         "simulating %d requests needs about %.1f GiB of heap; this JVM has %.1f GiB free of %.1f GiB",
                         n, need / GIB, free / GIB, max / GIB))
                 .help(String.format(Locale.ROOT, "lower `requests` (throughput and latency percentiles settle within some 10,000 requests), "

@@ -231,6 +231,7 @@ public final class Search {
 
         /** Rules, analysis, scheduler and bounds of one candidate. */
         void prepare(Entry e) {
+            dev.shardplan.diag.Deadline.check();
             String rule = rules(e.plan);
             if (rule != null) {
                 e.discarded = rule;
@@ -344,6 +345,8 @@ public final class Search {
                 return;
             }
             var next = new java.util.concurrent.atomic.AtomicInteger();
+            // the caller's time limit holds on the workers too
+            Object limit = dev.shardplan.diag.Deadline.current();
             var pool = java.util.concurrent.Executors.newFixedThreadPool(jobs, r -> {
                 Thread t = new Thread(r, "shardplan-search");
                 t.setDaemon(true);
@@ -352,9 +355,9 @@ public final class Search {
             try {
                 List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
                 for (int j = 0; j < jobs; j++) {
-                    fs.add(pool.submit(() -> {
+                    fs.add(pool.submit(() -> dev.shardplan.diag.Deadline.under(limit, () -> {
                         for (int i; (i = next.getAndIncrement()) < items.size(); ) work.accept(items.get(i));
-                    }));
+                    })));
                 }
                 for (var f : fs) {
                     try {
@@ -381,7 +384,8 @@ public final class Search {
         int gpus = s.gpuCount();
         List<Plan> out = new ArrayList<>();
         List<Integer> worlds = new ArrayList<>();
-        for (int w = 1; w <= gpus; w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
+        // Worlds past the language's bound on ranks are not plans anyone could write, so not candidates.
+        for (int w = 1; w <= Math.min(gpus, dev.shardplan.model.Parallel.MAX_RANKS); w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
         List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();

@@ -149,7 +149,9 @@ public final class ServingSimulator {
             for (int i = 0; i < limit; i++) t0 = Math.min(t0, arrive[i]);
             int rr = 0;
             int done = 0; // completed + rejected
+            long iterations = 0;
             while (done < n) {
+                if ((++iterations & 4095) == 0) dev.shardplan.diag.Deadline.check();
                 Replica next = queue.peek();
                 int head = peekArrival();
                 if (head >= 0 && (next == null || arrive[head] <= next.now)) {

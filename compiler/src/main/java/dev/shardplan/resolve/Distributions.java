@@ -10,11 +10,16 @@ import dev.shardplan.model.Stats;
 import dev.shardplan.units.Dimension;
 import dev.shardplan.units.Units;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +35,7 @@ final class Distributions {
 
     static final long MAX_CSV_BYTES = 64L << 20;
 
-    static LengthDist build(Call c, String key, Path base, Path root, Diagnostics diags) {
+    static LengthDist build(Call c, String key, Path base, java.util.function.Function<Path, String> refusal, Diagnostics diags) {
         String fn = c.name().text();
         Map<String, Double> named = new HashMap<>();
         List<Double> positional = new ArrayList<>();
@@ -95,11 +100,11 @@ final class Distributions {
                     double mean = arg(named, positional, "mean", 0, c, "normal(mean 1000, stddev 200) tokens");
                     double sd = arg(named, positional, "stddev", 1, c, "normal(mean 1000, stddev 200) tokens");
                     positive(mean, c, "mean");
-                    if (sd < 0) throw new Bad(c, "stddev must not be negative", "write a stddev >= 0");
+                    if (!(sd >= 0) || sd > Schema.LENGTH.max()) throw new Bad(c, "stddev " + fmt(sd) + " is not between 0 and 10^9 tokens", "write a stddev >= 0");
                     yield new LengthDist.Normal(mean, sd);
                 }
                 case "lognormal" -> lognormal(c, named, positional);
-                case "empirical" -> empirical(c, strings, named, base, root);
+                case "empirical" -> empirical(c, strings, named, base, refusal);
                 default -> throw new Bad(c, "unknown distribution `" + fn + "`",
                         "use fixed, uniform, normal, lognormal or empirical");
             };
@@ -127,50 +132,84 @@ final class Distributions {
                 double sigma = Math.log(x / median) / Stats.probit(p);
                 if (!(sigma > 0)) throw new Bad(c, "lognormal " + k + " " + fmt(x) + " is on the wrong side of the median " + fmt(median),
                         p > 0.5 ? "a high percentile must exceed the median" : "a low percentile must be below the median");
+                if (sigma > 10) throw new Bad(c, "lognormal " + k + " " + fmt(x) + " gives sigma " + fmt(sigma) + ", outside 0..10",
+                        "give a percentile closer to the median");
                 return new LengthDist.LogNormal(median, sigma);
             }
         }
         throw new Bad(c, "lognormal needs a percentile or sigma besides the median", "write e.g. `lognormal(median 100, p95 400) tokens`");
     }
 
-    private static LengthDist empirical(Call c, List<String> strings, Map<String, Double> named, Path base, Path root) throws Bad {
+    private static LengthDist empirical(Call c, List<String> strings, Map<String, Double> named, Path base,
+                                        java.util.function.Function<Path, String> refusal) throws Bad {
         if (strings.size() != 1) throw new Bad(c, "empirical needs one CSV file path", "write `empirical(\"lengths.csv\") tokens`");
         if (base == null) throw new Bad(c, "empirical data files are not available in the standard library", "use it in a project file");
         Path p = base.resolve(strings.get(0)).toAbsolutePath().normalize();
-        if (!p.startsWith(root)) throw new Bad(Codes.IMPORT_OUTSIDE, c, "data file `" + strings.get(0) + "` leaves the project root", "keep data files inside the project");
+        String refused = refusal.apply(p);
+        if (refused != null) throw new Bad(Codes.IMPORT_OUTSIDE, c, "data file `" + strings.get(0) + "` " + refused, "keep data files inside the project");
         int column = named.containsKey("column") ? (int) (double) named.get("column") : 1;
         if (column < 1) throw new Bad(c, "column must be 1 or more", "columns are counted from 1");
-        List<String> lines;
+        // Streamed line by line into a growing int array: a CSV at the size limit costs its rows x
+        // 4 bytes, not a list of strings and boxed numbers (which took ~3 GB for 64 MiB).
+        int[] values = null;
+        int count = 0;
+        String name = strings.get(0);
         try {
-            if (!Files.isRegularFile(p)) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + strings.get(0) + "` not found (looked for " + p + ")", "check the path; it is relative to the plan file");
-            if (Files.size(p) > MAX_CSV_BYTES) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + strings.get(0) + "` is larger than 64 MiB", "sample it down");
-            lines = Files.readAllLines(p, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new Bad(Codes.BAD_DATA_FILE, c, "cannot read `" + strings.get(0) + "`: " + e.getMessage(), "check that it is a UTF-8 CSV file");
-        }
-        List<Long> values = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty() || line.startsWith("#")) continue;
-            String[] cols = line.split(",", -1);
-            if (cols.length < column) throw new Bad(Codes.BAD_DATA_FILE, c, strings.get(0) + ":" + (i + 1) + ": no column " + column, "check the column number");
-            String cell = cols[column - 1].strip();
-            try {
-                long v = Long.parseLong(cell);
-                if (v < 1) throw new Bad(Codes.BAD_DATA_FILE, c, strings.get(0) + ":" + (i + 1) + ": length " + v + " is not positive", "lengths are token counts >= 1");
-                values.add(v);
-            } catch (NumberFormatException e) {
-                if (values.isEmpty() && i == firstNonEmpty(lines)) continue; // a header line
-                throw new Bad(Codes.BAD_DATA_FILE, c, strings.get(0) + ":" + (i + 1) + ": `" + abbreviate(cell) + "` is not a whole number", "each row must hold a token count");
+            if (!Files.isRegularFile(p)) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` not found (looked for " + p + ")", "check the path; it is relative to the plan file");
+            long size = Files.size(p);
+            if (size > MAX_CSV_BYTES) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` is larger than 64 MiB", "sample it down");
+            // A row takes at least two bytes ("7\n"), so this never grows: no copies while reading.
+            values = new int[(int) Math.min(Schema.CSV_ROWS.maxLong(), size / 2 + 1)];
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(p),
+                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)))) {
+                boolean first = true;
+                int lineNo = 0;
+                for (String raw; (raw = in.readLine()) != null; ) {
+                    lineNo++;
+                    String line = raw.strip();
+                    if (line.isEmpty() || line.startsWith("#")) continue;
+                    boolean header = first;
+                    first = false;
+                    String cell = cell(line, column);
+                    if (cell == null) throw new Bad(Codes.BAD_DATA_FILE, c, name + ":" + lineNo + ": no column " + column, "check the column number");
+                    long v;
+                    try {
+                        v = Long.parseLong(cell);
+                    } catch (NumberFormatException e) {
+                        if (header) continue;
+                        throw new Bad(Codes.BAD_DATA_FILE, c, name + ":" + lineNo + ": `" + abbreviate(cell) + "` is not a whole number", "each row must hold a token count");
+                    }
+                    if (!Schema.LENGTH.contains(v))
+                        throw new Bad(Codes.BAD_DATA_FILE, c, name + ":" + lineNo + ": length " + v + " is not a token count in " + Schema.LENGTH.range(), "lengths are token counts >= 1");
+                    if (count == Schema.CSV_ROWS.maxLong())
+                        throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` has more than " + Schema.CSV_ROWS.maxLong() + " lengths", "sample it down");
+                    if (count == values.length) values = Arrays.copyOf(values, (int) Math.min(Schema.CSV_ROWS.maxLong(), 2L * values.length + 1));
+                    values[count++] = (int) v;
+                }
             }
+        } catch (CharacterCodingException e) {
+            throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` is not UTF-8 text", "save it as a UTF-8 CSV file");
+        } catch (IOException e) {
+            throw new Bad(Codes.BAD_DATA_FILE, c, "cannot read `" + name + "`: " + e.getMessage(), "check that it is a UTF-8 CSV file");
         }
-        if (values.isEmpty()) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + strings.get(0) + "` has no lengths", "add one length per line");
-        return new LengthDist.Empirical(values.stream().mapToLong(Long::longValue).toArray(), strings.get(0));
+        if (count == 0) throw new Bad(Codes.BAD_DATA_FILE, c, "data file `" + name + "` has no lengths", "add one length per line");
+        int[] lengths = count == values.length ? values : Arrays.copyOf(values, count);
+        values = null;
+        // Sorted here, so that Empirical keeps the array instead of sorting a copy of it.
+        Arrays.sort(lengths);
+        return new LengthDist.Empirical(lengths, name);
     }
 
-    private static int firstNonEmpty(List<String> lines) {
-        for (int i = 0; i < lines.size(); i++) if (!lines.get(i).isBlank() && !lines.get(i).strip().startsWith("#")) return i;
-        return -1;
+    /** The 1-based {@code column} of a comma-separated line, stripped; null when the line has fewer columns. */
+    private static String cell(String line, int column) {
+        int from = 0;
+        for (int k = 1; k < column; k++) {
+            int comma = line.indexOf(',', from);
+            if (comma < 0) return null;
+            from = comma + 1;
+        }
+        int end = line.indexOf(',', from);
+        return line.substring(from, end < 0 ? line.length() : end).strip();
     }
 
     private static String abbreviate(String s) {

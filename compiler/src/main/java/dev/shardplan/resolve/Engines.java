@@ -277,9 +277,6 @@ final class Engines {
         };
     }
 
-    static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
-            "network_efficiency", "link_efficiency", "collective_latency_us", "layer_overhead_us", "step_overhead_us",
-            "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share");
 
     /** Per-plan overrides of the prediction and memory constants: `tuning { hbm_efficiency 0.8 }`. */
     static Map<String, Double> tuning(Fields f, Diagnostics diags) {
@@ -290,9 +287,11 @@ final class Engines {
             diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, e.span(), "`tuning` takes a block").help("write `tuning { hbm_efficiency 0.8 }`").build());
             return out;
         }
-        Fields tf = new Fields("tuning", e.span(), e.body(), TUNING, diags);
-        for (String k : new TreeSet<>(TUNING)) {
-            Double v = tf.number(k, 0, 1e6, false, k + " 1");
+        // The bounds are those every later stage enforces (Efficiency, the memory model): a value
+        // check accepts is one simulate and compile accept too.
+        Fields tf = new Fields("tuning", e.span(), e.body(), Schema.TUNING.keySet(), diags);
+        for (String k : new TreeSet<>(Schema.TUNING.keySet())) {
+            Double v = tf.number(k, Schema.TUNING.get(k), false, k + " 1");
             if (v != null) out.put(k, v);
         }
         return out;

@@ -105,6 +105,26 @@ final class Fields {
 
     // ---- typed getters ----
 
+    Long integer(String key, Schema.Bound b, boolean required, String example) {
+        return integer(key, b.minLong(), b.maxLong(), required, example);
+    }
+
+    Long integer(Value v, String key, Schema.Bound b) {
+        return integer(v, key, b.minLong(), b.maxLong());
+    }
+
+    Double number(String key, Schema.Bound b, boolean required, String example) {
+        return number(key, b.min(), b.max(), required, example);
+    }
+
+    Double quantity(String key, Dimension dim, Schema.Bound b, boolean required, String example) {
+        return quantity(key, dim, b.min(), b.max(), required, example);
+    }
+
+    Double quantity(Quantity q, String unit, String key, Dimension dim, Schema.Bound b) {
+        return quantity(q, unit, key, dim, b.min(), b.max());
+    }
+
     Long integer(String key, long min, long max, boolean required, String example) {
         Entry e = required ? require(key, example) : entries.get(key);
         if (e == null) return null;

@@ -33,6 +33,11 @@ final class HfImporter {
 
     /** Fills {@code s}; returns false (with diagnostics) when the file cannot be used. */
     static boolean read(Path file, String shown, Span at, ModelSpec s, Diagnostics diags) {
+        return read(file, shown, at, s, diags, f -> true);
+    }
+
+    /** As above; {@code allowed} says whether a file beside the config (hf_quant_config.json) may be read. */
+    static boolean read(Path file, String shown, Span at, ModelSpec s, Diagnostics diags, java.util.function.Predicate<Path> allowed) {
         JsonNode root;
         try {
             if (!Files.isRegularFile(file)) {
@@ -69,16 +74,17 @@ final class HfImporter {
                     .help("declare the model's fields directly with `model NAME { ... }`").build());
             return false;
         }
-        s.layers = r.integer("num_hidden_layers");
-        s.hidden = r.integer("hidden_size");
-        s.heads = r.integer("num_attention_heads");
-        s.vocab = r.integer("vocab_size");
-        s.kvHeads = root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull() ? r.integer("num_key_value_heads") : s.heads;
-        if (root.hasNonNull("head_dim")) s.headDim = r.integer("head_dim");
+        s.layers = r.integer("num_hidden_layers", Schema.LAYERS);
+        s.hidden = r.integer("hidden_size", Schema.HIDDEN);
+        s.heads = r.integer("num_attention_heads", Schema.HEADS);
+        s.vocab = r.integer("vocab_size", Schema.VOCAB);
+        s.kvHeads = root.hasNonNull("num_key_value_heads") ? r.integer("num_key_value_heads", Schema.KV_HEADS) : s.heads;
+        if (root.hasNonNull("head_dim")) s.headDim = r.integer("head_dim", Schema.HEAD_DIM);
         s.tied = root.path("tie_word_embeddings").asBoolean(false);
-        if (root.hasNonNull("rope_theta")) s.ropeTheta = root.get("rope_theta").asDouble();
-        if (root.hasNonNull("rms_norm_eps")) s.normEps = root.get("rms_norm_eps").asDouble();
-        if (root.hasNonNull("max_position_embeddings")) s.maxPosition = root.get("max_position_embeddings").asLong();
+        s.ropeTheta = r.real(root, "rope_theta", Schema.ROPE_THETA, null);
+        s.normEps = r.real(root, "rms_norm_eps", Schema.NORM_EPS, null);
+        Integer maxPos = r.integer(root, "max_position_embeddings", Schema.MAX_POSITION, null);
+        if (maxPos != null) s.maxPosition = (long) maxPos;
         String dt = root.path("torch_dtype").asText(root.path("dtype").asText("bfloat16"));
         s.dtype = switch (dt) {
             case "float16" -> DType.FP16;
@@ -87,7 +93,7 @@ final class HfImporter {
         };
         s.attention = s.heads != null && s.kvHeads != null && s.heads.equals(s.kvHeads) ? Attention.MHA : Attention.GQA;
         boolean attnBias = root.path("attention_bias").asBoolean(false);
-        if (!ropeScaling(root, shown, at, s, diags)) return false;
+        if (!ropeScaling(root, r, shown, at, s, diags)) return false;
         if (root.path("use_sliding_window").asBoolean(false) && type.startsWith("qwen")) {
             // Qwen2/3 configs ship use_sliding_window false; when true, layers from max_window_layers on
             // use the window, a layout the model records do not describe.
@@ -104,22 +110,22 @@ final class HfImporter {
         switch (type) {
             case "llama", "mistral" -> {
                 s.family = Family.LLAMA; // Mistral checkpoints use Llama's layout and names
-                s.ffn = r.integer("intermediate_size");
+                s.ffn = r.integer("intermediate_size", Schema.FFN);
                 s.qkvBias = attnBias;
                 s.oBias = attnBias;
                 if (type.equals("mistral") && root.hasNonNull("sliding_window")) {
-                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingWindow = r.integer(root, "sliding_window", Schema.SLIDING_WINDOW, null);
                     s.slidingEvery = 1;
                 }
             }
             case "qwen2" -> {
                 s.family = Family.QWEN2;
-                s.ffn = r.integer("intermediate_size");
+                s.ffn = r.integer("intermediate_size", Schema.FFN);
                 s.qkvBias = true; // Qwen2 attention always has q/k/v biases (modeling_qwen2.py)
             }
             case "qwen3" -> {
                 s.family = Family.QWEN3;
-                s.ffn = r.integer("intermediate_size");
+                s.ffn = r.integer("intermediate_size", Schema.FFN);
                 s.qkNorm = true;
                 s.qkvBias = attnBias;
                 s.oBias = attnBias;
@@ -131,58 +137,59 @@ final class HfImporter {
                 // Both configs default norm_topk_prob to false (configuration_qwen2_moe.py, configuration_qwen3_moe.py).
                 s.normTopKProb = root.path("norm_topk_prob").asBoolean(false);
                 s.scoring = Routing.Scoring.SOFTMAX;
-                s.experts = r.integer("num_experts");
-                s.topK = r.integer("num_experts_per_tok");
-                s.expertFfn = r.integer("moe_intermediate_size");
+                s.experts = r.integer("num_experts", Schema.EXPERTS);
+                s.topK = r.integer("num_experts_per_tok", Schema.TOP_K);
+                s.expertFfn = r.integer("moe_intermediate_size", Schema.EXPERT_FFN);
                 int step = root.path("decoder_sparse_step").asInt(1);
                 if (step != 1 || root.path("mlp_only_layers").size() > 0) {
                     diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` interleaves dense and MoE layers (decoder_sparse_step/mlp_only_layers)")
                             .help("only leading dense layers are modelled; declare the model directly").build());
                     return false;
                 }
-                if (root.hasNonNull("shared_expert_intermediate_size") && root.get("shared_expert_intermediate_size").asInt() > 0) {
+                Integer sharedFfn = r.integer(root, "shared_expert_intermediate_size", Schema.SHARED_FFN, 0);
+                if (sharedFfn != null && sharedFfn > 0) {
                     s.sharedExperts = 1;
-                    s.sharedFfn = root.get("shared_expert_intermediate_size").asInt();
+                    s.sharedFfn = sharedFfn;
                     s.sharedExpertGate = type.equals("qwen2_moe"); // modeling_qwen2_moe.py: sigmoid(shared_expert_gate(x))
                 }
-                s.ffn = root.hasNonNull("intermediate_size") ? root.get("intermediate_size").asInt() : null;
+                s.ffn = r.integer(root, "intermediate_size", Schema.FFN, null);
                 s.denseLayers = 0;
             }
             case "mixtral" -> {
                 s.family = Family.MIXTRAL;
                 s.normTopKProb = true; // modeling_mixtral.py renormalises the top-k softmax weights
-                s.experts = r.integer("num_local_experts");
-                s.topK = r.integer("num_experts_per_tok");
-                s.expertFfn = r.integer("intermediate_size");
+                s.experts = r.integer("num_local_experts", Schema.EXPERTS);
+                s.topK = r.integer("num_experts_per_tok", Schema.TOP_K);
+                s.expertFfn = r.integer("intermediate_size", Schema.EXPERT_FFN);
                 s.denseLayers = 0;
                 if (root.hasNonNull("sliding_window")) {
-                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingWindow = r.integer(root, "sliding_window", Schema.SLIDING_WINDOW, null);
                     s.slidingEvery = 1;
                 }
             }
             case "deepseek_v2", "deepseek_v3", "deepseek_v32", "kimi_k2" -> {
                 s.attention = Attention.MLA;
                 s.family = type.equals("deepseek_v2") ? Family.DEEPSEEK_V2 : Family.DEEPSEEK_V3;
-                if (!deepSeekRouting(root, type, shown, at, s, diags)) return false;
+                if (!deepSeekRouting(root, r, type, shown, at, s, diags)) return false;
                 // DeepSeek-V3.2's sparse attention: an indexer (vllm deepseek_v2.py Indexer) picks index_topk keys.
                 if (root.hasNonNull("index_topk")) {
-                    s.indexTopK = root.get("index_topk").asInt();
-                    s.indexHeadDim = root.path("index_head_dim").asInt(128);
+                    s.indexTopK = r.integer(root, "index_topk", Schema.INDEX_TOPK, null);
+                    s.indexHeadDim = r.integer(root, "index_head_dim", Schema.INDEX_HEAD_DIM, 128);
                 }
-                s.qLoraRank = root.hasNonNull("q_lora_rank") ? root.get("q_lora_rank").asInt() : 0;
-                s.kvLoraRank = r.integer("kv_lora_rank");
-                s.qkNope = r.integer("qk_nope_head_dim");
-                s.qkRope = r.integer("qk_rope_head_dim");
-                s.vHeadDim = r.integer("v_head_dim");
-                s.ffn = r.integer("intermediate_size");
-                s.experts = r.integer("n_routed_experts");
-                s.topK = r.integer("num_experts_per_tok");
-                s.expertFfn = r.integer("moe_intermediate_size");
-                s.sharedExperts = root.path("n_shared_experts").asInt(0);
-                s.sharedFfn = s.sharedExperts * (s.expertFfn == null ? 0 : s.expertFfn);
-                s.denseLayers = root.path("first_k_dense_replace").asInt(0);
+                s.qLoraRank = r.integer(root, "q_lora_rank", Schema.Q_LORA_RANK, 0);
+                s.kvLoraRank = r.integer("kv_lora_rank", Schema.KV_LORA_RANK);
+                s.qkNope = r.integer("qk_nope_head_dim", Schema.QK_NOPE_HEAD_DIM);
+                s.qkRope = r.integer("qk_rope_head_dim", Schema.QK_ROPE_HEAD_DIM);
+                s.vHeadDim = r.integer("v_head_dim", Schema.V_HEAD_DIM);
+                s.ffn = r.integer("intermediate_size", Schema.FFN);
+                s.experts = r.integer("n_routed_experts", Schema.EXPERTS);
+                s.topK = r.integer("num_experts_per_tok", Schema.TOP_K);
+                s.expertFfn = r.integer("moe_intermediate_size", Schema.EXPERT_FFN);
+                s.sharedExperts = r.integer(root, "n_shared_experts", Schema.SHARED_EXPERTS, 0);
+                s.sharedFfn = r.product(s.sharedExperts, s.expertFfn, "n_shared_experts x moe_intermediate_size", Schema.SHARED_FFN);
+                s.denseLayers = r.integer(root, "first_k_dense_replace", Schema.DENSE_LAYERS, 0);
                 if (root.path("moe_layer_freq").asInt(1) != 1) {
-                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has moe_layer_freq " + root.get("moe_layer_freq").asInt())
+                    diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has moe_layer_freq " + abbreviate(root.get("moe_layer_freq").toString()))
                             .help("only models whose layers after the dense ones are all MoE are supported").build());
                     return false;
                 }
@@ -191,17 +198,17 @@ final class HfImporter {
                 s.reasoningParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_r1";
                 s.toolParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_v3";
                 // DeepSeek-V3/R1 ship one multi-token-prediction layer after the decoder layers (model.layers.61).
-                s.mtpLayers = root.path("num_nextn_predict_layers").asInt(0);
+                s.mtpLayers = r.integer(root, "num_nextn_predict_layers", Schema.MTP_LAYERS, 0);
             }
             case "gpt_oss" -> {
                 s.family = Family.GPT_OSS;
                 s.normTopKProb = true; // softmax over the top-k router logits
                 // configuration_gpt_oss.py defaults swiglu_limit to 7.0
-                s.swigluLimit = root.hasNonNull("swiglu_limit") ? root.get("swiglu_limit").asDouble() : 7.0;
+                s.swigluLimit = r.real(root, "swiglu_limit", Schema.SWIGLU_LIMIT, 7.0);
                 if (!gptOssLayerTypes(root, shown, at, diags)) return false;
-                s.experts = r.integer("num_local_experts");
-                s.topK = root.hasNonNull("num_experts_per_tok") ? r.integer("num_experts_per_tok") : r.integer("experts_per_token");
-                s.expertFfn = r.integer("intermediate_size");
+                s.experts = r.integer("num_local_experts", Schema.EXPERTS);
+                s.topK = root.hasNonNull("num_experts_per_tok") ? r.integer("num_experts_per_tok", Schema.TOP_K) : r.integer("experts_per_token", Schema.TOP_K);
+                s.expertFfn = r.integer("intermediate_size", Schema.EXPERT_FFN);
                 s.denseLayers = 0;
                 s.expertBias = true;
                 s.routerBias = true;
@@ -209,7 +216,7 @@ final class HfImporter {
                 s.oBias = attnBias;
                 s.sinks = true;
                 if (root.hasNonNull("sliding_window")) {
-                    s.slidingWindow = root.get("sliding_window").asInt();
+                    s.slidingWindow = r.integer(root, "sliding_window", Schema.SLIDING_WINDOW, null);
                     s.slidingEvery = 2; // layer_types alternate sliding_attention, full_attention
                 }
                 s.reasoningParser = "gpt_oss";
@@ -225,8 +232,9 @@ final class HfImporter {
                 case "fp8" -> {
                     s.quantWeights = DType.FP8;
                     JsonNode wbs = q.get("weight_block_size");
-                    s.quantBlock = wbs != null && wbs.isArray() && wbs.size() == 2 ? wbs.get(0).asInt() : 0;
-                    if (wbs != null && wbs.isArray() && wbs.size() == 2 && wbs.get(0).asInt() != wbs.get(1).asInt()) {
+                    s.quantBlock = wbs != null && wbs.isArray() && wbs.size() == 2 ? r.integer(wbs, 0, "quantization_config.weight_block_size", Schema.QUANT_BLOCK) : 0;
+                    if (r.failed) return false;
+                    if (wbs != null && wbs.isArray() && wbs.size() == 2 && !wbs.get(0).equals(wbs.get(1))) {
                         diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "`" + shown + "` has non-square FP8 blocks " + wbs)
                                 .help("only square weight_block_size (e.g. [128, 128]) is modelled").build());
                         return false;
@@ -245,12 +253,13 @@ final class HfImporter {
                     s.keepBf16 = Set.of("attention", "router", "embedding", "lm_head");
                 }
                 case "compressed-tensors" -> {
-                    if (!compressedTensors(q, s, at, shown, diags)) return false;
+                    if (!compressedTensors(q, r, s, at, shown, diags)) return false;
                 }
                 case "awq", "gptq" -> {
                     // Both store int4 (or int8 for GPTQ) weights with one fp16 scale and a packed zero per group.
                     int bits = q.path("bits").asInt(q.path("w_bit").asInt(4));
-                    int group = q.path("group_size").asInt(q.path("q_group_size").asInt(128));
+                    Integer group = r.integer(q, q.has("group_size") ? "group_size" : "q_group_size", "quantization_config.", Schema.QUANT_GROUP, 128);
+                    if (r.failed) return false;
                     if (bits != 4 && bits != 8) {
                         diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, method + " with " + bits + "-bit weights in `" + shown + "` is not supported")
                                 .help("declare `quantization { ... }` as an override").build());
@@ -269,6 +278,12 @@ final class HfImporter {
             }
         }
         Path sibling = modelOptSibling(file);
+        if (sibling != null && !allowed.test(sibling.toAbsolutePath().normalize())) {
+            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, at, "`" + sibling.getFileName() + "` beside `" + shown + "` is a symbolic link out of the project")
+                    .note("data files are confined by their real path, with links followed")
+                    .help("copy the file into the project instead of linking to it").build());
+            return false;
+        }
         if (sibling != null && s.quantWeights == null) {
             try {
                 JsonNode mo = JSON.readTree(sibling.toFile());
@@ -301,7 +316,7 @@ final class HfImporter {
      * group size); a block strategy gives square block scales. Layers in {@code ignore} (lm_head)
      * stay in the base dtype.
      */
-    private static boolean compressedTensors(JsonNode q, ModelSpec s, Span at, String shown, Diagnostics diags) {
+    private static boolean compressedTensors(JsonNode q, Reader r, ModelSpec s, Span at, String shown, Diagnostics diags) {
         JsonNode groups = q.path("config_groups");
         JsonNode w = null;
         for (var it = groups.fields(); it.hasNext(); ) {
@@ -331,15 +346,15 @@ final class HfImporter {
         }
         if (strategy.equals("block")) {
             JsonNode bs = w.path("block_structure");
-            s.quantBlock = bs.isArray() && bs.size() == 2 ? bs.get(0).asInt() : 128;
+            s.quantBlock = bs.isArray() && bs.size() == 2 ? r.integer(bs, 0, "block_structure", Schema.QUANT_BLOCK) : 128;
         } else if (strategy.equals("group") || strategy.equals("tensor_group")) {
-            s.quantGroup = w.path("group_size").asInt(s.quantWeights == DType.FP4 ? 16 : 128);
+            s.quantGroup = r.integer(w, "group_size", "quantization_config weights.", Schema.QUANT_GROUP, s.quantWeights == DType.FP4 ? 16 : 128);
         }
         Set<String> keep = new java.util.TreeSet<>(Set.of("embedding", "router"));
         for (JsonNode ig : q.path("ignore")) if (ig.asText().contains("lm_head")) keep.add("lm_head");
         if (!keep.contains("lm_head")) keep.add("lm_head");
         s.keepBf16 = keep;
-        return true;
+        return !r.failed;
     }
 
     /**
@@ -348,7 +363,7 @@ final class HfImporter {
      * e_score_correction_bias), n_group/topk_group, routed_scaling_factor. V2 scales the weights only
      * when it does not renormalise them; V3 always scales.
      */
-    private static boolean deepSeekRouting(JsonNode root, String type, String shown, Span at, ModelSpec s, Diagnostics diags) {
+    private static boolean deepSeekRouting(JsonNode root, Reader r, String type, String shown, Span at, ModelSpec s, Diagnostics diags) {
         boolean v2 = type.equals("deepseek_v2");
         String scoring = root.path("scoring_func").asText("softmax");
         String method = root.path("topk_method").asText(v2 ? "greedy" : "noaux_tc");
@@ -362,18 +377,23 @@ final class HfImporter {
         s.scoring = scoring.equals("sigmoid") ? Routing.Scoring.SIGMOID : Routing.Scoring.SOFTMAX;
         s.correctionBias = method.equals("noaux_tc");
         boolean grouped = !method.equals("greedy");
-        s.nGroup = grouped ? root.path("n_group").asInt(1) : 1;
-        s.topkGroup = grouped ? root.path("topk_group").asInt(1) : 1;
+        s.nGroup = grouped ? r.integer(root, "n_group", Schema.N_GROUP, 1) : 1;
+        s.topkGroup = grouped ? r.integer(root, "topk_group", Schema.TOPK_GROUP, 1) : 1;
         s.normTopKProb = root.path("norm_topk_prob").asBoolean(false);
-        double scale = root.path("routed_scaling_factor").asDouble(1.0);
+        Double scale = r.real(root, "routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR, 1.0);
         s.routedScalingFactor = v2 && s.normTopKProb ? 1.0 : scale;
-        return true;
+        return !r.failed;
     }
 
     /** gpt-oss alternates sliding and full attention from layer 0 (the model records' `every 2`); anything else is refused. */
     private static boolean gptOssLayerTypes(JsonNode root, String shown, Span at, Diagnostics diags) {
         JsonNode lt = root.get("layer_types");
         if (lt == null || lt.isNull()) return true;
+        if (!lt.isArray()) {
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`layer_types` in `" + shown + "` is not a list: " + abbreviate(lt.toString()))
+                    .help("download the model's config.json again").build());
+            return false;
+        }
         for (int i = 0; i < lt.size(); i++) {
             String want = i % 2 == 0 ? "sliding_attention" : "full_attention";
             if (!lt.get(i).asText().equals(want)) {
@@ -387,22 +407,33 @@ final class HfImporter {
     }
 
     /** rope_scaling: llama3, yarn and linear are read; a config without it (or null) has none. */
-    private static boolean ropeScaling(JsonNode root, String shown, Span at, ModelSpec s, Diagnostics diags) {
+    private static boolean ropeScaling(JsonNode root, Reader r, String shown, Span at, ModelSpec s, Diagnostics diags) {
         JsonNode rs = root.get("rope_scaling");
         if (rs == null || rs.isNull()) return true;
         String kind = rs.path("rope_type").asText(rs.path("type").asText(""));
-        double factor = rs.path("factor").asDouble(1.0);
-        long orig = rs.path("original_max_position_embeddings").asLong(0);
+        if (!rs.isObject()) {
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`rope_scaling` in `" + shown + "` is not an object: " + abbreviate(rs.toString()))
+                    .help("download the model's config.json again").build());
+            return false;
+        }
+        String in = "rope_scaling.";
+        Double factorV = r.real(rs, "factor", in, Schema.ROPE_FACTOR, 1.0);
+        Integer origV = r.integer(rs, "original_max_position_embeddings", in, Schema.ROPE_ORIGINAL_MAX_POSITION, 0);
+        Double lo = r.real(rs, "low_freq_factor", in, Schema.ROPE_FREQ_FACTOR, 1.0), hi = r.real(rs, "high_freq_factor", in, Schema.ROPE_FREQ_FACTOR, 4.0);
+        Double fast = r.real(rs, "beta_fast", in, Schema.ROPE_BETA, 32.0), slow = r.real(rs, "beta_slow", in, Schema.ROPE_BETA, 1.0);
+        Double ms = r.real(rs, "mscale", in, Schema.ROPE_MSCALE, 0.0), msa = r.real(rs, "mscale_all_dim", in, Schema.ROPE_MSCALE, 0.0);
+        if (r.failed) return false;
+        double factor = factorV;
+        long orig = origV;
         switch (kind) {
             case "default" -> { return true; }
             case "linear" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.LINEAR, factor, 0, 0, 0, 0, 0, 0, 0, false);
             case "llama3" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.LLAMA3, factor, orig,
-                    rs.path("low_freq_factor").asDouble(1.0), rs.path("high_freq_factor").asDouble(4.0), 0, 0, 0, 0, false);
+                    lo, hi, 0, 0, 0, 0, false);
             // YaRN's optional keys default as in transformers' modeling_rope_utils (beta_fast 32, beta_slow 1, truncate true).
             case "yarn" -> s.ropeScaling = new RopeScaling(RopeScaling.Kind.YARN, factor,
-                    orig > 0 ? orig : root.path("max_position_embeddings").asLong(0),
-                    0, 0, rs.path("beta_fast").asDouble(32), rs.path("beta_slow").asDouble(1), rs.path("mscale").asDouble(0),
-                    rs.path("mscale_all_dim").asDouble(0), rs.path("truncate").asBoolean(true));
+                    orig > 0 ? orig : s.maxPosition == null ? 0 : s.maxPosition,
+                    0, 0, fast, slow, ms, msa, rs.path("truncate").asBoolean(true));
             default -> {
                 diags.add(Diagnostic.of(Codes.HF_UNSUPPORTED, at, "unsupported rope_scaling type `" + kind + "` in `" + shown + "`")
                         .note("supported: linear, llama3, yarn")
@@ -423,6 +454,15 @@ final class HfImporter {
         return name.equals("config.json") && Files.isRegularFile(b) ? b : null;
     }
 
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "…" : s;
+    }
+
+    /**
+     * Reads numbers of the config through the language's bounds ({@link Schema}): a value the
+     * plan text could not hold (0 heads, 2^31 layers, 1e400) is a diagnostic naming the config
+     * field and the model field it fills, never a value the rest of the compiler sees.
+     */
     private static final class Reader {
         final JsonNode root;
         final String shown;
@@ -437,7 +477,8 @@ final class HfImporter {
             this.diags = diags;
         }
 
-        Integer integer(String field) {
+        /** A required whole number of the top-level object. */
+        Integer integer(String field, Schema.Bound b) {
             JsonNode n = root.get(field);
             if (n == null || n.isNull()) {
                 diags.add(Diagnostic.of(Codes.HF_MISSING_FIELD, at, "`" + shown + "` lacks `" + field + "`")
@@ -445,13 +486,75 @@ final class HfImporter {
                 failed = true;
                 return null;
             }
-            if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
-                diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + field + "` in `" + shown + "` is not a non-negative integer: " + n)
-                        .build());
+            return whole(n, field, b, null);
+        }
+
+        /** An optional whole number of {@code in} ({@code dflt} when absent or null). */
+        Integer integer(JsonNode in, String field, Schema.Bound b, Integer dflt) {
+            return integer(in, field, "", b, dflt);
+        }
+
+        Integer integer(JsonNode in, String field, String prefix, Schema.Bound b, Integer dflt) {
+            JsonNode n = in.get(field);
+            if (n == null || n.isNull()) return dflt;
+            Integer v = whole(n, prefix + field, b, dflt);
+            return v == null ? dflt : v;
+        }
+
+        /** Element {@code i} of an array, a whole number. */
+        Integer integer(JsonNode array, int i, String field, Schema.Bound b) {
+            Integer v = whole(array.get(i), field + "[" + i + "]", b, null);
+            return v == null ? 0 : v;
+        }
+
+        /** An optional number of {@code in}. */
+        Double real(JsonNode in, String field, Schema.Bound b, Double dflt) {
+            return real(in, field, "", b, dflt);
+        }
+
+        Double real(JsonNode in, String field, String prefix, Schema.Bound b, Double dflt) {
+            JsonNode n = in.get(field);
+            if (n == null || n.isNull()) return dflt;
+            if (!n.isNumber()) return bad(prefix + field, n, "is not a number", dflt);
+            double d = n.asDouble();
+            if (!b.contains(d)) return outside(prefix + field, n, b, dflt);
+            return d;
+        }
+
+        /** a x b of two imported counts, within {@code bound} (computed in long: it must not wrap). */
+        Integer product(Integer x, Integer y, String what, Schema.Bound bound) {
+            if (x == null || y == null) return 0;
+            long p = (long) x * y;
+            if (!bound.contains(p)) {
+                diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, at, what + " in `" + shown + "` is " + p + ", outside " + bound.range()
+                                + " (the bound of `" + bound.field() + "`)")
+                        .help("check the config, or declare the model directly with `model NAME { ... }`").build());
                 failed = true;
-                return null;
+                return 0;
             }
-            return n.asInt();
+            return (int) p;
+        }
+
+        private Integer whole(JsonNode n, String field, Schema.Bound b, Integer dflt) {
+            if (n == null || !n.isIntegralNumber()) return bad(field, n, "is not a whole number", dflt);
+            if (!n.canConvertToLong() || !b.contains(n.asLong())) return outside(field, n, b, dflt);
+            return (int) n.asLong();
+        }
+
+        private <T> T bad(String field, JsonNode n, String what, T dflt) {
+            diags.add(Diagnostic.of(Codes.HF_BAD_FILE, at, "`" + field + "` in `" + shown + "` " + what + ": " + abbreviate(String.valueOf(n)))
+                    .help("download the model's config.json again, or declare the model directly with `model NAME { ... }`").build());
+            failed = true;
+            return dflt;
+        }
+
+        private <T> T outside(String field, JsonNode n, Schema.Bound b, T dflt) {
+            String shownValue = n.isNumber() && !Double.isFinite(n.asDouble()) ? "a number too large to represent" : abbreviate(n.toString());
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, at, "`" + field + "` in `" + shown + "` is " + shownValue
+                            + ", outside " + b.range() + " (the bound of the model's `" + b.field() + "`)")
+                    .help("check the config; a value outside the bound describes no model shardplan can plan for").build());
+            failed = true;
+            return dflt;
         }
     }
 }

@@ -34,7 +34,7 @@ public final class LanguageFields {
         for (String k : new String[]{"plan", "search"}) {
             put(m, k + ".deploy", Deployments.FIELDS);
             put(m, k + ".slo", Slos.METRICS);
-            put(m, k + ".tuning", Engines.TUNING);
+            put(m, k + ".tuning", Schema.TUNING.keySet());
         }
         put(m, "plan", Resolver.PLAN_FIELDS);
         put(m, "plan.parallel", Resolver.PARALLEL_FIELDS);

@@ -20,7 +20,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -102,6 +104,33 @@ public final class Loader {
         return best != null ? best : root;
     }
 
+    /**
+     * Whether {@code file}'s real path (every symbolic link followed) lies inside {@code confine}'s
+     * real path; false when either cannot be resolved.
+     */
+    static boolean realInside(Path file, Path confine) {
+        try {
+            return file.toRealPath().startsWith(confine.toRealPath());
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Why a data file (a config.json, a CSV) read for a declaration of the module at
+     * {@code modulePath} (null: the standard library) may not be read, or null when it may: it
+     * must lie inside the root that confines the module, by its path and by its real path, so
+     * that neither {@code ../} nor a symbolic link reads (and quotes in a diagnostic) a file
+     * from elsewhere. A file that does not exist passes: reading it reports that.
+     */
+    public String dataFileRefusal(Path modulePath, Path file) {
+        Path confine = modulePath == null ? root : confinement(modulePath);
+        String where = confine.equals(root) ? "the project root" : "the import path " + confine;
+        if (!file.startsWith(confine)) return "leaves " + where;
+        if (Files.exists(file) && !realInside(file, confine)) return "is a symbolic link to a file outside " + where;
+        return null;
+    }
+
     /** The display id of a file: relative to the root with '/' separators when inside it. */
     public String idOf(Path file) {
         Path abs = file.toAbsolutePath().normalize();
@@ -114,16 +143,69 @@ public final class Loader {
 
     /** Loads an input file given on the command line; null (with diagnostics) when it fails. */
     public Module load(Path file) {
-        return load(file.toAbsolutePath().normalize(), null, null);
+        return run(open(file.toAbsolutePath().normalize(), null, null));
     }
 
     public Module loadStd(String name, Span from) {
+        return run(openStd(name, from));
+    }
+
+    /** Modules shipped in the compiler. */
+    public static List<String> stdModules() {
+        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");
+    }
+
+    /** A file being loaded: parsed, its imports resolved one by one, then built into its Module. */
+    private static final class Frame {
+        final String id;
+        final Path abs;
+        final SourceFile ast;
+        final List<Module> imports = new ArrayList<>();
+        int next;
+
+        Frame(String id, Path abs, SourceFile ast) {
+            this.id = id;
+            this.abs = abs;
+            this.ast = ast;
+        }
+    }
+
+    /**
+     * Loads a file and everything it imports, depth first with an explicit stack (a chain of
+     * thousands of imports is as deep as the heap, not the thread stack, allows). {@code start}
+     * is a Module already loaded, a Frame to load, or null (failed).
+     */
+    private Module run(Object start) {
+        if (!(start instanceof Frame first)) return (Module) start;
+        Deque<Frame> stack = new ArrayDeque<>();
+        stack.push(first);
+        Module last = null;
+        while (!stack.isEmpty()) {
+            Frame f = stack.peek();
+            if (f.next < f.ast.imports().size()) {
+                Import imp = f.ast.imports().get(f.next++);
+                Object r = resolveImport(f.abs, imp);
+                if (r instanceof Module m) f.imports.add(m);
+                else if (r instanceof Frame child) stack.push(child);
+                continue;
+            }
+            stack.pop();
+            Module m = new Module(f.id, f.abs, f.ast, List.copyOf(f.imports));
+            done.put(f.id, m);
+            inProgress.remove(f.id);
+            if (!stack.isEmpty()) stack.peek().imports.add(m);
+            last = m;
+        }
+        return last;
+    }
+
+    private Object openStd(String name, Span from) {
         String id = STD_PREFIX + name;
         Module m = done.get(id);
         if (m != null) return m;
         String res = STD_RESOURCES + name + ".plan";
         String cached = STD_TEXT.get(id);
-        if (cached != null) return finish(id, null, cached, from);
+        if (cached != null) return parse(id, null, cached);
         try (InputStream in = Loader.class.getResourceAsStream(res)) {
             if (in == null) {
                 diags.add(Diagnostic.of(Codes.IMPORT_NOT_FOUND, from, "no standard library module `" + id + "`")
@@ -132,7 +214,7 @@ public final class Loader {
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             STD_TEXT.put(id, text);
-            return finish(id, null, text, from);
+            return parse(id, null, text);
         } catch (IOException e) {
             diags.add(Diagnostic.of(Codes.INTERNAL, from, "cannot read " + res + ": " + e.getMessage()).build());
             return null;
@@ -158,12 +240,7 @@ public final class Loader {
         }
     }
 
-    /** Modules shipped in the compiler. */
-    public static List<String> stdModules() {
-        return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");
-    }
-
-    private Module load(Path abs, Span from, String importText) {
+    private Object open(Path abs, Span from, String importText) {
         String id = idOf(abs);
         Module m = done.get(id);
         if (m != null) return m;
@@ -185,34 +262,24 @@ public final class Loader {
             failed.put(id, true);
             return null;
         }
-        return finish(id, abs, text, from);
+        return parse(id, abs, text);
     }
 
-    private Module finish(String id, Path abs, String text, Span from) {
+    /** Parses a file's text into a frame whose imports are still to be resolved; null when it does not parse. */
+    private Frame parse(String id, Path abs, String text) {
         sources.put(id, text);
-        inProgress.add(id);
-        try {
-            ParseResult pr = abs == null ? STD_PARSED.computeIfAbsent(id, k -> PlanFileParser.parse(k, text)) : PlanFileParser.parse(id, text);
-            diags.addAll(pr.diagnostics());
-            if (pr.file() == null) {
-                failed.put(id, true);
-                return null;
-            }
-            SourceFile ast = pr.file();
-            List<Module> imports = new ArrayList<>();
-            for (Import imp : ast.imports()) {
-                Module dep = resolveImport(abs, imp);
-                if (dep != null) imports.add(dep);
-            }
-            Module m = new Module(id, abs, ast, List.copyOf(imports));
-            done.put(id, m);
-            return m;
-        } finally {
-            inProgress.remove(id);
+        ParseResult pr = abs == null ? STD_PARSED.computeIfAbsent(id, k -> PlanFileParser.parse(k, text)) : PlanFileParser.parse(id, text);
+        diags.addAll(pr.diagnostics());
+        if (pr.file() == null) {
+            failed.put(id, true);
+            return null;
         }
+        inProgress.add(id);
+        return new Frame(id, abs, pr.file());
     }
 
-    private Module resolveImport(Path importer, Import imp) {
+    /** A Module already loaded, a Frame to load, or null (reported). */
+    private Object resolveImport(Path importer, Import imp) {
         String p = imp.path();
         if (p.startsWith(STD_PREFIX)) {
             String id = p;
@@ -220,7 +287,7 @@ public final class Loader {
                 cycle(id, imp);
                 return null;
             }
-            return loadStd(p.substring(STD_PREFIX.length()), imp.span());
+            return openStd(p.substring(STD_PREFIX.length()), imp.span());
         }
         if (importer == null) {
             diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "standard library modules can only import `std:` modules").build());
@@ -269,12 +336,21 @@ public final class Loader {
                 return null;
             }
         }
+        // The path stays inside by its name; its real location (symlinks followed) must too, or a
+        // link inside the project would read, and quote in diagnostics, a file from anywhere.
+        if (Files.exists(target) && !realInside(target, confinement(target))) {
+            diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, imp.span(), "import `" + p + "` is a symbolic link to a file outside the "
+                            + (confinement(target).equals(root) ? "project root" : "import path it was found in"))
+                    .note("files are confined by their real path, with links followed")
+                    .help("copy the file into the project instead of linking to it, or add its real folder to the import paths").build());
+            return null;
+        }
         String id = idOf(target);
         if (inProgress.contains(id)) {
             cycle(id, imp);
             return null;
         }
-        return load(target, imp.span(), p);
+        return open(target, imp.span(), p);
     }
 
     private void cycle(String id, Import imp) {

@@ -72,23 +72,25 @@ final class ModelResolver {
             String rel = d.from().path().value();
             Path cfg = base.resolve(rel).toAbsolutePath().normalize();
             Span at = d.from().path().span();
-            if (!cfg.startsWith(loader.root())) {
-                diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, at, "config path `" + rel + "` leaves the project root")
+            String refusal = loader.dataFileRefusal(l.module().path(), cfg);
+            if (refusal != null) {
+                diags.add(Diagnostic.of(Codes.IMPORT_OUTSIDE, at, "config path `" + rel + "` " + refusal)
+                        .note("data files are confined by their real path, with links followed")
                         .help("copy the config.json into the project").build());
                 return null;
             }
             noteData.accept(l.module(), cfg);
-            if (!HfImporter.read(cfg, rel, at, s, diags)) return null;
+            if (!HfImporter.read(cfg, rel, at, s, diags, f2 -> loader.dataFileRefusal(l.module().path(), f2) == null)) return null;
         }
         Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
         Integer v;
-        if ((v = intField(f, "layers", 1, 100_000)) != null) s.layers = v;
-        if ((v = intField(f, "hidden", 1, 1 << 20)) != null) s.hidden = v;
-        if ((v = intField(f, "heads", 1, 4096)) != null) s.heads = v;
-        if ((v = intField(f, "kv_heads", 1, 4096)) != null) s.kvHeads = v;
-        if ((v = intField(f, "head_dim", 1, 4096)) != null) s.headDim = v;
-        if ((v = intField(f, "ffn", 1, 1 << 22)) != null) s.ffn = v;
-        if ((v = intField(f, "vocab", 1, 1 << 24)) != null) s.vocab = v;
+        if ((v = intField(f, Schema.LAYERS)) != null) s.layers = v;
+        if ((v = intField(f, Schema.HIDDEN)) != null) s.hidden = v;
+        if ((v = intField(f, Schema.HEADS)) != null) s.heads = v;
+        if ((v = intField(f, Schema.KV_HEADS)) != null) s.kvHeads = v;
+        if ((v = intField(f, Schema.HEAD_DIM)) != null) s.headDim = v;
+        if ((v = intField(f, Schema.FFN)) != null) s.ffn = v;
+        if ((v = intField(f, Schema.VOCAB)) != null) s.vocab = v;
         Boolean b;
         if ((b = f.bool("tied_embeddings", false)) != null) s.tied = b;
         if ((b = f.bool("qkv_bias", false)) != null) s.qkvBias = b;
@@ -100,16 +102,25 @@ final class ModelResolver {
         if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
         if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
         if ((w = f.word("tool_parser", TOOL_PARSERS, false, "tool_parser hermes")) != null) s.toolParser = w;
-        if ((v = intField(f, "mtp_layers", 0, 16)) != null) s.mtpLayers = v;
+        if ((v = intField(f, Schema.MTP_LAYERS)) != null) s.mtpLayers = v;
         if ((b = f.bool("gated", false)) != null) s.gated = b;
         String hf = f.string("hf_id", false, "hf_id \"org/name\"");
-        if (hf != null) s.hfId = hf;
+        if (hf != null) {
+            String why = Roles.hfId(hf);
+            if (why != null) {
+                diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, f.span("hf_id"), "hf_id `" + Resolver.abbreviate(hf, 60) + "` " + why)
+                        .note("the id becomes the launchers' model argument when the plan gives no deploy model_path")
+                        .help("write e.g. `hf_id \"meta-llama/Llama-3.1-8B-Instruct\"`").build());
+                return null;
+            }
+            s.hfId = hf;
+        }
         Double dd;
-        if ((dd = f.number("rope_theta", 1, 1e12, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
-        if ((dd = f.number("norm_eps", 0, 1, false, "norm_eps 1e-5")) != null) s.normEps = dd;
-        if ((dd = f.quantity("max_position", Dimension.TOKENS, 1, 1e9, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
+        if ((dd = f.number("rope_theta", Schema.ROPE_THETA, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
+        if ((dd = f.number("norm_eps", Schema.NORM_EPS, false, "norm_eps 1e-5")) != null) s.normEps = dd;
+        if ((dd = f.quantity("max_position", Dimension.TOKENS, Schema.MAX_POSITION, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
         if ((w = f.word("family", FAMILIES, false, "family llama")) != null) s.family = Family.parse(w);
-        if ((dd = f.number("swiglu_limit", 0, 1e6, false, "swiglu_limit 7")) != null) s.swigluLimit = dd;
+        if ((dd = f.number("swiglu_limit", Schema.SWIGLU_LIMIT, false, "swiglu_limit 7")) != null) s.swigluLimit = dd;
         Entry rs = f.entry("rope_scaling");
         if (rs != null) ropeScaling(f, rs, d, s);
         Entry sw = f.entry("sliding_window");
@@ -117,14 +128,14 @@ final class ModelResolver {
             // sliding_window 128 tokens every 2
             List<Value> it = sw.values().size() == 1 ? sw.values().get(0).items() : List.of();
             if (it.size() == 3 && it.get(0) instanceof Quantity q && it.get(1) instanceof Name n && n.text().equals("every")) {
-                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
-                Long every = f.integer(it.get(2), "sliding_window every", 1, 1000);
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, Schema.SLIDING_WINDOW);
+                Long every = f.integer(it.get(2), "sliding_window every", Schema.SLIDING_EVERY);
                 if (win != null && every != null) {
                     s.slidingWindow = (int) (double) win;
                     s.slidingEvery = every.intValue();
                 }
             } else if (it.size() == 1 && it.get(0) instanceof Quantity q) {
-                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, 1, 1e9);
+                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, Schema.SLIDING_WINDOW);
                 if (win != null) {
                     s.slidingWindow = (int) (double) win;
                     s.slidingEvery = 1;
@@ -141,13 +152,13 @@ final class ModelResolver {
             if (kind != null) s.attention = Attention.valueOf(kind.toUpperCase(Locale.ROOT));
             if (at.body() != null) {
                 Fields mf = new Fields("attention of " + what(d), at.span(), at.body(), MLA_FIELDS, diags);
-                if ((v = intField(mf, "q_lora_rank", 0, 1 << 16)) != null) s.qLoraRank = v;
-                if ((v = intField(mf, "kv_lora_rank", 1, 1 << 16)) != null) s.kvLoraRank = v;
-                if ((v = intField(mf, "qk_nope_head_dim", 1, 4096)) != null) s.qkNope = v;
-                if ((v = intField(mf, "qk_rope_head_dim", 1, 4096)) != null) s.qkRope = v;
-                if ((v = intField(mf, "v_head_dim", 1, 4096)) != null) s.vHeadDim = v;
-                if ((v = intField(mf, "index_topk", 1, 1 << 20)) != null) s.indexTopK = v;
-                if ((v = intField(mf, "index_head_dim", 1, 4096)) != null) s.indexHeadDim = v;
+                if ((v = intField(mf, Schema.Q_LORA_RANK)) != null) s.qLoraRank = v;
+                if ((v = intField(mf, Schema.KV_LORA_RANK)) != null) s.kvLoraRank = v;
+                if ((v = intField(mf, Schema.QK_NOPE_HEAD_DIM)) != null) s.qkNope = v;
+                if ((v = intField(mf, Schema.QK_ROPE_HEAD_DIM)) != null) s.qkRope = v;
+                if ((v = intField(mf, Schema.V_HEAD_DIM)) != null) s.vHeadDim = v;
+                if ((v = intField(mf, Schema.INDEX_TOPK)) != null) s.indexTopK = v;
+                if ((v = intField(mf, Schema.INDEX_HEAD_DIM)) != null) s.indexHeadDim = v;
                 if (s.attention != Attention.MLA) {
                     diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, at.body().span(), "latent ranks are only for `attention mla`")
                             .help("remove the block, or write `attention mla { ... }`").build());
@@ -161,22 +172,22 @@ final class ModelResolver {
                         .help("write `moe { experts 8; top_k 2; expert_ffn 14336 }`").build());
             } else {
                 Fields mf = new Fields("moe of " + what(d), moe.span(), moe.body(), MOE_FIELDS, diags);
-                if ((v = intField(mf, "experts", 1, 1 << 16)) != null) s.experts = v;
-                if ((v = intField(mf, "top_k", 1, 1 << 10)) != null) s.topK = v;
-                if ((v = intField(mf, "expert_ffn", 1, 1 << 22)) != null) s.expertFfn = v;
-                if ((v = intField(mf, "shared_experts", 0, 1 << 10)) != null) s.sharedExperts = v;
-                if ((v = intField(mf, "shared_ffn", 0, 1 << 22)) != null) s.sharedFfn = v;
-                if ((v = intField(mf, "dense_layers", 0, 100_000)) != null) s.denseLayers = v;
+                if ((v = intField(mf, Schema.EXPERTS)) != null) s.experts = v;
+                if ((v = intField(mf, Schema.TOP_K)) != null) s.topK = v;
+                if ((v = intField(mf, Schema.EXPERT_FFN)) != null) s.expertFfn = v;
+                if ((v = intField(mf, Schema.SHARED_EXPERTS)) != null) s.sharedExperts = v;
+                if ((v = intField(mf, Schema.SHARED_FFN)) != null) s.sharedFfn = v;
+                if ((v = intField(mf, Schema.DENSE_LAYERS)) != null) s.denseLayers = v;
                 if ((b = mf.bool("expert_bias", false)) != null) s.expertBias = b;
                 if ((b = mf.bool("router_bias", false)) != null) s.routerBias = b;
                 if ((b = mf.bool("shared_expert_gate", false)) != null) s.sharedExpertGate = b;
                 if ((w = mf.word("scoring", Set.of("softmax", "sigmoid"), false, "scoring sigmoid")) != null)
                     s.scoring = Routing.Scoring.valueOf(w.toUpperCase(Locale.ROOT));
                 if ((b = mf.bool("norm_topk_prob", false)) != null) s.normTopKProb = b;
-                if ((v = intField(mf, "n_group", 1, 1 << 16)) != null) s.nGroup = v;
-                if ((v = intField(mf, "topk_group", 1, 1 << 16)) != null) s.topkGroup = v;
+                if ((v = intField(mf, Schema.N_GROUP)) != null) s.nGroup = v;
+                if ((v = intField(mf, Schema.TOPK_GROUP)) != null) s.topkGroup = v;
                 if ((b = mf.bool("correction_bias", false)) != null) s.correctionBias = b;
-                if ((dd = mf.number("routed_scaling_factor", 1e-6, 1e6, false, "routed_scaling_factor 2.5")) != null) s.routedScalingFactor = dd;
+                if ((dd = mf.number("routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR, false, "routed_scaling_factor 2.5")) != null) s.routedScalingFactor = dd;
             }
         }
         Entry q = f.entry("quantization");
@@ -187,8 +198,8 @@ final class ModelResolver {
             } else {
                 Fields qf = new Fields("quantization of " + what(d), q.span(), q.body(), QUANT_FIELDS, diags);
                 if ((w = qf.word("weights", DTYPES, true, "weights fp8")) != null) s.quantWeights = DType.parse(w);
-                if ((v = intField(qf, "block", 0, 4096)) != null) s.quantBlock = v;
-                if ((v = intField(qf, "group", 0, 4096)) != null) s.quantGroup = v;
+                if ((v = intField(qf, Schema.QUANT_BLOCK)) != null) s.quantBlock = v;
+                if ((v = intField(qf, Schema.QUANT_GROUP)) != null) s.quantGroup = v;
                 if ((b = qf.bool("experts_only", false)) != null) s.expertsOnly = b;
                 if (qf.has("keep_bf16")) {
                     Set<String> keep = new TreeSet<>();
@@ -213,13 +224,13 @@ final class ModelResolver {
             s.ropeScaling = null;
             return;
         }
-        Double factor = rf.number("factor", 1, 1e6, true, "factor 8");
+        Double factor = rf.number("factor", Schema.ROPE_FACTOR, true, "factor 8");
         Double orig = kind.equals("linear") ? Double.valueOf(0)
-                : rf.quantity("original_max_position", Dimension.TOKENS, 1, 1e9, true, "original_max_position 8192 tokens");
+                : rf.quantity("original_max_position", Dimension.TOKENS, Schema.ROPE_ORIGINAL_MAX_POSITION, true, "original_max_position 8192 tokens");
         RopeScaling.Kind k = RopeScaling.Kind.valueOf(kind.toUpperCase(Locale.ROOT));
         if (k == RopeScaling.Kind.LLAMA3) {
-            Double lo = rf.number("low_freq_factor", 1e-6, 1e6, true, "low_freq_factor 1");
-            Double hi = rf.number("high_freq_factor", 1e-6, 1e6, true, "high_freq_factor 4");
+            Double lo = rf.number("low_freq_factor", Schema.ROPE_FREQ_FACTOR, true, "low_freq_factor 1");
+            Double hi = rf.number("high_freq_factor", Schema.ROPE_FREQ_FACTOR, true, "high_freq_factor 4");
             if (factor == null || orig == null || lo == null || hi == null) return;
             if (hi <= lo) {
                 diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, rf.span("high_freq_factor"), "llama3 rope_scaling needs high_freq_factor > low_freq_factor, found "
@@ -231,10 +242,10 @@ final class ModelResolver {
             return;
         } else if (k == RopeScaling.Kind.YARN) {
             // HF transformers' defaults for the optional YaRN keys (beta_fast 32, beta_slow 1, truncate true).
-            Double fast = rf.number("beta_fast", 1e-6, 1e6, false, "beta_fast 32");
-            Double slow = rf.number("beta_slow", 1e-6, 1e6, false, "beta_slow 1");
-            Double ms = rf.number("mscale", 0, 1e6, false, "mscale 1");
-            Double msa = rf.number("mscale_all_dim", 0, 1e6, false, "mscale_all_dim 1");
+            Double fast = rf.number("beta_fast", Schema.ROPE_BETA, false, "beta_fast 32");
+            Double slow = rf.number("beta_slow", Schema.ROPE_BETA, false, "beta_slow 1");
+            Double ms = rf.number("mscale", Schema.ROPE_MSCALE, false, "mscale 1");
+            Double msa = rf.number("mscale_all_dim", Schema.ROPE_MSCALE, false, "mscale_all_dim 1");
             Boolean tr = rf.bool("truncate", false);
             s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, 0, 0, fast == null ? 32 : fast, slow == null ? 1 : slow,
                     ms == null ? 0 : ms, msa == null ? 0 : msa, tr == null || tr);
@@ -323,8 +334,8 @@ final class ModelResolver {
         return null;
     }
 
-    private Integer intField(Fields f, String key, long min, long max) {
-        Long v = f.integer(key, min, max, false, key + " 1");
+    private Integer intField(Fields f, Schema.Bound b) {
+        Long v = f.integer(b.field(), b, false, b.field() + " 1");
         return v == null ? null : v.intValue();
     }
 
@@ -382,7 +393,14 @@ final class ModelResolver {
         Mla mla = att == Attention.MLA ? new Mla(s.qLoraRank == null ? 0 : s.qLoraRank, s.kvLoraRank, s.qkNope, s.qkRope, s.vHeadDim,
                 s.indexTopK == null ? 0 : s.indexTopK, s.indexTopK == null ? 0 : s.indexHeadDim == null ? 128 : s.indexHeadDim) : null;
         int shared = !moe || s.sharedExperts == null ? 0 : s.sharedExperts;
-        int sharedFfn = !moe ? 0 : s.sharedFfn != null ? s.sharedFfn : shared * s.expertFfn;
+        long sharedWidth = !moe ? 0 : s.sharedFfn != null ? s.sharedFfn : (long) shared * s.expertFfn;
+        if (!Schema.SHARED_FFN.contains(sharedWidth)) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, at, "moe shared_experts " + shared + " x expert_ffn " + s.expertFfn + " = " + sharedWidth
+                            + " is a shared width outside " + Schema.SHARED_FFN.range())
+                    .help("give `shared_ffn` explicitly, or check shared_experts").build());
+            return null;
+        }
+        int sharedFfn = (int) sharedWidth;
         Family family = s.family != null ? s.family : inferFamily(att, moe, sharedFfn, s);
         Moe m = null;
         if (moe) {

@@ -106,6 +106,10 @@ public final class Resolver {
         return null;
     }
 
+    static String abbreviate(String s, int max) {
+        return s.length() > max ? s.substring(0, max) + "…" : s;
+    }
+
     private static List<String> abbreviate(Collection<String> names) {
         List<String> l = new ArrayList<>(names);
         if (l.size() > 12) {
@@ -160,6 +164,14 @@ public final class Resolver {
     private Object resolve(Located l) {
         Decl d = l.decl();
         if (memo.containsKey(d)) return memo.get(d);
+        if (d.name().text().length() > Schema.NAME_LENGTH.max()) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, d.name().span(), d.kind().text() + " name `" + abbreviate(d.name().text(), 24) + "` is "
+                            + d.name().text().length() + " characters long, over the limit of " + Schema.NAME_LENGTH.maxLong())
+                    .note("a plan's name is the folder its outputs are written to, and every name must fit in a file name")
+                    .help("use a shorter name").build());
+            memo.put(d, null);
+            return null;
+        }
         if (!resolving.add(d)) {
             diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, d.name().span(), d.kind().text() + " `" + d.name().text() + "` refers to itself").build());
             return null;
@@ -254,7 +266,7 @@ public final class Resolver {
         Integer count = null;
         Gpu gpu = null;
         if (ge != null) {
-            Object[] cg = countTimes(ge, "gpus", "gpus 8 x H100_SXM");
+            Object[] cg = countTimes(ge, "gpus", Schema.NODE_GPUS, "gpus 8 x H100_SXM");
             if (cg != null) {
                 count = (Integer) cg[0];
                 gpu = ref(m, "gpu", (Name) cg[1], Gpu.class);
@@ -269,7 +281,7 @@ public final class Resolver {
             if (w != null) fabric = Fabric.valueOf(w.toUpperCase(Locale.ROOT));
             if (fabric == Fabric.NVLINK_ISLAND) {
                 if (s.items().size() == 2) {
-                    Long isl = f.integer(s.items().get(1), "fabric nvlink_island", 2, 72);
+                    Long isl = f.integer(s.items().get(1), "fabric nvlink_island", Schema.ISLAND);
                     island = isl == null ? 0 : isl.intValue();
                 } else {
                     diags.add(Diagnostic.of(Codes.MISSING_FIELD, fab.span(), "`fabric nvlink_island` needs the island size")
@@ -292,7 +304,7 @@ public final class Resolver {
             f.noBody(ne);
             List<Value> it = ne.values().isEmpty() ? List.of() : ne.values().get(0).items();
             if (ne.values().size() == 1 && it.size() == 3 && it.get(1) instanceof Times) {
-                Long n = f.integer(it.get(0), "nics", 0, 64);
+                Long n = f.integer(it.get(0), "nics", Schema.NICS);
                 Double b = f.quantity(it.get(2), "nics", Dimension.BANDWIDTH, 1e8, 1e13);
                 if (n != null && b != null) {
                     nics = n.intValue();
@@ -314,11 +326,11 @@ public final class Resolver {
     }
 
     /** Parses `<count> x <Name>`. */
-    private Object[] countTimes(Entry e, String key, String example) {
+    private Object[] countTimes(Entry e, String key, Schema.Bound bound, String example) {
         if (e.values().size() == 1) {
             List<Value> it = e.values().get(0).items();
             if (it.size() == 3 && it.get(1) instanceof Times && it.get(2) instanceof Name n) {
-                Long c = new Fields(key, e.span(), null, Set.of(), diags).integer(it.get(0), key, 1, 1_000_000);
+                Long c = new Fields(key, e.span(), null, Set.of(), diags).integer(it.get(0), key, bound);
                 if (c == null) return null;
                 return new Object[]{c.intValue(), n};
             }
@@ -340,13 +352,13 @@ public final class Resolver {
         Integer count = null;
         NodeType node = null;
         if (ne != null) {
-            Object[] cn = countTimes(ne, "nodes", "nodes 2 x HGX_H100");
+            Object[] cn = countTimes(ne, "nodes", Schema.NODES, "nodes 2 x HGX_H100");
             if (cn != null) {
                 count = (Integer) cn[0];
                 node = ref(m, "node", (Name) cn[1], NodeType.class);
             }
         }
-        Long domain = f.integer("domain_nodes", 1, 1024, false, "domain_nodes 18");
+        Long domain = f.integer("domain_nodes", Schema.DOMAIN_NODES, false, "domain_nodes 18");
         String network = f.word("network", Set.of("infiniband", "roce", "ethernet", "none"), false, "network infiniband");
         Double sul = f.quantity("scale_up_latency", Dimension.TIME, 0, 1, false, "scale_up_latency 2 us");
         Double nl = f.quantity("network_latency", Dimension.TIME, 0, 1, false, "network_latency 5 us");
@@ -374,7 +386,7 @@ public final class Resolver {
         Decl d = l.decl();
         current = l.module();
         Fields f = new Fields(what(d), d.name().span(), d.body(), WORKLOAD_FIELDS, diags);
-        Long requests = f.integer("requests", 1, 100_000_000, true, "requests 2000");
+        Long requests = f.integer("requests", Schema.REQUESTS, true, "requests 2000");
         double rate = 0;
         Entry ar = f.entry("arrival");
         if (ar != null) {
@@ -389,11 +401,11 @@ public final class Resolver {
                 if (r != null) rate = r;
             }
         }
-        Long conc = f.integer("concurrency", 1, 10_000_000, false, "concurrency 256");
+        Long conc = f.integer("concurrency", Schema.CONCURRENCY, false, "concurrency 256");
         Path base = l.module().path() == null ? null : l.module().path().getParent();
         LengthDist prompt = dist(f, "prompt", base);
         LengthDist output = dist(f, "output", base);
-        Double max = f.quantity("max_length", Dimension.TOKENS, 2, 1e9, true, "max_length 32k tokens");
+        Double max = f.quantity("max_length", Dimension.TOKENS, 2, Schema.LENGTH.max(), true, "max_length 32k tokens");
         if (requests == null || prompt == null || output == null || max == null) return null;
         return new Workload(d.name().text(), requests, rate, conc == null ? 0 : conc.intValue(), prompt, output,
                 (long) (double) max, d.name().span());
@@ -406,7 +418,7 @@ public final class Resolver {
         Value v = f.single(e);
         if (v == null) return null;
         if (v instanceof Quantity q) {
-            Double t = f.quantity(q, q.unit(), key, Dimension.TOKENS, 1, 1e9);
+            Double t = f.quantity(q, q.unit(), key, Dimension.TOKENS, Schema.LENGTH);
             return t == null ? null : new LengthDist.Fixed((long) (double) t);
         }
         if (!(v instanceof Call c)) {
@@ -416,7 +428,8 @@ public final class Resolver {
         if (base != null && c.name().text().equals("empirical")) {
             for (Arg a : c.args()) if (a.value() instanceof Str str) noteDataFile(current, base.resolve(str.value()).toAbsolutePath().normalize());
         }
-        return Distributions.build(c, key, base, loader.root(), diags);
+        Path modulePath = current == null ? null : current.path();
+        return Distributions.build(c, key, base, file -> loader.dataFileRefusal(modulePath, file), diags);
     }
 
     /** Data files (config.json, CSV) read while resolving each module's declarations, by module id. */
@@ -495,16 +508,24 @@ public final class Resolver {
         }
         Fields pf = new Fields("parallel", pe.span(), pe.body(), PARALLEL_FIELDS, diags);
         for (String k : PARALLEL_FIELDS) if (pf.has(k)) spans.put("parallel." + k, pf.span(k));
-        Long dp = pf.integer("dp", 1, 65536, false, "dp 1");
-        Long tp = pf.integer("tp", 1, 65536, false, "tp 1");
-        Long pp = pf.integer("pp", 1, 65536, false, "pp 1");
-        Long ep = pf.integer("ep", 1, 65536, false, "ep 1");
+        Long dp = pf.integer("dp", Schema.DEGREE, false, "dp 1");
+        Long tp = pf.integer("tp", Schema.DEGREE, false, "tp 1");
+        Long pp = pf.integer("pp", Schema.DEGREE, false, "pp 1");
+        Long ep = pf.integer("ep", Schema.DEGREE, false, "ep 1");
         Boolean dpa = pf.bool("dp_attention", false);
-        List<Integer> split = pf.integers("layer_split", 1, 100_000);
-        List<Integer> placement = pf.integers("placement", 0, 1_000_000);
+        List<Integer> split = pf.integers("layer_split", Schema.LAYER_SPLIT.minLong(), Schema.LAYER_SPLIT.maxLong());
+        List<Integer> placement = pf.integers("placement", Schema.PLACEMENT_GPU.minLong(), Schema.PLACEMENT_GPU.maxLong());
         if (pf.has("layer_split") && split.size() != (pp == null ? 1 : pp)) {
             diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pf.span("layer_split"), "`layer_split` has " + split.size() + " stages but pp is " + (pp == null ? 1 : pp))
                     .help("give one layer count per pipeline stage").build());
+            return null;
+        }
+        long world = (dp == null ? 1 : dp) * (tp == null ? 1 : tp) * (pp == null ? 1 : pp);
+        if (world > Schema.RANKS.max()) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pe.span(), "dp x tp x pp = " + world + " ranks, over the limit of "
+                            + Schema.RANKS.maxLong())
+                    .note("each rank is one GPU; no inference deployment is this large")
+                    .help("lower dp, tp or pp").build());
             return null;
         }
         return new Parallel(dp == null ? 1 : dp.intValue(), tp == null ? 1 : tp.intValue(), pp == null ? 1 : pp.intValue(),
@@ -564,9 +585,7 @@ public final class Resolver {
         }
         Map<String, Double> values = new LinkedHashMap<>();
         for (String k : EfficiencyProfile.KEYS) {
-            // fractions of a datasheet peak are in (0, 1]; fixed costs are microseconds
-            boolean fraction = k.endsWith("_efficiency");
-            Double v = fraction ? f.number(k, 1e-3, 1, true, k + " 0.7") : f.number(k, 0, 1e6, true, k + " 10");
+            Double v = f.number(k, Schema.TUNING.get(k), true, k + (k.endsWith("_efficiency") ? " 0.7" : " 10"));
             if (v == null) ok = false;
             else values.put(k, v);
         }
@@ -609,7 +628,7 @@ public final class Resolver {
                             String w = ef.word(v, k, Set.of("true", "false"));
                             if (w != null) vals.add(w);
                         } else {
-                            Long n = ef.integer(v, k, 1, k.equals("max_num_seqs") ? 1_000_000 : 65536);
+                            Long n = k.equals("max_num_seqs") ? ef.integer(v, k, 1, 1_000_000) : ef.integer(v, k, Schema.DEGREE);
                             if (n != null) vals.add(String.valueOf(n));
                         }
                     }
@@ -619,7 +638,7 @@ public final class Resolver {
         }
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
         Map<String, Double> tuning = Engines.tuning(f, diags);
-        if (model == null || cluster == null || workload == null || engine == null) return null;
+        if (model == null || cluster == null || workload == null || engine == null || deploy == null && f.has("deploy")) return null;
         return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
                 objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span(), allowed.allows());
     }

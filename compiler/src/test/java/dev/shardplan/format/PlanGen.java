@@ -99,7 +99,7 @@ final class PlanGen {
             return switch (k) {
                 case 0, 1 -> number() + (chance(50) ? " " + UNITS.get(r.nextInt(UNITS.size())) : "");
                 case 2 -> name();
-                case 3 -> "\"" + words().replace("\"", "") + (chance(20) ? "\\n\\\"q\\\"" : "") + "\"";
+                case 3 -> "\"" + words().replace("\"", "") + (chance(20) ? "\\u00e9\\\"q\\\"" : "") + "\"";
                 case 4 -> List.of("<", "<=", ">", ">=", "=", "==", "x").get(r.nextInt(7));
                 case 5 -> call(!oneLine);
                 case 6 -> {

@@ -50,10 +50,13 @@ class CatalogueExamplesTest {
     static final Map<String, String> NOT_COMPILED = Map.of(
             "SP0007", "10,000 nested blocks (golden case SP0007-nesting-10000-deep generates them)",
             "SP0903", "a file over the size limit (golden case SP0903-file-too-large generates it)",
+            "SP0905", "more than 100 diagnostics in one file (golden case SP0905-too-many-diagnostics holds 130)",
             "SP0901", "a bug in shardplan: no plan causes it (golden case SP0901-internal-error injects one)",
             "SP0803", "a bug in shardplan's templates: no plan causes it (golden case SP0803-template-error injects one)",
             "SP0701", "no command prints it: simulate stops at the memory error first (golden case SP0701-not-simulated runs the api)",
             "SP0660", "unreachable from a plan: shardplan gives SGLang tp = dp x tp under dp attention (LauncherRulesTest tests the rule)",
+            "SP0705", "unreachable from a plan: the resolver applies the same tuning rule first (HandBuiltTuningTest builds a plan record)",
+            "SP0806", "unreachable from a plan: a NUL is SP0008 where it is written (LauncherRulesTest builds a deploy record)",
             "SP0904", "its figures are the running JVM's heap, which differ by machine (cli OutOfMemoryTest runs it in a small heap)");
 
     static final Pattern FENCE = Pattern.compile("^```(\\S*)(.*)$");

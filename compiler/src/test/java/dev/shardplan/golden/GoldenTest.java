@@ -74,7 +74,20 @@ class GoldenTest {
     /** Inputs written at test time into the copy of the case folder. */
     static final Map<String, Consumer<Path>> GENERATED = Map.of(
             "SP0007-nesting-10000-deep", root -> write(root.resolve("input.plan"), deepNesting(10_000)),
-            "SP0903-file-too-large", root -> write(root.resolve("input.plan"), largeFile(Loader.MAX_FILE_BYTES + 1)));
+            "SP0903-file-too-large", root -> write(root.resolve("input.plan"), largeFile(Loader.MAX_FILE_BYTES + 1)),
+            "SP0105-symlink-out-of-project", GoldenTest::linkOutOfTheProject);
+
+    /** shared.plan, a link to a file beside the project holding a "secret" no diagnostic may show. */
+    static void linkOutOfTheProject(Path root) {
+        try {
+            Path outside = Files.createDirectories(root.getParent().resolve("outside-" + root.getFileName()));
+            Path secret = outside.resolve("secret.plan");
+            write(secret, "-----BEGIN PRIVATE KEY-----\n");
+            Files.createSymbolicLink(root.resolve("shared.plan"), secret);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     @TempDir
     Path temp;
@@ -102,6 +115,7 @@ class GoldenTest {
             fail("golden case " + name + " has no expected.txt; run with -Dshardplan.golden.update=true to create it. Actual:\n" + actual);
         }
         assertEquals(Files.readString(expectedFile, StandardCharsets.UTF_8), actual, "golden case " + name);
+        assertTrue(!actual.contains("PRIVATE KEY"), "no diagnostic quotes a file outside the project");
     }
 
     /** Copies the case into a fresh root, generates any big inputs, runs its stage and renders the result. */
@@ -267,6 +281,8 @@ class GoldenTest {
      */
     static final Map<String, String> NO_CASE = Map.of(
             "SP0660", "unreachable from a plan: under dp attention shardplan gives SGLang tp = dp x tp, which dp always divides",
+            "SP0705", "unreachable from a plan: the resolver applies the same tuning keys and ranges (SP0201, SP0207); HandBuiltTuningTest builds one",
+            "SP0806", "unreachable from a plan: a NUL in a string is SP0008 where it is written; LauncherRulesTest builds a deploy record with one",
             "SP0904", "its message names the running JVM's heap, which differs by machine (cli OutOfMemoryTest runs it in a small heap)");
 
     /** Every registered code has a golden case that shows it, front end, analyses, emit and predictions alike. */
