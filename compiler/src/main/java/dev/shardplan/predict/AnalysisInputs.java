@@ -70,8 +70,9 @@ public final class AnalysisInputs {
         // allocator (sliding-window layers) it gets the pool's logged token size, blocks / groups:
         // full attention everywhere, which is conservative for the sliding layers.
         long blocks = kv.tokens() / kv.blockSize();
-        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm, a.engine());
-        return new PlanInputs(false, Math.max(0, blocks), reason, comm, a.engine());
+        var loop = a.engine().spec().loop(a.engine(), a.plan());
+        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm, a.engine(), loop);
+        return new PlanInputs(false, Math.max(0, blocks), reason, comm, a.engine(), loop);
     }
 
     static final double GIB = 1L << 30;

@@ -31,6 +31,11 @@ public final class Calibration {
     public static final int TRTLLM_MAX_TOKENS = 8192;
     public static final double TRTLLM_KV_FRACTION = 0.95;
 
+    /** TensorRT-LLM's loop for these runs: the overlap scheduler, one stage, no CUDA graphs taken into account. */
+    static final dev.shardplan.engine.EngineLoop TRTLLM_LOOP = new dev.shardplan.engine.EngineLoop(true,
+            dev.shardplan.engine.EngineLoop.Pipeline.NONE, 1, List.of(), false, dev.shardplan.engine.EngineLoop.Sampler.FLASHINFER,
+            false, false, List.of());
+
     /** One published run. {@code published}: output tokens/s of the whole TP group. */
     public record Case(String model, String gpu, int tp, int isl, int osl, int requests, double published) {}
 
@@ -82,7 +87,7 @@ public final class Calibration {
         if (blocks <= 0) throw new IllegalArgumentException(m.name() + " does not fit TP" + c.tp() + " on " + g.name());
         CollectiveCost comm = CollectiveCost.ring(c.tp(), g.linkBandwidth(), 1, g.linkBandwidth(), g.linkBandwidth(),
                 eff.collectiveLatencyUs() * 1e-6, eff.linkEfficiency());
-        StepTimeModel stm = new RooflineStepTime(load, g, eff, comm);
+        StepTimeModel stm = new RooflineStepTime(load, g, eff, comm, TRTLLM_LOOP, false);
         // a prompt longer than max_num_tokens can only run chunked: trtllm-bench must have enabled
         // chunked prefill for the 20000-token runs
         SchedulerConfig sc = new SchedulerConfig(1, blocks, TRTLLM_BLOCK, TRTLLM_MAX_BATCH, TRTLLM_MAX_TOKENS,

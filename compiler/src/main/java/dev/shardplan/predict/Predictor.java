@@ -29,7 +29,7 @@ public final class Predictor {
      */
     public static Prediction simulate(Plan plan, PlanInputs in, long seed) {
         Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
-        if (big != null) return new Prediction(plan, seed, in, null, null, null, null, List.of(big));
+        if (big != null) return new Prediction(plan, seed, in, null, null, null, null, null, List.of(big));
         return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
     }
 
@@ -78,7 +78,7 @@ public final class Predictor {
     /** Simulates {@code plan} on the given requests. */
     public static Prediction simulate(Plan plan, PlanInputs in, RequestSet reqs, long seed) {
         Setup s = setup(plan, in, seed);
-        return s.simulable() ? s.finish(new ServingSimulator(s.scheduler(), s.model()).run(reqs)) : s.unsimulated();
+        return s.simulable() ? s.finish(Simulation.run(s.scheduler(), s.model(), reqs)) : s.unsimulated();
     }
 
     /**
@@ -86,20 +86,20 @@ public final class Predictor {
      * (a bad tuning key, or it does not fit), the diagnostics that say why.
      */
     record Setup(Plan plan, long seed, PlanInputs inputs, Efficiency efficiency, RankLoad load, SchedulerConfig scheduler,
-                 StepTimeModel model, List<Diagnostic> diagnostics) {
+                 RooflineStepTime model, List<Diagnostic> diagnostics) {
         boolean simulable() {
             return scheduler != null;
         }
 
         Prediction unsimulated() {
-            return new Prediction(plan, seed, inputs, efficiency, load, null, null, diagnostics);
+            return new Prediction(plan, seed, inputs, efficiency, load, null, null, null, diagnostics);
         }
 
         /** The prediction of a simulation of this plan's scheduler and model. */
         Prediction finish(SimResult r) {
             List<Diagnostic> ds = new ArrayList<>(diagnostics);
             ds.addAll(findings(plan, inputs.engine(), scheduler, r));
-            return new Prediction(plan, seed, inputs, efficiency, load, scheduler, r, ds);
+            return new Prediction(plan, seed, inputs, efficiency, load, scheduler, model, r, ds);
         }
     }
 
@@ -120,8 +120,13 @@ public final class Predictor {
             return new Setup(plan, seed, in, eff, load, null, null, ds);
         }
         SchedulerConfig sc = scheduler(plan, in);
-        StepTimeModel stm = new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm());
-        return new Setup(plan, seed, in, eff, load, sc, stm, ds);
+        return new Setup(plan, seed, in, eff, load, sc, model(plan, in, eff, load), ds);
+    }
+
+    /** The step-time model of a plan: its rank's load on its GPU, its constants, collectives and engine loop, its workload's sampling. */
+    public static RooflineStepTime model(Plan plan, PlanInputs in, Efficiency eff, RankLoad load) {
+        return new RooflineStepTime(load, plan.cluster().gpu(), eff, in.comm(), in.loop(),
+                plan.workload().sampling() == dev.shardplan.model.Workload.Sampling.TOP_P);
     }
 
     /** The plan's efficiency constants: its profile (std:efficiency's by default) with its tuning overrides. */
@@ -141,10 +146,12 @@ public final class Predictor {
         long kvTokens = in.kvBlocksPerReplica() * e.blockSize();
         int maxSeqs = (int) Math.min(Integer.MAX_VALUE, e.spec().runningCap(e, kvTokens, plan.parallel()));
         boolean reserve = e.spec().reservesWholeSequence();
+        var loop = in.loop();
         return new SchedulerConfig(plan.parallel().dp(), in.kvBlocksPerReplica(), e.blockSize(), maxSeqs,
                 (int) e.spec().prefillTokens(e), e.chunkedPrefill(),
                 reserve ? SchedulerConfig.Admission.RESERVE_FULL : SchedulerConfig.Admission.ON_DEMAND,
-                SchedulerConfig.Routing.LEAST_LOADED);
+                SchedulerConfig.Routing.LEAST_LOADED, loop.prefixCache(), loop.lockstep(),
+                loop.pipeline() == dev.shardplan.engine.EngineLoop.Pipeline.MICRO_BATCHES ? loop.microBatches() : 1);
     }
 
     static List<Diagnostic> findings(Plan plan, EngineConfig e, SchedulerConfig sc, SimResult r) {

@@ -34,11 +34,16 @@ import dev.shardplan.model.Quantization;
  * @param residentWeightBytes weights the rank holds in memory: its stage's layers with all of its
  *                          experts, the embedding and LM head slices (both counted: an upper bound
  *                          for the first and last stage)
+ * @param gemms             linear-layer GEMM kernels one step runs on this rank (besides the fused
+ *                          MoE calls): per layer the attention projections (QKV and O; MLA's five),
+ *                          the dense MLP's two or a MoE layer's router and shared expert's two, and
+ *                          the LM head
+ * @param vocab             vocabulary size (the sampler works on a full row of logits per sequence)
  */
 public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, double expertBytes, int expertsPerRank,
                        int experts, int topK, double epTokenScale, double kvBytesPerToken,
                        double linearFlopsPerToken, double attnFlopsPerPair, DType computeDtype, int hidden,
-                       int tp, int pp, int ep, double residentWeightBytes) {
+                       int tp, int pp, int ep, double residentWeightBytes, int gemms, int vocab) {
 
     /** Activation bytes per element on the wire (collectives carry BF16 hidden states). */
     public static final double ACT_BYTES = 2.0;
@@ -111,9 +116,15 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         double epScale = ep > tp ? (double) ep / tp : 1.0;
         double resident = fixed + moeLayers * expertsPerRank * expertBytes
                 + (double) model.vocab() * h / tp * model.dtype().bytes() * (model.tiedEmbeddings() ? 0 : 1);
+        // GEMM kernels: fused QKV and O (MLA: q down/up, kv down, the absorbed k and v up-projections, O),
+        // gate_up and down of a dense MLP, a MoE layer's router and its shared expert's two, the LM head
+        int attnGemms = model.isMla() ? 6 : 2;
+        int moeGemms = model.isMoe() ? 1 + (model.sharedExpertParams() > 0 ? 2 : 0) : 0;
+        int gemms = stageLayers * attnGemms + denseLayers * 2 + moeLayers * moeGemms + 1;
         return new RankLoad(stageLayers, moeLayers, fixed, expertBytes, expertsPerRank,
                 model.isMoe() ? model.moe().experts() : 0, model.isMoe() ? model.moe().topK() : 0, epScale,
-                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident);
+                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident,
+                gemms, model.vocab());
     }
 
     /** Layers of the largest pipeline stage: the explicit split's maximum, or ceil(L / pp). */

@@ -161,7 +161,7 @@ public final class Search {
 
     /** What a simulation depends on: equal keys, equal results. */
     private record Key(SchedulerConfig scheduler, RankLoad load, dev.shardplan.model.Gpu gpu, Efficiency efficiency,
-                       CollectiveCost comm) {}
+                       CollectiveCost comm, dev.shardplan.engine.EngineLoop loop, dev.shardplan.model.Workload.Sampling sampling) {}
 
     private static final class Run {
         final SearchSpace space;
@@ -245,7 +245,7 @@ public final class Search {
                     } else {
                         var st = e.setup;
                         e.key = new Key(ServingSimulator.canonical(st.scheduler(), reqs), st.load(), e.plan.cluster().gpu(),
-                                st.efficiency(), in.comm());
+                                st.efficiency(), in.comm(), in.loop(), e.plan.workload().sampling());
                         e.bound = SimBounds.of(st.scheduler(), st.model().floor(), reqBounds, e2eSlo);
                         e.maxScore = e.bound == null ? Double.POSITIVE_INFINITY : maxScore(e);
                         e.mayMeetSlos = e.bound == null || mayMeetSlos(e);
@@ -261,7 +261,7 @@ public final class Search {
             SimResult r;
             if (mine == null) {
                 try {
-                    r = new ServingSimulator(e.setup.scheduler(), e.setup.model()).run(reqs);
+                    r = Simulation.run(e.setup.scheduler(), e.setup.model(), reqs);
                 } catch (RuntimeException | Error x) {
                     f.completeExceptionally(x);
                     throw x;

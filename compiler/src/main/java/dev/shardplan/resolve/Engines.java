@@ -259,9 +259,14 @@ final class Engines {
         };
     }
 
-    private static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
-            "network_efficiency", "link_efficiency", "collective_latency_us", "layer_overhead_us", "step_overhead_us",
-            "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share");
+    /** The step-time keys of an efficiency profile, and the analysis stage's own (memory reserves, network). */
+    private static final Set<String> TUNING;
+
+    static {
+        Set<String> t = new java.util.HashSet<>(dev.shardplan.model.EfficiencyProfile.KEYS);
+        t.addAll(List.of("network_efficiency", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share"));
+        TUNING = Set.copyOf(t);
+    }
 
     /** Per-plan overrides of the prediction and memory constants: `tuning { hbm_efficiency 0.8 }`. */
     static Map<String, Double> tuning(Fields f, Diagnostics diags) {
