@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param fp8ComputeEfficiency share of datasheet dense FP8 (and FP4) tensor FLOP/s that GEMMs reach
  * @param attentionEfficiency  share of HBM bandwidth that paged-attention KV reads reach, relative
  *                             to {@code hbmEfficiency}
+ * @param moeEfficiency        share of HBM bandwidth that the fused-MoE grouped GEMMs' expert reads
+ *                             reach, relative to {@code hbmEfficiency} (many small per-expert GEMMs)
  * @param linkEfficiency       share of link bandwidth a collective's bus traffic reaches
  * @param collectiveLatencyUs  fixed cost of one collective call (launch + synchronisation), µs
  * @param layerOverheadUs      fixed cost per decoder layer per step (norms, rotary, residuals), µs
@@ -36,7 +38,7 @@ import java.util.TreeMap;
  * @param prefillOverheadUs    extra fixed cost of an iteration that carries prefill tokens, µs
  */
 public record Efficiency(double hbmEfficiency, double computeEfficiency, double fp8ComputeEfficiency,
-                         double attentionEfficiency, double linkEfficiency, double collectiveLatencyUs,
+                         double attentionEfficiency, double moeEfficiency, double linkEfficiency, double collectiveLatencyUs,
                          double layerOverheadUs, double gemmFloorUs, double attentionFloorUs, double moeFloorUs,
                          double eagerLayerUs, double stepOverheadUs, double seqOverheadUs, double prefillOverheadUs) {
 
@@ -55,6 +57,7 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
         check("compute_efficiency", computeEfficiency, 0, 1);
         check("fp8_compute_efficiency", fp8ComputeEfficiency, 0, 1);
         check("attention_efficiency", attentionEfficiency, 0, 1);
+        check("moe_efficiency", moeEfficiency, 0, 1);
         check("link_efficiency", linkEfficiency, 0, 1);
         check("collective_latency_us", collectiveLatencyUs, -1e-12, 1e6);
         check("layer_overhead_us", layerOverheadUs, -1e-12, 1e6);
@@ -106,7 +109,7 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
     public static Efficiency fromMap(Map<String, Double> m) {
         for (String k : KEYS) if (!m.containsKey(k)) throw new IllegalArgumentException("missing tuning key '" + k + "'");
         return new Efficiency(m.get("hbm_efficiency"), m.get("compute_efficiency"), m.get("fp8_compute_efficiency"),
-                m.get("attention_efficiency"), m.get("link_efficiency"), m.get("collective_latency_us"),
+                m.get("attention_efficiency"), m.get("moe_efficiency"), m.get("link_efficiency"), m.get("collective_latency_us"),
                 m.get("layer_overhead_us"), m.get("gemm_floor_us"), m.get("attention_floor_us"), m.get("moe_floor_us"),
                 m.get("eager_layer_us"), m.get("step_overhead_us"), m.get("seq_overhead_us"), m.get("prefill_overhead_us"));
     }
@@ -118,6 +121,7 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
         m.put("compute_efficiency", computeEfficiency);
         m.put("fp8_compute_efficiency", fp8ComputeEfficiency);
         m.put("attention_efficiency", attentionEfficiency);
+        m.put("moe_efficiency", moeEfficiency);
         m.put("link_efficiency", linkEfficiency);
         m.put("collective_latency_us", collectiveLatencyUs);
         m.put("layer_overhead_us", layerOverheadUs);

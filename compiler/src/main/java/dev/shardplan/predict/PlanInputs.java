@@ -9,9 +9,12 @@ package dev.shardplan.predict;
  * @param fits               every rank's weights and reserves fit and leave room for KV
  * @param kvBlocksPerReplica KV blocks of one replica (0 when it does not fit)
  * @param reason             why it does not fit (empty when it does)
- * @param comm               collective costs over the plan's groups
+ * @param comm               the collectives of a step over the plan's groups (the analysis' schedule,
+ *                           with the plan's call latency and link efficiency)
  * @param engine             the engine configuration (release, effective settings) the analyses used
  * @param loop               the engine's serving loop for this plan
+ * @param layout             the rank layout (its MoE split: EP size, expert-slice TP, MoE group)
  */
-public record PlanInputs(boolean fits, long kvBlocksPerReplica, String reason, CollectiveCost comm,
-                         dev.shardplan.engine.EngineConfig engine, dev.shardplan.engine.EngineLoop loop) {}
+public record PlanInputs(boolean fits, long kvBlocksPerReplica, String reason, dev.shardplan.analysis.CollectiveSchedule comm,
+                         dev.shardplan.engine.EngineConfig engine, dev.shardplan.engine.EngineLoop loop,
+                         dev.shardplan.layout.RankLayout layout) {}

@@ -113,7 +113,7 @@ public final class Predictor {
                     .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
             return new Setup(plan, seed, in, null, null, null, null, ds);
         }
-        RankLoad load = RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype());
+        RankLoad load = RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype(), in.layout());
         if (!in.fits()) {
             ds.add(Diagnostic.of(PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: it does not fit")
                     .note(in.reason()).help("fix the memory errors first; a plan that does not fit has no throughput").build());

@@ -1,5 +1,6 @@
 package dev.shardplan.predict;
 
+import dev.shardplan.analysis.CollectiveSchedule;
 import dev.shardplan.engine.EngineLoop;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.Gpu;
@@ -13,12 +14,13 @@ import dev.shardplan.model.Gpu;
  *
  * <pre>
  *   T_g       = the captured CUDA-graph size T runs padded to (T when it runs eagerly)
- *   linear    = G·gemm_floor + max(weightBytes(T_g) / (hbm·e_hbm), linearFlops·T_g / (peak(dtype)·e_compute(dtype)))
+ *   linear    = G·gemm_floor + max(fixed bytes / (hbm·e_hbm) + expert bytes(T_g) / (hbm·e_hbm·e_moe),
+ *                                  linearFlops·T_g / (peak(dtype)·e_compute(dtype)))
  *   moe       = L_moe·moe_floor                                        (the fused-MoE calls; their bytes are in weightBytes)
  *   attention = L·attention_floor + max(kv bytes of C + T / (hbm·e_hbm·e_attn), attnFlops·P / (peak(bf16)·e_compute))
- *   coll      = 2·L·allReduce(T·h·2 B) [tp > 1] + 2·L_moe·allToAll(T/tp·k·h·2 B) [ep > 1]
+ *   coll      = the schedule's per-stage collectives for T tokens   (analysis.CollectiveSchedule, what explain shows)
  *   stage     = linear + moe + attention + L·layer_overhead + coll,  at least L·eager_layer when eager
- *   gpu       = pp·(stage + send(T·h·2 B)) + sampler(s)                (one batch through every stage)
+ *   gpu       = pp·stage + (pp − 1)·send(T) + sampler(s)             (one batch through every stage)
  *   cpu       = step_overhead + s·seq_overhead (+ prefill_overhead)    (the engine loop)
  *   iteration = max(gpu, cpu) when the engine overlaps them, else gpu + cpu
  * </pre>
@@ -32,10 +34,11 @@ import dev.shardplan.model.Gpu;
 public final class RooflineStepTime implements StepTimeModel.Staged {
     private final RankLoad load;
     private final Efficiency eff;
-    private final CollectiveCost comm;
+    private final CollectiveSchedule comm;
     private final EngineLoop loop;
     private final boolean topP;
     private final double hbm;       // achievable B/s for weights
+    private final double moeBw;     // achievable B/s for the fused-MoE expert reads
     private final double kvBw;      // achievable B/s for paged KV
     private final double linPeak;   // achievable FLOP/s for linear layers
     private final double attnPeak;  // achievable FLOP/s for attention
@@ -46,7 +49,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
      * @param loop the engine's serving loop (graphs, sampler, overlap, pipeline)
      * @param topP whether requests sample with top-k/top-p (the workload's {@code sampling})
      */
-    public RooflineStepTime(RankLoad load, Gpu gpu, Efficiency eff, CollectiveCost comm, EngineLoop loop, boolean topP) {
+    public RooflineStepTime(RankLoad load, Gpu gpu, Efficiency eff, CollectiveSchedule comm, EngineLoop loop, boolean topP) {
         this.load = load;
         this.eff = eff;
         this.comm = comm;
@@ -54,6 +57,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         this.topP = topP;
         this.hbm = gpu.hbmBandwidth() * eff.hbmEfficiency();
         this.kvBw = hbm * eff.attentionEfficiency();
+        this.moeBw = hbm * eff.moeEfficiency();
         boolean fp8 = load.computeDtype() == DType.FP8 || load.computeDtype() == DType.FP4;
         this.linPeak = gpu.flopsFor(load.computeDtype()) * (fp8 ? eff.fp8ComputeEfficiency() : eff.computeEfficiency());
         this.attnPeak = gpu.flopsFor(DType.BF16) * eff.computeEfficiency();
@@ -93,7 +97,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         TokenTerms t = last;
         if (t == null || t.tok != tok || t.seqs != seqs || t.prefill != prefill) last = t = tokenTerms(tok, seqs, prefill);
         double stage = stage(t, decodeContext, prefillPairs);
-        double gpu = load.pp() * (stage + t.send) + t.sampler;
+        double gpu = load.pp() * stage + (load.pp() - 1) * t.send + t.sampler;
         return loop.overlap() ? Math.max(gpu, t.cpu) : gpu + t.cpu;
     }
 
@@ -140,11 +144,10 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         return new Floor() {
             public double iteration(int seqs) {
                 int s = Math.max(1, seqs);
-                double linear = Math.max(load.weightBytes(s) / hbm, load.linearFlopsPerToken() * s / linPeak);
-                double stage = linear + fixedStage + collectives(s);
-                double send = load.pp() > 1 ? comm.sendRecv((double) s * load.hidden() * RankLoad.ACT_BYTES) : 0;
+                double linear = Math.max(weightSeconds(s), load.linearFlopsPerToken() * s / linPeak);
+                double stage = linear + fixedStage + comm.stageSeconds(s);
                 double sampler = topP ? s * (double) load.vocab() * loop.sampler().minSecondsPerLogit() : 0;
-                double gpu = load.pp() * (stage + send) + sampler;
+                double gpu = load.pp() * stage + (load.pp() - 1) * comm.sendSeconds(s) + sampler;
                 return loop.overlap() ? gpu : gpu + (eff.stepOverheadUs() + s * eff.seqOverheadUs()) * 1e-6;
             }
 
@@ -165,35 +168,22 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         int g = loop.graphBatch(tok);
         boolean eager = g == 0;
         int tg = eager ? tok : g;
-        double linMem = load.weightBytes(tg) / hbm;
+        double linMem = weightSeconds(tg);
         double linComp = load.linearFlopsPerToken() * tg / linPeak;
         double linear = Math.max(linMem, linComp);
-        double coll = collectives(tok);
-        double send = load.pp() > 1 ? comm.sendRecv((double) tok * load.hidden() * RankLoad.ACT_BYTES) : 0;
+        double coll = comm.stageSeconds(tok);
+        double send = comm.sendSeconds(tok);
         return new TokenTerms(tok, seqs, prefill, tg, eager, linear, coll, send, samplerSeconds(seqs), cpuSeconds(seqs, prefill));
     }
 
-    /**
-     * Collectives of one stage for a batch of {@code tokens}: two all-reduces per layer of the
-     * hidden states over TP, and a dispatch and a combine per MoE layer over EP, in which each rank
-     * sends its own tokens' hidden states to their top-k experts' ranks (each TP rank its 1/tp share
-     * of the replica's tokens).
-     */
-    double collectives(double tokens) {
-        double coll = 0;
-        if (load.tp() > 1) coll += 2.0 * load.layers() * comm.allReduce(tpMessage(tokens));
-        if (load.ep() > 1 && load.moeLayers() > 0) coll += 2.0 * load.moeLayers() * comm.allToAll(epMessage(tokens));
-        return coll;
+    /** Seconds to read the weights a step of {@code tokens} touches: the fixed part, then the active experts' slices. */
+    private double weightSeconds(double tokens) {
+        return load.fixedWeightBytes() / hbm + load.moeLayers() * load.activeExperts(tokens) * load.expertBytes() / moeBw;
     }
 
-    /** Bytes one TP all-reduce carries for a batch of {@code tokens}. */
-    public double tpMessage(double tokens) {
-        return tokens * load.hidden() * RankLoad.ACT_BYTES;
-    }
-
-    /** Bytes one rank contributes to an EP dispatch (or combine) for a batch of {@code tokens} of its replica. */
-    public double epMessage(double tokens) {
-        return tokens / load.tp() * load.topK() * load.hidden() * RankLoad.ACT_BYTES;
+    /** The collectives of a step, which {@code explain} evaluates too. */
+    public CollectiveSchedule collectives() {
+        return comm;
     }
 
     /**
@@ -209,14 +199,14 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         int seqs = decodeSeqs + prefillSeqs;
         int tok = decodeSeqs + prefillTokens;
         TokenTerms t = tokenTerms(tok, seqs, prefillTokens > 0);
-        double linMem = load.weightBytes(t.graphTokens) / hbm;
+        double linMem = weightSeconds(t.graphTokens);
         double linComp = load.linearFlopsPerToken() * t.graphTokens / linPeak;
         double gemmFloors = load.gemms() * eff.gemmFloorUs() * 1e-6;
         double attnFloors = load.layers() * eff.attentionFloorUs() * 1e-6;
         double kvBytes = load.kvBytesPerToken() * (decodeContext + tok);
         double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * (decodeContext + prefillPairs) / attnPeak);
         double stage = stage(t, decodeContext, prefillPairs);
-        double gpu = load.pp() * (stage + t.send) + t.sampler;
+        double gpu = load.pp() * stage + (load.pp() - 1) * t.send + t.sampler;
         double total = loop.overlap() ? Math.max(gpu, t.cpu) : gpu + t.cpu;
         return new Breakdown(t.graphTokens, t.eager, t.linear + gemmFloors, linMem, linComp, attention + attnFloors,
                 fixedStage - gemmFloors - attnFloors, t.coll, t.send, stage, t.sampler, gpu, t.cpu, loop.overlap(), total);

@@ -161,7 +161,7 @@ public final class Search {
 
     /** What a simulation depends on: equal keys, equal results. */
     private record Key(SchedulerConfig scheduler, RankLoad load, dev.shardplan.model.Gpu gpu, Efficiency efficiency,
-                       CollectiveCost comm, dev.shardplan.engine.EngineLoop loop, dev.shardplan.model.Workload.Sampling sampling) {}
+                       dev.shardplan.analysis.CollectiveSchedule comm, dev.shardplan.engine.EngineLoop loop, dev.shardplan.model.Workload.Sampling sampling) {}
 
     private static final class Run {
         final SearchSpace space;
