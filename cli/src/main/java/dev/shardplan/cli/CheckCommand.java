@@ -43,7 +43,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CheckResult res = Compiler.check(project.root(), project.importPaths(), paths, Activity::set);
-        Output.print(res.diagnostics(), res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
+        Output.print(res.diagnostics(), res.suppressed(), res.sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
                 "checked " + Output.counted(res), counts(res));
         boolean errors = res.diagnostics().stream().anyMatch(Diagnostic::isError);
         boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);

@@ -99,7 +99,7 @@ final class CompileCommand implements Callable<Integer> {
         res.written().stream().map(p -> base.relativize(p.toAbsolutePath().normalize()).toString().replace('\\', '/')).sorted()
                 .forEach(written::add);
         extra.put("out", out.toString());
-        Output.print(res.diagnostics(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
+        Output.print(res.diagnostics(), res.suppressed(), res.check().sources(), format, color, spec.commandLine().getOut(), spec.commandLine().getErr(),
                 summary, extra);
         boolean errors = res.hasErrors();
         boolean warnings = res.diagnostics().stream().anyMatch(d -> d.severity() == Severity.WARNING);

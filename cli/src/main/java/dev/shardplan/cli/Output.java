@@ -7,6 +7,7 @@ import dev.shardplan.diag.JsonRenderer;
 import dev.shardplan.diag.Jsons;
 import dev.shardplan.diag.Severity;
 import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Suppressed;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -31,25 +32,42 @@ final class Output {
      * Diagnostics, then one summary line that says what was counted ({@code what}, e.g. "checked 2
      * files: 3 plans") and how many errors and warnings there were. With diagnostics the summary
      * goes to stderr after them, else to stdout. In JSON, the diagnostics object with
-     * {@code extra}'s fields added.
+     * {@code extra}'s fields added. Findings an {@code allow} suppressed are printed one line
+     * each after the diagnostics, with the reason; the summary counts them by code, and JSON lists
+     * them in full under {@code suppressed}.
      */
-    static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String what,
-                      ObjectNode extra) {
+    static void print(List<Diagnostic> ds, List<Suppressed> suppressed, Sources sources, Format f, Color c, PrintWriter out,
+                      PrintWriter err, String what, ObjectNode extra) {
         if (f == Format.json) {
-            ObjectNode root = (ObjectNode) readTree(JsonRenderer.render(ds));
+            ObjectNode root = (ObjectNode) readTree(JsonRenderer.render(ds, suppressed));
             if (extra != null) root.setAll(extra);
             out.print(Jsons.canonical(root));
             return;
         }
         HumanRenderer r = new HumanRenderer(sources, colour(c));
         for (Diagnostic d : ds) err.println(r.render(d));
+        for (Suppressed x : suppressed) err.println(HumanRenderer.oneLine(x));
+        if (!suppressed.isEmpty()) err.println();
         long e = ds.stream().filter(d -> d.severity() == Severity.ERROR).count();
         long w = ds.stream().filter(d -> d.severity() == Severity.WARNING).count();
         if (e > 0 || w > 0) {
-            err.println(what + "; " + count(e, "error") + ", " + count(w, "warning"));
+            err.println(what + "; " + count(e, "error") + ", " + count(w, "warning") + suppressedSummary(suppressed));
         } else {
-            out.println(what);
+            out.println(what + suppressedSummary(suppressed));
         }
+    }
+
+    static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String what,
+                      ObjectNode extra) {
+        print(ds, List.of(), sources, f, c, out, err, what, extra);
+    }
+
+    /** "; 2 suppressed by allow (SP0403, SP0807)", or nothing when no finding was suppressed. */
+    static String suppressedSummary(List<Suppressed> suppressed) {
+        if (suppressed.isEmpty()) return "";
+        java.util.TreeSet<String> codes = new java.util.TreeSet<>();
+        for (Suppressed s : suppressed) codes.add(s.diagnostic().code().id());
+        return "; " + suppressed.size() + " suppressed by allow (" + String.join(", ", codes) + ")";
     }
 
     static void print(List<Diagnostic> ds, Sources sources, Format f, Color c, PrintWriter out, PrintWriter err, String what) {

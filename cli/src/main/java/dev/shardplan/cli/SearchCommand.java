@@ -60,7 +60,8 @@ final class SearchCommand implements Callable<Integer> {
             err.println("error: --jobs must be at least 1, got " + jobs);
             return Main.USAGE;
         }
-        Selection s = Selection.of(Roots.root(root, paths), paths, name, out, err, Output.Color.auto);
+        Path projectRoot = Roots.root(root, paths);
+        Selection s = Selection.of(projectRoot, paths, name, out, err, Output.Color.auto);
         if (s == null) return Main.ERRORS;
         if (s.searches.isEmpty()) {
             err.println("error: no `search` declaration" + (name == null ? "" : " named `" + name + "`") + " in " + paths);
@@ -93,7 +94,16 @@ final class SearchCommand implements Callable<Integer> {
                     return Main.ERRORS;
                 }
                 Path tmp = emit.toAbsolutePath().resolveSibling("." + emit.getFileName() + ".tmp");
-                Files.writeString(tmp, dev.shardplan.predict.Search.emit(res), StandardCharsets.UTF_8);
+                String source;
+                try {
+                    source = dev.shardplan.api.SearchSource.of(projectRoot, x, res.winner().plan(), emit, List.of(
+                            "written by `shardplan search " + x.name() + " --emit` (seed " + res.seed() + ")", res.why()));
+                } catch (IllegalArgumentException e) {
+                    err.println("error: " + e.getMessage());
+                    err.println("  help: name a new file, e.g. --emit " + x.name() + "-winner.plan");
+                    return Main.USAGE;
+                }
+                Files.writeString(tmp, source, StandardCharsets.UTF_8);
                 Files.move(tmp, emit, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 notes.println("wrote the winner to " + emit);
             }

@@ -80,21 +80,28 @@ final class SimulateCommand implements Callable<Integer> {
         var arr = Jsons.MAPPER.createArrayNode();
         boolean ok = true;
         List<dev.shardplan.diag.Diagnostic> findings = new java.util.ArrayList<>();
-        for (Prediction pr : predictions) {
+        List<dev.shardplan.diag.Suppressed> suppressed = new java.util.ArrayList<>();
+        for (int i = 0; i < s.plans.size(); i++) {
+            Plan p = s.plans.get(i);
+            Prediction pr = predictions.get(i);
             ok &= pr.simulated();
-            findings.addAll(pr.diagnostics());
+            var split = Predictions.findings(p, pr, List.of());
+            findings.addAll(split.reported());
+            suppressed.addAll(split.suppressed());
             if (format == Output.Format.json) {
                 var o = PredictionRenderer.toJson(pr);
-                o.set("diagnostics", dev.shardplan.diag.JsonRenderer.toJson(dev.shardplan.diag.Diagnostics.sort(pr.diagnostics())));
+                o.set("diagnostics", dev.shardplan.diag.JsonRenderer.toJson(split.reported()));
+                var sup = o.putArray("suppressed");
+                for (var x : split.suppressed()) sup.add(dev.shardplan.diag.JsonRenderer.toJson(x));
                 arr.add(o);
             } else out.println(PredictionRenderer.human(pr));
         }
         if (format == Output.Format.json) {
             out.print(Jsons.canonical(arr));
-        } else if (!findings.isEmpty()) {
+        } else if (!findings.isEmpty() || !suppressed.isEmpty()) {
             // Missed SLOs, predicted preemption, rejected requests: printed like check's diagnostics.
-            Output.print(dev.shardplan.diag.Diagnostics.sort(findings), s.result.sources(), Output.Format.human, Output.Color.auto,
-                    out, err, "simulated " + Output.count(s.plans.size(), "plan") + ": " + Output.count(findings.size(), "finding"));
+            Output.print(dev.shardplan.diag.Diagnostics.sort(findings), suppressed, s.result.sources(), Output.Format.human,
+                    Output.Color.auto, out, err, "simulated " + Output.count(s.plans.size(), "plan") + ": " + Output.count(findings.size(), "finding"), null);
         }
         boolean errors = findings.stream().anyMatch(dev.shardplan.diag.Diagnostic::isError);
         return ok && !errors && !(failOnWarning && findings.stream().anyMatch(d -> d.severity() == dev.shardplan.diag.Severity.WARNING))

@@ -192,4 +192,48 @@ class GuideTest {
         JsonNode fj = valid("fmt", fmt.out());
         assertTrue(fj.get("check").asBoolean());
     }
+
+    static final String TRAP = """
+            import "std:nodes"
+            import "std:models"
+            import "std:workloads"
+
+            cluster one_hgx_h200 { nodes 1 x HGX_H200 }
+
+            plan trap {
+              model qwen3_32b
+              cluster one_hgx_h200
+              workload natural_reasoning
+              parallel { dp 4; tp 2 }
+              engine vllm { gpu_memory_utilization 0.90 }
+              allow SP0403 "offline batch: preemption accepted"
+            }
+            """;
+
+    /**
+     * A reviewed warning is reported as suppressed, not as a warning: one line with the reason, the
+     * summary's count, the JSON's suppressed list; --fail-on-warning passes; the same plan without
+     * its allow fails it.
+     */
+    @Test
+    void allowedFindingsAreReportedAsSuppressed() throws IOException {
+        Path f = write("trap.plan", TRAP);
+        Run h = run("check", "--fail-on-warning", "--root", dir.toString(), f.toString());
+        assertEquals(0, h.code(), h.err());
+        assertTrue(h.err().contains("suppressed: trap.plan:12:3: warning[SP0403]: capacity trap:"), h.err());
+        assertTrue(h.err().contains("(allowed at trap.plan:13:9: offline batch: preemption accepted)"), h.err());
+        assertFalse(h.err().lines().anyMatch(l -> l.startsWith("warning[")), "no warning is rendered in full:\n" + h.err());
+        assertTrue(h.out().startsWith("checked 1 file: 1 plan; ") && h.out().contains(" suppressed by allow (SP0403"), h.out());
+        JsonNode sj = valid("check", run("check", "--format", "json", "--root", dir.toString(), f.toString()).out());
+        assertEquals(0, sj.get("warnings").asInt());
+        JsonNode sup = sj.get("suppressed").get(0);
+        assertEquals("SP0403", sup.get("code").asText());
+        assertEquals("offline batch: preemption accepted", sup.get("suppressed_by").get("reason").asText());
+        assertEquals(13, sup.get("suppressed_by").get("span").get("line").asInt());
+
+        Path g = write("trap2.plan", TRAP.replace("  allow SP0403 \"offline batch: preemption accepted\"\n", ""));
+        Run w = run("check", "--fail-on-warning", "--root", dir.toString(), g.toString());
+        assertEquals(1, w.code(), w.err());
+        assertTrue(w.err().contains("warning[SP0403]"), w.err());
+    }
 }

@@ -3,6 +3,7 @@ package dev.shardplan.api;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Suppressed;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Search;
 
@@ -13,12 +14,15 @@ import java.util.Set;
 /**
  * The outcome of checking: plans that resolved, all diagnostics (sorted), sources, dependencies,
  * the analysis of each plan by name, and the names of every plan and search the input files
- * declare (resolved or not).
+ * declare (resolved or not). Findings that an {@code allow} (or the project's list) suppresses are
+ * in {@code suppressed}, not in {@code diagnostics}.
  */
 public record CheckResult(List<Plan> plans, List<Search> searches, List<Diagnostic> diagnostics, Sources sources,
                           int files, Map<String, Set<String>> dependencies,
-                          Map<String, PlanAnalysis> analyses, List<String> declaredPlans, List<String> declaredSearches) {
+                          Map<String, PlanAnalysis> analyses, List<String> declaredPlans, List<String> declaredSearches,
+                          List<Suppressed> suppressed) {
     public CheckResult {
+        suppressed = List.copyOf(suppressed);
         declaredPlans = List.copyOf(declaredPlans);
         declaredSearches = List.copyOf(declaredSearches);
     }

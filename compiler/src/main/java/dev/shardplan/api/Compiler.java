@@ -5,6 +5,8 @@ import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
+import dev.shardplan.diag.Findings;
+import dev.shardplan.diag.Suppression;
 import dev.shardplan.emit.Emit;
 import dev.shardplan.emit.EmitInput;
 import dev.shardplan.model.Plan;
@@ -25,37 +27,86 @@ public final class Compiler {
 
     /** Front end and analyses over files or folders; nothing is written. */
     public static CheckResult check(Path root, List<Path> inputs) {
-        return check(root, List.of(), inputs, s -> {});
+        return check(root, List.of(), inputs, List.of(), s -> {});
     }
 
     /** As {@link #check(Path, List)}, with extra import roots searched for relative imports. */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs) {
-        return check(root, importPaths, inputs, s -> {});
+        return check(root, importPaths, inputs, List.of(), s -> {});
     }
 
     /** As {@link #check(Path, List)}, telling {@code progress} what it is doing ("analysing plan 3/34: name"). */
     public static CheckResult check(Path root, List<Path> inputs, java.util.function.Consumer<String> progress) {
-        return check(root, List.of(), inputs, progress);
+        return check(root, List.of(), inputs, List.of(), progress);
     }
 
     /** As {@link #check(Path, List, List)}, telling {@code progress} what it is doing. */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, java.util.function.Consumer<String> progress) {
+        return check(root, importPaths, inputs, List.of(), progress);
+    }
+
+    /** As {@link #check(Path, List, List, List, java.util.function.Consumer<String>)}, quietly. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, List<Suppression> project) {
+        return check(root, importPaths, inputs, project, s -> {});
+    }
+
+    /**
+     * As {@link #check(Path, List, List)}; {@code project} are suppressions that apply to every
+     * plan (a build's project-wide list, see {@link Suppression#project}), after each plan's own
+     * {@code allow}s. Suppressed findings are in {@link CheckResult#suppressed()}, not in the
+     * diagnostics; errors are never suppressed. {@code progress} is told what the check is doing.
+     */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, List<Suppression> project, java.util.function.Consumer<String> progress) {
         progress.accept("checking " + inputs.size() + (inputs.size() == 1 ? " path" : " paths"));
         FrontendResult fr = Frontend.check(root, importPaths, inputs);
-        List<Diagnostic> all = new ArrayList<>(fr.diagnostics());
+        Findings all = Findings.split(fr.diagnostics(), project);
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         int i = 0;
         for (Plan p : fr.plans()) {
             progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
-            PlanAnalysis a = analyze(p, all);
+            List<Diagnostic> own = new ArrayList<>();
+            PlanAnalysis a = analyze(p, own);
             if (a != null) {
                 analyses.put(p.name(), a);
                 // The launcher rules of the plan's own targets, so that a plan check passes compiles.
-                if (!a.hasErrors()) all.addAll(targetRules(p, a));
+                if (!a.hasErrors()) own.addAll(targetRules(p, a));
             }
+            Findings f = findings(p, own, project);
+            all = all.plus(f);
+            // Launcher rules run only on a plan whose analysis passed; without them an allow cannot be judged.
+            if (a != null && !a.hasErrors()) all = all.plus(new Findings(unusedAllows(p, f, false), List.of()));
         }
-        return new CheckResult(fr.plans(), fr.searches(), Diagnostics.sort(all), fr.sources(), fr.files(),
-                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches());
+        return new CheckResult(fr.plans(), fr.searches(), all.reported(), fr.sources(), fr.files(),
+                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches(), all.suppressed());
+    }
+
+    /**
+     * An {@code allow} of the plan that hid nothing in {@code f} (SP0214): the finding it was
+     * written for no longer occurs, and left in place it would hide the next, unreviewed one.
+     * Each stage judges the allows of its own codes: {@code prediction} the SP07xx codes, which
+     * only a simulation produces, otherwise all the others.
+     */
+    public static List<Diagnostic> unusedAllows(Plan p, Findings f, boolean prediction) {
+        List<Diagnostic> out = new ArrayList<>();
+        for (Suppression s : p.allows()) {
+            if (s.code().id().startsWith("SP07") != prediction) continue;
+            if (f.suppressed().stream().anyMatch(x -> x.by().equals(s))) continue;
+            out.add(Diagnostic.of(Codes.UNUSED_ALLOW, s.span(), "`allow " + s.code().id() + "` in plan `" + p.name() + "` suppressed nothing")
+                    .note(s.code().id() + " (" + s.code().name() + ") is not reported for this plan"
+                            + (prediction ? " by the simulation" : ""))
+                    .help("remove the `allow`; the finding it accepted is gone").build());
+        }
+        return out;
+    }
+
+    /**
+     * The findings of one plan (from any stage: analysis, launcher rules, emit, prediction) split
+     * by the plan's {@code allow}s, then the project's suppressions: the one place that applies them.
+     */
+    public static Findings findings(Plan p, List<Diagnostic> ds, List<Suppression> project) {
+        List<Suppression> allows = new ArrayList<>(p.allows());
+        allows.addAll(project);
+        return Findings.split(ds, allows);
     }
 
     /**
@@ -72,26 +123,37 @@ public final class Compiler {
      * its predictions are written into plan.json.
      */
     public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict) {
-        return compile(root, List.of(), inputs, out, targets, predict, s -> {});
+        return compile(root, List.of(), inputs, out, targets, predict, List.of(), s -> {});
     }
 
     /** As {@link #compile(Path, List, Path, Set, boolean)}, with extra import roots searched for relative imports. */
     public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
                                         boolean predict) {
-        return compile(root, importPaths, inputs, out, targets, predict, s -> {});
+        return compile(root, importPaths, inputs, out, targets, predict, List.of(), s -> {});
     }
 
     /** As {@link #compile(Path, List, Path, Set, boolean)}, telling {@code progress} what it is doing. */
-    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict,
-                                        java.util.function.Consumer<String> progress) {
-        return compile(root, List.of(), inputs, out, targets, predict, progress);
+    public static CompileResult compile(Path root, List<Path> inputs, Path out, Set<Target> targets, boolean predict, java.util.function.Consumer<String> progress) {
+        return compile(root, List.of(), inputs, out, targets, predict, List.of(), progress);
     }
 
     /** As {@link #compile(Path, List, List, Path, Set, boolean)}, telling {@code progress} what it is doing. */
     public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
                                         boolean predict, java.util.function.Consumer<String> progress) {
-        CheckResult res = check(root, importPaths, inputs, progress);
-        if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics());
+        return compile(root, importPaths, inputs, out, targets, predict, List.of(), progress);
+    }
+
+    /** As {@link #compile(Path, List, List, Path, Set, boolean)}, with the project's suppressions (see {@link #check(Path, List, List, List)}). */
+    public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
+                                        boolean predict, List<Suppression> project) {
+        return compile(root, importPaths, inputs, out, targets, predict, project, s -> {});
+    }
+
+    /** The full form: import roots, the project's suppressions, and progress. */
+    public static CompileResult compile(Path root, List<Path> importPaths, List<Path> inputs, Path out, Set<Target> targets,
+                                        boolean predict, List<Suppression> project, java.util.function.Consumer<String> progress) {
+        CheckResult res = check(root, importPaths, inputs, project, progress);
+        if (res.hasErrors()) return new CompileResult(res, List.of(), res.diagnostics(), res.suppressed());
         List<EmitInput> ins = new ArrayList<>();
         int i = 0;
         for (Plan p : res.plans()) {
@@ -109,9 +171,16 @@ public final class Compiler {
         }
         progress.accept("writing " + ins.size() + (ins.size() == 1 ? " plan" : " plans") + " into " + out);
         Emit.Result er = Emit.compile(ins, out, targets);
-        List<Diagnostic> all = new ArrayList<>(res.diagnostics());
-        all.addAll(er.diagnostics());
-        return new CompileResult(res, er.written(), Diagnostics.sort(all));
+        // The emit stage checks the launchers again (check ran the plan's own targets; --target may name others).
+        Findings all = new Findings(res.diagnostics(), res.suppressed());
+        List<Diagnostic> other = new ArrayList<>(er.diagnostics());
+        for (Plan p : res.plans()) {
+            List<Diagnostic> own = er.byPlan().getOrDefault(p.name(), List.of());
+            other.removeAll(own);
+            all = all.plus(findings(p, own, project));
+        }
+        all = all.plus(Findings.split(other, project));
+        return new CompileResult(res, er.written(), all.reported(), all.suppressed());
     }
 
     private static List<Diagnostic> targetRules(Plan p, PlanAnalysis a) {

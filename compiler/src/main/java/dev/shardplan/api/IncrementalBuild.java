@@ -3,6 +3,7 @@ package dev.shardplan.api;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Severity;
 import dev.shardplan.diag.Sources;
+import dev.shardplan.diag.Suppressed;
 import dev.shardplan.model.Plan;
 
 import java.io.IOException;
@@ -44,16 +45,24 @@ public final class IncrementalBuild {
         }
     }
 
-    /** What the compiler returned for the inputs it was given. */
+    /** What the compiler returned for the inputs it was given, with the findings suppressions hid. */
     public record StepResult(List<Diagnostic> diagnostics, Sources sources, Map<String, Set<String>> dependencies,
-                             List<Plan> plans) {
+                             List<Plan> plans, List<Suppressed> suppressed) {
+        public StepResult {
+            suppressed = List.copyOf(suppressed);
+        }
+
+        public StepResult(List<Diagnostic> diagnostics, Sources sources, Map<String, Set<String>> dependencies, List<Plan> plans) {
+            this(diagnostics, sources, dependencies, plans, List.of());
+        }
+
         public static StepResult of(CheckResult r) {
-            return new StepResult(r.diagnostics(), r.sources(), r.dependencies(), r.plans());
+            return new StepResult(r.diagnostics(), r.sources(), r.dependencies(), r.plans(), r.suppressed());
         }
 
         public static StepResult of(CompileResult r) {
             CheckResult c = r.check();
-            return new StepResult(r.diagnostics(), c.sources(), c.dependencies(), c.plans());
+            return new StepResult(r.diagnostics(), c.sources(), c.dependencies(), c.plans(), r.suppressed());
         }
     }
 
@@ -75,8 +84,14 @@ public final class IncrementalBuild {
             plans = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(plans));
         }
 
+        /** Reported messages of severity {@code s}; suppressed ones do not count. */
         public long count(Severity s) {
-            return messages.stream().filter(m -> m.severity() == s).count();
+            return messages.stream().filter(m -> m.severity() == s && !m.isSuppressed()).count();
+        }
+
+        /** Findings that suppressions hid. */
+        public long suppressed() {
+            return messages.stream().filter(Message::isSuppressed).count();
         }
     }
 
@@ -114,6 +129,7 @@ public final class IncrementalBuild {
             List<Path> paths = stale.stream().map(inputs::get).toList();
             StepResult r = step.run(req.root(), paths);
             for (Diagnostic d : r.diagnostics()) fresh.add(Message.of(d));
+            for (Suppressed s : r.suppressed()) fresh.add(Message.of(s));
             for (Plan p : r.plans()) livePlans.add(p.name());
             for (String id : stale) {
                 BuildCache.Entry old = cache.get(id);
@@ -128,7 +144,12 @@ public final class IncrementalBuild {
                 }
                 Set<String> plans = new TreeSet<>();
                 for (Plan p : r.plans()) if (id.equals(p.sourceFile())) plans.add(p.name());
-                cache.put(id, new BuildCache.Entry(digest, deps, plans, own.stream().map(Message::of).toList()));
+                List<Message> kept = new ArrayList<>(own.stream().map(Message::of).toList());
+                for (Suppressed s : r.suppressed()) {
+                    Diagnostic d = s.diagnostic();
+                    if (d.span().isNone() || deps.contains(d.span().file())) kept.add(Message.of(s));
+                }
+                cache.put(id, new BuildCache.Entry(digest, deps, plans, kept));
             }
         }
 

@@ -1,5 +1,7 @@
 package dev.shardplan.api;
 
+import dev.shardplan.diag.Findings;
+import dev.shardplan.diag.Suppression;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Search;
@@ -29,6 +31,16 @@ public final class Predictions {
     /** Simulates {@code plan} with the inputs of its analysis {@code a} (from {@link CheckResult#analyses()}); null: analyse it. */
     public static Prediction simulate(Plan plan, dev.shardplan.analysis.PlanAnalysis a, long seed) {
         return a == null ? simulate(plan, seed) : Predictor.simulate(plan, AnalysisInputs.of(plan, a), seed);
+    }
+
+    /**
+     * A prediction's findings (missed SLOs, preemption, rejected requests) split by the plan's
+     * {@code allow}s and {@code project}'s, with an SP0214 warning for each allow of a prediction
+     * code that hid nothing.
+     */
+    public static Findings findings(Plan plan, Prediction pr, List<Suppression> project) {
+        Findings f = Compiler.findings(plan, pr.diagnostics(), project);
+        return f.plus(new Findings(Compiler.unusedAllows(plan, f, true), List.of()));
     }
 
     /** A resolved {@code search} declaration as the search's space. */

@@ -109,4 +109,12 @@ public final class HumanRenderer {
         String where = s.isNone() ? "" : s.file() + ":" + s.line() + ":" + s.column() + ": ";
         return where + d.severity().label() + "[" + d.code().id() + "]: " + d.message();
     }
+
+    /**
+     * One line for a finding an {@code allow} hides:
+     * {@code suppressed: file:line:col: warning[CODE]: message (allowed at file:line:col: reason)}.
+     */
+    public static String oneLine(Suppressed s) {
+        return "suppressed: " + oneLine(s.diagnostic()) + " (allowed at " + s.by().where() + ": " + s.by().reason() + ")";
+    }
 }

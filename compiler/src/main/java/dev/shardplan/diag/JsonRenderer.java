@@ -51,7 +51,30 @@ public final class JsonRenderer {
 
     /** The whole report: {"diagnostics": [...], "errors": n, "warnings": n}. */
     public static String render(List<Diagnostic> ds) {
+        return render(ds, List.of());
+    }
+
+    /**
+     * A suppressed finding: the diagnostic's fields and {@code suppressed_by}, the {@code allow}
+     * that hides it (its code, reason, and span; an empty span for the project's list).
+     */
+    public static ObjectNode toJson(Suppressed s) {
+        ObjectNode o = toJson(s.diagnostic());
+        ObjectNode by = o.putObject("suppressed_by");
+        by.put("code", s.by().code().id());
+        by.put("reason", s.by().reason());
+        by.set("span", span(s.by().span()));
+        return o;
+    }
+
+    /**
+     * The whole report: {"diagnostics": [...], "errors": n, "warnings": n, "suppressed": [...]};
+     * the counts are of the reported diagnostics, suppressed findings are listed apart.
+     */
+    public static String render(List<Diagnostic> ds, List<Suppressed> suppressed) {
         ObjectNode root = MAPPER.createObjectNode();
+        ArrayNode sup = root.putArray("suppressed");
+        for (Suppressed s : suppressed) sup.add(toJson(s));
         root.set("diagnostics", toJson(ds));
         root.put("errors", ds.stream().filter(d -> d.severity() == Severity.ERROR).count());
         root.put("warnings", ds.stream().filter(d -> d.severity() == Severity.WARNING).count());

@@ -26,11 +26,15 @@ public final class Emit {
     /** The compiler version written into generated files. */
     public static final String COMPILER_VERSION = "0.1.0";
 
-    /** What a compile produced: the files written (sorted; empty on error) and every diagnostic, sorted. */
-    public record Result(List<Path> written, List<Diagnostic> diagnostics) {
+    /**
+     * What a compile produced: the files written (sorted; empty on error), every diagnostic,
+     * sorted, and those of each plan's own checks by plan name (for the plan's suppressions).
+     */
+    public record Result(List<Path> written, List<Diagnostic> diagnostics, Map<String, List<Diagnostic>> byPlan) {
         public Result {
             written = List.copyOf(written);
             diagnostics = List.copyOf(diagnostics);
+            byPlan = Map.copyOf(byPlan);
         }
 
         public boolean ok() {
@@ -38,8 +42,8 @@ public final class Emit {
         }
     }
 
-    /** Rendered files per plan (plan name → files), before writing, with the diagnostics of checking them. */
-    public record Rendered(Map<String, List<OutputFile>> plans, List<Diagnostic> diagnostics) {
+    /** Rendered files per plan (plan name → files), before writing, with the diagnostics of checking them (also by plan). */
+    public record Rendered(Map<String, List<OutputFile>> plans, List<Diagnostic> diagnostics, Map<String, List<Diagnostic>> byPlan) {
         public boolean ok() {
             return diagnostics.stream().noneMatch(Diagnostic::isError);
         }
@@ -77,7 +81,7 @@ public final class Emit {
      */
     public Result run(List<EmitInput> inputs, Path out, Set<Target> targets) {
         Rendered r = render(inputs, targets);
-        if (!r.ok()) return new Result(List.of(), r.diagnostics());
+        if (!r.ok()) return new Result(List.of(), r.diagnostics(), r.byPlan());
         List<Diagnostic> diags = new ArrayList<>(r.diagnostics());
         try {
             List<Path> written = new ArrayList<>(OutputWriter.write(out, r.plans()));
@@ -88,7 +92,7 @@ public final class Emit {
                 if (p != null) written.add(p);
                 java.util.Collections.sort(written);
             }
-            return new Result(written, Diagnostics.sort(diags));
+            return new Result(written, Diagnostics.sort(diags), r.byPlan());
         } catch (OutputWriter.OutsideException e) {
             diags.add(Diagnostic.of(EmitCodes.OUTPUT_OUTSIDE, null, "output: " + e.getMessage())
                     .help("plan names and generated paths must be plain file names").build());
@@ -97,13 +101,14 @@ public final class Emit {
                     .note("nothing was replaced; the previous output is intact")
                     .help("check that the output folder is writable and has free space").build());
         }
-        return new Result(List.of(), Diagnostics.sort(diags));
+        return new Result(List.of(), Diagnostics.sort(diags), r.byPlan());
     }
 
     /** Checks and renders without touching the disk (used by {@link #run}, tests and benchmarks). */
     public Rendered render(List<EmitInput> inputs, Set<Target> targets) {
         Diagnostics diags = new Diagnostics();
         Map<String, List<OutputFile>> plans = new TreeMap<>();
+        Map<String, List<Diagnostic>> byPlan = new TreeMap<>();
         Set<String> names = new HashSet<>();
         for (EmitInput in : inputs) {
             String name = in.plan().name();
@@ -116,6 +121,7 @@ public final class Emit {
             List<Emitter> chosen = chosen(in, targets);
             List<Diagnostic> found = check(in, chosen);
             diags.addAll(found);
+            byPlan.put(name, found);
             if (found.stream().anyMatch(Diagnostic::isError)) continue;
             try {
                 boolean shim = chosen.stream().anyMatch(e -> e.target() == Target.SHIM);
@@ -132,7 +138,7 @@ public final class Emit {
                         .help("this is a bug in shardplan; please report it with the plan").build());
             }
         }
-        return new Rendered(plans, diags.sorted());
+        return new Rendered(plans, diags.sorted(), byPlan);
     }
 
     private List<Emitter> chosen(EmitInput in, Set<Target> targets) {

@@ -1,8 +1,10 @@
 package dev.shardplan.emit;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -10,10 +12,48 @@ import java.util.TreeSet;
  * plan.json (one entry per GPU, in global rank order) and the communicator groups. Built by
  * the analysis stage's rank layout ({@link AnalysisLayout}).
  */
-public record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<Integer>>> groups) {
-    public Layout {
-        ranks = List.copyOf(ranks);
-        groups = Map.copyOf(groups);
+public final class Layout {
+    private final int gpusPerNode;
+    private final List<Rank> ranks;
+    private final Map<String, List<List<Integer>>> groups;
+    // Indexes built once: emitters ask per node and per replica, which was quadratic in the ranks.
+    private final int nodes;
+    private final Map<Integer, List<Rank>> byNode;
+    private final Map<Integer, List<Integer>> nodesOfReplica;
+
+    public Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<Integer>>> groups) {
+        this.gpusPerNode = gpusPerNode;
+        this.ranks = List.copyOf(ranks);
+        this.groups = Map.copyOf(groups);
+        int n = 0;
+        Map<Integer, List<Rank>> on = new TreeMap<>();
+        Map<Integer, TreeSet<Integer>> rep = new TreeMap<>();
+        for (Rank r : this.ranks) {
+            n = Math.max(n, r.node() + 1);
+            on.computeIfAbsent(r.node(), k -> new ArrayList<>()).add(r);
+            rep.computeIfAbsent(r.dp(), k -> new TreeSet<>()).add(r.node());
+        }
+        this.nodes = n;
+        Map<Integer, List<Rank>> onCopy = new TreeMap<>();
+        on.forEach((k, v) -> onCopy.put(k, List.copyOf(v)));
+        this.byNode = Collections.unmodifiableMap(onCopy);
+        Map<Integer, List<Integer>> repCopy = new TreeMap<>();
+        rep.forEach((k, v) -> repCopy.put(k, List.copyOf(v)));
+        this.nodesOfReplica = Collections.unmodifiableMap(repCopy);
+    }
+
+    public int gpusPerNode() {
+        return gpusPerNode;
+    }
+
+    /** The rank table, in global rank order. */
+    public List<Rank> ranks() {
+        return ranks;
+    }
+
+    /** The communicator groups by kind. */
+    public Map<String, List<List<Integer>>> groups() {
+        return groups;
     }
 
     /** A half-open range [start, end). */
@@ -42,15 +82,12 @@ public record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<In
 
     /** Nodes the plan occupies: 1 + the highest node index of any rank. */
     public int nodes() {
-        int n = 0;
-        for (Rank r : ranks) n = Math.max(n, r.node() + 1);
-        return n;
+        return nodes;
     }
 
+    /** The ranks on a node, in rank order. */
     public List<Rank> ranksOnNode(int node) {
-        List<Rank> out = new ArrayList<>();
-        for (Rank r : ranks) if (r.node() == node) out.add(r);
-        return out;
+        return byNode.getOrDefault(node, List.of());
     }
 
     /** Local GPU indices used on a node, in rank order (the order CUDA_VISIBLE_DEVICES must list them). */
@@ -69,15 +106,13 @@ public record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<In
 
     /** Nodes a DP replica touches, ascending. */
     public List<Integer> nodesOfReplica(int dp) {
-        TreeSet<Integer> s = new TreeSet<>();
-        for (Rank r : ranks) if (r.dp() == dp) s.add(r.node());
-        return List.copyOf(s);
+        return nodesOfReplica.getOrDefault(dp, List.of());
     }
 
     /** Host name of a node (the rank table's host of its first rank). */
     public String hostOf(int node) {
-        for (Rank r : ranks) if (r.node() == node) return r.host();
-        return "node" + node;
+        List<Rank> on = byNode.get(node);
+        return on == null || on.isEmpty() ? "node" + node : on.get(0).host();
     }
 
     /** The memory entry with the largest KV-plus-weights footprint (the binding rank). */

@@ -1,6 +1,7 @@
 package dev.shardplan.model;
 
 import dev.shardplan.diag.Span;
+import dev.shardplan.diag.Suppression;
 
 import java.util.List;
 import java.util.Map;
@@ -13,23 +14,32 @@ import java.util.Set;
  * uses (named with {@code efficiency NAME}, else std:efficiency's for its GPU and engine; null on
  * plans built by hand, which then take std:efficiency's); {@code tuning} holds per-plan overrides
  * of single constants (see the predictions stage). {@code engine} is the engine block as written;
- * its effective settings come from the engine package (engine.Engines.configure).
+ * its effective settings come from the engine package (engine.Engines.configure). {@code allows}
+ * are the findings the plan accepts ({@code allow CODE "reason"}); api applies them.
  */
 public record Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
                    EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
-                   EfficiencyProfile efficiency, Map<String, Span> spans, Span span) {
+                   EfficiencyProfile efficiency, Map<String, Span> spans, Span span, List<Suppression> allows) {
     public Plan {
+        allows = List.copyOf(allows);
         slos = List.copyOf(slos);
         emit = Set.copyOf(emit);
         tuning = Map.copyOf(tuning);
         spans = Map.copyOf(spans);
     }
 
+    /** A plan that allows no findings. */
+    public Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
+                EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
+                EfficiencyProfile efficiency, Map<String, Span> spans, Span span) {
+        this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, efficiency, spans, span, List.of());
+    }
+
     /** A plan without an explicit efficiency profile (the standard library's applies). */
     public Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
                 EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
                 Map<String, Span> spans, Span span) {
-        this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, null, spans, span);
+        this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, null, spans, span, List.of());
     }
 
     /** The span of a field path, falling back to the plan's own span. */
@@ -40,15 +50,15 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
 
     /** This plan with other parallel degrees. */
     public Plan withParallel(Parallel p) {
-        return new Plan(name, sourceFile, model, cluster, workload, p, engine, slos, emit, deploy, tuning, efficiency, spans, span);
+        return new Plan(name, sourceFile, model, cluster, workload, p, engine, slos, emit, deploy, tuning, efficiency, spans, span, allows);
     }
 
     /** This plan with another engine block (a variant that changes settings). */
     public Plan withEngine(EngineBlock e) {
-        return new Plan(name, sourceFile, model, cluster, workload, parallel, e, slos, emit, deploy, tuning, efficiency, spans, span);
+        return new Plan(name, sourceFile, model, cluster, workload, parallel, e, slos, emit, deploy, tuning, efficiency, spans, span, allows);
     }
 
     public Plan withName(String n) {
-        return new Plan(n, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, efficiency, spans, span);
+        return new Plan(n, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, efficiency, spans, span, allows);
     }
 }

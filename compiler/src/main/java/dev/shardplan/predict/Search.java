@@ -631,48 +631,6 @@ public final class Search {
         x.put("max", s.max());
     }
 
-    /** The winner as {@code .plan} source (the syntax of docs/language; `--emit`). */
-    public static String emit(Result res) {
-        Candidate w = res.winner();
-        if (w == null) return "";
-        Plan p = w.plan();
-        Parallel par = p.parallel();
-        EngineBlock e = p.engine();
-        StringBuilder sb = new StringBuilder();
-        sb.append("// written by `shardplan search ").append(res.space().name()).append(" --emit` (seed ").append(res.seed()).append(")\n");
-        sb.append("// ").append(res.why().replace("\n", " ")).append('\n');
-        sb.append("plan ").append(p.name()).append(" {\n");
-        sb.append("  model     ").append(p.model().name()).append('\n');
-        sb.append("  cluster   ").append(p.cluster().name()).append('\n');
-        sb.append("  workload  ").append(p.workload().name()).append('\n');
-        sb.append("  parallel  { dp ").append(par.dp()).append("; tp ").append(par.tp()).append("; pp ").append(par.pp());
-        if (p.model().isMoe()) sb.append("; ep ").append(par.ep());
-        sb.append(" }\n");
-        sb.append("  engine    ").append(e.kind().id()).append(" {");
-        if (e.version() != null) sb.append(" version \"").append(e.version()).append("\";");
-        e.settings().forEach((k, v) -> sb.append(' ').append(k).append(' ').append(v instanceof Double d ? fmt(d) : String.valueOf(v)).append(';'));
-        if (sb.charAt(sb.length() - 1) == ';') sb.setLength(sb.length() - 1);
-        sb.append(" }\n");
-        if (!p.slos().isEmpty()) {
-            sb.append("  slo       {");
-            List<String> parts = new ArrayList<>();
-            for (Slo s : p.slos()) {
-                String pct = s.percentile() <= 0 ? "mean" : "p" + fmt(s.percentile());
-                String bound = s.metric().equals("throughput") ? fmt(s.bound()) + " tokens/s" : fmt(s.bound() * 1e3) + " ms";
-                parts.add(" " + s.metric() + (s.metric().equals("throughput") ? "" : " " + pct) + " " + s.op() + " " + bound);
-            }
-            sb.append(String.join(";", parts)).append(" }\n");
-        }
-        if (!p.tuning().isEmpty()) {
-            sb.append("  tuning    {");
-            List<String> parts = new ArrayList<>();
-            new TreeMap<>(p.tuning()).forEach((k, v) -> parts.add(" " + k + " " + fmt(v)));
-            sb.append(String.join(";", parts)).append(" }\n");
-        }
-        sb.append("}\n");
-        return sb.toString();
-    }
-
     private static String fmt(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) return String.valueOf((long) v);
         return new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString();

@@ -207,7 +207,13 @@ final class Engines {
                 return n.text();
             }
             case NUMBER -> {
-                if (!(v instanceof Quantity q) || q.unit() != null && !q.unit().equals("%")) return mismatch(v, s, "a number", diags);
+                if (v instanceof Quantity q && q.unit() != null && !q.unit().equals("%")) {
+                    diags.add(Diagnostic.of(Codes.UNIT_MISMATCH, q.span(), "`" + s.name() + "` is a plain number, not a quantity in " + q.unit())
+                            .note("the engine reads `" + s.name() + "` as a bare number (" + s.source() + ")")
+                            .help("write `" + s.name() + " " + example(s) + "`").build());
+                    return null;
+                }
+                if (!(v instanceof Quantity q)) return mismatch(v, s, "a number", diags);
                 double d = q.value().doubleValue() / (q.unit() == null ? 1 : 100.0);
                 if (!s.inRange(d)) return range(q, s, release, diags);
                 return d;

@@ -437,13 +437,15 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- plan
 
-    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency");
+    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency",
+            Allows.KEY);
     private static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
 
     private Plan plan(Located l) {
         Decl d = l.decl();
         Module m = l.module();
-        Fields f = new Fields(what(d), d.name().span(), d.body(), PLAN_FIELDS, diags);
+        Allows.Read allowed = Allows.read(what(d), d.body(), diags);
+        Fields f = new Fields(what(d), d.name().span(), allowed.rest(), PLAN_FIELDS, diags);
         Map<String, Span> spans = new HashMap<>();
         Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
         Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
@@ -482,7 +484,7 @@ public final class Resolver {
             eff = EfficiencyProfile.select(stdEfficiencies(d.name().span()), gpu, engine.kind());
         }
         return new Plan(d.name().text(), l.module().id(), model, cluster, workload, parallel, engine, slos, emit, deploy,
-                tuning, eff, spans, d.name().span());
+                tuning, eff, spans, d.name().span(), allowed.allows());
     }
 
     private Parallel parallel(Fields f, Map<String, Span> spans) {
@@ -576,13 +578,15 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- search
 
-    private static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning");
+    private static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning",
+            Allows.KEY);
     private static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
 
     private Search search(Located l) {
         Decl d = l.decl();
         Module m = l.module();
-        Fields f = new Fields(what(d), d.name().span(), d.body(), SEARCH_FIELDS, diags);
+        Allows.Read allowed = Allows.read(what(d), d.body(), diags);
+        Fields f = new Fields(what(d), d.name().span(), allowed.rest(), SEARCH_FIELDS, diags);
         Map<String, Span> spans = new HashMap<>();
         Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
         Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
@@ -619,6 +623,6 @@ public final class Resolver {
         Map<String, Double> tuning = Engines.tuning(f, diags);
         if (model == null || cluster == null || workload == null || engine == null) return null;
         return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
-                objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span());
+                objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span(), allowed.allows());
     }
 }

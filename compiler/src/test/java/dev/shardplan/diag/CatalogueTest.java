@@ -38,9 +38,8 @@ class CatalogueTest {
     }
 
     @Test
-    void frontEndPagesHaveTheCatalogueSections() throws IOException {
+    void everyPageHasTheCatalogueSections() throws IOException {
         for (Code c : Codes.all()) {
-            if (c.id().compareTo("SP0400") >= 0 && !c.id().startsWith("SP09")) continue;
             String page = Files.readString(DOCS.resolve(c.id() + ".md"), StandardCharsets.UTF_8);
             assertTrue(page.contains("Severity: **" + c.severity().label() + "**"), c.id() + " states its severity");
             for (String h : List.of("## What it means", "## Example", "## How to fix")) assertTrue(page.contains(h), c.id() + " has " + h);

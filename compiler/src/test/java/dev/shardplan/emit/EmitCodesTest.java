@@ -28,7 +28,7 @@ class EmitCodesTest {
             assertTrue(Files.isRegularFile(page), "catalogue page " + page);
             String text = Files.readString(page);
             assertTrue(text.startsWith("# " + c.id() + ": " + c.name() + "\n"), page + " title");
-            assertTrue(text.contains("Fix:"), page + " says how to fix it");
+            assertTrue(text.contains("\n## How to fix\n"), page + " says how to fix it");
         }
         assertTrue(n >= 20);
     }

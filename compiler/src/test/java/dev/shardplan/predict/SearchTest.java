@@ -1,6 +1,5 @@
 package dev.shardplan.predict;
 
-import dev.shardplan.parse.PlanFileParser;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.Slo;
@@ -93,14 +92,5 @@ class SearchTest {
         Prediction p = Predictor.simulate(plan, 1);
         assertFalse(p.simulated());
         assertEquals(PredictCodes.NOT_SIMULATED, p.diagnostics().get(0).code());
-    }
-
-    @Test
-    void emittedWinnerParses() {
-        Search.Result r = Search.run(SmallSearch.space(), 1);
-        String src = Search.emit(r);
-        assertTrue(src.contains("parallel  { dp " + r.winner().plan().parallel().dp()));
-        var parsed = PlanFileParser.parse("winner.plan", src);
-        assertTrue(parsed.diagnostics().isEmpty(), parsed.diagnostics().toString());
     }
 }

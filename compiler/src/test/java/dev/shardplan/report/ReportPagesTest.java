@@ -79,7 +79,7 @@ class ReportPagesTest {
     void theParetoChartDrawsEveryCandidateAndLabelsTheWholeFront() {
         Search.Result res = ReportFixtures.search();
         String svg = charts(ReportFixtures.pages().get("search")).stream().filter(s -> name(s).equals("pareto")).findFirst().orElseThrow();
-        assertTrue(res.ranked().size() > 10 && res.pareto().size() >= 3, "the fixture search is a real one: "
+        assertTrue(res.ranked().size() > 10 && res.pareto().size() >= 3, "the fixture search is a real one (its simulated candidates): "
                 + res.ranked().size() + " candidates, front " + res.pareto().size());
         assertEquals(res.ranked().size(), count(svg, "<circle class=\"mark\""), "one point per simulated candidate");
         assertEquals(res.pareto().size(), count(svg, "#e15759\" stroke=\"#fff\""), "the front's points");

@@ -108,6 +108,19 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
     protected boolean failOnWarning;
 
     /**
+     * Findings the project has reviewed and accepts in every plan: each entry a warning or note
+     * code ({@code <code>SP0807</code>}, or its name) and a {@code <reason>}. A suppressed finding
+     * does not count towards {@code failOnWarning}; it is logged as suppressed, with the reason,
+     * and counted in the summary. Errors are never suppressed: an entry naming an error code, an
+     * unknown code or no reason stops the build. To accept a finding in one plan only, write
+     * {@code allow SP0403 "reason"} in that plan instead.
+     *
+     * @since 0.1.0
+     */
+    @Parameter
+    protected List<Suppression> suppressions;
+
+    /**
      * Skip this goal.
      *
      * @since 0.1.0
@@ -150,8 +163,9 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
     /** Goal parameters that change the compiler's result, for the cache fingerprint. */
     abstract String parameters();
 
-    /** The compiler call, with {@code importRoots} searched for imports. */
-    abstract IncrementalBuild.Step step(List<Path> importRoots) throws MojoExecutionException;
+    /** The compiler call, with {@code importRoots} searched for imports and the project's {@code suppressions} applied. */
+    abstract IncrementalBuild.Step step(List<Path> importRoots, List<dev.shardplan.diag.Suppression> suppressions)
+            throws MojoExecutionException;
 
     /** Runs after a successful build, given its outcome (the compile goal prunes stale copies). */
     void after(IncrementalBuild.Outcome outcome) throws MojoExecutionException {}
@@ -181,10 +195,12 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
             after();
             return;
         }
-        IncrementalBuild.Request request = new IncrementalBuild.Request(root, inputs, cacheFile(), fingerprint(roots), outputDirectory());
+        List<dev.shardplan.diag.Suppression> allowed = projectSuppressions();
+        IncrementalBuild.Request request = new IncrementalBuild.Request(root, inputs, cacheFile(), fingerprint(roots, allowed),
+                outputDirectory());
         IncrementalBuild.Outcome outcome;
         List<IncrementalBuild.StepResult> results = new ArrayList<>();
-        IncrementalBuild.Step step = step(roots);
+        IncrementalBuild.Step step = step(roots, allowed);
         try {
             outcome = IncrementalBuild.run(request, (r, in) -> {
                 IncrementalBuild.StepResult res = step.run(r, in);
@@ -211,6 +227,20 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
         getLog().info(summary(root, src, inputs.size(), outcome));
         after(outcome);
         after();
+    }
+
+    /** The {@code suppressions} parameter, checked as the compiler checks an {@code allow}: a bad entry stops the build. */
+    List<dev.shardplan.diag.Suppression> projectSuppressions() throws MojoExecutionException {
+        List<dev.shardplan.diag.Suppression> out = new ArrayList<>();
+        if (suppressions == null) return out;
+        for (Suppression s : suppressions) {
+            try {
+                out.add(dev.shardplan.diag.Suppression.project(s.getCode(), s.getReason()));
+            } catch (IllegalArgumentException e) {
+                throw new MojoExecutionException("shardplan: <suppressions>: " + e.getMessage());
+            }
+        }
+        return out;
     }
 
     /** The messages the goals of this build have not logged yet for this project; they count as logged now. */
@@ -321,15 +351,23 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
             sb.append(verb()).append(' ').append(count(o.compiled().size(), "file"));
             if (!o.upToDate().isEmpty()) sb.append(", ").append(o.upToDate().size()).append(" up to date");
         }
+        if (o.suppressed() > 0) sb.append("; ").append(count(o.suppressed(), "finding")).append(" suppressed");
         if (!o.deletedOutputs().isEmpty()) {
             sb.append("; removed the outputs of ").append(count(o.deletedOutputs().size(), "plan")).append(" that no longer exist");
         }
         return sb.toString();
     }
 
-    /** Each message at its severity's level, detail lines indented beneath it. */
+    /**
+     * Each message at its severity's level, detail lines indented beneath it; a suppressed one
+     * on one info line with the reason it is accepted.
+     */
     static void log(Log log, List<Message> messages) {
         for (Message m : messages) {
+            if (m.isSuppressed()) {
+                log.info("suppressed " + m.line() + " (" + m.suppressed() + ")");
+                continue;
+            }
             emit(log, m.severity(), m.line());
             for (String d : m.details()) {
                 for (String line : d.split("\n", -1)) emit(log, m.severity(), "    " + line);
@@ -349,9 +387,10 @@ abstract class AbstractShardplanMojo extends AbstractMojo {
         return Path.of(project.getBuild().getDirectory(), "shardplan", goal() + "-cache.json");
     }
 
-    private String fingerprint(List<Path> roots) {
+    private String fingerprint(List<Path> roots, List<dev.shardplan.diag.Suppression> allowed) {
+        List<String> sup = allowed.stream().map(s -> s.code().id() + "=" + s.reason()).toList();
         return "shardplan-maven-plugin " + plugin.getVersion() + "; compiler " + Version.VERSION + " " + CompilerJar.digest()
-                + "; goal " + goal() + "; import roots " + roots + "; " + parameters();
+                + "; goal " + goal() + "; import roots " + roots + "; suppressions " + sup + "; " + parameters();
     }
 
     static String count(long n, String noun) {

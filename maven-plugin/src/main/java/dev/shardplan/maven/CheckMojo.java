@@ -39,7 +39,7 @@ public class CheckMojo extends AbstractShardplanMojo {
     }
 
     @Override
-    IncrementalBuild.Step step(List<Path> importRoots) {
-        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.check(root, importRoots, inputs));
+    IncrementalBuild.Step step(List<Path> importRoots, List<dev.shardplan.diag.Suppression> suppressions) {
+        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.check(root, importRoots, inputs, suppressions));
     }
 }

@@ -107,10 +107,11 @@ public class CompileMojo extends AbstractShardplanMojo {
     }
 
     @Override
-    IncrementalBuild.Step step(List<Path> importRoots) throws MojoExecutionException {
+    IncrementalBuild.Step step(List<Path> importRoots, List<dev.shardplan.diag.Suppression> suppressions)
+            throws MojoExecutionException {
         Set<Target> ts = parseTargets();
         Path out = outputDirectory();
-        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.compile(root, importRoots, inputs, out, ts, false));
+        return (root, inputs) -> IncrementalBuild.StepResult.of(Compiler.compile(root, importRoots, inputs, out, ts, false, suppressions));
     }
 
     /**

@@ -63,7 +63,7 @@ final class IdeMarkers {
         c.removeMessages(fallback.toFile());
         Set<String> marked = new TreeSet<>();
         List<Marker> ms = new ArrayList<>();
-        for (Message m : messages) if (m.severity() != Severity.NOTE) ms.add(of(m));
+        for (Message m : messages) if (m.severity() != Severity.NOTE && !m.isSuppressed()) ms.add(of(m));
         for (Marker m : ms) {
             File f = m.file() == null ? fallback.toFile() : root.resolve(m.file()).toFile();
             if (marked.add(f.getPath())) c.removeMessages(f);
