@@ -195,13 +195,15 @@ public final class InterconnectModel {
     /** Bytes of one activation element on the wire: engines exchange hidden states in BF16, FP8 checkpoints included. */
     public static final double ACT_BYTES = 2.0;
 
-    /** The plan's efficiency constant {@code key}: its tuning, else its profile (std:efficiency's for its GPU and engine). */
+    /**
+     * The plan's efficiency constant {@code key}: its tuning, else its profile (the resolver attaches
+     * std:efficiency's for its GPU and engine when the plan names none, and so does a search's candidate).
+     */
     static double constant(Plan plan, EngineConfig e, String key) {
         Double t = plan.tuning().get(key);
         if (t != null) return t;
-        var p = plan.efficiency() != null ? plan.efficiency()
-                : dev.shardplan.resolve.StdLibrary.efficiency(plan.cluster().gpu().name(), e.kind());
-        return p.values().get(key);
+        if (plan.efficiency() == null) throw new IllegalArgumentException("plan '" + plan.name() + "' has no efficiency profile");
+        return plan.efficiency().values().get(key);
     }
 
     /** Seconds a collective call costs before its bytes: the profile's collective_latency_us. */

@@ -81,7 +81,12 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
      * standard library's profile (std:efficiency; fitted in docs/calibration.md).
      */
     public static Efficiency defaults(String gpuName, EngineKind engine) {
-        return of(StdLibrary.efficiency(gpuName, engine));
+        return of(stdProfile(gpuName, engine));
+    }
+
+    /** The standard library's profile for a GPU and an engine (the one a resolved plan that names none carries). */
+    public static dev.shardplan.model.EfficiencyProfile stdProfile(String gpuName, EngineKind engine) {
+        return StdLibrary.efficiency(gpuName, engine);
     }
 
     /** The constants of an efficiency profile. */

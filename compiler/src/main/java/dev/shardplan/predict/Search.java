@@ -437,9 +437,10 @@ public final class Search {
         EngineBlock eng = engine(s, maxSeqs, kv);
         String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s_seqs%s_%s", s.name(), dp, tp, pp,
                 s.model().isMoe() ? "_ep" + ep : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default", kv.id());
+        // a candidate carries std:efficiency's profile for its GPU and engine, as a resolved plan does
         return new Plan(name, s.span().file(), s.model(), s.cluster(), s.workload(),
                 new Parallel(dp, tp, pp, ep, false, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
-                Map.of(), s.span());
+                Efficiency.stdProfile(s.cluster().gpu().name(), eng.kind()), Map.of(), s.span());
     }
 
     /** The divisibility rules a candidate must pass before anything else; null when it does. */
