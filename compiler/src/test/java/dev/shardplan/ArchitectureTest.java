@@ -185,7 +185,7 @@ class ArchitectureTest {
             // predict: AnalysisInputs.of(Plan) analyses the plan again for the simulation
             "dev.shardplan.predict.AnalysisInputs.of(dev.shardplan.model.Plan) calls dev.shardplan.analysis.Analyzer.core",
             // predict: the default efficiency profile is read by running the resolver over std:efficiency
-            "dev.shardplan.predict.Efficiency.defaults(java.lang.String, dev.shardplan.model.EngineKind) calls dev.shardplan.resolve.StdLibrary.efficiency",
+            "dev.shardplan.predict.Efficiency.stdProfile(java.lang.String, dev.shardplan.model.EngineKind) calls dev.shardplan.resolve.StdLibrary.efficiency",
             // resolve: StdLibrary resolves std:efficiency in a static initializer (runs at class load)
             "<clinit> of dev.shardplan.resolve.StdLibrary$Efficiencies calls dev.shardplan.resolve.StdLibrary$Efficiencies.load");
 

@@ -37,6 +37,18 @@ public final class Analyzer {
         }
         PlanAnalysis core = core(plan, stm);
         CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
+        return core.withDiagnostics(Diagnostics.sort(runChecks(ctx)));
+    }
+
+    /** The verified fixes that the checks of {@link #analyze(Plan)} offer as help lines (for tests of the advice). */
+    public static List<CheckContext.Fix> fixes(Plan plan) {
+        PlanAnalysis core = core(plan, StepTimeModel.ROOFLINE);
+        CheckContext ctx = new CheckContext(core, true, p -> core(p, StepTimeModel.ROOFLINE));
+        runChecks(ctx);
+        return ctx.offered();
+    }
+
+    private static List<Diagnostic> runChecks(CheckContext ctx) {
         List<Diagnostic> ds = new ArrayList<>();
         for (Check c : Checks.ALL) {
             // Memory, placement and principle figures of a plan that breaks a structural or
@@ -44,7 +56,7 @@ public final class Analyzer {
             if (c == Checks.FIRST_MEMORY_CHECK && ds.stream().anyMatch(Diagnostic::isError)) break;
             ds.addAll(c.run(ctx));
         }
-        return core.withDiagnostics(Diagnostics.sort(ds));
+        return ds;
     }
 
     /** Everything but the checks. */

@@ -17,6 +17,12 @@ public final class CheckContext {
     private final PlanAnalysis analysis;
     private final boolean suggest;
     private final Function<Plan, PlanAnalysis> core;
+    private final java.util.List<Fix> offered = new java.util.ArrayList<>();
+    private Plan nearMiss;
+    private String nearMissCode;
+
+    /** A verified fix a check offered: the codes of the check and the changed plan. */
+    public record Fix(List<dev.shardplan.diag.Code> codes, Plan plan) {}
 
     CheckContext(PlanAnalysis analysis, boolean suggest, Function<Plan, PlanAnalysis> core) {
         this.analysis = analysis;
@@ -30,15 +36,41 @@ public final class CheckContext {
 
     public boolean suggest() { return suggest; }
 
+    /**
+     * After a {@link #firstFix} that found none: the first candidate that cleared the diagnostic
+     * without an error but raised a new warning, and that warning's code (null when none did).
+     */
+    public Plan nearMiss() { return nearMiss; }
+
+    public String nearMissCode() { return nearMissCode; }
+
+    /** The fixes the checks run in this context have offered, in order. */
+    public List<Fix> offered() { return List.copyOf(offered); }
+
     /** The analysis (without diagnostics) of another plan. */
     public PlanAnalysis evaluate(Plan p) { return core.apply(p); }
 
     /**
-     * The first candidate on which {@code check} reports nothing and no check reports an error:
-     * the fix has been verified by re-running the analysis on it.
+     * The first candidate on which {@code check} reports nothing and no check reports an error or,
+     * when the plan itself has no error, a warning the plan does not already have (by code): the fix
+     * has been verified by re-running every check on it, so applying it to a working plan never
+     * trades one warning for another (issue 12: a dp -> tp fix that made the TP group cross nodes
+     * used to pass with new network warnings). A plan with an error cannot start; a fix that makes
+     * it start may meet the capacity warnings of a running plan, which the next check reports.
      */
     public Optional<Plan> firstFix(List<Plan> candidates, Check check) {
+        return firstFix(candidates, check, true);
+    }
+
+    /**
+     * {@link #firstFix(List, Check)}; {@code offer}: the check offers it as a fix (a help line);
+     * false for a variant a note only describes (not offered as an improvement).
+     */
+    public Optional<Plan> firstFix(List<Plan> candidates, Check check, boolean offer) {
         if (!suggest) return Optional.empty();
+        nearMiss = null;
+        nearMissCode = null;
+        java.util.Set<String> before = null;
         for (Plan c : candidates) {
             if (c == null) continue;
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
@@ -48,14 +80,42 @@ public final class CheckContext {
             PlanAnalysis a = core.apply(c);
             CheckContext v = new CheckContext(a, false, core);
             if (!check.run(v).isEmpty()) continue;
-            boolean errors = false;
+            if (before == null) before = seriousCodes(new CheckContext(analysis, false, core));
+            boolean worse = false;
             for (Check other : Checks.ALL) {
-                for (Diagnostic d : other.run(v)) if (d.isError()) errors = true;
-                if (errors) break;
+                for (Diagnostic d : other.run(v)) {
+                    if (d.isError()) worse = true;
+                    else if (!before.contains(ERROR) && d.severity() == dev.shardplan.diag.Severity.WARNING && !before.contains(d.code().id())) {
+                        worse = true;
+                        if (nearMiss == null) {
+                            nearMiss = c;
+                            nearMissCode = d.code().id();
+                        }
+                    }
+                }
+                if (worse) break;
             }
-            if (!errors) return Optional.of(c);
+            if (!worse) {
+                if (offer) offered.add(new Fix(check.codes(), c));
+                return Optional.of(c);
+            }
         }
         return Optional.empty();
+    }
+
+    /** Marks, among {@link #seriousCodes}, that the plan has an error (no code is spelt so). */
+    private static final String ERROR = "error";
+
+    /** The codes of the errors and warnings every check reports in {@code ctx} (without fixes), and {@link #ERROR} if any is an error. */
+    private static java.util.Set<String> seriousCodes(CheckContext ctx) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (Check c : Checks.ALL) {
+            for (Diagnostic d : c.run(ctx)) {
+                if (d.isError()) out.add(ERROR);
+                if (d.isError() || d.severity() == dev.shardplan.diag.Severity.WARNING) out.add(d.code().id());
+            }
+        }
+        return out;
     }
 
     /** The span of the first field path the plan has a span for, else the plan's own span. */

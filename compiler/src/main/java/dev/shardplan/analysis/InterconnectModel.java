@@ -184,60 +184,86 @@ public final class InterconnectModel {
         double ctx = w.prompt().mean() + w.output().mean() / 2;
         long chunk = e.spec().prefillTokens(e);
 
-        List<Collective> dec = collectives(plan, layout, costs, batch);
-        List<Collective> pre = collectives(plan, layout, costs, chunk);
+        CollectiveSchedule schedule = schedule(plan, layout, costs, callLatency(plan, e), linkEfficiency(plan, e));
+        List<Collective> dec = schedule.at(batch);
+        List<Collective> pre = schedule.at(chunk);
         StepCost ds = step(plan, e, layout, "decode", batch, ctx, dec, stm);
         StepCost ps = step(plan, e, layout, "prefill", chunk, chunk / 2.0, pre, stm);
-        return new Interconnect(costs, batch, ctx, dec, pre, ds, ps);
+        return new Interconnect(costs, batch, ctx, dec, pre, ds, ps, schedule);
     }
 
-    static List<Collective> collectives(Plan plan, RankLayout layout, List<GroupCost> costs, long tokens) {
+    /** Bytes of one activation element on the wire: engines exchange hidden states in BF16, FP8 checkpoints included. */
+    public static final double ACT_BYTES = 2.0;
+
+    /**
+     * The plan's efficiency constant {@code key}: its tuning, else its profile (the resolver attaches
+     * std:efficiency's for its GPU and engine when the plan names none, and so does a search's candidate).
+     */
+    static double constant(Plan plan, EngineConfig e, String key) {
+        Double t = plan.tuning().get(key);
+        if (t != null) return t;
+        if (plan.efficiency() == null) throw new IllegalArgumentException("plan '" + plan.name() + "' has no efficiency profile");
+        return plan.efficiency().values().get(key);
+    }
+
+    /** Seconds a collective call costs before its bytes: the profile's collective_latency_us. */
+    static double callLatency(Plan plan, EngineConfig e) {
+        return constant(plan, e, "collective_latency_us") * 1e-6;
+    }
+
+    static double linkEfficiency(Plan plan, EngineConfig e) {
+        return constant(plan, e, "link_efficiency");
+    }
+
+    /**
+     * The collectives of one step of {@code plan}, counted for its largest stage (which paces the
+     * others): per stage two TP all-reduces per layer; for MoE with expert parallelism a dispatch and
+     * a combine all-to-all per MoE layer, in which each rank sends its share of its replica's tokens
+     * (tokens / tp) to their top-k experts' ranks; for vLLM's MoE over DP x TP ranks without EP, an
+     * all-gather and a reduce-scatter of the hidden states per MoE layer; between stages, one send of
+     * the hidden states and the residual per boundary. A call costs {@code callLatency} plus the
+     * group's path latency; bytes move at the group's bottleneck bandwidth x {@code linkEfficiency}.
+     */
+    public static CollectiveSchedule schedule(Plan plan, RankLayout layout, List<GroupCost> costs, double callLatency, double linkEfficiency) {
         Model m = plan.model();
-        double b = Sharding.baseBytes(m);
         long h = m.hidden();
-        List<Collective> out = new ArrayList<>();
-        int layers = m.layers();
+        int stageLayers = 0, stageMoe = 0;
+        for (var r : layout.stages()) {
+            stageLayers = Math.max(stageLayers, r.size());
+            int moeHere = 0;
+            if (m.moe() != null) for (int i = r.start(); i < r.end(); i++) if (m.isMoeLayer(i)) moeHere++;
+            stageMoe = Math.max(stageMoe, moeHere);
+        }
+        List<CollectiveSchedule.Kind> ks = new ArrayList<>();
         GroupCost tp = worst(costs, GroupKind.TP);
         if (tp != null) {
             int n = tp.size();
-            long msg = (long) Math.ceil(tokens * h * b);
-            long wire = (long) Math.ceil(2.0 * (n - 1) / n * msg);
-            double one = 2.0 * (n - 1) * tp.latency() + (tp.bandwidth() > 0 ? wire / tp.bandwidth() : Double.POSITIVE_INFINITY);
-            int count = 2 * layers;
-            out.add(new Collective("tp all-reduce", GroupKind.TP, count, msg, wire, tp.bandwidth(), tp.latency(), count * one,
-                    tp.overNetwork(), "2 per layer; ring 2(n-1)·α + 2(n-1)/n·M/B, M = tokens·hidden·dtype"));
-        }
-        GroupCost pp = worst(costs, GroupKind.PP);
-        if (pp != null) {
-            long msg = (long) Math.ceil(2.0 * tokens * h * b);
-            double one = pp.latency() + (pp.bandwidth() > 0 ? msg / pp.bandwidth() : Double.POSITIVE_INFINITY);
-            int count = layout.pp() - 1;
-            out.add(new Collective("pp send", GroupKind.PP, count, msg, msg, pp.bandwidth(), pp.latency(), count * one,
-                    pp.overNetwork(), "1 per stage boundary; α + M/B, M = tokens·hidden·dtype x 2 (hidden + residual)"));
+            ks.add(new CollectiveSchedule.Kind("tp all-reduce", GroupKind.TP, true, 2 * stageLayers, n, h * ACT_BYTES,
+                    2.0 * (n - 1) / n, tp.bandwidth() * linkEfficiency, callLatency + tp.latency(), tp.overNetwork(),
+                    "2 per layer; ring α + 2(n-1)/n·M/B, M = tokens·hidden·2 B"));
         }
         Moe moe = m.moe();
         GroupCost ep = worst(costs, GroupKind.EP);
-        if (moe != null && ep != null) {
-            int moeLayers = moe.moeLayers(layers);
+        if (moe != null && ep != null && stageMoe > 0) {
             int n = ep.size();
             if (layout.epSize() > 1) {
-                long msg = (long) Math.ceil((double) tokens * moe.topK() * h * b);
-                long wire = (long) Math.ceil((double) (n - 1) / n * msg);
-                double one = ep.latency() + (ep.bandwidth() > 0 ? wire / ep.bandwidth() : Double.POSITIVE_INFINITY);
-                int count = 2 * moeLayers;
-                out.add(new Collective("ep all-to-all", GroupKind.EP, count, msg, wire, ep.bandwidth(), ep.latency(), count * one,
-                        ep.overNetwork(), "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens·top_k·hidden·dtype"));
+                ks.add(new CollectiveSchedule.Kind("ep all-to-all", GroupKind.EP, true, 2 * stageMoe, n,
+                        (double) moe.topK() * h * ACT_BYTES / layout.tp(), (double) (n - 1) / n, ep.bandwidth() * linkEfficiency,
+                        callLatency + ep.latency(), ep.overNetwork(),
+                        "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·hidden·2 B (a rank sends its own tokens)"));
             } else {
-                long msg = (long) Math.ceil(tokens * h * b);
-                long wire = (long) (n - 1) * msg;
-                double one = (n - 1) * ep.latency() + (ep.bandwidth() > 0 ? wire / ep.bandwidth() : Double.POSITIVE_INFINITY);
-                int count = 2 * moeLayers;
-                out.add(new Collective("moe all-gather/reduce-scatter", GroupKind.EP, count, msg, wire, ep.bandwidth(),
-                        ep.latency(), count * one, ep.overNetwork(),
-                        "vLLM allgather_reducescatter over dp x tp; ring (n-1)·α + (n-1)·M/B, M = tokens·hidden·dtype"));
+                ks.add(new CollectiveSchedule.Kind("moe all-gather/reduce-scatter", GroupKind.EP, true, 2 * stageMoe, n, h * ACT_BYTES,
+                        n - 1, ep.bandwidth() * linkEfficiency, callLatency + ep.latency(), ep.overNetwork(),
+                        "vLLM allgather_reducescatter over dp x tp; α + (n-1)·M/B, M = tokens·hidden·2 B"));
             }
         }
-        return out;
+        GroupCost pp = worst(costs, GroupKind.PP);
+        if (pp != null && layout.pp() > 1) {
+            ks.add(new CollectiveSchedule.Kind("pp send", GroupKind.PP, false, layout.pp() - 1, 2, 2.0 * h * ACT_BYTES, 1,
+                    pp.bandwidth() * linkEfficiency, callLatency + pp.latency(), pp.overNetwork(),
+                    "1 per stage boundary; α + M/B, M = tokens·hidden·2 B x 2 (hidden + residual)"));
+        }
+        return new CollectiveSchedule(ks, layout.pp());
     }
 
     /** Roofline of the busiest rank of each stage, summed over stages, plus collectives. */

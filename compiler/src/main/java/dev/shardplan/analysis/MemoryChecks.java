@@ -129,7 +129,11 @@ final class MemoryChecks {
                     + Fmt.num(redo) + " tokens of kv and recomputes them (~" + Fmt.ms(redo * perToken) + " of prefill at roofline), and "
                     + Fmt.num(demand - full.sequences()) + " sequences wait");
             if (ctx.suggest()) {
-                fix(ctx, b, List.of(Variants.maxNumSeqs(p, e, Math.max(1, full.sequences()))), this);
+                // No value is proposed here: capping the batch at the sequences that fit at p95 length
+                // gives up throughput when most sequences are shorter (issue 12: "-> 48" cost 21% on
+                // capacity_trap.plan), and only the simulator can weigh preemptions against batch size.
+                b.help("choose " + seqKey + " by simulation: `shardplan simulate` reports the preemptions (SP0703), and a `search` with "
+                        + "`explore { " + seqKey + " ... }` ranks the values on this plan's objective");
                 for (Plan alt : Variants.moreModelParallel(p)) {
                     if (alt.parallel().worldSize() > p.parallel().worldSize()) continue;
                     PlanAnalysis x = ctx.evaluate(alt);
@@ -170,12 +174,15 @@ final class MemoryChecks {
                 Parallel o = p.parallel();
                 List<Plan> c = new ArrayList<>();
                 for (int k = 2; k <= dp; k *= 2) if (dp % k == 0) c.add(Variants.degrees(p, dp / k, o.tp() * k, o.pp(), o.ep()));
-                var f = ctx.firstFix(c, this);
+                // A note, not a fix: pooling the memory is not always faster (the simulator finds dp 8 ->
+                // tp 8 slower for an 8B model, where the per-sequence engine-loop work of one replica
+                // outweighs the freed kv), so the change is described, not recommended.
+                var f = ctx.firstFix(c, this, false);
                 if (f.isPresent()) {
                     PlanAnalysis x = ctx.evaluate(f.get());
-                    b.help("use " + Variants.describe(p, f.get()) + ": tp shards the weights and pools their memory into "
-                            + Fmt.num(x.kv().tokens()) + " kv tokens per replica (re-checked: this diagnostic goes away)");
-                    b.fix(Variants.fix(p, f.get()));
+                    b.note("pooled: " + Variants.describe(p, f.get()) + " would hold " + Fmt.num(x.kv().tokens())
+                            + " kv tokens per replica (re-checked: this diagnostic goes away); whether it is faster is the simulator's call "
+                            + "(`shardplan search`)");
                 }
             }
             return List.of(b.build());

@@ -34,6 +34,14 @@ final class StructureChecks {
                 if (ctx.suggest()) {
                     List<Plan> cands = new ArrayList<>();
                     if (gpus / mp >= 1) cands.add(Variants.degrees(p, gpus / mp, par.tp(), par.pp(), par.ep()));
+                    // model parallelism wider than the cluster (tp 16 on 8 gpus): the largest tp, then pp,
+                    // that fits, before anything that needs another model or more gpus
+                    for (int tp = par.tp() / 2; tp >= 1; tp /= 2) {
+                        if (par.dp() * tp * par.pp() <= gpus) { cands.add(Variants.degrees(p, par.dp(), tp, par.pp(), Math.min(par.ep(), par.dp() * tp))); break; }
+                    }
+                    for (int pp = par.pp() / 2; pp >= 1; pp /= 2) {
+                        if (par.dp() * par.tp() * pp <= gpus) { cands.add(Variants.degrees(p, par.dp(), par.tp(), pp, par.ep())); break; }
+                    }
                     fix(ctx, b, cands, this);
                 }
                 return List.of(b.build());
@@ -125,9 +133,14 @@ final class StructureChecks {
                     .note("the stage with " + max + " layers sets the step time and clamps the kv pool of every stage");
             if (ctx.suggest()) {
                 List<Plan> c = new ArrayList<>();
-                for (int q = pp - 1; q >= 1 && c.size() < 3; q--) if (layers % q == 0) c.add(Variants.degrees(p, par.dp(), par.tp(), q, par.ep()));
+                for (int q = pp - 1; q >= 1 && c.size() < 3; q--) {
+                    // the same gpus: a pp that leaves some idle (pp 8 -> 7 on 8) is no fix
+                    if (layers % q == 0 && (par.dp() * pp) % q == 0) c.add(Variants.degrees(p, par.dp() * pp / q, par.tp(), q, par.ep()));
+                }
                 for (int q = pp + 1; q <= layers && c.size() < 6; q++) if (layers % q == 0 && par.dp() * par.tp() * q <= p.cluster().totalGpus()) c.add(Variants.degrees(p, par.dp(), par.tp(), q, par.ep()));
-                fix(ctx, b, c, this);
+                // a note: a pp that divides the layers is offered only when it costs nothing else
+                // (pp 8 -> 7 for 126 layers on 8 gpus would leave one idle); otherwise no help
+                ctx.firstFix(c, this).ifPresent(f -> b.help("use " + Variants.describe(p, f) + " (re-checked: this diagnostic goes away, no new error or warning)"));
             }
             return List.of(b.build());
         }
@@ -148,8 +161,14 @@ final class StructureChecks {
     static void fix(CheckContext ctx, Diagnostic.Builder b, List<Plan> candidates, Check check) {
         Optional<Plan> f = ctx.firstFix(candidates, check);
         if (f.isPresent()) {
-            b.help("use " + Variants.describe(ctx.plan(), f.get()) + " (re-checked: this diagnostic goes away)");
+            b.help("use " + Variants.describe(ctx.plan(), f.get()) + " (re-checked: this diagnostic goes away, no new error or warning)");
             b.fix(Variants.fix(ctx.plan(), f.get()));
+            return;
+        }
+        if (ctx.nearMiss() != null) {
+            // a change that clears this but costs a new warning: said as it is, not as a fix
+            b.help(Variants.describe(ctx.plan(), ctx.nearMiss()) + " clears this but raises " + ctx.nearMissCode()
+                    + " (re-checked); no change of this plan's settings clears it without a new warning");
             return;
         }
         java.util.LinkedHashSet<String> tried = new java.util.LinkedHashSet<>();

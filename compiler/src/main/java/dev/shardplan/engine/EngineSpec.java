@@ -140,6 +140,13 @@ public interface EngineSpec {
     /** The default API port of the engine's server. */
     int defaultPort();
 
+    /**
+     * How this release runs {@code plan}'s serving loop: CPU/GPU overlap, pipeline scheduling, CUDA
+     * graph sizes, sampler, prefix cache and replica lockstep, each from the engine's code
+     * ({@link EngineLoop}).
+     */
+    EngineLoop loop(EngineConfig cfg, Plan plan);
+
     /** The launcher's name for a model's tool-call format in release {@code r}, or empty when it has none. */
     Optional<String> toolParser(Release r, String parser);
 

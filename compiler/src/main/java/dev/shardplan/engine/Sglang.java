@@ -280,6 +280,53 @@ final class Sglang implements EngineSpec {
         }
     }
 
+    /**
+     * The serving loop of a release (docs/predictions.md, "Engine loop"), read at the pinned commits:
+     * the overlap scheduler is on by default ({@code disable_overlap_schedule: bool = False}) and off
+     * with PP (0.4.6: scheduler.py runs event_loop_pp when pp_size > 1; 0.5: server_args.py
+     * _handle_pipeline_parallelism sets disable_overlap_schedule); PP cycles pp_size micro-batches
+     * (scheduler_pp_mixin.py event_loop_pp); CUDA graphs capture 1, 2, 4, 8 and steps of 8 to 160
+     * (to 256 on GPUs above 96 GB) in 0.4 (cuda_graph_runner.py get_batch_sizes_to_capture), and in 0.5
+     * 1, 2, 4, 8, 12, steps of 8 to 256, of 16 to 512, of 32 above, up to cuda_graph_max_bs by GPU
+     * class and tp (server_args.py _generate_cuda_graph_batch_sizes), a batch padded to the next;
+     * sampling with FlashInfer when it is installed, as in the image (sampling_backend); the radix
+     * cache; with DP attention the ranks run each batch together (their MoE layers gather every rank's tokens).
+     */
+    @Override
+    public EngineLoop loop(EngineConfig cfg, Plan plan) {
+        Release r = cfg.release();
+        Parallel p = plan.parallel();
+        List<EngineLoop.Fact> f = new ArrayList<>();
+        boolean pp = p.pp() > 1;
+        f.add(new EngineLoop.Fact(pp ? "CPU work in series with the GPU (the overlap scheduler is off with pp > 1)"
+                : "CPU work overlaps the GPU (overlap scheduler on by default)",
+                pp ? "python/sglang/srt/managers/scheduler.py event_loop_pp" : "python/sglang/srt/server_args.py ServerArgs.disable_overlap_schedule = False"));
+        if (pp) f.add(new EngineLoop.Fact("pp " + p.pp() + ": " + p.pp() + " micro-batches cycle through the stages", "python/sglang/srt/managers/scheduler_pp_mixin.py event_loop_pp"));
+        List<Integer> graphs = new ArrayList<>();
+        if (cfg.cudaGraphs()) {
+            double mib = plan.cluster().gpu().smiMemory() / (double) (1 << 20);
+            if (r.before("0.5.0")) {
+                for (int s : new int[] {1, 2, 4, 8}) graphs.add(s);
+                int top = mib > 96 * 1024 ? 256 : 160;
+                for (int s = 16; s <= top; s += 8) graphs.add(s);
+            } else {
+                int max = graphMaxBs(mib, tpSize(p));
+                for (int s : new int[] {1, 2, 4, 8, 12}) if (s <= max) graphs.add(s);
+                for (int s = 16; s <= Math.min(256, max); s += 8) graphs.add(s);
+                for (int s = 272; s < 512 && s <= max; s += 16) graphs.add(s);
+                for (int s = 512; s <= max; s += 32) graphs.add(s);
+            }
+            f.add(new EngineLoop.Fact("CUDA graphs for decode batches up to " + graphs.get(graphs.size() - 1) + ", padded to the next captured size",
+                    r.before("0.5.0") ? "python/sglang/srt/model_executor/cuda_graph_runner.py get_batch_sizes_to_capture"
+                            : "python/sglang/srt/server_args.py _generate_cuda_graph_batch_sizes"));
+        }
+        f.add(new EngineLoop.Fact("top-k/top-p sampling with FlashInfer", "python/sglang/srt/server_args.py sampling_backend (flashinfer when available)"));
+        boolean lock = p.dpAttention() && p.dp() > 1;
+        if (lock) f.add(new EngineLoop.Fact("dp " + p.dp() + " attention ranks run each batch together", "python/sglang/srt/managers/scheduler.py (DP attention: prepare_mlp_sync_batch)"));
+        return new EngineLoop(!pp, pp ? EngineLoop.Pipeline.MICRO_BATCHES : EngineLoop.Pipeline.NONE, pp ? p.pp() : 1,
+                graphs, true, EngineLoop.Sampler.FLASHINFER, cfg.prefixCaching(), lock, f);
+    }
+
     /** SGLang's --tp-size: with DP attention it counts every GPU of a stage (dp x attention tp). */
     static int tpSize(Parallel p) {
         return p.dpAttention() && p.dp() > 1 ? p.dp() * p.tp() : p.tp();

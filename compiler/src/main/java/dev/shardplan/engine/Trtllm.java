@@ -309,6 +309,39 @@ final class Trtllm implements EngineSpec {
         return fwd + logits;
     }
 
+    /**
+     * The serving loop (docs/predictions.md, "Engine loop"). The PyTorch executor's overlap scheduler
+     * is on by default (docs/source/features/overlap-scheduler.md, "Enabled by default",
+     * {@code disable_overlap_scheduler}); with PP the executor rotates pp_size micro-batches
+     * (_torch/pyexecutor/py_executor.py _executor_loop_pp, which does not overlap); CUDA graphs
+     * capture 1-31, 32, 64 and 128 without padding, so another batch size runs eagerly
+     * (llmapi/llm_args.py CudaGraphConfig: max_batch_size 0 -> 128, enable_padding False,
+     * _generate_cuda_graph_batch_sizes); block reuse. The sampler's kernels were not read: they are
+     * taken at FlashInfer's cost. Attention DP runs the ranks' batches together.
+     */
+    @Override
+    public EngineLoop loop(EngineConfig cfg, Plan plan) {
+        var p = plan.parallel();
+        List<EngineLoop.Fact> f = new ArrayList<>();
+        boolean pp = p.pp() > 1;
+        f.add(new EngineLoop.Fact(pp ? "CPU work in series with the GPU (the PP executor loop does not overlap)" : "CPU work overlaps the GPU (overlap scheduler on by default)",
+                pp ? "tensorrt_llm/_torch/pyexecutor/py_executor.py _executor_loop_pp" : "docs/source/features/overlap-scheduler.md"));
+        if (pp) f.add(new EngineLoop.Fact("pp " + p.pp() + ": " + p.pp() + " micro-batches rotate through the stages", "tensorrt_llm/_torch/pyexecutor/py_executor.py _executor_loop_pp"));
+        List<Integer> graphs = new ArrayList<>();
+        if (cfg.cudaGraphs()) {
+            for (int s = 1; s <= 32; s++) graphs.add(s);
+            graphs.add(64);
+            graphs.add(128);
+            f.add(new EngineLoop.Fact("CUDA graphs for decode batches of 1-32, 64 and 128 (no padding); other sizes run eagerly",
+                    "tensorrt_llm/llmapi/llm_args.py CudaGraphConfig._generate_cuda_graph_batch_sizes"));
+        }
+        f.add(new EngineLoop.Fact("top-k/top-p sampling: not read; taken at FlashInfer's cost", "not established"));
+        boolean lock = p.dpAttention() && p.dp() > 1;
+        if (lock) f.add(new EngineLoop.Fact("dp " + p.dp() + " attention-DP ranks run each batch together", "tensorrt_llm llm_args enable_attention_dp"));
+        return new EngineLoop(!pp, pp ? EngineLoop.Pipeline.MICRO_BATCHES : EngineLoop.Pipeline.NONE, pp ? p.pp() : 1,
+                graphs, false, EngineLoop.Sampler.FLASHINFER, cfg.prefixCaching(), lock, f);
+    }
+
     @Override
     public String usableText(MemoryBudget b) {
         return gib(b.total()) + " of the gpu";

@@ -280,6 +280,112 @@ final class Vllm implements EngineSpec {
         };
     }
 
+    // ------------------------------------------------------------------ engine loop
+
+    /**
+     * The serving loop of a release (docs/predictions.md, "Engine loop"), read at the release tags:
+     * <ul>
+     * <li>async scheduling: off by default before 0.14 (config/scheduler.py {@code async_scheduling:
+     * bool = False}); from 0.14 {@code None}, enabled unless incompatible (config/vllm.py
+     * __post_init__), except with PP in 0.14 ("Async scheduling is not yet supported with
+     * pipeline_parallel_size > 1 and will be disabled"), allowed with PP from 0.15 (#32359). V0 runs
+     * scheduling and input preparation before each forward pass.</li>
+     * <li>PP: V1 keeps {@code max_concurrent_batches} batches in its queue (v1/engine/core.py
+     * step_with_batch_queue): 1 for the multiprocessing executor of 0.8.5 (v1/executor/abstract.py),
+     * pp from 0.9 (multiproc_executor.py); the scheduler skips a request that is in flight (scheduler.py
+     * "PP>1 and we have already scheduled all prompt tokens but they are not finished yet"), also with
+     * async scheduling in 0.15 (scheduler.py "do not schedule another step for the same request while
+     * it still has output placeholders for PP"). From 0.16 (#32618) async scheduling reschedules
+     * in-flight requests with output placeholders and the first stage receives the sampled tokens from
+     * the last by broadcast before it can run (gpu_model_runner.py
+     * _pp_receive_prev_sampled_token_ids_to_input_batch), so batches run one after another. V0 gives
+     * every stage a virtual engine with its own scheduler (engine/llm_engine.py).</li>
+     * <li>CUDA graphs: V0 captures 1, 2, 4 and multiples of 8 up to the smallest at least max_num_seqs
+     * (config.py, not VLLM_USE_V1); V1 0.8-0.9 1, 2, 4 and multiples of 8 up to 512
+     * ({@code cuda_graph_sizes [512]}); 0.10-0.11 up to min(2 x max_num_seqs, 512) (config/scheduler.py
+     * "default set to [min(max_num_seqs * 2, 512)]"); from 0.12 in steps of 8 below 256 and of 16 above
+     * (config/vllm.py _set_cudagraph_sizes); every release drops sizes above max_num_batched_tokens and
+     * pads a batch to the next size ("If batch size > largest cudagraph_capture_sizes, cudagraph will
+     * not be used").</li>
+     * <li>sampler: {@link #samplerPath}.</li>
+     * <li>lockstep: a MoE model with DP > 1 runs a DPEngineCoreProc per rank, which executes a dummy
+     * batch when it has nothing to run so that every rank's MoE collectives meet (v1/engine/core.py
+     * run_busy_loop; from 0.14 only MoE models get one: "if data_parallel and
+     * vllm_config.model_config.is_moe").</li>
+     * </ul>
+     */
+    @Override
+    public EngineLoop loop(EngineConfig cfg, Plan plan) {
+        Release r = cfg.release();
+        dev.shardplan.model.Parallel p = plan.parallel();
+        List<EngineLoop.Fact> f = new ArrayList<>();
+        boolean v1 = v1(r);
+        int pp = p.pp();
+        boolean async;
+        if (!v1) {
+            async = false;
+            f.add(new EngineLoop.Fact("CPU work in series with the GPU (V0 LLMEngine.step schedules and prepares inputs before each forward pass)",
+                    "vllm/engine/llm_engine.py LLMEngine.step"));
+        } else if (r.before("0.14.0")) {
+            async = false;
+            f.add(new EngineLoop.Fact("CPU work in series with the GPU (async scheduling off by default)", "vllm/config/scheduler.py SchedulerConfig.async_scheduling = False"));
+        } else if (pp > 1 && r.before("0.15.0")) {
+            async = false;
+            f.add(new EngineLoop.Fact("CPU work in series with the GPU (async scheduling disabled with pipeline_parallel_size > 1)", "vllm/config/vllm.py VllmConfig.__post_init__"));
+        } else {
+            async = true;
+            f.add(new EngineLoop.Fact("CPU work overlaps the GPU (async scheduling on by default)", "vllm/config/vllm.py VllmConfig.__post_init__ (async_scheduling None -> True)"));
+        }
+        EngineLoop.Pipeline pl = EngineLoop.Pipeline.NONE;
+        int mb = 1;
+        if (pp > 1) {
+            if (!v1) {
+                pl = EngineLoop.Pipeline.MICRO_BATCHES;
+                mb = pp;
+                f.add(new EngineLoop.Fact("pp " + pp + ": one virtual engine per stage, each with its own scheduler", "vllm/engine/llm_engine.py (virtual engines)"));
+            } else if (r.before("0.9.0")) {
+                pl = EngineLoop.Pipeline.SERIAL;
+                f.add(new EngineLoop.Fact("pp " + pp + ": one batch in flight (the multiprocessing executor's max_concurrent_batches is 1)", "vllm/v1/executor/abstract.py Executor.max_concurrent_batches"));
+            } else if (async && r.atLeast("0.16.0")) {
+                pl = EngineLoop.Pipeline.SERIAL;
+                f.add(new EngineLoop.Fact("pp " + pp + ": every running request is in every batch and the first stage waits for the last stage's sampled tokens",
+                        "vllm/v1/worker/gpu_model_runner.py _pp_receive_prev_sampled_token_ids_to_input_batch (#32618)"));
+            } else {
+                pl = EngineLoop.Pipeline.MICRO_BATCHES;
+                mb = pp;
+                f.add(new EngineLoop.Fact("pp " + pp + ": up to " + pp + " batches in flight; a request in flight waits for its batch",
+                        "vllm/v1/executor/multiproc_executor.py max_concurrent_batches; vllm/v1/core/sched/scheduler.py schedule"));
+            }
+        }
+        List<Integer> graphs = List.of();
+        if (cfg.cudaGraphs()) {
+            int tokens = cfg.maxBatchedTokens();
+            int seqs = Math.max(1, cfg.maxSeqs());
+            List<Integer> g;
+            if (!v1) g = EngineLoop.stepped(Math.min(8192, (seqs + 7) / 8 * 8), 8, Integer.MAX_VALUE, 8);
+            else if (r.before("0.10.0")) g = EngineLoop.stepped(512, 8, Integer.MAX_VALUE, 8);
+            else if (r.before("0.12.0")) g = EngineLoop.stepped(Math.min(2 * seqs, 512), 8, Integer.MAX_VALUE, 8);
+            else g = EngineLoop.stepped(Math.min(2 * seqs, 512), 8, 256, 16);
+            List<Integer> capped = new ArrayList<>();
+            for (int x : g) if (x <= tokens) capped.add(x);
+            graphs = capped;
+            f.add(new EngineLoop.Fact("CUDA graphs for decode batches up to " + (graphs.isEmpty() ? 0 : graphs.get(graphs.size() - 1))
+                    + ", padded to the next captured size; larger batches run eagerly",
+                    v1 ? "vllm/config/vllm.py _set_cudagraph_sizes (config.py before 0.10)" : "vllm/config.py (V0 capture sizes)"));
+        } else {
+            f.add(new EngineLoop.Fact("no CUDA graphs (--enforce-eager)", "vllm ModelConfig.enforce_eager"));
+        }
+        long rows = samplerRows(cfg);
+        EngineLoop.Sampler sampler = v1 && cfg.get("flashinfer_sampler").bool() ? EngineLoop.Sampler.FLASHINFER
+                : r.atLeast("0.17.0") ? EngineLoop.Sampler.TRITON : EngineLoop.Sampler.SORT;
+        f.add(new EngineLoop.Fact("top-k/top-p sampling: " + samplerPath(cfg, Math.max(8, rows)) + (sampler == EngineLoop.Sampler.TRITON ? " (the sort below 8 rows)" : ""),
+                "vllm/v1/sample/ops/topk_topp_sampler.py TopKTopPSampler, apply_top_k_top_p"));
+        boolean lock = v1 && p.dp() > 1 && plan.model().isMoe();
+        if (lock) f.add(new EngineLoop.Fact("dp " + p.dp() + " replicas step together (a MoE model's DP ranks run dummy batches to meet in every collective)",
+                "vllm/v1/engine/core.py DPEngineCoreProc.run_busy_loop"));
+        return new EngineLoop(async, pl, mb, graphs, true, sampler, cfg.prefixCaching(), lock, f);
+    }
+
     // ------------------------------------------------------------------ layout
 
     /**

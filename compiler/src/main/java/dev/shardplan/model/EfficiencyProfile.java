@@ -16,8 +16,9 @@ import java.util.Map;
 public record EfficiencyProfile(String name, EngineKind engine, List<String> gpus, Map<String, Double> values, Span span) {
     /** The keys a profile must give, also the step-time keys a plan's {@code tuning} block may set. */
     public static final List<String> KEYS = List.of(
-            "hbm_efficiency", "compute_efficiency", "attention_efficiency", "link_efficiency",
-            "collective_latency_us", "layer_overhead_us", "step_overhead_us", "prefill_overhead_us");
+            "hbm_efficiency", "compute_efficiency", "fp8_compute_efficiency", "attention_efficiency", "moe_efficiency", "link_efficiency",
+            "collective_latency_us", "layer_overhead_us", "gemm_floor_us", "attention_floor_us", "moe_floor_us",
+            "eager_layer_us", "step_overhead_us", "seq_overhead_us", "prefill_overhead_us");
 
     public EfficiencyProfile {
         gpus = List.copyOf(gpus);

@@ -35,7 +35,11 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
         this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, efficiency, spans, span, List.of());
     }
 
-    /** A plan without an explicit efficiency profile (the standard library's applies). */
+    /**
+     * A plan without an efficiency profile: the predictions take std:efficiency's for its GPU and
+     * engine, but the analysis (whose collective schedule needs the call latency and link efficiency)
+     * refuses it; the resolver attaches the std profile to every plan it builds.
+     */
     public Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
                 EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
                 Map<String, Span> spans, Span span) {

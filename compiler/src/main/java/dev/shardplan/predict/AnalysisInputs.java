@@ -1,22 +1,19 @@
 package dev.shardplan.predict;
 
 import dev.shardplan.analysis.Analyzer;
-import dev.shardplan.analysis.GroupCost;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.KvCapacity;
 import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.analysis.SeqCapacity;
-import dev.shardplan.layout.GroupKind;
 import dev.shardplan.model.Plan;
 
-import java.util.List;
 import java.util.Locale;
 
 /**
  * The predictions' inputs from the analysis stage: whether the plan fits (no memory error,
  * SP04xx), the KV blocks of one replica (the analysis' pool after vLLM's clamp to the replica's
- * smallest worker), and collective costs from the device graph's per-group bottleneck bandwidth
- * and latency.
+ * smallest worker), the collective schedule of its steps (the analysis' own, with the step-time
+ * constants' call latency and link efficiency), the engine loop and the rank layout.
  */
 public final class AnalysisInputs {
     private AnalysisInputs() {}
@@ -53,7 +50,8 @@ public final class AnalysisInputs {
      * for one sequence of the maximum length (SP0402); the conditions are those of its checks.
      */
     public static PlanInputs of(PlanAnalysis a, Efficiency eff) {
-        CollectiveCost comm = collectives(a, eff);
+        var comm = dev.shardplan.analysis.InterconnectModel.schedule(a.plan(), a.layout(), a.interconnect().groups(),
+                eff.collectiveLatencyUs() * 1e-6, eff.linkEfficiency());
         MemoryBudget worst = null;
         for (MemoryBudget b : a.memory()) if (worst == null || b.kvPool() < worst.kvPool()) worst = b;
         KvCapacity kv = a.kv();
@@ -70,69 +68,11 @@ public final class AnalysisInputs {
         // allocator (sliding-window layers) it gets the pool's logged token size, blocks / groups:
         // full attention everywhere, which is conservative for the sliding layers.
         long blocks = kv.tokens() / kv.blockSize();
-        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm, a.engine());
-        return new PlanInputs(false, Math.max(0, blocks), reason, comm, a.engine());
+        var loop = a.engine().spec().loop(a.engine(), a.plan());
+        if (reason.isEmpty()) return new PlanInputs(true, blocks, "", comm, a.engine(), loop, a.layout());
+        return new PlanInputs(false, Math.max(0, blocks), reason, comm, a.engine(), loop, a.layout());
     }
 
     static final double GIB = 1L << 30;
 
-    /**
-     * Ring collective costs over the slowest group of each kind. A call costs the fitted
-     * collective_latency_us (launch and synchronisation, docs/calibration.md) plus the group's
-     * path latency on the device graph; bytes move at the group's bottleneck bandwidth (a ring
-     * hop's fair share of its link, or an all-to-all rank's egress) times link_efficiency. The
-     * message-size formulas are {@link CollectiveCost#ring}'s (formulas.md §7.4).
-     */
-    static CollectiveCost collectives(PlanAnalysis a, Efficiency eff) {
-        List<GroupCost> gs = a.interconnect().groups();
-        var plan = a.plan();
-        double fallback = plan.cluster().gpu().linkBandwidth() > 0 ? plan.cluster().gpu().linkBandwidth() : plan.cluster().gpu().pcieBandwidth();
-        GroupCost tp = worst(gs, GroupKind.TP), ep = worst(gs, GroupKind.EP), pp = worst(gs, GroupKind.PP);
-        double call = eff.collectiveLatencyUs() * 1e-6;
-        double le = eff.linkEfficiency();
-        int tpN = tp == null ? 1 : tp.size(), epN = ep == null ? 1 : ep.size();
-        double tpBw = bw(tp, fallback), epBw = bw(ep, fallback), ppBw = bw(pp, fallback);
-        double tpLat = call + lat(tp), epLat = call + lat(ep), ppLat = call + lat(pp);
-        return new Rings(tpN, tpBw * le, tpLat, epN, epBw * le, epLat, ppBw * le, ppLat);
-    }
-
-    /**
-     * The ring costs of one plan's groups: a value, so that two candidates of a search whose
-     * simulations would be the same are seen to be (Search shares one simulation between them).
-     * Bandwidths already scaled by link_efficiency.
-     */
-    record Rings(int tpN, double tpBw, double tpLat, int epN, double epBw, double epLat, double ppBw, double ppLat)
-            implements CollectiveCost {
-        public double allReduce(double bytes) {
-            if (tpN <= 1) return 0;
-            return tpLat + 2.0 * (tpN - 1) / tpN * bytes / tpBw;
-        }
-
-        public double allToAll(double bytes) {
-            if (epN <= 1) return 0;
-            return epLat + (double) (epN - 1) / epN * bytes / epBw;
-        }
-
-        public double sendRecv(double bytes) {
-            return ppLat + bytes / ppBw;
-        }
-    }
-
-    private static double bw(GroupCost g, double fallback) {
-        return g == null || g.bandwidth() <= 0 ? fallback : g.bandwidth();
-    }
-
-    private static double lat(GroupCost g) {
-        return g == null ? 0 : g.latency();
-    }
-
-    /** The group of a kind with the lowest bandwidth (then the highest latency); null when none moves data. */
-    static GroupCost worst(List<GroupCost> gs, GroupKind kind) {
-        GroupCost w = null;
-        for (GroupCost c : gs) {
-            if (c.kind() != kind || c.size() <= 1) continue;
-            if (w == null || c.bandwidth() < w.bandwidth() || (c.bandwidth() == w.bandwidth() && c.latency() > w.latency())) w = c;
-        }
-        return w;
-    }
 }

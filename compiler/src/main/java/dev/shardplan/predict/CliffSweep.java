@@ -17,9 +17,8 @@ public record CliffSweep(int requests, int promptTokens, int[] outputTokens, dou
     public static CliffSweep of(Prediction p) {
         if (!p.simulated()) return null;
         double[] v = new double[LENGTHS.length];
-        StepTimeModel stm = new RooflineStepTime(p.load(), p.plan().cluster().gpu(), p.efficiency(), p.inputs().comm());
         for (int i = 0; i < LENGTHS.length; i++) {
-            SimResult r = new ServingSimulator(p.scheduler(), stm).run(RequestSet.fixed(REQUESTS, PROMPT, LENGTHS[i]));
+            SimResult r = Simulation.run(p.scheduler(), p.model(), RequestSet.fixed(REQUESTS, PROMPT, LENGTHS[i]));
             v[i] = r.outputThroughput();
         }
         return new CliffSweep(REQUESTS, PROMPT, LENGTHS.clone(), v);

@@ -21,8 +21,8 @@ import dev.shardplan.model.Quantization;
  * @param expertsPerRank    routed experts held per MoE layer on this rank
  * @param experts           routed experts per MoE layer (E)
  * @param topK              experts per token (k)
- * @param epTokenScale      tokens an EP rank sees per token of its own replica (ep/tp when the
- *                          EP group spans DP replicas, else 1)
+ * @param epTokenScale      tokens a MoE layer of this rank sees per token of its own replica (the MoE
+ *                          group over tp: the replicas the group spans)
  * @param kvBytesPerToken   KV bytes one cached token costs on this rank (its stage's layers)
  * @param linearFlopsPerToken FLOPs of the linear layers per token on this rank
  * @param attnFlopsPerPair  attention FLOPs per (query token, cached token) pair on this rank
@@ -34,19 +34,46 @@ import dev.shardplan.model.Quantization;
  * @param residentWeightBytes weights the rank holds in memory: its stage's layers with all of its
  *                          experts, the embedding and LM head slices (both counted: an upper bound
  *                          for the first and last stage)
+ * @param gemms             linear-layer GEMM kernels one step runs on this rank (besides the fused
+ *                          MoE calls): per layer the attention projections (QKV and O; MLA's five),
+ *                          the dense MLP's two or a MoE layer's router and shared expert's two, and
+ *                          the LM head
+ * @param vocab             vocabulary size (the sampler works on a full row of logits per sequence)
  */
 public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, double expertBytes, int expertsPerRank,
                        int experts, int topK, double epTokenScale, double kvBytesPerToken,
                        double linearFlopsPerToken, double attnFlopsPerPair, DType computeDtype, int hidden,
-                       int tp, int pp, int ep, double residentWeightBytes) {
+                       int tp, int pp, int ep, double residentWeightBytes, int gemms, int vocab) {
 
     /** Activation bytes per element on the wire (collectives carry BF16 hidden states). */
     public static final double ACT_BYTES = 2.0;
 
-    /** The load of one rank of {@code model} under {@code par}, KV stored as {@code kvDtype}. */
+    /**
+     * The load of one rank of {@code model} under {@code par}, KV stored as {@code kvDtype}, with
+     * the MoE layers split as {@code layout} splits them (its EP size, expert-slice TP and MoE group).
+     */
+    public static RankLoad of(Model model, Parallel par, DType kvDtype, dev.shardplan.layout.RankLayout layout) {
+        if (!model.isMoe()) return of(model, par, kvDtype, 1, par.tp(), par.tp());
+        return of(model, par, kvDtype, layout.epSize(), layout.moeTp(), layout.moeGroupSize());
+    }
+
+    /**
+     * The load of one rank of {@code model} under {@code par}, KV stored as {@code kvDtype}; experts
+     * split over {@code par.ep()} ranks when it is above 1, else sliced over the TP group.
+     */
     public static RankLoad of(Model model, Parallel par, DType kvDtype) {
-        int tp = par.tp(), pp = par.pp();
         int ep = model.isMoe() ? Math.max(1, par.ep()) : 1;
+        return of(model, par, kvDtype, ep, ep > 1 ? 1 : par.tp(), ep > 1 ? ep : par.tp());
+    }
+
+    /**
+     * The load with an explicit MoE split: {@code epSize} ranks hold different experts, each expert
+     * sliced {@code moeTp} ways, over a group of {@code moeGroup} = epSize x moeTp ranks that spans
+     * moeGroup / tp replicas (their tokens all reach the group's experts).
+     */
+    static RankLoad of(Model model, Parallel par, DType kvDtype, int epSize, int moeTp, int moeGroup) {
+        int tp = par.tp(), pp = par.pp();
+        int ep = model.isMoe() ? Math.max(1, epSize) : 1;
         int stageLayers = largestStage(model.layers(), par);
         // MoE layers of the largest stage: dense layers come first (first_k_dense_replace), so the
         // first stage holds them; the pace is set by the stage with the most MoE layers.
@@ -78,9 +105,9 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         int expertsPerRank = 0;
         if (model.isMoe()) {
             fixed += moeLayers * ((double) model.sharedExpertParams() / tp * linB + model.routerParams() * routerB);
-            // expert slice: whole experts under EP, a 1/tp slice of every expert without it
-            expertBytes = ep > 1 ? model.expertParams() * linB : (double) model.expertParams() / tp * linB;
-            expertsPerRank = ep > 1 ? model.moe().experts() / ep : model.moe().experts();
+            // expert slice: E/ep experts per rank, each a 1/moeTp slice (whole experts under EP)
+            expertBytes = (double) model.expertParams() / Math.max(1, moeTp) * linB;
+            expertsPerRank = model.moe().experts() / ep;
         }
         // LM head (or the tied embedding used as one), vocabulary-parallel over TP
         fixed += (double) model.vocab() * h / tp * headB;
@@ -93,9 +120,10 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         // linear FLOPs: 2 per weight a token passes through
         double perTokenParams = stageLayers * attnParams + denseLayers * (double) model.denseFfnParams() / tp;
         if (model.isMoe()) {
-            double expertShare = ep > 1 ? 1.0 / ep : 1.0 / tp; // expected share of the k experts' work
+            // the group's ranks share the k experts' work of every token of the moeGroup / tp replicas
+            // it spans: k·expert / moeGroup per token, for moeGroup / tp tokens per token of a replica
             perTokenParams += moeLayers * ((double) model.sharedExpertParams() / tp + model.routerParams()
-                    + model.moe().topK() * model.expertParams() * expertShare);
+                    + model.moe().topK() * model.expertParams() / (double) tp);
         }
         perTokenParams += (double) model.vocab() * h / tp;
         double linearFlops = 2.0 * perTokenParams;
@@ -108,12 +136,18 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         double attnFlopsPerPair = 2.0 * headsPerRank * attnDim * stageLayers;
 
         DType compute = q != null && (q.weights() == DType.FP8 || q.weights() == DType.FP4) ? q.weights() : model.dtype();
-        double epScale = ep > tp ? (double) ep / tp : 1.0;
+        double epScale = model.isMoe() ? Math.max(1.0, (double) moeGroup / tp) : 1.0;
         double resident = fixed + moeLayers * expertsPerRank * expertBytes
                 + (double) model.vocab() * h / tp * model.dtype().bytes() * (model.tiedEmbeddings() ? 0 : 1);
+        // GEMM kernels: fused QKV and O (MLA: q down/up, kv down, the absorbed k and v up-projections, O),
+        // gate_up and down of a dense MLP, a MoE layer's router and its shared expert's two, the LM head
+        int attnGemms = model.isMla() ? 6 : 2;
+        int moeGemms = model.isMoe() ? 1 + (model.sharedExpertParams() > 0 ? 2 : 0) : 0;
+        int gemms = stageLayers * attnGemms + denseLayers * 2 + moeLayers * moeGemms + 1;
         return new RankLoad(stageLayers, moeLayers, fixed, expertBytes, expertsPerRank,
                 model.isMoe() ? model.moe().experts() : 0, model.isMoe() ? model.moe().topK() : 0, epScale,
-                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident);
+                kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident,
+                gemms, model.vocab());
     }
 
     /** Layers of the largest pipeline stage: the explicit split's maximum, or ceil(L / pp). */

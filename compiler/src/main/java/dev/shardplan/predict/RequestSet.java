@@ -10,8 +10,10 @@ import java.util.SplittableRandom;
  * a workload with a fixed seed so that a simulation is a pure function of (plan, seed).
  *
  * @param concurrency at most this many requests in flight (a closed-loop client); 0: no limit
+ * @param prefix      the first tokens of every prompt are the same (the workload's {@code prefix}); a
+ *                    prompt shares min(prefix, its length) tokens
  */
-public record RequestSet(double[] arrival, int[] prompt, int[] output, int concurrency) {
+public record RequestSet(double[] arrival, int[] prompt, int[] output, int concurrency, int prefix) {
     /** Bytes per request: arrival, prompt and output. */
     public static final long BYTES_PER_REQUEST = 8 + 4 + 4;
 
@@ -19,9 +21,20 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
         if (arrival.length != prompt.length || prompt.length != output.length) {
             throw new IllegalArgumentException("arrival, prompt and output must have the same length");
         }
+        if (prefix < 0) throw new IllegalArgumentException("prefix must be >= 0: " + prefix);
         arrival = arrival.clone();
         prompt = prompt.clone();
         output = output.clone();
+    }
+
+    /** Requests without a shared prefix. */
+    public RequestSet(double[] arrival, int[] prompt, int[] output, int concurrency) {
+        this(arrival, prompt, output, concurrency, 0);
+    }
+
+    /** Prompt tokens of request {@code i} that are the shared prefix. */
+    public int shared(int i) {
+        return Math.min(prefix, prompt[i]);
     }
 
     public int size() {
@@ -55,7 +68,7 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
                 a[i] = t;
             }
         }
-        return new RequestSet(a, p, o, Math.max(0, w.concurrency()));
+        return new RequestSet(a, p, o, Math.max(0, w.concurrency()), (int) Math.min(Integer.MAX_VALUE, w.prefix()));
     }
 
     /** {@code n} identical requests arriving at t = 0 (fixed ISL/OSL benchmarks). */
@@ -69,7 +82,12 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
 
     /** The same requests with a closed-loop concurrency limit. */
     public RequestSet withConcurrency(int c) {
-        return new RequestSet(arrival, prompt, output, c);
+        return new RequestSet(arrival, prompt, output, c, prefix);
+    }
+
+    /** The same requests with a shared prefix of {@code tokens}. */
+    public RequestSet withPrefix(int tokens) {
+        return new RequestSet(arrival, prompt, output, concurrency, tokens);
     }
 
     public long outputTokens() {
@@ -81,7 +99,7 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
     @Override
     public boolean equals(Object o) {
         return o instanceof RequestSet r && Arrays.equals(arrival, r.arrival) && Arrays.equals(prompt, r.prompt)
-                && Arrays.equals(output, r.output) && concurrency == r.concurrency;
+                && Arrays.equals(output, r.output) && concurrency == r.concurrency && prefix == r.prefix;
     }
 
     @Override

@@ -1,46 +1,69 @@
 package dev.shardplan.predict;
 
+import dev.shardplan.analysis.CollectiveSchedule;
+import dev.shardplan.engine.EngineLoop;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.Gpu;
 
 /**
- * The step-time model: a roofline per kernel family on the rank of the busiest stage, plus fixed
- * and communication costs, composed with the engine's pipeline schedule. Formulas and their
- * sources are in docs/predictions.md ("Step-time model"); in short, for a micro-batch of T tokens:
+ * The step-time model: per kernel family on the rank of the busiest stage, a roofline over its
+ * bytes and FLOPs plus the kernel's fixed cost, then collectives, the engine's pipeline schedule,
+ * the sampler and the engine loop's CPU work (docs/predictions.md, "Step-time model"). For a batch
+ * of T tokens (decodes and prefill chunk tokens) of s sequences, with decode context C and
+ * attention pairs P, on a stage of L layers (L_moe MoE) with G GEMM kernels:
  *
  * <pre>
- *   linear    = max(weightBytes(T) / (hbm·e_hbm),  linearFlops·T / (peak(dtype)·e_compute))
- *   attention = max(kv bytes read and written / (hbm·e_hbm·e_attn), attnFlops·pairs / (peak(bf16)·e_compute))
- *   stage     = linear + attention + layers·layer_overhead + 2·layers·allReduce(T·h·2) [tp>1]
- *               + 2·moeLayers·allToAll(T·k·h·2/tp) [ep>1]
- *   iteration = pp · (stage(T/m) + send(T/m·h·2) [pp>1]) + step_overhead (+ prefill_overhead)
+ *   T_g       = the captured CUDA-graph size T runs padded to (T when it runs eagerly)
+ *   linear    = G·gemm_floor + max(fixed bytes / (hbm·e_hbm) + expert bytes(T_g) / (hbm·e_hbm·e_moe),
+ *                                  linearFlops·T_g / (peak(dtype)·e_compute(dtype)))
+ *   moe       = L_moe·moe_floor                                        (the fused-MoE calls; their bytes are in weightBytes)
+ *   attention = L·attention_floor + max(kv bytes of C + T / (hbm·e_hbm·e_attn), attnFlops·P / (peak(bf16)·e_compute))
+ *   coll      = the schedule's per-stage collectives for T tokens   (analysis.CollectiveSchedule, what explain shows)
+ *   stage     = linear + moe + attention + L·layer_overhead + coll,  at least L·eager_layer when eager
+ *   gpu       = pp·stage + (pp − 1)·send(T) + sampler(s)             (one batch through every stage)
+ *   cpu       = step_overhead + s·seq_overhead (+ prefill_overhead)    (the engine loop)
+ *   iteration = max(gpu, cpu) when the engine overlaps them, else gpu + cpu
  * </pre>
  *
- * where m = min(pp, sequences) is the number of micro-batches in flight: vLLM v1 keeps
- * {@code max_concurrent_batches = pp} scheduler outputs in its batch queue, SGLang's PP event loop
- * cycles {@code pp_size} micro-batches, TensorRT-LLM's PP executor loop keeps {@code num_micro_batches
- * = pp_size}; a sequence in flight is not rescheduled until its micro-batch returns, so every
- * sequence advances one token per round of pp stage times.
+ * The sampler term is the engine's top-k/top-p kernel over a full vocabulary row per sequence,
+ * on every TP rank (each samples the same rows), when the workload samples with top-p; greedy
+ * decoding costs an argmax, left out. With {@link EngineLoop.Pipeline#MICRO_BATCHES} the pipeline
+ * is simulated batch by batch ({@link PipelineSimulator}), which asks for {@link #stageSeconds},
+ * {@link #samplerSeconds} and {@link #cpuSeconds} separately.
  */
-public final class RooflineStepTime implements StepTimeModel {
+public final class RooflineStepTime implements StepTimeModel.Staged {
     private final RankLoad load;
     private final Efficiency eff;
-    private final CollectiveCost comm;
+    private final CollectiveSchedule comm;
+    private final EngineLoop loop;
+    private final boolean topP;
     private final double hbm;       // achievable B/s for weights
+    private final double moeBw;     // achievable B/s for the fused-MoE expert reads
     private final double kvBw;      // achievable B/s for paged KV
     private final double linPeak;   // achievable FLOP/s for linear layers
     private final double attnPeak;  // achievable FLOP/s for attention
-    private final double layerOverhead; // s per iteration and stage for the stage's decoder layers
+    private final double fixedStage; // s per stage: kernel floors and per-layer costs
+    private final double eagerStage; // s per stage when it runs outside CUDA graphs
 
-    public RooflineStepTime(RankLoad load, Gpu gpu, Efficiency eff, CollectiveCost comm) {
+    /**
+     * @param loop the engine's serving loop (graphs, sampler, overlap, pipeline)
+     * @param topP whether requests sample with top-k/top-p (the workload's {@code sampling})
+     */
+    public RooflineStepTime(RankLoad load, Gpu gpu, Efficiency eff, CollectiveSchedule comm, EngineLoop loop, boolean topP) {
         this.load = load;
         this.eff = eff;
         this.comm = comm;
+        this.loop = loop;
+        this.topP = topP;
         this.hbm = gpu.hbmBandwidth() * eff.hbmEfficiency();
         this.kvBw = hbm * eff.attentionEfficiency();
-        this.linPeak = gpu.flopsFor(load.computeDtype()) * eff.computeEfficiency();
+        this.moeBw = hbm * eff.moeEfficiency();
+        boolean fp8 = load.computeDtype() == DType.FP8 || load.computeDtype() == DType.FP4;
+        this.linPeak = gpu.flopsFor(load.computeDtype()) * (fp8 ? eff.fp8ComputeEfficiency() : eff.computeEfficiency());
         this.attnPeak = gpu.flopsFor(DType.BF16) * eff.computeEfficiency();
-        this.layerOverhead = load.layers() * eff.layerOverheadUs() * 1e-6;
+        this.fixedStage = (load.gemms() * eff.gemmFloorUs() + load.moeLayers() * eff.moeFloorUs()
+                + load.layers() * (eff.attentionFloorUs() + eff.layerOverheadUs())) * 1e-6;
+        this.eagerStage = load.layers() * eff.eagerLayerUs() * 1e-6;
     }
 
     public RankLoad load() {
@@ -51,45 +74,81 @@ public final class RooflineStepTime implements StepTimeModel {
         return eff;
     }
 
+    public EngineLoop loop() {
+        return loop;
+    }
+
+    @Override
+    public int stages() {
+        return load.pp();
+    }
+
     /**
      * {@link #breakdown}'s total, with the same operations in the same order (so the same bits), but
-     * the terms that depend only on the iteration's tokens and micro-batches (linear layers, whose
-     * MoE part takes a {@code pow}; collectives; the stage send; fixed costs) kept from the previous
+     * the terms that depend only on the iteration's tokens and sequences (linear layers, whose MoE
+     * part takes a {@code pow}; collectives; the stage send; sampler; CPU) kept from the previous
      * call when those are unchanged, as they are for every iteration of a decode run.
      */
     @Override
     public double seconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs) {
         int seqs = decodeSeqs + prefillSeqs;
-        int pp = load.pp();
-        int m = Math.max(1, Math.min(pp, seqs));
         int tok = decodeSeqs + prefillTokens;
         boolean prefill = prefillTokens > 0;
         TokenTerms t = last;
-        if (t == null || t.tok != tok || t.m != m || t.prefill != prefill) last = t = tokenTerms(tok, m, prefill);
-        double ctx = decodeContext / m;
-        double pairs = (decodeContext + prefillPairs) / m;
-        double kvBytes = load.kvBytesPerToken() * (ctx + t.tokens);
-        double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * pairs / attnPeak);
-        double stage = t.linear + attention + layerOverhead + t.coll;
-        return pp * (stage + t.send) + t.fixed;
+        if (t == null || t.tok != tok || t.seqs != seqs || t.prefill != prefill) last = t = tokenTerms(tok, seqs, prefill);
+        double stage = stage(t, decodeContext, prefillPairs);
+        double gpu = load.pp() * stage + (load.pp() - 1) * t.send + t.sampler;
+        return loop.overlap() ? Math.max(gpu, t.cpu) : gpu + t.cpu;
+    }
+
+    private double stage(TokenTerms t, double decodeContext, double pairs) {
+        double kvBytes = load.kvBytesPerToken() * (decodeContext + t.tok);
+        double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * (decodeContext + pairs) / attnPeak);
+        double stage = t.linear + attention + fixedStage + t.coll;
+        return t.eager ? Math.max(stage, eagerStage) : stage;
     }
 
     /**
-     * The floor of {@link #seconds}: an iteration of s sequences carries at least s tokens, so at
-     * least s/m per micro-batch (m = min(pp, s)), and every term grows with tokens and context:
-     * it costs at least pp · (linear(s/m) + layer overhead + collectives(s/m) + send(s/m)) + step
-     * overhead, which does not fall as s grows (s/m is 1 up to pp, then s/pp), plus its KV
-     * traffic: pp stages each read ctx/m + tokens/m of KV per micro-batch, m ≤ pp, so at least
-     * kv bytes per token / KV bandwidth for every token of decode context and of prefill.
+     * One stage's time for a batch (without the send to the next stage), for the pipelined
+     * simulation: the {@code stage} of the class comment.
+     */
+    @Override
+    public double stageSeconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs) {
+        TokenTerms t = tokenTerms(decodeSeqs + prefillTokens, decodeSeqs + prefillSeqs, prefillTokens > 0);
+        return stage(t, decodeContext, prefillPairs) + t.send;
+    }
+
+    /** The sampler's time on the last stage for a batch of {@code seqs} sequences. */
+    @Override
+    public double samplerSeconds(int seqs) {
+        return topP ? loop.sampler().seconds(seqs, load.vocab()) : 0;
+    }
+
+    /** The engine loop's CPU time for one iteration that schedules {@code seqs} sequences. */
+    @Override
+    public double cpuSeconds(int seqs, boolean prefill) {
+        return (eff.stepOverheadUs() + seqs * eff.seqOverheadUs() + (prefill ? eff.prefillOverheadUs() : 0)) * 1e-6;
+    }
+
+    /**
+     * The floor of {@link #seconds}: an iteration of s sequences carries at least s tokens, so its
+     * GEMMs run at least s tokens, its collectives and send move at least s tokens' activations,
+     * every kernel pays its fixed cost, and the sampler (at its cheapest per-logit cost) reads s rows;
+     * that is pp · (stage(s) + send(s)) + sampler(s), plus the engine loop's CPU time when it does not
+     * overlap, and none of it falls as s grows. Each of the pp stages reads its layers' KV of every
+     * token of decode context and of prefill: pp · kv bytes per token / KV bandwidth per token.
      */
     @Override
     public Floor floor() {
-        double perToken = load.kvBytesPerToken() / kvBw;
+        double perToken = load.pp() * load.kvBytesPerToken() / kvBw;
         return new Floor() {
             public double iteration(int seqs) {
                 int s = Math.max(1, seqs);
-                TokenTerms t = tokenTerms(s, Math.min(load.pp(), s), false);
-                return load.pp() * (t.linear + layerOverhead + t.coll + t.send) + t.fixed;
+                double linear = Math.max(weightSeconds(s), load.linearFlopsPerToken() * s / linPeak);
+                double stage = linear + fixedStage + comm.stageSeconds(s);
+                double sampler = topP ? s * (double) load.vocab() * loop.sampler().minSecondsPerLogit() : 0;
+                double gpu = load.pp() * stage + (load.pp() - 1) * comm.sendSeconds(s) + sampler;
+                return loop.overlap() ? gpu : gpu + (eff.stepOverheadUs() + s * eff.seqOverheadUs()) * 1e-6;
             }
 
             public double perToken() {
@@ -98,62 +157,58 @@ public final class RooflineStepTime implements StepTimeModel {
         };
     }
 
-    /** The context-free terms of an iteration carrying {@code tok} tokens in {@code m} micro-batches. */
-    private record TokenTerms(int tok, int m, boolean prefill, double tokens, double linear, double coll, double send,
-                              double fixed) {}
+    /** The context-free terms of an iteration carrying {@code tok} tokens of {@code seqs} sequences. */
+    private record TokenTerms(int tok, int seqs, boolean prefill, int graphTokens, boolean eager, double linear, double coll,
+                              double send, double sampler, double cpu) {}
 
     /** The last call's terms: immutable, so a simulation on another thread sees whole ones or recomputes. */
     private TokenTerms last;
 
-    private TokenTerms tokenTerms(int tok, int m, boolean prefill) {
-        double tokens = (double) tok / m;
-        double linMem = load.weightBytes(Math.ceil(tokens)) / hbm;
-        double linComp = load.linearFlopsPerToken() * tokens / linPeak;
+    private TokenTerms tokenTerms(int tok, int seqs, boolean prefill) {
+        int g = loop.graphBatch(tok);
+        boolean eager = g == 0;
+        int tg = eager ? tok : g;
+        double linMem = weightSeconds(tg);
+        double linComp = load.linearFlopsPerToken() * tg / linPeak;
         double linear = Math.max(linMem, linComp);
-        double coll = 0;
-        if (load.tp() > 1) coll += 2.0 * load.layers() * comm.allReduce(tokens * load.hidden() * RankLoad.ACT_BYTES);
-        if (load.ep() > 1 && load.moeLayers() > 0) {
-            double msg = tokens * load.epTokenScale() * load.topK() * load.hidden() * RankLoad.ACT_BYTES / load.tp();
-            coll += 2.0 * load.moeLayers() * comm.allToAll(msg);
-        }
-        double send = load.pp() > 1 ? comm.sendRecv(tokens * load.hidden() * RankLoad.ACT_BYTES) : 0;
-        double fixed = eff.stepOverheadUs() * 1e-6 + (prefill ? eff.prefillOverheadUs() * 1e-6 : 0);
-        return new TokenTerms(tok, m, prefill, tokens, linear, coll, send, fixed);
+        double coll = comm.stageSeconds(tok);
+        double send = comm.sendSeconds(tok);
+        return new TokenTerms(tok, seqs, prefill, tg, eager, linear, coll, send, samplerSeconds(seqs), cpuSeconds(seqs, prefill));
     }
 
-    /** The parts of one iteration's time, for reports and derivations. All in seconds. */
-    public record Breakdown(double linear, double linearMemory, double linearCompute, double attention,
-                            double overhead, double collectives, double pipeline, int microBatches,
-                            double stageTime, double total) {}
+    /** Seconds to read the weights a step of {@code tokens} touches: the fixed part, then the active experts' slices. */
+    private double weightSeconds(double tokens) {
+        return load.fixedWeightBytes() / hbm + load.moeLayers() * load.activeExperts(tokens) * load.expertBytes() / moeBw;
+    }
+
+    /** The collectives of a step, which {@code explain} evaluates too. */
+    public CollectiveSchedule collectives() {
+        return comm;
+    }
+
+    /**
+     * The parts of one iteration's time, for reports and derivations, in seconds. {@code linear}
+     * includes the GEMM floors, {@code attention} the attention floors, {@code overhead} the MoE floors
+     * and per-layer costs; {@code stage} is one stage's time and {@code gpu} the iteration's on the GPU.
+     */
+    public record Breakdown(int graphTokens, boolean eager, double linear, double linearMemory, double linearCompute,
+                            double attention, double overhead, double collectives, double send, double stage,
+                            double sampler, double gpu, double cpu, boolean overlap, double total) {}
 
     public Breakdown breakdown(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs) {
         int seqs = decodeSeqs + prefillSeqs;
-        int pp = load.pp();
-        int m = Math.max(1, Math.min(pp, seqs));
-        double tokens = (double) (decodeSeqs + prefillTokens) / m;
-        double ctx = decodeContext / m;
-        double pairs = (decodeContext + prefillPairs) / m;
-        double written = tokens;
-
-        double linMem = load.weightBytes(Math.ceil(tokens)) / hbm;
-        double linComp = load.linearFlopsPerToken() * tokens / linPeak;
-        double linear = Math.max(linMem, linComp);
-
-        double kvBytes = load.kvBytesPerToken() * (ctx + written);
-        double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * pairs / attnPeak);
-
-        double overhead = load.layers() * eff.layerOverheadUs() * 1e-6;
-        double coll = 0;
-        if (load.tp() > 1) coll += 2.0 * load.layers() * comm.allReduce(tokens * load.hidden() * RankLoad.ACT_BYTES);
-        if (load.ep() > 1 && load.moeLayers() > 0) {
-            double msg = tokens * load.epTokenScale() * load.topK() * load.hidden() * RankLoad.ACT_BYTES / load.tp();
-            coll += 2.0 * load.moeLayers() * comm.allToAll(msg);
-        }
-        double stage = linear + attention + overhead + coll;
-        double send = pp > 1 ? comm.sendRecv(tokens * load.hidden() * RankLoad.ACT_BYTES) : 0;
-        double fixed = eff.stepOverheadUs() * 1e-6 + (prefillTokens > 0 ? eff.prefillOverheadUs() * 1e-6 : 0);
-        double total = pp * (stage + send) + fixed;
-        return new Breakdown(linear, linMem, linComp, attention, overhead + fixed, coll, pp * send + (pp - 1) * stage,
-                m, stage, total);
+        int tok = decodeSeqs + prefillTokens;
+        TokenTerms t = tokenTerms(tok, seqs, prefillTokens > 0);
+        double linMem = weightSeconds(t.graphTokens);
+        double linComp = load.linearFlopsPerToken() * t.graphTokens / linPeak;
+        double gemmFloors = load.gemms() * eff.gemmFloorUs() * 1e-6;
+        double attnFloors = load.layers() * eff.attentionFloorUs() * 1e-6;
+        double kvBytes = load.kvBytesPerToken() * (decodeContext + tok);
+        double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * (decodeContext + prefillPairs) / attnPeak);
+        double stage = stage(t, decodeContext, prefillPairs);
+        double gpu = load.pp() * stage + (load.pp() - 1) * t.send + t.sampler;
+        double total = loop.overlap() ? Math.max(gpu, t.cpu) : gpu + t.cpu;
+        return new Breakdown(t.graphTokens, t.eager, t.linear + gemmFloors, linMem, linComp, attention + attnFloors,
+                fixedStage - gemmFloors - attnFloors, t.coll, t.send, stage, t.sampler, gpu, t.cpu, loop.overlap(), total);
     }
 }

@@ -12,10 +12,30 @@ package dev.shardplan.predict;
  * @param chunkedPrefill      a prompt may be split over iterations
  * @param admission           how KV is reserved when a request is admitted
  * @param routing             how requests are spread over replicas
+ * @param prefixCache         freed blocks stay cached until reused: a preempted request finds what
+ *                            was not evicted, and a shared prompt prefix is computed once per replica
+ * @param lockstep            the replicas run every iteration together, each as long as the slowest
+ *                            (a replica with nothing to run steps a one-token dummy batch)
+ * @param microBatches        batches in flight per replica (the engine's pipeline micro-batches); 1:
+ *                            one iteration at a time
  */
 public record SchedulerConfig(int replicas, long kvBlocks, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
-                              boolean chunkedPrefill, Admission admission, Routing routing) {
+                              boolean chunkedPrefill, Admission admission, Routing routing, boolean prefixCache,
+                              boolean lockstep, int microBatches) {
+    /** A scheduler without prefix caching, lockstep or micro-batches. */
+    public SchedulerConfig(int replicas, long kvBlocks, int blockSize, int maxNumSeqs, int maxNumBatchedTokens,
+                           boolean chunkedPrefill, Admission admission, Routing routing) {
+        this(replicas, kvBlocks, blockSize, maxNumSeqs, maxNumBatchedTokens, chunkedPrefill, admission, routing, false, false, 1);
+    }
+
+    /** This configuration with another max_num_seqs. */
+    public SchedulerConfig withMaxNumSeqs(int n) {
+        return new SchedulerConfig(replicas, kvBlocks, blockSize, n, maxNumBatchedTokens, chunkedPrefill, admission, routing,
+                prefixCache, lockstep, microBatches);
+    }
+
     public SchedulerConfig {
+        if (microBatches < 1) throw new IllegalArgumentException("micro-batches must be >= 1: " + microBatches);
         if (replicas < 1) throw new IllegalArgumentException("replicas must be >= 1: " + replicas);
         if (kvBlocks < 1) throw new IllegalArgumentException("a replica needs at least one KV block: " + kvBlocks);
         if (blockSize < 1) throw new IllegalArgumentException("block size must be >= 1: " + blockSize);

@@ -161,7 +161,7 @@ public final class Search {
 
     /** What a simulation depends on: equal keys, equal results. */
     private record Key(SchedulerConfig scheduler, RankLoad load, dev.shardplan.model.Gpu gpu, Efficiency efficiency,
-                       CollectiveCost comm) {}
+                       dev.shardplan.analysis.CollectiveSchedule comm, dev.shardplan.engine.EngineLoop loop, dev.shardplan.model.Workload.Sampling sampling) {}
 
     private static final class Run {
         final SearchSpace space;
@@ -246,7 +246,7 @@ public final class Search {
                     } else {
                         var st = e.setup;
                         e.key = new Key(ServingSimulator.canonical(st.scheduler(), reqs), st.load(), e.plan.cluster().gpu(),
-                                st.efficiency(), in.comm());
+                                st.efficiency(), in.comm(), in.loop(), e.plan.workload().sampling());
                         e.bound = SimBounds.of(st.scheduler(), st.model().floor(), reqBounds, e2eSlo);
                         e.maxScore = e.bound == null ? Double.POSITIVE_INFINITY : maxScore(e);
                         e.mayMeetSlos = e.bound == null || mayMeetSlos(e);
@@ -262,7 +262,7 @@ public final class Search {
             SimResult r;
             if (mine == null) {
                 try {
-                    r = new ServingSimulator(e.setup.scheduler(), e.setup.model()).run(reqs);
+                    r = Simulation.run(e.setup.scheduler(), e.setup.model(), reqs);
                 } catch (RuntimeException | Error x) {
                     f.completeExceptionally(x);
                     throw x;
@@ -441,9 +441,10 @@ public final class Search {
         EngineBlock eng = engine(s, maxSeqs, kv);
         String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s_seqs%s_%s", s.name(), dp, tp, pp,
                 s.model().isMoe() ? "_ep" + ep : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default", kv.id());
+        // a candidate carries std:efficiency's profile for its GPU and engine, as a resolved plan does
         return new Plan(name, s.span().file(), s.model(), s.cluster(), s.workload(),
                 new Parallel(dp, tp, pp, ep, false, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
-                Map.of(), s.span());
+                Efficiency.stdProfile(s.cluster().gpu().name(), eng.kind()), Map.of(), s.span());
     }
 
     /** The divisibility rules a candidate must pass before anything else; null when it does. */

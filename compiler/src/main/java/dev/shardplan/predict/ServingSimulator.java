@@ -36,9 +36,11 @@ public final class ServingSimulator {
      * Bytes a simulation holds per request, with the request set's own: first token and finish
      * times, computed, generated, blocks, the iteration a decoder's state is as of, a state byte,
      * its place in the finish heap, its place in a waiting queue (which may double as it grows), the TPOT samples of the result,
-     * a closed loop's effective arrival; and the set's arrival, prompt and output.
+     * a closed loop's effective arrival; with prefix caching the tokens a preemption lost and its
+     * place in the free-block queue with the blocks still cached there; and the set's arrival,
+     * prompt and output.
      */
-    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 4 + 8 + 8 + 8 + RequestSet.BYTES_PER_REQUEST;
+    public static final long BYTES_PER_REQUEST = 8 + 8 + 4 + 4 + 4 + 8 + 1 + 4 + 8 + 8 + 8 + 4 + 4 + 8 + RequestSet.BYTES_PER_REQUEST;
 
     private static final byte WAITING = 0, RUNNING = 1, DECODING = 2, DONE = 3;
 
@@ -69,8 +71,7 @@ public final class ServingSimulator {
         else if (sameArrival(reqs.arrival())) most = (n + cfg.replicas() - 1) / cfg.replicas();
         most = Math.max(1, most);
         if (cfg.maxNumSeqs() <= most) return cfg;
-        return new SchedulerConfig(cfg.replicas(), cfg.kvBlocks(), cfg.blockSize(), (int) most, cfg.maxNumBatchedTokens(),
-                cfg.chunkedPrefill(), cfg.admission(), cfg.routing());
+        return cfg.withMaxNumSeqs((int) most);
     }
 
     private static boolean sameArrival(double[] t) {
@@ -111,6 +112,13 @@ public final class ServingSimulator {
         int[] arrivalOrder;
         int nextArrival;
         LongIntHeap released;
+        /** With prefix caching: tokens a request had computed when it was last preempted (0 once admitted again). */
+        final int[] lost;
+        /** With prefix caching: the queue's bookkeeping of each request, shared by the replicas' queues. */
+        final int[] runOf;
+        final long[] cachedOf;
+        /** Blocks a replica keeps for the shared prompt prefix once one of its requests has computed it. */
+        final long prefixBlocks;
 
         Run(RequestSet rs) {
             this.rs = rs;
@@ -129,6 +137,12 @@ public final class ServingSimulator {
             finish = new double[n];
             finishPos = new int[n];
             Arrays.fill(first, -1);
+            boolean cache = cfg.prefixCache();
+            lost = cache ? new int[n] : null;
+            runOf = cache ? new int[n] : null;
+            cachedOf = cache ? new long[n] : null;
+            if (cache) Arrays.fill(runOf, -1);
+            prefixBlocks = cache ? rs.prefix() / cfg.blockSize() : 0;
             reps = new Replica[cfg.replicas()];
             for (int i = 0; i < reps.length; i++) reps[i] = new Replica(i);
             queue = new ReplicaQueue(reps.length);
@@ -149,12 +163,17 @@ public final class ServingSimulator {
             for (int i = 0; i < limit; i++) t0 = Math.min(t0, arrive[i]);
             int rr = 0;
             int done = 0; // completed + rejected
+            // lockstep: every replica steps at once on one clock, each iteration as long as the slowest
+            boolean lock = cfg.lockstep() && reps.length > 1;
+            double clock = 0;
+            int busy = 0;
             long iterations = 0;
             while (done < n) {
                 if ((++iterations & 4095) == 0) dev.shardplan.diag.Deadline.check();
-                Replica next = queue.peek();
+                Replica next = lock ? null : queue.peek();
                 int head = peekArrival();
-                if (head >= 0 && (next == null || arrive[head] <= next.now)) {
+                boolean allIdle = lock ? busy == 0 : next == null;
+                if (head >= 0 && (allIdle || arrive[head] <= (lock ? clock : next.now))) {
                     pollArrival();
                     if (tooLong(head)) {
                         rejected++;
@@ -169,13 +188,44 @@ public final class ServingSimulator {
                     }
                     Replica to = route(rr++);
                     boolean idle = !to.hasWork();
-                    if (idle) to.now = Math.max(to.now, arrive[head]);
+                    if (lock) {
+                        if (busy == 0) clock = Math.max(clock, arrive[head]);
+                        if (idle) busy++;
+                    } else if (idle) {
+                        to.now = Math.max(to.now, arrive[head]);
+                    }
                     to.waiting.pushBack(head);
-                    if (idle) queue.add(to);
+                    if (idle && !lock) queue.add(to);
                     to.scoreChanged();
                     continue;
                 }
-                if (next == null) throw new IllegalStateException("simulation stalled with " + (n - done) + " requests left");
+                if (allIdle) throw new IllegalStateException("simulation stalled with " + (n - done) + " requests left");
+                if (lock) {
+                    double dt = 0;
+                    for (Replica r : reps) {
+                        r.now = clock;
+                        r.stepDt = r.hasWork() ? r.schedule() : -1;
+                        // a replica with nothing to run steps a dummy batch, so that the MoE collectives meet
+                        double d = r.stepDt >= 0 ? r.stepDt : dummy();
+                        if (d > dt) dt = d;
+                    }
+                    clock += dt;
+                    busy = 0;
+                    for (Replica r : reps) {
+                        r.now = clock;
+                        int fin = r.stepDt >= 0 ? r.apply(dt) : 0;
+                        if (r.hasWork()) busy++;
+                        for (int k = 0; k < fin; k++) {
+                            done++;
+                            completed++;
+                            if (closedLoop && nextRelease < n) {
+                                arrive[nextRelease] = Math.max(drawn[nextRelease], clock);
+                                released.add(timeKey(arrive[nextRelease]), nextRelease++);
+                            }
+                        }
+                    }
+                    continue;
+                }
                 int fin = next.step();
                 if (next.hasWork()) queue.moved(next);
                 else queue.remove(next);
@@ -191,6 +241,14 @@ public final class ServingSimulator {
             return result(t0);
         }
 
+        double dummyDt = -1;
+
+        /** A one-token dummy batch: what a lockstep replica with nothing to run steps. */
+        double dummy() {
+            if (dummyDt < 0) dummyDt = model.seconds(1, 1, 0, 0, 0);
+            return dummyDt;
+        }
+
         int peekArrival() {
             if (closedLoop) return released.isEmpty() ? -1 : released.peekId();
             return nextArrival < n ? (arrivalOrder == null ? nextArrival : arrivalOrder[nextArrival]) : -1;
@@ -201,9 +259,19 @@ public final class ServingSimulator {
             else nextArrival++;
         }
 
+        /** Longer than a replica's pool (less the shared prefix's blocks, which it keeps for all): never admitted. */
         boolean tooLong(int r) {
-            long need = ceilDiv(prompt[r] + output[r], cfg.blockSize());
-            return need > cfg.kvBlocks();
+            long need = ceilDiv(prompt[r] + output[r], cfg.blockSize()) - sharedBlocks(r);
+            return need > cfg.kvBlocks() - prefixBlocks;
+        }
+
+        /**
+         * Blocks of request {@code r}'s prompt that are the shared prefix's (with prefix caching): its
+         * full blocks within min(prefix, prompt − 1) tokens, what vLLM's lookup can hit (at most
+         * num_tokens − 1 tokens, v1/core/kv_cache_manager.py get_computed_blocks).
+         */
+        int sharedBlocks(int r) {
+            return prefixBlocks == 0 ? 0 : (int) (Math.min(rs.prefix(), prompt[r] - 1L) / cfg.blockSize());
         }
 
         Replica route(int counter) {
@@ -285,9 +353,43 @@ public final class ServingSimulator {
             int[] preTok = new int[16];
             int preLen;
             long score = -1;
+            /** With prefix caching: the free blocks in LRU order; whether the shared prefix is computed and kept. */
+            final FreeBlocks pool;
+            boolean prefixKept;
+            // between schedule() and apply(): the explicit requests scheduled, and (lockstep) the iteration's own time
+            int scheduledPre;
+            double stepDt;
 
             Replica(int idx) {
                 this.idx = idx;
+                pool = cfg.prefixCache() ? new FreeBlocks(runOf, cachedOf, cfg.kvBlocks()) : null;
+            }
+
+            /** Takes {@code k} free blocks for a running request (evicting what the queue's front cached). */
+            void allocate(long k) {
+                free -= k;
+                usedBlocksAll += k;
+                if (pool != null) pool.allocate(k);
+            }
+
+            /** Returns a finished request's {@code b} blocks. */
+            void release(long b) {
+                free += b;
+                usedBlocksAll -= b;
+                if (pool != null) pool.free(b);
+            }
+
+            /**
+             * Returns the {@code b} blocks of request {@code v}, preempted with {@code c} tokens computed:
+             * with prefix caching its full blocks stay cached until evicted.
+             */
+            void releasePreempted(int v, long b, long c) {
+                free += b;
+                usedBlocksAll -= b;
+                if (pool == null) return;
+                long full = Math.max(0, Math.min(b, c / cfg.blockSize() - sharedBlocks(v)));
+                pool.freePreempted(v, b - full, full);
+                lost[v] = (int) c;
             }
 
             boolean hasWork() {
@@ -309,6 +411,18 @@ public final class ServingSimulator {
 
             /** One iteration; returns how many requests finished. */
             int step() {
+                double start = now;
+                double dt = schedule();
+                if (dt < 0) return 0;
+                now = start + dt;
+                return apply(dt);
+            }
+
+            /**
+             * Schedules one iteration at {@code now} and returns its time, or -1 when it scheduled nothing
+             * (the first running request preempted itself).
+             */
+            double schedule() {
                 final int bs = cfg.blockSize();
                 final int maxTokens = cfg.maxNumBatchedTokens();
                 int budget = maxTokens;
@@ -343,8 +457,7 @@ public final class ServingSimulator {
                             }
                         }
                     }
-                    free -= need;
-                    usedBlocksAll += need;
+                    allocate(need);
                     decodeSeqs = nDec;
                     decodeCtx = sumOff + nDec * (tick + 1);
                     nSched = nDec;
@@ -358,7 +471,7 @@ public final class ServingSimulator {
                         int r = pre[scheduledPre];
                         int need = prompt[r] + gen[r] - computed[r];
                         int nt = Math.min(need, budget);
-                        int newBlocks = (int) ceilDiv(computed[r] + nt, bs) - blocks[r];
+                        int newBlocks = (int) ownBlocks(r, computed[r] + nt) - blocks[r];
                         boolean self = false;
                         while (newBlocks > free) {
                             int v = pre[preLen - 1]; // the tail: every decoder comes before r
@@ -371,9 +484,8 @@ public final class ServingSimulator {
                         }
                         if (self) break;
                         if (newBlocks > 0) {
-                            free -= newBlocks;
+                            allocate(newBlocks);
                             blocks[r] += newBlocks;
-                            usedBlocksAll += newBlocks;
                         }
                         preTok[scheduledPre++] = nt;
                         nSched++;
@@ -394,18 +506,47 @@ public final class ServingSimulator {
                     boolean reserve = cfg.admission() == SchedulerConfig.Admission.RESERVE_FULL;
                     while (waiting.size() > 0 && budget > 0 && runCount() < cfg.maxNumSeqs()) {
                         int r = waiting.peek();
+                        // prefix caching: the shared prefix's blocks (once computed here) and what is
+                        // left of r's own cached blocks count as computed (get_computed_blocks)
+                        long own = 0;
+                        boolean keep = false;
+                        if (pool != null) {
+                            int sb = sharedBlocks(r);
+                            long hit = 0;
+                            if (sb > 0 && prefixKept) hit = sb;
+                            else if (sb > 0) keep = true; // r computes the shared prefix, which this replica then keeps
+                            if (!keep && pool.cached(r) > 0) own = Math.min(pool.cached(r), Math.max(0, (prompt[r] + gen[r] - 1L) / bs - sb));
+                            computed[r] = (int) ((hit + own) * bs);
+                        }
                         int need = prompt[r] + gen[r] - computed[r];
                         // without chunked prefill a prompt must fit the budget; one that never can (a
                         // recompute longer than the budget) runs chunked when the replica is empty
-                        if (!cfg.chunkedPrefill() && need > budget && (runCount() > 0 || nSched > 0)) break;
+                        if (!cfg.chunkedPrefill() && need > budget && (runCount() > 0 || nSched > 0)) {
+                            computed[r] = 0;
+                            break;
+                        }
                         int nt = Math.min(need, budget);
-                        long want = reserve ? ceilDiv(prompt[r] + output[r], bs) : ceilDiv(computed[r] + nt, bs);
-                        int newBlocks = (int) (want - blocks[r]);
-                        if (newBlocks > free) break;
+                        long want = reserve ? ceilDiv(prompt[r] + output[r], bs) - sharedBlocks(r) : ownBlocks(r, computed[r] + nt);
+                        // its cached blocks are among the free ones: the pool must hold all it will own
+                        long take = want + (keep ? prefixBlocks : 0);
+                        if (take > free) {
+                            computed[r] = 0;
+                            break;
+                        }
                         waiting.pop();
-                        free -= newBlocks;
-                        blocks[r] += newBlocks;
-                        usedBlocksAll += newBlocks;
+                        if (pool != null) {
+                            // the hits leave the queue first, then the new blocks come from its front
+                            pool.take(r, own);
+                            free -= own;
+                            usedBlocksAll += own;
+                            if (keep) prefixKept = true;
+                            if (lost[r] > 0) {
+                                recomputed -= Math.min(lost[r], computed[r]);
+                                lost[r] = 0;
+                            }
+                        }
+                        allocate(take - own);
+                        blocks[r] = (int) want;
                         state[r] = RUNNING;
                         appendPre(r); // every explicit one before it was scheduled: budget is left
                         preTok[scheduledPre++] = nt;
@@ -422,19 +563,26 @@ public final class ServingSimulator {
                     // next one re-admits it from the front of the waiting queue
                     if (preempted) {
                         scoreChanged();
-                        return 0;
+                        return -1;
                     }
                     throw new IllegalStateException("scheduler made no progress at t=" + now);
                 }
-                double start = now;
-                recordTimeline(start);
-                double dt = model.seconds(decodeSeqs, (double) decodeCtx, prefillSeqs, prefillTokens, pairs);
-                now = start + dt;
+                this.scheduledPre = scheduledPre;
+                recordTimeline(now);
+                return model.seconds(decodeSeqs, (double) decodeCtx, prefillSeqs, prefillTokens, pairs);
+            }
+
+            /**
+             * Applies the scheduled iteration, which took {@code dt} and ended at {@code now}: every
+             * decoder in closed form advanced by this tick, the explicit ones explicitly. Returns how
+             * many requests finished.
+             */
+            int apply(double dt) {
+                final int bs = cfg.blockSize();
+                final int maxTokens = cfg.maxNumBatchedTokens();
                 steps++;
                 busyRunningArea += dt * runCount();
                 busyTime += dt;
-
-                // 3. apply: every decoder in closed form advanced by this tick; the explicit ones explicitly
                 tick++;
                 if (++phase == bs) phase = 0;
                 int finished = nDec > 0 ? finishDecoders() : 0;
@@ -442,6 +590,14 @@ public final class ServingSimulator {
                 if (preLen > 0) joinClosedForm(maxTokens);
                 scoreChanged();
                 return finished;
+            }
+
+            /**
+             * Blocks request {@code r} owns once it holds {@code tokens} tokens: those beyond the shared
+             * prefix's blocks, which the replica keeps for every request.
+             */
+            long ownBlocks(int r, long tokens) {
+                return Math.max(0, ceilDiv(tokens, cfg.blockSize()) - sharedBlocks(r));
             }
 
             /** Decoders whose last token was this iteration's: their blocks go back to the pool. */
@@ -452,8 +608,7 @@ public final class ServingSimulator {
                     int r = finishing.poll();
                     finish[r] = now;
                     long b = blocksAt(r, tick);
-                    free += b;
-                    usedBlocksAll -= b;
+                    release(b);
                     removeDecoder(r);
                     state[r] = DONE;
                     finished++;
@@ -473,8 +628,7 @@ public final class ServingSimulator {
                             if (first[r] < 0) first[r] = now;
                             if (gen[r] >= output[r]) {
                                 finish[r] = now;
-                                free += blocks[r];
-                                usedBlocksAll -= blocks[r];
+                                release(blocks[r]);
                                 blocks[r] = 0;
                                 state[r] = DONE;
                                 finished++;
@@ -499,7 +653,7 @@ public final class ServingSimulator {
                 while (m < preLen && nDec < maxTokens) {
                     int r = pre[m];
                     if (gen[r] == 0 || computed[r] != prompt[r] + gen[r] - 1) break;
-                    long firstNeed = (long) blocks[r] * bs - computed[r];
+                    long firstNeed = ((long) blocks[r] + sharedBlocks(r)) * bs - computed[r];
                     long last = output[r] - gen[r] - 1L;
                     // a decoder with more than a block of slack that it will use (neither admission policy
                     // leaves one) stays explicit: its phase would not say when it first needs a block
@@ -527,7 +681,7 @@ public final class ServingSimulator {
 
             /** The first iteration at which decoder {@code r} needs a new block (later ones follow every bs). */
             long firstNeed(int r) {
-                return since[r] + (long) blocks[r] * cfg.blockSize() - computed[r];
+                return since[r] + ((long) blocks[r] + sharedBlocks(r)) * cfg.blockSize() - computed[r];
             }
 
             boolean counted(int r) {
@@ -564,8 +718,7 @@ public final class ServingSimulator {
                 preemptions++;
                 recomputed += c;
                 long b = blocksAt(v, tick);
-                free += b;
-                usedBlocksAll -= b;
+                releasePreempted(v, b, c);
                 removeDecoder(v);
                 finishing.remove(v);
                 decLen--; // tail() left it last
@@ -581,8 +734,7 @@ public final class ServingSimulator {
                 int v = pre[--preLen];
                 preemptions++;
                 recomputed += computed[v];
-                free += blocks[v];
-                usedBlocksAll -= blocks[v];
+                releasePreempted(v, blocks[v], computed[v]);
                 blocks[v] = 0;
                 computed[v] = 0;
                 state[v] = WAITING;

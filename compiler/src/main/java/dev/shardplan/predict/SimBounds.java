@@ -130,25 +130,35 @@ public final class SimBounds {
      * without a floor. {@code withE2e}: also bound E2E (otherwise it is left at zero, which bounds nothing).
      */
     public static Bound of(SchedulerConfig cfg, StepTimeModel.Floor f, Requests req, boolean withE2e) {
-        if (f == null) return null;
+        // several micro-batches in flight run iterations concurrently, which the bounds below assume
+        // they do not: no bounds (nothing is pruned) for such a scheduler
+        if (f == null || cfg.microBatches() > 1) return null;
         int n = req.n;
         int[] p = req.p, o = req.o;
         int bs = cfg.blockSize();
         int budget = cfg.maxNumBatchedTokens();
         double f1 = f.iteration(1), a = f.perToken();
+        // with prefix caching a prompt's shared-prefix blocks may be found cached: only the rest is prefilled
+        long prefixBlocks = cfg.prefixCache() ? req.rs.prefix() / bs : 0;
+        int[] fresh = p;
+        if (prefixBlocks > 0) {
+            fresh = new int[n];
+            for (int i = 0; i < n; i++) fresh[i] = (int) (p[i] - Math.min(req.rs.prefix(), p[i] - 1L) / bs * bs);
+        }
         boolean[] accepted = new boolean[n];
         double[] tpot = new double[n]; // Σ over the later tokens of their iterations' floors
         long outTokens = 0;
         int completed = 0;
         double chain = 0, work = 0, later = 0;
         for (int i = 0; i < n; i++) {
-            if (ServingSimulator.ceilDiv(p[i] + o[i], bs) > cfg.kvBlocks()) continue; // rejected, as the simulator does
+            long shared = prefixBlocks == 0 ? 0 : Math.min(req.rs.prefix(), p[i] - 1L) / bs;
+            if (ServingSimulator.ceilDiv(p[i] + o[i], bs) - shared > cfg.kvBlocks() - prefixBlocks) continue; // rejected, as the simulator does
             accepted[i] = true;
             completed++;
             outTokens += o[i];
             double k = o[i] - 1.0;
             tpot[i] = k * f1 + a * req.w[i];
-            chain = Math.max(chain, req.arrival[i] - req.t0 + ttft(p[i], budget, f1, a) + tpot[i]);
+            chain = Math.max(chain, req.arrival[i] - req.t0 + ttft(fresh[i], budget, f1, a) + tpot[i]);
             work += req.w[i];
             later += k;
         }
@@ -156,20 +166,20 @@ public final class SimBounds {
         double iterations = Math.max(later / perIteration, work / (double) cfg.kvTokens());
         double makespan = Math.max(chain, (iterations * f1 + a * work) / cfg.replicas());
         if (req.offline && completed == n && cfg.chunkedPrefill()) {
-            for (int[] ids : req.replicas(cfg.replicas())) makespan = Math.max(makespan, roomy(cfg, f, req, ids, tpot));
+            for (int[] ids : req.replicas(cfg.replicas())) makespan = Math.max(makespan, roomy(cfg, f, req, ids, tpot, fresh));
         }
         makespan *= 1 - SLACK;
         double maxThroughput = completed == 0 ? 0 : makespan > 0 ? outTokens / makespan * (1 + SLACK) : Double.POSITIVE_INFINITY;
 
         double[] v = new double[n];
         int m = 0;
-        for (int i : req.byPrompt) if (accepted[i]) v[m++] = ttft(p[i], budget, f1, a) * (1 - SLACK);
-        SimResult.Summary minTtft = ofSorted(v, m);
+        for (int i : req.byPrompt) if (accepted[i]) v[m++] = ttft(fresh[i], budget, f1, a) * (1 - SLACK);
+        SimResult.Summary minTtft = prefixBlocks == 0 ? ofSorted(v, m) : SimResult.Summary.of(v, m);
         m = 0;
         for (int i = 0; i < n; i++) if (accepted[i] && o[i] > 1) v[m++] = tpot[i] / (o[i] - 1.0) * (1 - SLACK);
         SimResult.Summary minTpot = SimResult.Summary.of(v, m);
         m = 0;
-        for (int i = 0; i < n && withE2e; i++) if (accepted[i]) v[m++] = (ttft(p[i], budget, f1, a) + tpot[i]) * (1 - SLACK);
+        for (int i = 0; i < n && withE2e; i++) if (accepted[i]) v[m++] = (ttft(fresh[i], budget, f1, a) + tpot[i]) * (1 - SLACK);
         SimResult.Summary minE2e = withE2e ? SimResult.Summary.of(v, m) : SimResult.Summary.EMPTY;
         return new Bound(maxThroughput, minTtft, minTpot, minE2e);
     }
@@ -183,14 +193,16 @@ public final class SimBounds {
      * its requests in {@code tpot} to the skyline's where that is higher. {@code ids}: its requests
      * by output descending.
      */
-    static double roomy(SchedulerConfig cfg, StepTimeModel.Floor f, Requests req, int[] ids, double[] tpot) {
+    static double roomy(SchedulerConfig cfg, StepTimeModel.Floor f, Requests req, int[] ids, double[] tpot, int[] fresh) {
         int n = ids.length;
         if (n == 0 || n >= cfg.maxNumBatchedTokens() || cfg.maxNumSeqs() < n) return 0;
+        // a shared prefix makes requests share blocks, which the footprint below does not count
+        if (cfg.prefixCache() && req.rs.prefix() >= cfg.blockSize()) return 0;
         int[] p = req.p, o = req.o;
         long footprint = 0, prompts = 0;
         for (int i : ids) {
             footprint += ServingSimulator.ceilDiv(p[i] + o[i], cfg.blockSize());
-            prompts += p[i];
+            prompts += fresh[i];
         }
         if (footprint > cfg.kvBlocks()) return 0;
         // every prompt is computed by iteration J (not before it: J only bounds when)

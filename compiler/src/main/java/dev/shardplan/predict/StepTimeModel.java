@@ -36,4 +36,22 @@ public interface StepTimeModel {
 
         double perToken();
     }
+
+    /**
+     * A step-time model whose pipeline stages can be timed one batch at a time, for an engine that
+     * keeps several micro-batches in flight ({@link PipelineSimulator}).
+     */
+    interface Staged extends StepTimeModel {
+        /** Pipeline stages (each as slow as the busiest). */
+        int stages();
+
+        /** One stage's time for a batch, with the send of its activations to the next stage. */
+        double stageSeconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs);
+
+        /** The sampler's time on the last stage for {@code seqs} sequences. */
+        double samplerSeconds(int seqs);
+
+        /** The engine loop's CPU time to schedule a batch of {@code seqs} sequences. */
+        double cpuSeconds(int seqs, boolean prefill);
+    }
 }

@@ -380,7 +380,8 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- workload
 
-    static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
+    static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length",
+            "prefix", "sampling");
 
     private Workload workload(Located l) {
         Decl d = l.decl();
@@ -406,9 +407,13 @@ public final class Resolver {
         LengthDist prompt = dist(f, "prompt", base);
         LengthDist output = dist(f, "output", base);
         Double max = f.quantity("max_length", Dimension.TOKENS, 2, Schema.LENGTH.max(), true, "max_length 32k tokens");
+        Double prefix = f.quantity("prefix", Dimension.TOKENS, 0, Schema.LENGTH.max(), false, "prefix 2000 tokens");
+        String sampling = f.word("sampling", Set.of("greedy", "top_p"), false, "sampling top_p");
         if (requests == null || prompt == null || output == null || max == null) return null;
         return new Workload(d.name().text(), requests, rate, conc == null ? 0 : conc.intValue(), prompt, output,
-                (long) (double) max, d.name().span());
+                (long) (double) max, prefix == null ? 0 : (long) (double) prefix,
+                sampling == null ? Workload.Sampling.GREEDY : Workload.Sampling.valueOf(sampling.toUpperCase(java.util.Locale.ROOT)),
+                d.name().span());
     }
 
     private LengthDist dist(Fields f, String key, Path base) {

@@ -55,7 +55,7 @@ class HostileStringTest {
             Plan p = in.plan();
             Deploy d = new Deploy(model, served, image, List.of(head, worker), 8000, 29500, "inference", "gpu", "ml", nic);
             Plan hostile = new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), p.engine(),
-                    p.slos(), p.emit(), d, p.tuning(), p.spans(), p.span());
+                    p.slos(), p.emit(), d, p.tuning(), p.efficiency(), p.spans(), p.span());
             m.put(p.name(), EmitTesting.input(hostile));
         }
         plans = m;

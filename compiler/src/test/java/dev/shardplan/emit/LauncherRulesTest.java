@@ -40,7 +40,7 @@ class LauncherRulesTest {
     static Plan with(Plan p, Parallel par, EngineBlock e, Deploy d, Model m, Set<Target> emit) {
         return new Plan(p.name(), p.sourceFile(), m == null ? p.model() : m, p.cluster(), p.workload(),
                 par == null ? p.parallel() : par, e == null ? p.engine() : e, p.slos(), emit == null ? p.emit() : emit,
-                d == null ? p.deploy() : d, p.tuning(), p.spans(), p.span());
+                d == null ? p.deploy() : d, p.tuning(), p.efficiency(), p.spans(), p.span());
     }
 
     static Parallel par(int dp, int tp, int pp, int ep, boolean dpAttn) {

@@ -137,7 +137,7 @@ class ShimEmitterTest {
         Deploy nd = new Deploy(d.modelPath(), d.servedName(), d.image(), hosts == null ? d.hosts() : hosts, d.port(), d.masterPort(),
                 d.namespace(), d.partition(), d.account(), d.network());
         Plan q = new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), p.engine(), p.slos(),
-                Set.of(Target.SHIM), nd, p.tuning(), p.spans(), p.span());
+                Set.of(Target.SHIM), nd, p.tuning(), p.efficiency(), p.spans(), p.span());
         return EmitTesting.input(q);
     }
 }

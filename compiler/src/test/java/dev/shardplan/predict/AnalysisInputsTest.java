@@ -57,11 +57,15 @@ class AnalysisInputsTest {
         Plan p = plan("deepseek_r1_distill_qwen_32b", "dp 4; tp 2");
         PlanInputs in = AnalysisInputs.of(p);
         // by hand: a TP pair on NVSwitch, each GPU's 450 GB/s link carries one flow per direction;
-        // call = 12 µs (std:efficiency vllm) + 2 µs scale-up latency (cluster default);
-        // ring all-reduce of 10 MB over 2 ranks moves 2·(1/2)·10 MB at 450 GB/s · 0.75
-        double expected = 14e-6 + 1.0 * 10e6 / (450e9 * 0.75);
-        assertEquals(expected, in.comm().allReduce(10e6), 1e-9);
-        assertEquals(0.0, in.comm().allToAll(10e6));
+        // call = collective_latency_us (std:efficiency vllm) + 2 µs scale-up latency (cluster default);
+        // ring all-reduce of T tokens (T·5120·2 B) over 2 ranks moves 2·(1/2) of it at 450 GB/s · link_efficiency
+        Efficiency e = Predictor.efficiency(p);
+        double tokens = 1000, msg = tokens * 5120 * 2;
+        double one = e.collectiveLatencyUs() * 1e-6 + 2e-6 + 1.0 * msg / (450e9 * e.linkEfficiency());
+        // two per layer of the stage (64 layers), no all-to-all for a dense model
+        assertEquals(2 * 64 * one, in.comm().stageSeconds(tokens), 1e-12);
+        assertEquals(1, in.comm().kinds().size());
+        assertEquals(0.0, in.comm().sendSeconds(tokens));
     }
 
     @Test

@@ -46,10 +46,11 @@ class EfficiencyProfileTest {
     void theStandardLibraryHoldsTheFittedConstants() {
         // the values of std:efficiency, written out by hand (docs/calibration.md)
         Efficiency trt = Efficiency.defaults("H100_SXM", EngineKind.TRTLLM);
-        assertEquals(new Efficiency(0.70, 0.53, 1.00, 0.75, 12, 1.5, 480, 0), trt);
+        assertEquals(new Efficiency(0.81, 0.58, 0.48, 1.00, 1.00, 0.75, 16, 1.5, 4, 10, 30, 150, 300, 5, 0), trt);
         assertEquals(trt, Efficiency.defaults("H200_SXM", EngineKind.TRTLLM));
-        assertEquals(1500.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
-        assertEquals(1200.0, Efficiency.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
+        assertEquals(1495.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
+        assertEquals(28.5, Efficiency.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
+        assertEquals(500.0, Efficiency.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
         assertEquals(3, StdLibrary.efficiencies().size());
     }
 
@@ -62,7 +63,7 @@ class EfficiencyProfileTest {
         assertEquals("std:efficiency", p.efficiency().span().file());
         Efficiency e = Predictor.efficiency(p);
         assertEquals(900.0, e.stepOverheadUs());
-        assertEquals(0.70, e.hbmEfficiency());
+        assertEquals(0.75, e.hbmEfficiency());
     }
 
     @Test
@@ -73,12 +74,13 @@ class EfficiencyProfileTest {
                   gpus H200_SXM
                   hbm_efficiency 0.82; compute_efficiency 0.6; attention_efficiency 0.9; link_efficiency 0.8
                   collective_latency_us 10; layer_overhead_us 1; step_overhead_us 700; prefill_overhead_us 50
+                  fp8_compute_efficiency 0.5; moe_efficiency 1; gemm_floor_us 4; attention_floor_us 10; moe_floor_us 30; eager_layer_us 150; seq_overhead_us 10
                 }
                 """;
         FrontendResult r = check(HEADER + profile + plan("p", "vllm", "  efficiency h200_measured\n  tuning { hbm_efficiency 0.85 }\n"));
         assertFalse(r.hasErrors(), r.diagnostics().toString());
         Efficiency e = Predictor.efficiency(r.plans().get(0));
-        assertEquals(new Efficiency(0.85, 0.6, 0.9, 0.8, 10, 1, 700, 50), e);
+        assertEquals(new Efficiency(0.85, 0.6, 0.5, 0.9, 1, 0.8, 10, 1, 4, 10, 30, 150, 700, 10, 50), e);
     }
 
     @Test
@@ -88,12 +90,14 @@ class EfficiencyProfileTest {
                   engine trtllm
                   hbm_efficiency 0.7; compute_efficiency 0.5; attention_efficiency 1; link_efficiency 0.75
                   collective_latency_us 12; layer_overhead_us 1.5; step_overhead_us 480; prefill_overhead_us 0
+                  fp8_compute_efficiency 0.5; moe_efficiency 1; gemm_floor_us 4; attention_floor_us 10; moe_floor_us 30; eager_layer_us 150; seq_overhead_us 10
                 }
                 efficiency for_h100 {
                   engine vllm
                   gpus H100_SXM
                   hbm_efficiency 0.7; compute_efficiency 0.5; attention_efficiency 1; link_efficiency 0.75
                   collective_latency_us 12; layer_overhead_us 1.5; step_overhead_us 480; prefill_overhead_us 0
+                  fp8_compute_efficiency 0.5; moe_efficiency 1; gemm_floor_us 4; attention_floor_us 10; moe_floor_us 30; eager_layer_us 150; seq_overhead_us 10
                 }
                 """;
         FrontendResult r = check(HEADER + profiles + plan("pa", "vllm", "  efficiency for_trt\n") + plan("pb", "vllm", "  efficiency for_h100\n"));
@@ -110,6 +114,7 @@ class EfficiencyProfileTest {
                   engine vllm
                   hbm_efficiency 1.2; compute_efficiency 0.5; attention_efficiency 1; link_efficiency 0.75
                   collective_latency_us 12; layer_overhead_us 1.5; step_overhead_us 480
+                  fp8_compute_efficiency 0.5; moe_efficiency 1; gemm_floor_us 4; attention_floor_us 10; moe_floor_us 30; eager_layer_us 150; seq_overhead_us 10
                 }
                 """;
         FrontendResult r = check(HEADER + bad);

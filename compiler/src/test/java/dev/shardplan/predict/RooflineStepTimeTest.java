@@ -25,8 +25,7 @@ class RooflineStepTimeTest {
         for (Shape s : shapes) {
             var plan = Study.plan("p", s.m(), Study.reasoning(10), s.dp(), s.tp(), s.pp(), 256);
             var in = AnalysisInputs.of(plan);
-            var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()), plan.cluster().gpu(),
-                    Predictor.efficiency(plan), in.comm());
+            var stm = Predictor.model(plan, in, Predictor.efficiency(plan), RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()));
             int d = 1 + rnd.nextInt(300);
             for (int i = 0; i < 20_000; i++) {
                 // runs of equal batches (memo hits) broken by random ones (misses)

@@ -57,8 +57,7 @@ class SimBoundsTest {
                 var in = AnalysisInputs.of(plan);
                 if (!in.fits()) continue;
                 var sc = Predictor.scheduler(plan, in);
-                var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()), plan.cluster().gpu(),
-                        Predictor.efficiency(plan), in.comm());
+                var stm = Predictor.model(plan, in, Predictor.efficiency(plan), RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()));
                 check(sc, stm, reqs, s + " " + reqs);
                 // a pool a tenth of the size: preemption storms
                 var small = new SchedulerConfig(sc.replicas(), Math.max(2100, sc.kvBlocks() / 10), sc.blockSize(), sc.maxNumSeqs(),
@@ -79,8 +78,7 @@ class SimBoundsTest {
         var sc = Predictor.scheduler(plan, in);
         var big = new SchedulerConfig(sc.replicas(), 2_000_000, sc.blockSize(), sc.maxNumSeqs(), sc.maxNumBatchedTokens(),
                 sc.chunkedPrefill(), sc.admission(), sc.routing());
-        var stm = new RooflineStepTime(RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()), plan.cluster().gpu(),
-                Predictor.efficiency(plan), in.comm());
+        var stm = Predictor.model(plan, in, Predictor.efficiency(plan), RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()));
         RequestSet reqs = RequestSet.draw(Study.reasoning(2000), Predictor.DEFAULT_SEED);
         SimResult r = new ServingSimulator(big, stm).run(reqs);
         SimBounds.Bound b = SimBounds.of(big, stm.floor(), new SimBounds.Requests(reqs), false);

@@ -30,7 +30,7 @@ class SimulatorEquivalenceTest {
 
         @Override
         public String toString() {
-            return cfg + " " + reqs + " concurrency " + reqs.concurrency();
+            return cfg + " " + reqs + " concurrency " + reqs.concurrency() + " prefix " + reqs.prefix();
         }
     }
 
@@ -95,10 +95,14 @@ class SimulatorEquivalenceTest {
             blocks = 0;
             for (int i = 0; i < n; i++) blocks += (p[i] + o[i] + bs - 1) / bs;
         }
-        var cfg = new SchedulerConfig(dp, blocks, bs, seqs, tokens, chunked, adm, rt);
+        // prefix caching (preempted requests find what was not evicted), a shared prompt prefix, lockstep replicas
+        boolean cache = rnd.nextInt(2) == 0;
+        boolean lock = dp > 1 && rnd.nextInt(4) == 0;
+        int prefix = cache && rnd.nextInt(3) == 0 ? rnd.nextInt(600) : 0;
+        var cfg = new SchedulerConfig(dp, blocks, bs, seqs, tokens, chunked, adm, rt, cache, lock, 1);
         double[] coef = {0.002 + rnd.nextDouble() * 0.01, rnd.nextDouble() * 1e-4, rnd.nextDouble() * 1e-8, rnd.nextDouble() * 1e-3,
                 rnd.nextDouble() * 1e-6, rnd.nextDouble() * 1e-12, rnd.nextDouble() * 1e-6};
-        return new Case(cfg, new RequestSet(a, p, o, concurrency), coef);
+        return new Case(cfg, new RequestSet(a, p, o, concurrency, prefix), coef);
     }
 
     /** The study's shape at full size: 2,000 reasoning requests on one replica and on eight. */
@@ -109,9 +113,12 @@ class SimulatorEquivalenceTest {
         StepTimeModel m = ServingSimulatorTest.UNEVEN;
         for (int dp : new int[]{1, 8}) {
             for (long blocks : new long[]{40_000, 400_000}) {
-                var cfg = new SchedulerConfig(dp, blocks, 16, 1024, 8192, true, SchedulerConfig.Admission.ON_DEMAND,
-                        SchedulerConfig.Routing.LEAST_LOADED);
-                assertIdentical(new SteppingSimulator(cfg, m).run(reqs), new ServingSimulator(cfg, m).run(reqs), "dp " + dp + ", " + blocks + " blocks");
+                for (boolean cache : new boolean[]{false, true}) {
+                    var cfg = new SchedulerConfig(dp, blocks, 16, 1024, 8192, true, SchedulerConfig.Admission.ON_DEMAND,
+                            SchedulerConfig.Routing.LEAST_LOADED, cache, cache && dp > 1, 1);
+                    assertIdentical(new SteppingSimulator(cfg, m).run(reqs), new ServingSimulator(cfg, m).run(reqs),
+                            "dp " + dp + ", " + blocks + " blocks, prefix cache " + cache);
+                }
             }
         }
     }

@@ -53,7 +53,7 @@ final class Study {
         int ep = m.isMoe() ? dp * tp : 1;
         return new Plan(name, "plans/study/" + name + ".plan", m, hgxH200(), w,
                 new Parallel(dp, tp, pp, ep, false, List.of(), List.of()), vllm(maxSeqs), List.of(), Set.of(), null,
-                Map.of(), Map.of(), Span.NONE);
+                Map.of(), dev.shardplan.resolve.StdLibrary.efficiency("H200_SXM", EngineKind.VLLM), Map.of(), Span.NONE);
     }
 
     static Model distill8b() {
