@@ -80,7 +80,8 @@ public final class CheckContext {
             PlanAnalysis a = core.apply(c);
             CheckContext v = new CheckContext(a, false, core);
             if (!check.run(v).isEmpty()) continue;
-            if (before == null) before = seriousCodes(new CheckContext(analysis, false, core));
+            // A plan with more ranks than GPUs has no layout to run the other checks on; it has an error (SP0605) either way.
+            if (before == null) before = analysis.layout() == null ? java.util.Set.of(ERROR) : seriousCodes(new CheckContext(analysis, false, core));
             boolean worse = false;
             for (Check other : Checks.ALL) {
                 for (Diagnostic d : other.run(v)) {
