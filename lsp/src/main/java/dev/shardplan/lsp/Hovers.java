@@ -74,7 +74,9 @@ final class Hovers {
     static String plan(Snapshot s, String name) {
         PlanAnalysis a = s.check().analyses().get(name);
         if (a == null) {
-            return "**plan " + name + "**\n\nno figures: the plan does not resolve or its analysis failed (see the diagnostics)";
+            // check keeps no analysis of a plan that does not resolve, has more ranks than GPUs, or whose analysis failed
+            return "**plan " + name + "**\n\nThe plan has errors (see the diagnostics), and no figures: it does not resolve,"
+                    + " needs more GPUs than its cluster has, or its analysis failed";
         }
         Plan p = a.plan();
         StringBuilder sb = new StringBuilder();
