@@ -27,6 +27,7 @@ public final class Analyzer {
 
     /** Analyzes a plan; {@code stm} times a rank's compute per step. */
     public static PlanAnalysis analyze(Plan plan, StepTimeModel stm) {
+        if (plan.disaggregated()) return DisaggregatedAnalysis.analyze(plan, stm);
         PlanAnalysis core = core(plan, stm);
         CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
         List<Diagnostic> ds = new ArrayList<>();

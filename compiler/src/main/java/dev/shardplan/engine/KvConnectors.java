@@ -1,0 +1,54 @@
+package dev.shardplan.engine;
+
+import dev.shardplan.model.EngineKind;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The KV transfer connectors a disaggregated plan may name ({@code kv_transfer { connector nixl }}),
+ * per engine, with the engine's own spelling and the first supported release that accepts it.
+ * The one home of these facts: the resolver, the analyses and the emitters read them here.
+ */
+public final class KvConnectors {
+    private KvConnectors() {}
+
+    /**
+     * A connector: shardplan's name, the engine's value for it, and the first of the engine's
+     * supported releases (engine.Vllm / engine.Sglang RELEASES) whose code accepts it.
+     */
+    public record Connector(EngineKind engine, String name, String engineValue, String since, String source) {
+        public boolean in(Release r) {
+            return r.engine() == engine && r.atLeast(since);
+        }
+    }
+
+    public static final List<Connector> ALL = List.of(
+            // vllm/distributed/kv_transfer/kv_connector/factory.py registers "NixlConnector" at
+            // v0.9.2 (a5dd03c1) through v0.20.1 (132765e3); v0.8.5 (ba41cc90) has no such entry.
+            // The value is KVTransferConfig.kv_connector in --kv-transfer-config's JSON.
+            new Connector(EngineKind.VLLM, "nixl", "NixlConnector", "0.9.2",
+                    "vllm/distributed/kv_transfer/kv_connector/factory.py at v0.9.2 and v0.20.1"),
+            // python/sglang/srt/server_args.py: --disaggregation-transfer-backend choices
+            // ["mooncake", "nixl"] at 0.4.6.post5 (7e257cd6), and later releases keep both
+            // (DISAGG_TRANSFER_BACKEND_CHOICES at 0.5.6.post2, 0.5.10, 0.5.18); default mooncake.
+            new Connector(EngineKind.SGLANG, "nixl", "nixl", "0.4.6",
+                    "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"),
+            new Connector(EngineKind.SGLANG, "mooncake", "mooncake", "0.4.6",
+                    "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"));
+
+    /** The connector of that name for the engine, in any release. */
+    public static Optional<Connector> find(EngineKind engine, String name) {
+        return ALL.stream().filter(c -> c.engine() == engine && c.name().equals(name)).findFirst();
+    }
+
+    /** The names the engine has a connector for, sorted. */
+    public static List<String> names(EngineKind engine) {
+        return ALL.stream().filter(c -> c.engine() == engine).map(Connector::name).sorted().distinct().toList();
+    }
+
+    /** Every connector name of any engine (the language's vocabulary), sorted. */
+    public static List<String> allNames() {
+        return ALL.stream().map(Connector::name).sorted().distinct().toList();
+    }
+}
