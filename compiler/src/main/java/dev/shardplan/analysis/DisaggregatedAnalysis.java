@@ -192,9 +192,15 @@ public final class DisaggregatedAnalysis {
         double x = total * perDecodeGpu / (perPrefillGpu + perDecodeGpu);
         int pr = (int) Math.max(1, Math.round(x / d.prefill().instanceGpus()));
         int dr = (total - pr * d.prefill().instanceGpus()) / d.decode().instanceGpus();
-        if (dr >= 1 && (pr != d.prefill().replicas() || dr != d.decode().replicas())) {
-            b.help("on the same " + total + " gpus, about " + pr + " prefill and " + dr + " decode instances balance the pools "
-                    + "(`replicas " + pr + "` and `replicas " + dr + "`)");
+        double after = dr < 1 ? 0 : Math.min(pr * d.prefill().instanceGpus() * perPrefillGpu, dr * d.decode().instanceGpus() * perDecodeGpu)
+                / Math.max(pr * d.prefill().instanceGpus() * perPrefillGpu, dr * d.decode().instanceGpus() * perDecodeGpu);
+        if (dr >= 1 && after >= IDLE_SHARE && (pr != d.prefill().replicas() || dr != d.decode().replicas())) {
+            b.help("on the same " + total + " gpus, " + pr + " prefill and " + dr + " decode instances balance the pools "
+                    + "(`replicas " + pr + "` and `replicas " + dr + "`: the faster pool busy " + Fmt.pct(after) + " of the time)");
+        } else if (dr >= 1) {
+            b.help("even " + pr + " prefill and " + dr + " decode instances leave pool `" + idle.role().id() + "` idle "
+                    + Fmt.pct(1 - after) + " of the time: on these gpus the workload does not pay for disaggregation; "
+                    + "an aggregated plan (`parallel` without pools) runs both phases on every gpu");
         } else {
             b.help("give pool `" + idle.role().id() + "` fewer GPUs or pool `" + busy.role().id() + "` more");
         }
