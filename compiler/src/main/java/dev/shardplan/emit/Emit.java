@@ -169,6 +169,18 @@ public final class Emit {
             }
         }
         for (Diagnostic d : PlanJsonEmitter.check(in)) seen.put(d, true);
+        if (in.plan().disaggregated()) {
+            // The launchers' rules and templates describe one aggregated engine; a pool plan would
+            // come out as its decode pool on the whole cluster, which is not what the plan says.
+            for (Emitter e : chosen) {
+                seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+                                "target `" + e.target().id() + "` cannot launch a disaggregated plan (pools) yet")
+                        .note("plan `" + in.plan().name() + "` splits prefill and decode into pools; shardplan checks and predicts it "
+                                + "but emits only plan.json for it")
+                        .help("remove `" + e.target().id() + "` from `emit` (or from --target) for this plan").build(), true);
+            }
+            return List.copyOf(seen.keySet());
+        }
         for (Emitter e : chosen) for (Diagnostic d : e.check(in)) seen.put(d, true);
         return List.copyOf(seen.keySet());
     }
