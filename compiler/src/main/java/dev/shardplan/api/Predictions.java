@@ -34,7 +34,8 @@ public final class Predictions {
         // A pool plan: separate prefill and decode schedulers with the transfer queue between them.
         if (plan.disaggregated() && a != null && a.pools() != null) return dev.shardplan.predict.DisaggregatedSimulator.prediction(plan, a.pools(), seed);
         if (plan.disaggregated()) {
-            return new Prediction(plan, seed, null, null, null, null, null, List.of(dev.shardplan.diag.Diagnostic.of(
+            var in = new dev.shardplan.predict.PlanInputs(false, 0, "its pools did not pass the analysis", null, a == null ? null : a.engine());
+            return new Prediction(plan, seed, in, null, null, null, null, List.of(dev.shardplan.diag.Diagnostic.of(
                             dev.shardplan.predict.PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: its pools did not pass the analysis")
                     .help("fix the errors the check reports for its pools first").build()));
         }
