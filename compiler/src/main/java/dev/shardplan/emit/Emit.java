@@ -173,6 +173,11 @@ public final class Emit {
             // The launchers' rules and templates describe one aggregated engine; a pool plan would
             // come out as its decode pool on the whole cluster, which is not what the plan says.
             for (Emitter e : chosen) {
+                // The shim runs plan.json's ranks: for a pool plan one decode instance's partition (docs/runtime.md).
+                if (e.target() == Target.SHIM) {
+                    for (Diagnostic d : e.check(in)) seen.put(d, true);
+                    continue;
+                }
                 seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
                                 "target `" + e.target().id() + "` cannot launch a disaggregated plan (pools) yet")
                         .note("plan `" + in.plan().name() + "` splits prefill and decode into pools; shardplan checks and predicts it "
