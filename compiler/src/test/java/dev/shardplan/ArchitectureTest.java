@@ -151,8 +151,6 @@ class ArchitectureTest {
      * these no longer occurs, so that the exception is deleted and the rule tightens.
      */
     static final List<String> KNOWN_RERUNS = List.of(
-            // emit: EmitInput.of(Plan) analyses the plan again instead of taking the check's analysis
-            "dev.shardplan.emit.EmitInput.of(dev.shardplan.model.Plan) calls dev.shardplan.analysis.Analyzer.core",
             // predict: AnalysisInputs.of(Plan) analyses the plan again for the simulation
             "dev.shardplan.predict.AnalysisInputs.of(dev.shardplan.model.Plan) calls dev.shardplan.analysis.Analyzer.core",
             // predict: the default efficiency profile is read by running the resolver over std:efficiency

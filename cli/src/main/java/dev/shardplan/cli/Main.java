@@ -1,6 +1,6 @@
 package dev.shardplan.cli;
 
-import dev.shardplan.api.Version;
+import dev.shardplan.diag.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -2,7 +2,7 @@ package dev.shardplan.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shardplan.api.Version;
+import dev.shardplan.diag.Version;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Codes;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.units.Fmt;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shardplan.diag.Jsons;
@@ -156,7 +157,7 @@ public final class ExplainReport {
     }
 
     private static String gib(double bytes) {
-        return String.format(Locale.ROOT, "%.2f", bytes / (1024.0 * 1024 * 1024));
+        return Fmt.dec(bytes / (1024.0 * 1024 * 1024), 2);
     }
 
     /** A left-aligned text table. */

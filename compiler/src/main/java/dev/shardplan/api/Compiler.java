@@ -1,5 +1,6 @@
 package dev.shardplan.api;
 
+import dev.shardplan.diag.Version;
 import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Codes;
@@ -158,7 +159,8 @@ public final class Compiler {
         int i = 0;
         for (Plan p : res.plans()) {
             PlanAnalysis a = res.analyses().get(p.name());
-            EmitInput in = a != null ? EmitInput.of(p, a) : EmitInput.of(p);
+            // check made an analysis for every plan it passed (a failed one is an internal error, and compile stops above).
+            EmitInput in = EmitInput.of(p, a);
             boolean report = (targets == null || targets.isEmpty() ? p.emit() : targets).contains(Target.REPORT);
             if (predict || report) {
                 // One prediction per plan, from the analysis the check made, for plan.json and the report alike.

@@ -95,7 +95,8 @@ public final class Codes {
             try {
                 c = Class.forName(holder);
             } catch (ClassNotFoundException e) {
-                continue;
+                // The holders are part of the compiler jar: one missing is a broken build, not a code to skip.
+                throw new IllegalStateException("diagnostic code holder " + holder + " is not on the class path", e);
             }
             for (Field f : c.getFields()) {
                 if (Modifier.isStatic(f.getModifiers()) && f.getType() == Code.class) {

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.diag.Version;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
@@ -23,8 +24,6 @@ import java.util.TreeMap;
  * Nothing is written when any plan has an error.
  */
 public final class Emit {
-    /** The compiler version written into generated files. */
-    public static final String COMPILER_VERSION = "0.1.0";
 
     /**
      * What a compile produced: the files written (sorted; empty on error), every diagnostic,
@@ -134,7 +133,7 @@ public final class Emit {
             } catch (RuntimeException e) {
                 diags.add(Diagnostic.of(Codes.INTERNAL, in.plan().span(),
                                 "internal error while emitting plan `" + name + "`: " + e)
-                        .note("shardplan " + COMPILER_VERSION)
+                        .note("shardplan " + Version.VERSION)
                         .help("this is a bug in shardplan; please report it with the plan").build());
             }
         }

@@ -35,11 +35,6 @@ public record EmitInput(Plan plan, EngineConfig engine, Layout layout, String so
         return new EmitInput(plan, analysis.engine(), AnalysisLayout.of(plan, analysis), source(plan));
     }
 
-    /** An input whose layout and memory budgets come from analysing the plan (without its checks). */
-    public static EmitInput of(Plan plan) {
-        return of(plan, dev.shardplan.analysis.Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
-    }
-
     static String source(Plan plan) {
         return plan.sourceFile() == null ? "" : plan.sourceFile().replace('\\', '/');
     }

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.diag.Version;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -54,7 +55,7 @@ public final class PlanJsonEmitter {
         ObjectNode root = F.objectNode();
         root.put("format", "shardplan-plan");
         root.put("version", FORMAT_VERSION);
-        root.put("compiler", Emit.COMPILER_VERSION);
+        root.put("compiler", Version.VERSION);
         root.put("plan", plan.name());
         root.put("source", in.source());
         root.set("model", model(plan, in.engine()));

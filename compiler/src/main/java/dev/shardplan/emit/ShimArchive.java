@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.diag.Version;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,7 +61,7 @@ public final class ShimArchive {
 
     /** The archive's file name, written once per output folder: shardplan-shim-VERSION.pyz. */
     public static String fileName() {
-        return "shardplan-shim-" + Emit.COMPILER_VERSION + ".pyz";
+        return "shardplan-shim-" + Version.VERSION + ".pyz";
     }
 
     public byte[] bytes() {

@@ -1,5 +1,6 @@
 package dev.shardplan.engine;
 
+import dev.shardplan.units.Fmt;
 import java.util.List;
 
 /**
@@ -39,7 +40,7 @@ public record Setting(String name, Kind kind, Role role, double min, double max,
     }
 
     private static String fmt(double d) {
-        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d);
+        return Fmt.plain(d);
     }
 
     public static final class Builder {

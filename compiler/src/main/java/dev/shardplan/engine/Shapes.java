@@ -1,5 +1,6 @@
 package dev.shardplan.engine;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.layout.LayoutRules;
 import dev.shardplan.layout.Shard;
 import dev.shardplan.layout.Sharding;
@@ -49,11 +50,10 @@ final class Shapes {
     }
 
     static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+        return Fmt.plain(d);
     }
 
-    /** GiB with two decimals, for derivations. */
     static String gib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        return Fmt.gib(bytes);
     }
 }

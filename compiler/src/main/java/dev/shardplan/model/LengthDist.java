@@ -1,5 +1,6 @@
 package dev.shardplan.model;
 
+import dev.shardplan.units.Fmt;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -67,6 +68,6 @@ public sealed interface LengthDist {
     }
 
     private static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+        return Fmt.plain(d);
     }
 }

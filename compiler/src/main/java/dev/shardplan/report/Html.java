@@ -1,5 +1,6 @@
 package dev.shardplan.report;
 
+import dev.shardplan.units.Fmt;
 import java.util.List;
 import java.util.Locale;
 
@@ -43,7 +44,7 @@ final class Html {
     }
 
     static String gib(double bytes) {
-        return String.format(Locale.ROOT, "%.1f GiB", bytes / (1L << 30));
+        return Fmt.gib(bytes, 1);
     }
 
     static String seconds(double s) {
@@ -54,7 +55,7 @@ final class Html {
     }
 
     static String num(double v) {
-        return String.format(Locale.ROOT, "%,.0f", v);
+        return Fmt.num(Math.round(v));
     }
 
     static final String STYLE = """

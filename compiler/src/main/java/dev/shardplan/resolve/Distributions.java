@@ -1,5 +1,6 @@
 package dev.shardplan.resolve;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
@@ -188,7 +189,7 @@ final class Distributions {
     }
 
     private static String fmt(double d) {
-        return Fields.fmt(d);
+        return Fmt.plain(d);
     }
 
     private static final class Bad extends Exception {

@@ -209,8 +209,8 @@ final class Engines {
             case NUMBER -> {
                 if (v instanceof Quantity q && q.unit() != null && !q.unit().equals("%")) {
                     diags.add(Diagnostic.of(Codes.UNIT_MISMATCH, q.span(), "`" + s.name() + "` is a plain number, not a quantity in " + q.unit())
-                            .note("the engine reads `" + s.name() + "` as a bare number (" + s.source() + ")")
-                            .help("write `" + s.name() + " " + example(s) + "`").build());
+                            .note("the engine reads `" + s.name() + "` as a bare number; " + s.source())
+                            .help("remove the unit, e.g. `" + s.name() + " " + example(s) + "`").build());
                     return null;
                 }
                 if (!(v instanceof Quantity q)) return mismatch(v, s, "a number", diags);

@@ -1,5 +1,6 @@
 package dev.shardplan.resolve;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
@@ -209,8 +210,7 @@ final class Fields {
     }
 
     static String fmt(double d) {
-        if (d == Math.rint(d) && Math.abs(d) < 1e15) return String.valueOf((long) d);
-        return String.valueOf(d);
+        return Fmt.plain(d);
     }
 
     /** A bare word from a fixed set (e.g. `gqa`, `vllm`). */

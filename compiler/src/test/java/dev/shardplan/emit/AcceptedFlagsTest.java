@@ -78,7 +78,7 @@ class AcceptedFlagsTest {
                     List<EmitInput> set = new ArrayList<>();
                     for (EmitInput in : base) {
                         if (in.engine().kind() != spec.kind()) continue;
-                        EmitInput at = EmitInput.of(in.plan().withEngine(in.plan().engine().withVersion(r.version().toString())));
+                        EmitInput at = EmitTesting.input(in.plan().withEngine(in.plan().engine().withVersion(r.version().toString())));
                         set.add(at);
                         set.add(variant(at, "_variant"));
                     }
@@ -178,7 +178,7 @@ class AcceptedFlagsTest {
         }
         var fp8 = cfg.spec().kvWord(cfg.release(), DType.FP8, p.model());
         if (fp8.isPresent()) v = v.with("kv_cache_dtype", fp8.get());
-        return EmitInput.of(p.withEngine(v).withName(p.name() + suffix));
+        return EmitTesting.input(p.withEngine(v).withName(p.name() + suffix));
     }
 
     private static void check(String list, String flag, String value, String where, List<String> problems,

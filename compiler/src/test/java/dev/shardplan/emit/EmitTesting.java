@@ -34,8 +34,16 @@ final class EmitTesting {
         List<Diagnostic> errors = fr.diagnostics().stream().filter(Diagnostic::isError).toList();
         assertFalse(!errors.isEmpty(), () -> "front-end errors: " + errors);
         List<EmitInput> out = new ArrayList<>();
-        for (Plan p : fr.plans()) out.add(EmitInput.of(p));
+        for (Plan p : fr.plans()) out.add(input(p));
         return out;
+    }
+
+    /**
+     * The emit stage's input for a plan, from its core analysis (layout, engine, budgets; no
+     * checks): what api hands the emitters, for tests that build plans without the api.
+     */
+    static EmitInput input(Plan p) {
+        return EmitInput.of(p, dev.shardplan.analysis.Analyzer.core(p, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
     }
 
     static Map<String, EmitInput> byName(List<EmitInput> ins) {

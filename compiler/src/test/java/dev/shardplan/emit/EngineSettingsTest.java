@@ -92,7 +92,7 @@ class EngineSettingsTest {
     @Test
     void theOwnEngineGetsWhatThePlanSetAndNothingElse() throws Exception {
         Plan p = Fixtures.simple("llama_3_1_8b", "HGX_H200", 1, "dp 8", "vllm { gpu_memory_utilization 0.85 }", "natural_reasoning");
-        EmitInput in = EmitInput.of(p);
+        EmitInput in = EmitTesting.input(p);
         Set<String> written = words(Emit.standard().render(List.of(in), Set.of(Target.VLLM)).plans().get("p"), "vllm");
         assertTrue(written.contains("--gpu-memory-utilization"));
         assertTrue(written.contains("--max-model-len"), "the workload's context length is always passed");
@@ -117,7 +117,7 @@ class EngineSettingsTest {
         assertEquals(128, pr.scheduler().maxNumSeqs(), "the prediction runs the plan's value");
         assertEquals(8192, pr.scheduler().maxNumBatchedTokens(), "and the release's default where the plan sets none");
 
-        JsonNode json = Jsons.MAPPER.readTree(PlanJsonEmitter.emit(EmitInput.of(p)).get(0).content());
+        JsonNode json = Jsons.MAPPER.readTree(PlanJsonEmitter.emit(EmitTesting.input(p)).get(0).content());
         JsonNode s = json.path("engine").path("settings");
         assertEquals("plan", s.path("max_num_seqs").path("set_by").asText());
         assertEquals("default", s.path("gpu_memory_utilization").path("set_by").asText());

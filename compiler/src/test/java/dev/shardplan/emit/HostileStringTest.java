@@ -56,7 +56,7 @@ class HostileStringTest {
             Deploy d = new Deploy(model, served, image, List.of(head, worker), 8000, 29500, "inference", "gpu", "ml", nic);
             Plan hostile = new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), p.engine(),
                     p.slos(), p.emit(), d, p.tuning(), p.spans(), p.span());
-            m.put(p.name(), EmitInput.of(hostile));
+            m.put(p.name(), EmitTesting.input(hostile));
         }
         plans = m;
     }

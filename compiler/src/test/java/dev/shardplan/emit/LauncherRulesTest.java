@@ -52,7 +52,7 @@ class LauncherRulesTest {
     }
 
     static List<Diagnostic> diags(Plan p, Target... targets) {
-        return Emit.standard().render(List.of(EmitInput.of(p)), Set.of(targets)).diagnostics();
+        return Emit.standard().render(List.of(EmitTesting.input(p)), Set.of(targets)).diagnostics();
     }
 
     /** Exactly one diagnostic of the code, whose message starts with the target and whose notes cite a source. */
@@ -194,13 +194,13 @@ class LauncherRulesTest {
     void nothingIsWrittenWhenAPlanHasAnError(@TempDir Path out) throws Exception {
         Plan good = base("llama70b_tp4_dp2");
         Plan bad = with(base("r1_dp16_ep16_vllm"), par(16, 1, 1, 8, true), null, null, null, null);
-        Emit.Result r = Emit.compile(List.of(EmitInput.of(good), EmitInput.of(bad)), out, Set.of(Target.VLLM));
+        Emit.Result r = Emit.compile(List.of(EmitTesting.input(good), EmitTesting.input(bad)), out, Set.of(Target.VLLM));
         assertFalse(r.ok());
         assertEquals(List.of(), r.written());
         try (var s = Files.list(out)) {
             assertEquals(0, s.count());
         }
-        Emit.Result ok = Emit.compile(List.of(EmitInput.of(good)), out, Set.of(Target.VLLM));
+        Emit.Result ok = Emit.compile(List.of(EmitTesting.input(good)), out, Set.of(Target.VLLM));
         assertTrue(ok.ok(), ok.diagnostics().toString());
         assertEquals(List.of(out.resolve("llama70b_tp4_dp2/plan.json").toRealPath(),
                 out.resolve("llama70b_tp4_dp2/vllm/config.yaml").toRealPath(),
@@ -216,10 +216,10 @@ class LauncherRulesTest {
     @Test
     void outputProblemsAreDiagnostics(@TempDir Path tmp) throws Exception {
         Plan good = base("llama70b_tp4_dp2");
-        Emit.Result dup = Emit.compile(List.of(EmitInput.of(good), EmitInput.of(good)), tmp.resolve("o"), Set.of());
+        Emit.Result dup = Emit.compile(List.of(EmitTesting.input(good), EmitTesting.input(good)), tmp.resolve("o"), Set.of());
         only(dup.diagnostics(), EmitCodes.OUTPUT_OUTSIDE, "output: two plans");
         Path file = Files.writeString(tmp.resolve("afile"), "x");
-        Emit.Result io = Emit.compile(List.of(EmitInput.of(good)), file, Set.of());
+        Emit.Result io = Emit.compile(List.of(EmitTesting.input(good)), file, Set.of());
         only(io.diagnostics(), EmitCodes.OUTPUT_FAILED, "output: cannot write");
     }
 }

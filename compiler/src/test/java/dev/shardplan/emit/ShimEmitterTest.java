@@ -138,6 +138,6 @@ class ShimEmitterTest {
                 d.namespace(), d.partition(), d.account(), d.network());
         Plan q = new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), p.engine(), p.slos(),
                 Set.of(Target.SHIM), nd, p.tuning(), p.spans(), p.span());
-        return EmitInput.of(q);
+        return EmitTesting.input(q);
     }
 }

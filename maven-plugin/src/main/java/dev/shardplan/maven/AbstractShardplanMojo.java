@@ -2,7 +2,7 @@ package dev.shardplan.maven;
 
 import dev.shardplan.api.IncrementalBuild;
 import dev.shardplan.api.Message;
-import dev.shardplan.api.Version;
+import dev.shardplan.diag.Version;
 import dev.shardplan.diag.Severity;
 import dev.shardplan.model.Plan;
 import org.apache.maven.artifact.Artifact;

@@ -1,13 +1,30 @@
-package dev.shardplan.analysis;
+package dev.shardplan.units;
 
 import java.util.Locale;
 
-/** Number formatting shared by messages and reports (locale-independent). */
+/**
+ * The one number formatter: every message, derivation, report and plan source prints numbers
+ * through it, so that a figure reads the same wherever it appears (and never in the JVM's locale).
+ */
 public final class Fmt {
     private Fmt() {}
 
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    /** "8.07 GiB". */
     public static String gib(double bytes) {
-        return String.format(Locale.ROOT, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+        return gib(bytes, 2);
+    }
+
+    /** GiB with {@code places} decimals and the unit. */
+    public static String gib(double bytes, int places) {
+        return dec(bytes / GIB, places) + " GiB";
+    }
+
+    /** A number as plan source writes it: whole numbers without a decimal point, others as Java prints the double. */
+    public static String plain(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) return String.valueOf((long) d);
+        return String.valueOf(d);
     }
 
     public static String gbps(double bytesPerSecond) {
