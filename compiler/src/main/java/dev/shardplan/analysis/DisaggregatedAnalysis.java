@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Severity;

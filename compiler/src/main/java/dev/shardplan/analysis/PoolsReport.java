@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.model.Disaggregation;
 import dev.shardplan.model.Pool;
 
