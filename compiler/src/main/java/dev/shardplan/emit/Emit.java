@@ -48,6 +48,9 @@ public final class Emit {
         }
     }
 
+    /** The targets whose emitters launch pools ({@link Emitter#launchesPools}), for the refusal of the others. */
+    static final String POOL_TARGETS = "vllm and sglang";
+
     private final Map<Target, Emitter> emitters;
 
     /** An emit stage with the given emitters (one per target; later emitters replace earlier ones). */
@@ -169,18 +172,18 @@ public final class Emit {
         }
         for (Diagnostic d : PlanJsonEmitter.check(in)) seen.put(d, true);
         if (in.plan().disaggregated()) {
-            // The launchers' rules and templates describe one aggregated engine; a pool plan would
-            // come out as its decode pool on the whole cluster, which is not what the plan says.
+            // A launcher that knows no pools would start the decode pool on the whole cluster, which
+            // is not what the plan says: only the targets that launch each pool's instances run.
             for (Emitter e : chosen) {
                 // The shim runs plan.json's ranks: for a pool plan one decode instance's partition (docs/runtime.md).
-                if (e.target() == Target.SHIM) {
+                if (e.target() == Target.SHIM || e.launchesPools()) {
                     for (Diagnostic d : e.check(in)) seen.put(d, true);
                     continue;
                 }
                 seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
                                 "target `" + e.target().id() + "` cannot launch a disaggregated plan (pools) yet")
                         .note("plan `" + in.plan().name() + "` splits prefill and decode into pools; shardplan checks and predicts it "
-                                + "but emits only plan.json for it")
+                                + "but launches pools only with the " + POOL_TARGETS + " targets")
                         .help("remove `" + e.target().id() + "` from `emit` (or from --target) for this plan").build(), true);
             }
             return List.copyOf(seen.keySet());

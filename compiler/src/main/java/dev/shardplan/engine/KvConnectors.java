@@ -37,6 +37,26 @@ public final class KvConnectors {
             new Connector(EngineKind.SGLANG, "mooncake", "mooncake", "0.4.6",
                     "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"));
 
+    /**
+     * vLLM's kv_role for a NixlConnector server: "kv_both" on prefill and decode alike, as vLLM's
+     * NIXL examples run them (the router, not the role, decides which side prefills).
+     * KVTransferConfig accepts kv_producer, kv_consumer and kv_both (KVRole in vllm/config.py at
+     * v0.9.2, vllm/config/kv_transfer.py at v0.20.1).
+     */
+    public static final String VLLM_NIXL_KV_ROLE = "kv_both";
+
+    /**
+     * The environment variables NixlConnector reads for its handshake side channel (vllm/envs.py at
+     * v0.9.2 and v0.20.1): the address other instances reach this one at (default "localhost",
+     * which only works on one node) and the base port; the connector adds data_parallel_rank ×
+     * tensor_parallel_size (v0.9.2, nixl_connector.py) or data_parallel_index (v0.20.1,
+     * nixl/scheduler.py) to the port, both below the instance's GPU count.
+     */
+    public static final String VLLM_NIXL_HOST_ENV = "VLLM_NIXL_SIDE_CHANNEL_HOST";
+    public static final String VLLM_NIXL_PORT_ENV = "VLLM_NIXL_SIDE_CHANNEL_PORT";
+    /** The default of VLLM_NIXL_SIDE_CHANNEL_PORT at v0.20.1 (5557 at v0.9.2); shardplan always sets it. */
+    public static final int VLLM_NIXL_PORT_BASE = 5600;
+
     /** The connector of that name for the engine, in any release. */
     public static Optional<Connector> find(EngineKind engine, String name) {
         return ALL.stream().filter(c -> c.engine() == engine && c.name().equals(name)).findFirst();

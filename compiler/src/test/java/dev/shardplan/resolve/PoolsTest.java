@@ -97,9 +97,10 @@ class PoolsTest {
     void launcherTargetsRefuseAPoolPlanAndPlanJsonCarriesThePools() throws Exception {
         Path f = dir.resolve("p.plan");
         Files.writeString(f, HEAD + plan("vllm { gpu_memory_utilization 0.90 }", GOOD));
-        CompileResult refused = Compiler.compile(dir, List.of(f), dir.resolve("out"), Set.of(dev.shardplan.model.Target.VLLM));
+        CompileResult refused = Compiler.compile(dir, List.of(f), dir.resolve("out"), Set.of(dev.shardplan.model.Target.TRTLLM));
         assertTrue(refused.diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0804") && d.isError()
-                && d.message().contains("cannot launch a disaggregated plan")), refused.diagnostics().toString());
+                && d.message().contains("target `trtllm` cannot launch a disaggregated plan")
+                && d.notes().toString().contains("launches pools only with the vllm")), refused.diagnostics().toString());
         assertFalse(Files.exists(dir.resolve("out/p")), "nothing is written for a refused plan");
 
         CompileResult ok = Compiler.compile(dir, List.of(f), dir.resolve("out2"), Set.of());
