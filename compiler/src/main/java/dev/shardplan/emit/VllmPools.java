@@ -31,6 +31,16 @@ final class VllmPools {
             return out;
         }
         for (EmitInput ii : distinctPools(in)) {
+            EngineArgs ea = VllmLaunch.args(ii);
+            var connector = KvConnectors.find(EngineKind.VLLM, in.plan().disagg().connector());
+            if (connector.isEmpty() || !connector.get().in(ea.cfg().release()) || !ea.hasFlag("kv_transfer_config")) {
+                out.add(Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().disagg().connectorSpan(),
+                                "vllm: " + ea.cfg().release().label() + " has no `" + in.plan().disagg().connector() + "` KV connector")
+                        .note(connector.map(c -> "the connector came with vLLM " + c.since() + " (" + c.source() + ")")
+                                .orElse("vLLM has no such connector"))
+                        .help("name a newer vllm release with `version`").build());
+                return out;
+            }
             List<Diagnostic> own = new ArrayList<>(VllmLaunch.check(ii));
             VllmLaunch.common(ii, own);
             out.addAll(own);

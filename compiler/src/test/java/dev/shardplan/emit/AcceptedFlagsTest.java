@@ -78,7 +78,7 @@ class AcceptedFlagsTest {
                     List<EmitInput> set = new ArrayList<>();
                     for (EmitInput in : base) {
                         if (in.engine().kind() != spec.kind()) continue;
-                        EmitInput at = EmitTesting.input(in.plan().withEngine(in.plan().engine().withVersion(r.version().toString())));
+                        EmitInput at = EmitTesting.input(EmitTesting.atVersion(in.plan(), r.version().toString()));
                         set.add(at);
                         set.add(variant(at, "_variant"));
                     }
