@@ -57,6 +57,13 @@ public final class KvConnectors {
     /** The default of VLLM_NIXL_SIDE_CHANNEL_PORT at v0.20.1 (5557 at v0.9.2); shardplan always sets it. */
     public static final int VLLM_NIXL_PORT_BASE = 5600;
 
+    /**
+     * SGLang's default --disaggregation-bootstrap-port (ServerArgs.disaggregation_bootstrap_port,
+     * server_args.py at 0.4.6.post5 and 0.5.10): where a prefill server hands a decode server the
+     * KV transfer's metadata; shardplan always writes it, offset per server on a node.
+     */
+    public static final int SGLANG_BOOTSTRAP_PORT_BASE = 8998;
+
     /** The connector of that name for the engine, in any release. */
     public static Optional<Connector> find(EngineKind engine, String name) {
         return ALL.stream().filter(c -> c.engine() == engine && c.name().equals(name)).findFirst();

@@ -80,6 +80,31 @@ class VllmPoolsTest {
     }
 
     @Test
+    void sglangServersPerInstanceAndTheRouterThatJoinsThem() throws Exception {
+        Path f = dir.resolve("s.plan");
+        Files.writeString(f, HEAD + "cluster c { nodes 2 x HGX_H200 }\n"
+                + "plan p {\n  model llama_3_1_70b\n  cluster c\n  workload chat\n  engine sglang { }\n"
+                + "  pool prefill { parallel { tp 4 }; replicas 2 }\n  pool decode { parallel { tp 8 } }\n"
+                + "  kv_transfer { connector mooncake }\n  deploy { hosts \"h0\", \"h1\" }\n}\n");
+        CompileResult r = Compiler.compile(dir, List.of(f), dir.resolve("out"), Set.of(Target.SGLANG));
+        assertTrue(r.diagnostics().stream().noneMatch(Diagnostic::isError), r.diagnostics().toString());
+        String base = "out/p/sglang/";
+        String p1 = Files.readString(dir.resolve(base + "prefill1.sh"));
+        assertTrue(p1.contains("export CUDA_VISIBLE_DEVICES=4,5,6,7\n") && p1.contains("--tp-size 4 \\\n"), p1);
+        assertTrue(p1.contains("--disaggregation-mode prefill \\\n    --disaggregation-transfer-backend mooncake \\\n"
+                + "    --disaggregation-bootstrap-port 9002\n"), p1);
+        String d0 = Files.readString(dir.resolve(base + "decode0.sh"));
+        assertTrue(d0.contains("--tp-size 8 \\\n") && d0.contains("--disaggregation-mode decode \\\n"), d0);
+        assertFalse(d0.contains("--disaggregation-bootstrap-port"), "only a prefill server bootstraps transfers: " + d0);
+        String router = Files.readString(dir.resolve(base + "router.sh"));
+        assertTrue(router.contains("NODE0_ADDR=h0\nNODE1_ADDR=h1\n"), router);
+        assertTrue(router.contains("PREFILL1_URL=\"http://${NODE0_ADDR}:8004\"\n"), router);
+        assertTrue(router.contains("exec python3 -m sglang_router.launch_router \\\n    --pd-disaggregation \\\n"
+                + "    --prefill \"${PREFILL0_URL}\" 8998 \\\n    --prefill \"${PREFILL1_URL}\" 9002 \\\n"
+                + "    --decode \"${DECODE0_URL}\" \\\n"), router);
+    }
+
+    @Test
     void anInstanceOverNodesIsRefusedWithNothingWritten() throws Exception {
         CompileResult r = compile("3", "  pool prefill { parallel { tp 8 } }\n  pool decode { parallel { tp 8; pp 2 } }\n");
         assertTrue(r.diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0804") && d.isError()
