@@ -24,6 +24,8 @@ exec vllm serve deepseek-ai/DeepSeek-R1 \
     --gpu-memory-utilization 0.9 \
     --kv-cache-dtype fp8 \
     --reasoning-parser deepseek_r1 \
+    --enable-auto-tool-choice \
+    --tool-call-parser deepseek_v3 \
     --host 0.0.0.0 \
     --port 8000 \
     --kv-transfer-config '{"kv_connector":"NixlConnector","kv_role":"kv_both"}'

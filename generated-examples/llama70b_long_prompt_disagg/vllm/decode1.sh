@@ -21,6 +21,8 @@ exec vllm serve meta-llama/Llama-3.1-70B-Instruct \
     --pipeline-parallel-size 1 \
     --max-model-len 32000 \
     --gpu-memory-utilization 0.9 \
+    --enable-auto-tool-choice \
+    --tool-call-parser llama3_json \
     --host 0.0.0.0 \
     --port 8004 \
     --kv-transfer-config '{"kv_connector":"NixlConnector","kv_role":"kv_both"}'

@@ -16,6 +16,7 @@ exec python3 -m sglang.launch_server \
     --tp-size 4 \
     --context-length 32000 \
     --mem-fraction-static 0.85 \
+    --tool-call-parser llama3 \
     --host 0.0.0.0 \
     --port 8004 \
     --disaggregation-mode decode \

@@ -13,7 +13,6 @@
 #   --enable-prefix-caching (vLLM 0.20.1: on for generative models)
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-HEAD_ADDR=gpu-node-0
 export GLOO_SOCKET_IFNAME=eth0
 export NCCL_SOCKET_IFNAME=eth0
 ray start \

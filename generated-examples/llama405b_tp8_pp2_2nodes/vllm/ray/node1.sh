@@ -12,7 +12,6 @@
 #   no --enforce-eager (vLLM 0.20.1 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.20.1: on for generative models)
 set -euo pipefail
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HEAD_ADDR=gpu-node-0
 export GLOO_SOCKET_IFNAME=eth0
 export NCCL_SOCKET_IFNAME=eth0

@@ -51,7 +51,7 @@ public class PredictBench {
         SchedulerConfig sc = Predictor.scheduler(p, in);
         scheduler = new SchedulerConfig(dp, sc.kvBlocks(), sc.blockSize(), sc.maxNumSeqs(), sc.maxNumBatchedTokens(), sc.chunkedPrefill(),
                 sc.admission(), sc.routing());
-        model = new RooflineStepTime(RankLoad.of(p.model(), p.parallel(), p.kvDtype()), p.cluster().gpu(), Predictor.efficiency(p), in.comm());
+        model = new RooflineStepTime(RankLoad.of(p.model(), p.parallel(), in.engine().kvDtype()), p.cluster().gpu(), Predictor.efficiency(p), in.comm());
         reqs = RequestSet.draw(p.workload(), Predictor.DEFAULT_SEED, requests);
         if (new ServingSimulator(scheduler, model).run(reqs).completed() == 0) throw new IllegalStateException("nothing completes");
     }

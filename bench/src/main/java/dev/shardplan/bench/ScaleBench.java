@@ -44,6 +44,7 @@ public class ScaleBench {
                   parallel { dp %1$d; tp 8 }
                   engine vllm { gpu_memory_utilization 0.9; max_num_seqs 256 }
                   emit vllm, kubernetes
+                  deploy { hf_token_secret "hf-token" }
                 }
                 """.formatted(nodes);
         try {

@@ -23,6 +23,6 @@ class ThousandPlansTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out.lines().filter(l -> l.startsWith("error")).limit(5).toList() + "\n" + out.lines().reduce((a, b) -> b).orElse(""));
-        assertTrue(out.contains("checked 1000 files, 1000 plans"), out.lines().reduce((a, b) -> b).orElse(""));
+        assertTrue(out.contains("checked 1000 files: 1000 plans"), out.lines().reduce((a, b) -> b).orElse(""));
     }
 }

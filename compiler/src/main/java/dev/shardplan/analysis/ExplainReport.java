@@ -88,6 +88,13 @@ public final class ExplainReport {
         for (SeqCapacity s : kv.at()) c.row(s.label(), Fmt.num(s.length()), Fmt.num(s.blocksPerSeq()), Fmt.num(s.sequences()),
                 Fmt.num(s.sequences() * kv.replicas()));
         sb.append(c.render()).append('\n');
+        if (kv.offload() != null) {
+            KvCapacity.Offload o = kv.offload();
+            sb.append("kv offload to host memory: ").append(gib(o.bytesPerRank())).append(" GiB per rank = ").append(Fmt.num(o.tokens()))
+                    .append(" tokens per replica (").append(Fmt.num(kv.bytesPerToken())).append(" B/token); holds");
+            for (SeqCapacity s : o.at()) sb.append(' ').append(Fmt.num(s.sequences())).append(" at ").append(s.label());
+            sb.append(" (preempted and cached sequences wait there instead of being recomputed; running sequences stay in the GPU pool)\n");
+        }
 
         Interconnect ic = a.interconnect();
         sb.append("communicator groups (slowest of each kind, all groups of a kind active at once)\n");
@@ -281,6 +288,12 @@ public final class ExplainReport {
         ArrayNode at = kn.putArray("capacity");
         for (SeqCapacity s : kv.at()) at.addObject().put("label", s.label()).put("length", s.length())
                 .put("blocks_per_seq", s.blocksPerSeq()).put("sequences", s.sequences());
+        if (kv.offload() != null) {
+            ObjectNode on = kn.putObject("offload");
+            on.put("bytes_per_rank", kv.offload().bytesPerRank()).put("tokens", kv.offload().tokens());
+            ArrayNode oa = on.putArray("capacity");
+            for (SeqCapacity s : kv.offload().at()) oa.addObject().put("label", s.label()).put("length", s.length()).put("sequences", s.sequences());
+        }
         Interconnect ic = a.interconnect();
         ObjectNode in = root.putObject("interconnect");
         in.put("decode_batch", ic.decodeBatch());

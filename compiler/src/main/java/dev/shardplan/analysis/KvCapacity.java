@@ -13,9 +13,26 @@ import java.util.List;
  * than one group, {@code tokens} is vLLM's logged size, blocks / groups x block size.
  */
 public record KvCapacity(long blocks, int blockSize, long tokens, long bytesPerToken, int limitingRank,
-                         List<SeqCapacity> at, int replicas, long totalTokens, KvGroups groups) {
+                         List<SeqCapacity> at, int replicas, long totalTokens, KvGroups groups, Offload offload) {
     public KvCapacity {
         at = List.copyOf(at);
+    }
+
+    public KvCapacity(long blocks, int blockSize, long tokens, long bytesPerToken, int limitingRank,
+                      List<SeqCapacity> at, int replicas, long totalTokens, KvGroups groups) {
+        this(blocks, blockSize, tokens, bytesPerToken, limitingRank, at, replicas, totalTokens, groups, null);
+    }
+
+    /**
+     * The host-memory tier a KV offload adds to one replica: bytes per rank, the tokens they hold
+     * at the limiting rank's bytes per token, and sequences of the workload's lengths that fit.
+     * Offloaded blocks are copied back before a sequence runs, so the tier raises what a replica
+     * keeps (preempted and prefix-cached sequences) without raising how many run at once.
+     */
+    public record Offload(long bytesPerRank, long tokens, List<SeqCapacity> at) {
+        public Offload {
+            at = List.copyOf(at);
+        }
     }
 
     /** The longest sequence one replica's pool holds (vLLM's "estimated maximum model length"). */

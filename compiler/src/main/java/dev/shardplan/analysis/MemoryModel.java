@@ -63,7 +63,21 @@ public final class MemoryModel {
         at.add(seq("p95", w.lengthAt(0.95), min, block, groups));
         at.add(seq("max", maxLen, min, block, groups));
         return new KvCapacity(min, block, tokens, lim == null ? 0 : lim.kvBytesPerToken(), limiting, at, layout.dp(),
-                tokens * layout.dp(), groups);
+                tokens * layout.dp(), groups, offload(plan, cfg, lim, w, maxLen));
+    }
+
+    /** The host tier of a KV offload setting: its bytes per rank (the engine says over how many ranks it is given) in tokens. */
+    static KvCapacity.Offload offload(Plan plan, EngineConfig cfg, MemoryBudget lim, Workload w, long maxLen) {
+        var e = cfg.role(dev.shardplan.engine.Role.KV_OFFLOAD);
+        if (e.isEmpty() || e.get().count() <= 0 || lim == null || lim.kvBytesPerToken() <= 0) return null;
+        long perRank = e.get().count() / cfg.spec().limitRanks(dev.shardplan.engine.Role.KV_OFFLOAD, plan.parallel());
+        long tokens = perRank / lim.kvBytesPerToken();
+        List<SeqCapacity> at = new ArrayList<>();
+        for (Object[] l : new Object[][] {{"p50", w.lengthAt(0.5)}, {"p95", w.lengthAt(0.95)}, {"max", maxLen}}) {
+            long len = Math.max(1, (Long) l[1]);
+            at.add(new SeqCapacity((String) l[0], len, 0, tokens / len));
+        }
+        return new KvCapacity.Offload(perRank, tokens, at);
     }
 
     static SeqCapacity seq(String label, long length, long blocks, int block, KvGroups groups) {

@@ -127,7 +127,12 @@ public final class Emit {
             if (found.stream().anyMatch(Diagnostic::isError)) continue;
             try {
                 boolean shim = chosen.stream().anyMatch(e -> e.target() == Target.SHIM);
-                List<OutputFile> files = new ArrayList<>(PlanJsonEmitter.emit(in, shim));
+                Set<dev.shardplan.model.EngineKind> foreign = java.util.EnumSet.noneOf(dev.shardplan.model.EngineKind.class);
+                for (Emitter e : chosen) {
+                    dev.shardplan.model.EngineKind k = engineOf(e.target());
+                    if (k != null && k != in.engine().kind()) foreign.add(k);
+                }
+                List<OutputFile> files = new ArrayList<>(PlanJsonEmitter.emit(in, shim, foreign));
                 for (Emitter e : chosen) files.addAll(e.emit(in));
                 plans.put(name, files);
             } catch (Templates.MissingValueException e) {
@@ -141,6 +146,16 @@ public final class Emit {
             }
         }
         return new Rendered(plans, diags.sorted(), byPlan);
+    }
+
+    /** The engine a launch-script target starts (null for targets that run the plan's own engine or none). */
+    static dev.shardplan.model.EngineKind engineOf(Target t) {
+        return switch (t) {
+            case VLLM -> dev.shardplan.model.EngineKind.VLLM;
+            case SGLANG -> dev.shardplan.model.EngineKind.SGLANG;
+            case TRTLLM -> dev.shardplan.model.EngineKind.TRTLLM;
+            default -> null;
+        };
     }
 
     private List<Emitter> chosen(EmitInput in, Set<Target> targets) {
@@ -158,6 +173,58 @@ public final class Emit {
         return check(in, chosen(in, targets));
     }
 
+    /** Targets whose launch loads the model's weights, and so needs a path or a Hugging Face id. */
+    private static final Set<Target> LOADS_WEIGHTS = java.util.EnumSet.of(Target.VLLM, Target.SGLANG, Target.TRTLLM, Target.KUBERNETES, Target.SLURM);
+
+    /**
+     * A model without a loadable path: its DSL name would reach `vllm serve` as if it were a
+     * Hugging Face id, and the server would fail at start-up looking for it.
+     */
+    private static Diagnostic modelPath(EmitInput in, List<Emitter> chosen) {
+        if (in.deployment().loadable()) return null;
+        List<String> targets = new ArrayList<>();
+        for (Emitter e : chosen) if (LOADS_WEIGHTS.contains(e.target())) targets.add(e.target().id());
+        if (targets.isEmpty()) return null;
+        String m = in.plan().model().name();
+        return Diagnostic.of(EmitCodes.MODEL_NOT_LOADABLE, in.plan().spanOf("model"),
+                        "model `" + m + "` has no path the engines can load (" + String.join(", ", targets) + (targets.size() == 1 ? " loads" : " load") + " its weights)")
+                .note("the model declares no `hf_id` and the plan's deploy block no `model_path`; `" + m + "` is a name in the plan, not a checkpoint")
+                .help("add `hf_id \"org/name\"` to model " + m + " (its Hugging Face repository), or set `deploy { model_path \"/models/" + m + "\" }`")
+                .build();
+    }
+
+    /**
+     * Serving recipes that cannot work on the plan: expert-parallel kernels and load balancing
+     * without experts spread over ranks, multi-token prediction on a checkpoint without MTP layers.
+     */
+    static List<Diagnostic> recipes(EmitInput in) {
+        List<Diagnostic> out = new ArrayList<>();
+        var plan = in.plan();
+        boolean ep = plan.model().isMoe() && plan.parallel().ep() > 1;
+        for (var e : in.engine().fromPlan()) {
+            var role = e.setting().role();
+            if (role == null || !role.recipe()) continue;
+            boolean on = !e.setting().off(e.value()) && !Boolean.FALSE.equals(e.value());
+            if (!on) continue;
+            String name = e.name();
+            if ((role == dev.shardplan.engine.Role.ALL2ALL || role == dev.shardplan.engine.Role.EPLB
+                    || role == dev.shardplan.engine.Role.REDUNDANT_EXPERTS) && !ep) {
+                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf("engine." + name),
+                                "`" + name + "` needs expert parallelism, and " + (plan.model().isMoe() ? "the plan has ep " + Math.max(1, plan.parallel().ep())
+                                        : "model " + plan.model().name() + " has no experts"))
+                        .note("the all-to-all kernels and expert load balancing act on MoE layers whose experts are spread over ranks")
+                        .help(plan.model().isMoe() ? "set `parallel { ep N }` with N > 1, or remove `" + name + "`" : "remove `" + name + "`").build());
+            }
+            if (role == dev.shardplan.engine.Role.SPEC_TOKENS && plan.model().mtpLayers() == 0) {
+                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf("engine." + name),
+                                "`" + name + "` drafts with the model's MTP layers, and model " + plan.model().name() + " has none")
+                        .note("multi-token prediction runs the checkpoint's own next-token layers (num_nextn_predict_layers) as the drafter")
+                        .help("remove `" + name + "`, or declare `mtp_layers N` on a model whose checkpoint ships them").build());
+            }
+        }
+        return out;
+    }
+
     /** The checks of the chosen targets, each diagnostic once (targets sharing an engine share its rules). */
     private static List<Diagnostic> check(EmitInput in, List<Emitter> chosen) {
         Map<Diagnostic, Boolean> seen = new LinkedHashMap<>();
@@ -171,11 +238,17 @@ public final class Emit {
             }
         }
         for (Diagnostic d : PlanJsonEmitter.check(in)) seen.put(d, true);
+        Diagnostic path = modelPath(in, chosen);
+        if (path != null) {
+            seen.put(path, true);
+            return List.copyOf(seen.keySet());
+        }
         if (in.plan().disaggregated()) {
             // A launcher that knows no pools would start the decode pool on the whole cluster, which
             // is not what the plan says: only the targets that launch each pool's instances run.
             for (Emitter e : chosen) {
                 // The shim runs plan.json's ranks: for a pool plan one decode instance's partition (docs/runtime.md).
+                // The pool launchers check the serving recipes of each pool's instance (its engine and degrees).
                 if (e.target() == Target.SHIM || e.launchesPools()) {
                     for (Diagnostic d : e.check(in)) seen.put(d, true);
                     continue;
@@ -188,6 +261,7 @@ public final class Emit {
             }
             return List.copyOf(seen.keySet());
         }
+        for (Diagnostic d : recipes(in)) seen.put(d, true);
         for (Emitter e : chosen) for (Diagnostic d : e.check(in)) seen.put(d, true);
         return List.copyOf(seen.keySet());
     }

@@ -60,6 +60,18 @@ public final class EmitCodes {
     public static final Code IMAGE_RELEASE_MISMATCH = code("SP0810", "image-release-mismatch", Severity.WARNING,
             "the container image's tag names another release than the one the plan's figures and flags are for");
 
+    public static final Code MODEL_NOT_LOADABLE = code("SP0812", "model-not-loadable", Severity.ERROR,
+            "the model has no path or Hugging Face id an engine could load; its name is not one");
+    public static final Code GATED_WITHOUT_TOKEN = code("SP0813", "gated-model-without-token", Severity.ERROR,
+            "the model's Hugging Face repository is gated and the deployment passes no token");
+    public static final Code DEPLOY_DEFAULT = code("SP0814", "deployment-default", Severity.NOTE,
+            "a deployment setting the plan leaves out takes a default that the cluster may not match");
+
+    public static final Code UNKNOWN_TOOL_PARSER = code("SP0815", "unknown-tool-parser", Severity.WARNING,
+            "the model's tool-call format has no parser in the target's release; the flag is left out");
+    public static final Code RECIPE_MISMATCH = code("SP0816", "recipe-does-not-apply", Severity.ERROR,
+            "a serving recipe the plan asks for does not apply to its model or layout");
+
     private static Code code(String id, String name, Severity s, String summary) {
         return new Code(id, name, s, summary);
     }

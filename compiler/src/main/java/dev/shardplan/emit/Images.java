@@ -12,8 +12,8 @@ final class Images {
 
     /**
      * A warning when the plan's image names a release in its tag ("vllm/vllm-openai:v0.9.2") that is
-     * not the plan's; a tag that names no release (a digest, "latest", a custom build) is the user's
-     * call and passes.
+     * not the plan's, or names none at all (":latest" or no tag: the pods of one group could pull
+     * different releases); a digest or a custom tag is the user's call and passes.
      */
     static List<Diagnostic> check(EmitInput in) {
         String image = in.deployment().image();
@@ -21,8 +21,16 @@ final class Images {
         int at = image.indexOf('@');
         String ref = at >= 0 ? image.substring(0, at) : image;
         int colon = ref.lastIndexOf(':');
-        if (colon < 0 || colon < ref.lastIndexOf('/')) return List.of();
-        String tag = ref.substring(colon + 1);
+        boolean untagged = colon < 0 || colon < ref.lastIndexOf('/');
+        String tag = untagged ? "latest" : ref.substring(colon + 1);
+        if (at < 0 && tag.equals("latest")) {
+            // A moving tag: pods pulled on different days (a leader and its restarted worker) can run different releases.
+            return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf("deploy.image"),
+                            "image `" + ShellQuote.comment(image) + "` names no release (" + (untagged ? "no tag" : ":latest") + ")")
+                    .note("a moving tag lets the pods of one group pull different releases, and flags and KV figures follow " + in.engine().release().label())
+                    .help("pin a release tag or a digest, e.g. " + in.engine().release().image()).build());
+        }
+        if (untagged) return List.of();
         String number = tag.replaceFirst("^v", "").replaceFirst("-.*$", "");
         Version v = Version.parse(number);
         Release r = in.engine().release();

@@ -2,6 +2,7 @@ package dev.shardplan.emit;
 
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
+import dev.shardplan.engine.Startup;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Target;
@@ -78,6 +79,27 @@ public final class KubernetesEmitter implements Emitter {
                             "kubernetes: no image given, using " + in.engine().release().image() + ", the release the plan assumes")
                     .help("set deploy { image \"...\" } to use your own build of " + in.engine().release().label())
                     .build());
+        }
+        Deployment dep = in.deployment();
+        if (plan.model().gated() && dep.fromHub() && dep.kube().hfTokenSecret() == null) {
+            out.add(Diagnostic.of(EmitCodes.GATED_WITHOUT_TOKEN, plan.spanOf("model"),
+                            "kubernetes: " + dep.modelPath() + " is a gated Hugging Face repository and the pods get no token")
+                    .note("the download would fail with 401/403 at every pod start; model " + plan.model().name() + " is declared `gated true`")
+                    .help("create a Secret with the token (kubectl create secret generic hf-token --from-literal=HF_TOKEN=hf_...) and set "
+                            + "`deploy { hf_token_secret \"hf-token\" }`, or point `model_path` at a local copy")
+                    .build());
+        }
+        if (!hasErrors(out)) {
+            Shape shape = shape(in);
+            List<String> assumed = new ArrayList<>();
+            if (shape.size() > 1 && dep.kube().topologyKey() == null)
+                assumed.add("one group per `" + TOPOLOGY_DEFAULT + "` (LWS exclusive placement); set `topology_key` to your rack or block label");
+            if (shape.size() > 1 && new Pods(in, shape, "", "", cache(in)).rdma() != null && dep.kube().rdmaResource() == null)
+                assumed.add("RDMA from the device plugin resource `" + RDMA_DEFAULT + "`; set `rdma_resource` to yours, or \"none\"");
+            if (!assumed.isEmpty())
+                out.add(Diagnostic.of(EmitCodes.DEPLOY_DEFAULT, plan.spanOf("deploy"), "kubernetes: the group spans " + shape.size()
+                                + " nodes; assumed " + String.join("; ", assumed))
+                        .help("set them in the deploy block to match the cluster").build());
         }
         out.addAll(Images.check(in));
         return out;
@@ -161,6 +183,64 @@ public final class KubernetesEmitter implements Emitter {
         }
     }
 
+    // ---- Kubernetes facts the manifests rely on, with their sources ----
+
+    /** Where the Hugging Face cache is mounted; HF_HOME points the engines and the download step at it. */
+    static final String CACHE_MOUNT = "/root/.cache/huggingface";
+    /** NVIDIA GPU Feature Discovery labels each GPU node with its product name, spaces as '-' (e.g. NVIDIA-H200). */
+    static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
+    /** GPU nodes are commonly tainted nvidia.com/gpu:NoSchedule (GKE, the GPU operator's docs); the pods tolerate it. */
+    static final String GPU_TAINT = "nvidia.com/gpu";
+    /** The NVIDIA network operator's RDMA shared-device plugin advertises rdma/rdma_shared_device_a by default. */
+    static final String RDMA_DEFAULT = "rdma/rdma_shared_device_a";
+    /** kubernetes-sigs/lws api/leaderworkerset/v1/leaderworkerset_types.go ExclusiveKeyAnnotationKey: one group per topology domain. */
+    static final String EXCLUSIVE_TOPOLOGY = "leaderworkerset.sigs.k8s.io/exclusive-topology";
+    /** A well-known node label present on every cloud node; a rack or block label is better where the cluster has one. */
+    static final String TOPOLOGY_DEFAULT = "topology.kubernetes.io/zone";
+    /**
+     * CPU and host memory per GPU a pod requests: the engines run a worker process per GPU beside
+     * the API server and tokenizer. SGLang's example requests 16 GiB for one GPU
+     * (docker/k8s-sglang-service.yaml); LWS's vLLM example 125 CPUs for eight (docs/examples/vllm/GPU/lws.yaml).
+     */
+    static final int CPU_PER_GPU = 8;
+    static final long MEMORY_PER_GPU = 16L << 30;
+    static final long GIB = 1L << 30;
+    /** Startup probe period; its failure threshold stretches it over the start-up budget. */
+    static final int STARTUP_PERIOD = 10;
+    /** Fetches the checkpoint into the cache before the engine starts (its reads stay off the Hub and out of the probe's budget). */
+    static final String DOWNLOAD_SCRIPT = "import os\n"
+            + "from huggingface_hub import snapshot_download\n"
+            + "# original/ holds Meta's consolidated checkpoint, which the engines do not read.\n"
+            + "snapshot_download(os.environ[\"SHARDPLAN_MODEL\"], ignore_patterns=[\"original/*\"])\n";
+
+    /** The model cache a plan's pods mount: a claim (generated or existing), a node folder, or none. */
+    record Cache(String kind, String claim, String hostPath, boolean generated, long bytes) {
+        boolean none() {
+            return kind.equals("none");
+        }
+    }
+
+    static Cache cache(EmitInput in) {
+        String c = in.deployment().kube().modelCache();
+        String name = name(in.plan());
+        if (c == null || c.equals("pvc")) return new Cache("pvc", name + "-models", null, true, cacheBytes(in));
+        if (c.equals("none")) return new Cache("none", null, null, false, 0);
+        if (c.startsWith("pvc:")) return new Cache("pvc", c.substring(4), null, false, 0);
+        return new Cache("host", null, c.substring(5), false, 0);
+    }
+
+    /**
+     * The claim's size: the plan's, else the checkpoint ({@code Sharding.checkpointBytes}, MTP
+     * layers included) with a quarter more for tokenizer files and revisions, rounded up to 10 GiB.
+     */
+    static long cacheBytes(EmitInput in) {
+        long set = in.deployment().kube().modelCacheBytes();
+        if (set > 0) return set;
+        long w = dev.shardplan.layout.Sharding.checkpointBytes(in.plan().model());
+        long ten = 10 * GIB;
+        return (long) Math.ceil(w * 1.25 / ten) * ten;
+    }
+
     @Override
     public List<OutputFile> emit(EmitInput in) {
         Plan plan = in.plan();
@@ -169,11 +249,15 @@ public final class KubernetesEmitter implements Emitter {
         Deployment dep = in.deployment();
         String image = dep.image() != null ? dep.image() : in.engine().release().image();
         String container = plan.engine().kind().id();
+        Cache cache = cache(in);
+        Pods pods = new Pods(in, shape, image, container, cache);
 
         Map<String, Object> lws = new LinkedHashMap<>();
         lws.put("apiVersion", API_VERSION);
         lws.put("kind", "LeaderWorkerSet");
-        lws.put("metadata", metadata(name, dep.namespace(), Map.of()));
+        Map<String, String> annotations = new LinkedHashMap<>();
+        if (shape.size() > 1) annotations.put(EXCLUSIVE_TOPOLOGY, topologyKey(in));
+        lws.put("metadata", metadata(name, dep.namespace(), annotations));
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("replicas", shape.replicas());
         spec.put("startupPolicy", "LeaderCreated");
@@ -181,10 +265,10 @@ public final class KubernetesEmitter implements Emitter {
         tmpl.put("size", shape.size());
         tmpl.put("restartPolicy", "RecreateGroupOnPodRestart");
         if (shape.worker() != null) {
-            tmpl.put("leaderTemplate", podTemplate(name, true, pod(container, image, shape, shape.leader(), true)));
-            tmpl.put("workerTemplate", podTemplate(name, false, pod(container, image, shape, shape.worker(), false)));
+            tmpl.put("leaderTemplate", podTemplate(name, true, pods.spec(shape.leader(), true)));
+            tmpl.put("workerTemplate", podTemplate(name, false, pods.spec(shape.worker(), false)));
         } else {
-            tmpl.put("workerTemplate", podTemplate(name, true, pod(container, image, shape, shape.leader(), true)));
+            tmpl.put("workerTemplate", podTemplate(name, true, pods.spec(shape.leader(), true)));
         }
         spec.put("leaderWorkerTemplate", tmpl);
         lws.put("spec", spec);
@@ -194,6 +278,7 @@ public final class KubernetesEmitter implements Emitter {
         svc.put("kind", "Service");
         svc.put("metadata", metadata(name, dep.namespace(), Map.of()));
         Map<String, Object> sspec = new LinkedHashMap<>();
+        sspec.put("type", "ClusterIP");
         Map<String, Object> selector = new LinkedHashMap<>();
         selector.put("leaderworkerset.sigs.k8s.io/name", name);
         selector.put("role", "leader");
@@ -211,20 +296,81 @@ public final class KubernetesEmitter implements Emitter {
                         + " pod(s), " + shape.gpus() + " GPU(s) each, running " + in.engine().release().label() + ".",
                 Header.generated(in)));
         comments.add("Engine: " + in.engine().release().label() + " (image " + in.engine().release().image() + ").");
+        comments.add("Apply: kubectl apply -f leaderworkerset.yaml (needs the LeaderWorkerSet controller, leaderworkerset.x-k8s.io/v1).");
+        comments.add("Requests go to Service " + name + ", port " + shape.port() + ": " + balancing(in, shape));
+        comments.add("Start-up: " + (pods.downloads() ? "an init container downloads " + ShellQuote.comment(dep.modelPath()) + " into the model cache, then " : "")
+                + "the startup probe allows " + Startup.explain(pods.weightsPerRank()) + "; liveness and readiness probes take over after.");
+        comments.add("Model cache: " + switch (cache.kind()) {
+            case "pvc" -> "claim " + cache.claim() + (cache.generated() ? " (generated below, " + cache.bytes() / GIB + " GiB, " + pods.accessMode() + ")" : " (existing)");
+            case "host" -> "node folder " + ShellQuote.comment(cache.hostPath());
+            default -> "none: each pod downloads the weights into its own filesystem at every start";
+        } + ", mounted at " + ShellQuote.comment(pods.cacheMount()) + (pods.cacheMount().equals(CACHE_MOUNT) ? " (HF_HOME)." : ", the folder of the model path: it must hold the checkpoint."));
+        if (dep.kube().hfTokenSecret() != null)
+            comments.add("Hugging Face token: Secret " + ShellQuote.comment(secretName(dep)) + ", key " + ShellQuote.comment(secretKey(dep))
+                    + " (kubectl create secret generic " + ShellQuote.comment(secretName(dep)) + " --from-literal=" + ShellQuote.comment(secretKey(dep)) + "=hf_...).");
         comments.addAll(EngineArgs.of(in, in.engine().kind()).comments());
-        String text = Yaml.document(comments, lws) + "---\n" + Yaml.document(List.of(), svc);
-        return List.of(OutputFile.text("kubernetes/leaderworkerset.yaml", text));
+        StringBuilder text = new StringBuilder();
+        if (cache.generated()) {
+            text.append(Yaml.document(comments, pvc(in, cache, pods.accessMode()))).append("---\n");
+            comments = List.of();
+        }
+        text.append(Yaml.document(comments, lws)).append("---\n").append(Yaml.document(List.of(), svc));
+        return List.of(OutputFile.text("kubernetes/leaderworkerset.yaml", text.toString()));
     }
 
-    private static Map<String, Object> metadata(String name, String namespace, Map<String, String> extra) {
+    /** How the Service's requests reach the replicas: over the LWS groups' leaders, or the engine's own DP balancing. */
+    static String balancing(EmitInput in, Shape shape) {
+        int dp = in.plan().parallel().dp();
+        if (shape.replicas() > 1) return "Kubernetes balances over the " + shape.replicas() + " groups' leaders (one server per DP replica), each taken out while not ready.";
+        if (dp > 1) return in.engine().spec().title() + " balances over its " + dp + " DP ranks itself (one API server in front of them).";
+        return "one server.";
+    }
+
+    static String topologyKey(EmitInput in) {
+        String k = in.deployment().kube().topologyKey();
+        return k != null ? k : TOPOLOGY_DEFAULT;
+    }
+
+    static String secretName(Deployment d) {
+        String s = d.kube().hfTokenSecret();
+        int slash = s.indexOf('/');
+        return slash < 0 ? s : s.substring(0, slash);
+    }
+
+    static String secretKey(Deployment d) {
+        String s = d.kube().hfTokenSecret();
+        int slash = s.indexOf('/');
+        return slash < 0 ? "HF_TOKEN" : s.substring(slash + 1);
+    }
+
+    private static Map<String, Object> pvc(EmitInput in, Cache cache, String accessMode) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("apiVersion", "v1");
+        o.put("kind", "PersistentVolumeClaim");
+        Map<String, Object> meta = metadata(cache.claim(), in.deployment().namespace(), Map.of());
+        o.put("metadata", meta);
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("accessModes", List.of(accessMode));
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("storage", cache.bytes() / GIB + "Gi");
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("requests", req);
+        spec.put("resources", res);
+        if (in.deployment().kube().storageClass() != null) spec.put("storageClassName", in.deployment().kube().storageClass());
+        spec.put("volumeMode", "Filesystem");
+        o.put("spec", spec);
+        return o;
+    }
+
+    private static Map<String, Object> metadata(String name, String namespace, Map<String, String> annotations) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
         if (namespace != null) m.put("namespace", namespace);
         Map<String, Object> labels = new LinkedHashMap<>();
         labels.put("app.kubernetes.io/name", name);
         labels.put("app.kubernetes.io/managed-by", "shardplan");
-        labels.putAll(extra);
         m.put("labels", labels);
+        if (!annotations.isEmpty()) m.put("annotations", new LinkedHashMap<>(annotations));
         return m;
     }
 
@@ -240,72 +386,292 @@ public final class KubernetesEmitter implements Emitter {
         return t;
     }
 
-    private static Map<String, Object> pod(String containerName, String image, Shape shape, Role role, boolean leader) {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("name", containerName);
-        c.put("image", image);
-        Command cmd = role.command();
-        if (cmd.kubernetesExpressible() && role.setup().isEmpty()) {
-            List<String> all = cmd.kubernetes();
-            c.put("command", all.subList(0, cmd.program().size()));
-            c.put("args", all.subList(cmd.program().size(), all.size()));
-        } else {
-            // Values computed from the pod's index need the shell; the script itself is escaped for Kubernetes.
-            String script = "set -euo pipefail\n" + (role.setup().isEmpty() ? "" : String.join("\n", role.setup()) + "\n")
-                    + "exec " + cmd.shell("  ") + "\n";
-            c.put("command", List.of("/bin/bash", "-c"));
-            c.put("args", List.of(ShellQuote.kubernetesLiteral(script)));
+    /** The pod specs of one plan: what every pod of the group shares, and the leader's probes and port. */
+    private static final class Pods {
+        private final EmitInput in;
+        private final Shape shape;
+        private final String image, container;
+        private final Cache cache;
+        private final Deployment dep;
+
+        Pods(EmitInput in, Shape shape, String image, String container, Cache cache) {
+            this.in = in;
+            this.shape = shape;
+            this.image = image;
+            this.container = container;
+            this.cache = cache;
+            this.dep = in.deployment();
         }
-        if (!role.env().isEmpty()) {
-            List<Object> env = new ArrayList<>();
-            for (String[] e : role.env()) {
-                Map<String, Object> v = new LinkedHashMap<>();
-                v.put("name", e[0]);
-                v.put("value", ShellQuote.kubernetesLiteral(e[1]));
-                env.add(v);
+
+        boolean downloads() {
+            return dep.fromHub() && !cache.none();
+        }
+
+        boolean multiNode() {
+            return shape.size() > 1;
+        }
+
+        /** RDMA for a group over nodes on an InfiniBand or RoCE cluster, unless the plan says none. */
+        String rdma() {
+            String r = dep.kube().rdmaResource();
+            if ("none".equals(r) || !multiNode()) return null;
+            String net = in.plan().cluster().network();
+            if (!net.equals("infiniband") && !net.equals("roce")) return null;
+            return r != null ? r : RDMA_DEFAULT;
+        }
+
+        String accessMode() {
+            return shape.size() * shape.replicas() > 1 ? "ReadWriteMany" : "ReadWriteOnce";
+        }
+
+        /** The largest shard a pod's ranks load (they load in parallel). */
+        long weightsPerRank() {
+            long max = 0;
+            for (Layout.Rank r : in.layout().ranks()) max = Math.max(max, r.memory().weights());
+            return max;
+        }
+
+        long shm() {
+            long s = dep.kube().shmBytes();
+            return s > 0 ? s : in.engine().spec().serving(in.engine().release()).shmBytes();
+        }
+
+        /** Host memory of the KV offload tier on one pod: bytes per rank x ranks per pod. */
+        long offloadPerPod() {
+            var e = in.engine().role(dev.shardplan.engine.Role.KV_OFFLOAD);
+            if (e.isEmpty() || e.get().count() <= 0) return 0;
+            long perRank = e.get().count() / in.engine().spec().limitRanks(dev.shardplan.engine.Role.KV_OFFLOAD, in.plan().parallel());
+            return perRank * shape.gpus();
+        }
+
+        String gpuResource() {
+            return switch (in.plan().cluster().gpu().vendor()) {
+                case "amd" -> "amd.com/gpu";
+                case "intel" -> "habana.ai/gaudi";
+                default -> "nvidia.com/gpu";
+            };
+        }
+
+        Map<String, Object> spec(Role role, boolean leader) {
+            Map<String, Object> spec = new LinkedHashMap<>();
+            Map<String, Object> selector = new LinkedHashMap<>();
+            if (gpuResource().equals("nvidia.com/gpu"))
+                selector.put(GPU_PRODUCT_LABEL, in.plan().cluster().gpu().deviceName().strip().replace(' ', '-'));
+            for (String kv : dep.kube().nodeSelector()) {
+                int eq = kv.indexOf('=');
+                selector.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
-            c.put("env", env);
+            if (!selector.isEmpty()) spec.put("nodeSelector", selector);
+            List<Object> tol = new ArrayList<>();
+            Map<String, Object> gpuTaint = new LinkedHashMap<>();
+            gpuTaint.put("key", GPU_TAINT);
+            gpuTaint.put("operator", "Exists");
+            gpuTaint.put("effect", "NoSchedule");
+            if (gpuResource().equals("nvidia.com/gpu")) tol.add(gpuTaint);
+            for (String t : dep.kube().tolerations()) {
+                String[] kve = dev.shardplan.model.Deploy.Kube.toleration(t);
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("key", kve[0]);
+                m.put("operator", kve[1] == null ? "Exists" : "Equal");
+                if (kve[1] != null) m.put("value", kve[1]);
+                m.put("effect", kve[2]);
+                if (!tol.contains(m)) tol.add(m);
+            }
+            if (!tol.isEmpty()) spec.put("tolerations", tol);
+            if (downloads()) spec.put("initContainers", List.of(download()));
+            spec.put("containers", List.of(engine(role, leader)));
+            List<Object> vols = new ArrayList<>();
+            Map<String, Object> shmVol = new LinkedHashMap<>();
+            shmVol.put("name", "dshm");
+            Map<String, Object> ed = new LinkedHashMap<>();
+            ed.put("medium", "Memory");
+            ed.put("sizeLimit", shm() / GIB + "Gi");
+            shmVol.put("emptyDir", ed);
+            vols.add(shmVol);
+            if (!cache.none()) {
+                Map<String, Object> cv = new LinkedHashMap<>();
+                cv.put("name", "model-cache");
+                if (cache.kind().equals("pvc")) {
+                    Map<String, Object> claim = new LinkedHashMap<>();
+                    claim.put("claimName", cache.claim());
+                    cv.put("persistentVolumeClaim", claim);
+                } else {
+                    Map<String, Object> hp = new LinkedHashMap<>();
+                    hp.put("path", cache.hostPath());
+                    hp.put("type", "DirectoryOrCreate");
+                    cv.put("hostPath", hp);
+                }
+                vols.add(cv);
+            }
+            spec.put("volumes", vols);
+            return spec;
         }
-        if (leader) {
-            Map<String, Object> port = new LinkedHashMap<>();
-            port.put("name", "http");
-            port.put("containerPort", shape.port());
-            c.put("ports", List.of(port));
+
+        /**
+         * Where the cache volume is mounted: the Hugging Face cache for a Hub id; for a local
+         * model path, the folder that holds it (the volume is expected to hold the checkpoint).
+         */
+        String cacheMount() {
+            String m = dep.modelPath();
+            if (dep.fromHub() || m == null || !m.startsWith("/")) return CACHE_MOUNT;
+            int slash = m.lastIndexOf('/', m.endsWith("/") ? m.length() - 2 : m.length() - 1);
+            return slash <= 0 ? CACHE_MOUNT : m.substring(0, slash);
+        }
+
+        private List<Object> mounts() {
+            List<Object> m = new ArrayList<>();
+            Map<String, Object> shm = new LinkedHashMap<>();
+            shm.put("name", "dshm");
+            shm.put("mountPath", "/dev/shm");
+            m.add(shm);
+            if (!cache.none()) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("name", "model-cache");
+                c.put("mountPath", cacheMount());
+                m.add(c);
+            }
+            return m;
+        }
+
+        private static Map<String, Object> env(String name, String value) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("name", name);
+            v.put("value", ShellQuote.kubernetesLiteral(value));
+            return v;
+        }
+
+        /** HF_HOME on the cache and, where the plan names one, the token from its Secret. */
+        private List<Object> hubEnv() {
+            List<Object> out = new ArrayList<>();
+            if (!cache.none() && cacheMount().equals(CACHE_MOUNT)) out.add(env("HF_HOME", CACHE_MOUNT));
+            if (dep.kube().hfTokenSecret() != null) {
+                Map<String, Object> ref = new LinkedHashMap<>();
+                ref.put("name", secretName(dep));
+                ref.put("key", secretKey(dep));
+                Map<String, Object> from = new LinkedHashMap<>();
+                from.put("secretKeyRef", ref);
+                Map<String, Object> v = new LinkedHashMap<>();
+                v.put("name", "HF_TOKEN");
+                v.put("valueFrom", from);
+                out.add(v);
+            }
+            return out;
+        }
+
+        private Map<String, Object> download() {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("name", "model-download");
+            c.put("image", image);
+            c.put("command", List.of("python3", "-c"));
+            c.put("args", List.of(ShellQuote.kubernetesLiteral(DOWNLOAD_SCRIPT)));
+            List<Object> env = new ArrayList<>();
+            env.add(env("SHARDPLAN_MODEL", dep.modelPath()));
+            env.addAll(hubEnv());
+            c.put("env", env);
+            Map<String, Object> req = new LinkedHashMap<>();
+            req.put("cpu", "4");
+            req.put("memory", "8Gi");
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("requests", req);
+            c.put("resources", res);
+            List<Object> m = new ArrayList<>();
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("name", "model-cache");
+            cm.put("mountPath", CACHE_MOUNT);
+            m.add(cm);
+            c.put("volumeMounts", m);
+            return c;
+        }
+
+        private Map<String, Object> engine(Role role, boolean leader) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("name", container);
+            c.put("image", image);
+            Command cmd = role.command();
+            if (cmd.kubernetesExpressible() && role.setup().isEmpty()) {
+                List<String> all = cmd.kubernetes();
+                c.put("command", all.subList(0, cmd.program().size()));
+                c.put("args", all.subList(cmd.program().size(), all.size()));
+            } else {
+                // Values computed from the pod's index need the shell; the script itself is escaped for Kubernetes.
+                String script = "set -euo pipefail\n" + (role.setup().isEmpty() ? "" : String.join("\n", role.setup()) + "\n")
+                        + "exec " + cmd.shell("  ") + "\n";
+                c.put("command", List.of("/bin/bash", "-c"));
+                c.put("args", List.of(ShellQuote.kubernetesLiteral(script)));
+            }
+            List<Object> env = new ArrayList<>();
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (String[] e : role.env()) if (names.add(e[0])) env.add(env(e[0], e[1]));
+            for (Object o : hubEnv()) if (names.add((String) ((Map<?, ?>) o).get("name"))) env.add(o);
+            // The init container filled the cache: the engine reads it without asking the Hub again.
+            if (downloads() && names.add("HF_HUB_OFFLINE")) env.add(env("HF_HUB_OFFLINE", "1"));
+            if (multiNode()) for (String[] e : network()) if (names.add(e[0])) env.add(env(e[0], e[1]));
+            if (!env.isEmpty()) c.put("env", env);
+            if (leader) {
+                Map<String, Object> port = new LinkedHashMap<>();
+                port.put("name", "http");
+                port.put("containerPort", shape.port());
+                c.put("ports", List.of(port));
+                dev.shardplan.engine.Serving sv = in.engine().spec().serving(in.engine().release());
+                long budget = Startup.budgetSeconds(weightsPerRank());
+                c.put("startupProbe", probe(sv.livenessPath(), STARTUP_PERIOD, 5, (int) Math.ceil(budget / (double) STARTUP_PERIOD)));
+                c.put("livenessProbe", probe(sv.livenessPath(), 10, 5, 6));
+                c.put("readinessProbe", probe(sv.readinessPath(), 10, 10, 3));
+            }
+            Map<String, Object> limits = new LinkedHashMap<>();
+            limits.put(gpuResource(), String.valueOf(shape.gpus()));
+            String rdma = rdma();
+            if (rdma != null) limits.put(rdma, "1");
+            Map<String, Object> requests = new LinkedHashMap<>();
+            int cpu = dep.kube().cpu() > 0 ? dep.kube().cpu() : CPU_PER_GPU * shape.gpus();
+            long mem = dep.kube().memoryBytes() > 0 ? dep.kube().memoryBytes() : MEMORY_PER_GPU * shape.gpus() + shm() + offloadPerPod();
+            requests.put("cpu", String.valueOf(cpu));
+            requests.put("memory", (long) Math.ceil(mem / (double) GIB) + "Gi");
+            requests.putAll(limits);
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("limits", limits);
+            res.put("requests", requests);
+            c.put("resources", res);
+            if (multiNode()) {
+                // RDMA registers pinned memory: IPC_LOCK lifts the locked-memory limit.
+                Map<String, Object> caps = new LinkedHashMap<>();
+                caps.put("add", List.of("IPC_LOCK"));
+                Map<String, Object> sc = new LinkedHashMap<>();
+                sc.put("capabilities", caps);
+                c.put("securityContext", sc);
+            }
+            c.put("volumeMounts", mounts());
+            return c;
+        }
+
+        /**
+         * NCCL over the cluster's fabric for a group over nodes: InfiniBand/RoCE verbs stay on
+         * (NCCL falls back to sockets silently when it finds no device), bootstrap and gloo on
+         * the pod's interface (eth0 under the usual CNIs, or the plan's network_interface).
+         */
+        List<String[]> network() {
+            List<String[]> out = new ArrayList<>();
+            String nic = dep.network() != null ? dep.network() : "eth0";
+            out.add(new String[] {"NCCL_SOCKET_IFNAME", nic});
+            out.add(new String[] {"GLOO_SOCKET_IFNAME", nic});
+            if (rdma() != null) {
+                out.add(new String[] {"NCCL_IB_DISABLE", "0"});
+            } else if (!in.plan().cluster().network().equals("none")) {
+                out.add(new String[] {"NCCL_IB_DISABLE", "1"});
+            }
+            return out;
+        }
+
+        private static Map<String, Object> probe(String path, int period, int timeout, int failures) {
             Map<String, Object> probe = new LinkedHashMap<>();
             Map<String, Object> http = new LinkedHashMap<>();
-            http.put("path", "/health");
-            http.put("port", shape.port());
+            http.put("path", path);
+            http.put("port", "http");
             probe.put("httpGet", http);
-            probe.put("initialDelaySeconds", 60);
-            probe.put("periodSeconds", 10);
-            c.put("readinessProbe", probe);
+            probe.put("periodSeconds", period);
+            probe.put("timeoutSeconds", timeout);
+            probe.put("failureThreshold", failures);
+            return probe;
         }
-        Map<String, Object> gpu = new LinkedHashMap<>();
-        gpu.put("nvidia.com/gpu", String.valueOf(shape.gpus()));
-        Map<String, Object> res = new LinkedHashMap<>();
-        res.put("limits", gpu);
-        res.put("requests", new LinkedHashMap<>(gpu));
-        c.put("resources", res);
-        if (shape.size() > 1) {
-            Map<String, Object> caps = new LinkedHashMap<>();
-            caps.put("add", List.of("IPC_LOCK"));
-            Map<String, Object> sc = new LinkedHashMap<>();
-            sc.put("capabilities", caps);
-            c.put("securityContext", sc);
-        }
-        Map<String, Object> mount = new LinkedHashMap<>();
-        mount.put("name", "dshm");
-        mount.put("mountPath", "/dev/shm");
-        c.put("volumeMounts", List.of(mount));
-
-        Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("containers", List.of(c));
-        Map<String, Object> vol = new LinkedHashMap<>();
-        vol.put("name", "dshm");
-        Map<String, Object> ed = new LinkedHashMap<>();
-        ed.put("medium", "Memory");
-        vol.put("emptyDir", ed);
-        spec.put("volumes", List.of(vol));
-        return spec;
     }
 }

@@ -41,7 +41,22 @@ public final class PlanJsonEmitter {
 
     /** plan.json; with {@code shim} it names the shim archive the compile writes next to the plans, with its SHA-256. */
     public static List<OutputFile> emit(EmitInput in, boolean shim) {
+        return emit(in, shim, java.util.Set.of());
+    }
+
+    /**
+     * plan.json; {@code foreign} are the other engines the plan's targets launch, each written
+     * under "launch" with the settings carried to it and how (docs/emit.md).
+     */
+    public static List<OutputFile> emit(EmitInput in, boolean shim, java.util.Set<dev.shardplan.model.EngineKind> foreign) {
         ObjectNode root = tree(in);
+        if (!foreign.isEmpty()) {
+            ObjectNode launch = root.putObject("launch");
+            for (dev.shardplan.model.EngineKind k : new java.util.TreeSet<>(foreign)) {
+                EngineArgs ea = EngineArgs.of(in, k);
+                launch.set(k.id(), EngineJson.carried(new dev.shardplan.engine.Translation.Carried(ea.cfg(), ea.carried(), ea.notCarried())));
+            }
+        }
         if (shim) {
             ObjectNode s = root.putObject("shim");
             s.put("archive", "../" + ShimArchive.fileName());
@@ -66,7 +81,7 @@ public final class PlanJsonEmitter {
         par.put("ep", Math.max(1, plan.parallel().ep()));
         par.put("world_size", plan.parallel().worldSize());
         if (plan.disaggregated()) root.set("pools", pools(plan));
-        root.set("engine", EngineJson.of(in.engine()));
+        root.set("engine", EngineJson.of(in.engine(), plan.parallel()));
         ArrayNode ranks = root.putArray("ranks");
         for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
         ObjectNode groups = root.putObject("groups");

@@ -99,6 +99,8 @@ final class SglangLaunch {
         a.addAll(ea.settings());
         String parser = Shapes.reasoningParser(in, ea, diags);
         if (parser != null) a.add(VllmLaunch.arg(ea.flag("reasoning_parser"), parser));
+        String tools = Shapes.toolParser(in, ea, diags);
+        if (tools != null) a.add(VllmLaunch.arg(ea.flag("tool_call_parser"), tools));
         a.add(VllmLaunch.arg(ea.flag("host"), "0.0.0.0"));
         a.add(VllmLaunch.arg(ea.flag("port"), dep.port(ea.cfg().spec())));
         return a;

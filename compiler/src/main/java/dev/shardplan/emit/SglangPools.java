@@ -43,6 +43,7 @@ final class SglangPools {
                 return out;
             }
             List<Diagnostic> own = new ArrayList<>(SglangLaunch.check(ii));
+            own.addAll(Emit.recipes(ii));
             SglangLaunch.common(ii, own);
             out.addAll(own);
         }

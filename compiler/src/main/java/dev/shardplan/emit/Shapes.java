@@ -64,6 +64,31 @@ final class Shapes {
                     .build());
             return null;
         }
-        return spelled.get();
+        // An empty spelling: the server handles the format itself and takes no flag.
+        return spelled.get().isEmpty() ? null : spelled.get();
+    }
+
+    /**
+     * The model's tool-call parser as the target's release spells it, or null when the model has
+     * none; a format the release has no parser for is a warning and the flag is left out (the
+     * server still answers, without parsing tool calls).
+     */
+    static String toolParser(EmitInput in, EngineArgs ea, List<Diagnostic> diags) {
+        Plan plan = in.plan();
+        String p = plan.model().toolParser();
+        if (p == null || p.isEmpty()) return null;
+        var spec = ea.cfg().spec();
+        var release = ea.cfg().release();
+        var spelled = spec.toolParser(release, p);
+        if (spelled.isEmpty() || !spec.hasFlag(release, "tool_call_parser")) {
+            List<String> known = spec.toolParsers(release);
+            diags.add(Diagnostic.of(EmitCodes.UNKNOWN_TOOL_PARSER, plan.spanOf("model"),
+                            spec.kind().id() + ": " + release.label() + " has no tool-call parser for `" + p + "` (model " + plan.model().name() + ")")
+                    .note("tool-call parsers of " + release.label() + ": " + (known.isEmpty() ? "none known" : String.join(", ", known)))
+                    .help("clients get tool calls as plain text; name a release that has the parser, or drop `tool_parser` from the model")
+                    .build());
+            return null;
+        }
+        return spelled.get().isEmpty() ? null : spelled.get();
     }
 }

@@ -22,9 +22,13 @@ public final class SlurmEmitter implements Emitter {
     private static final String DELIMITER = "SHARDPLAN_NODE_SCRIPT";
 
     /** View model of slurm.sbatch.mustache; all strings are final text, quoted where they came from the user. */
-    public record NodeCase(int index, List<String> setup, String command) {
+    public record NodeCase(int index, List<String> setup, String command, boolean exec) {
         NodeCase(int index, String command) {
-            this(index, List.of(), command);
+            this(index, List.of(), command, true);
+        }
+
+        NodeCase(int index, List<String> setup, String command) {
+            this(index, setup, command, true);
         }
     }
 
@@ -59,12 +63,13 @@ public final class SlurmEmitter implements Emitter {
             }
         }
         if (plan.engine().kind() == EngineKind.TRTLLM) {
-            if (TrtllmLaunch.servers(in).size() > 1) {
+            List<TrtllmLaunch.Server> servers = TrtllmLaunch.servers(in);
+            if (servers.size() > 1 && servers.stream().anyMatch(s -> s.nodes().size() > 1)) {
                 out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, plan.spanOf("parallel.dp"),
-                                "slurm: TensorRT-LLM dp " + plan.parallel().dp() + " without attention DP needs "
-                                        + TrtllmLaunch.servers(in).size() + " separate servers in one job")
-                        .note("trtllm-serve has no data-parallel flag; each replica is its own MPI world")
-                        .help("submit one job per replica with the trtllm/serve-dp*.sh scripts, or use dp_attention")
+                                "slurm: TensorRT-LLM dp " + plan.parallel().dp() + " without attention DP runs " + servers.size()
+                                        + " servers, each over " + servers.get(0).nodes().size() + " nodes")
+                        .note("trtllm-serve has no data-parallel flag: each replica is its own MPI world, and one job step cannot hold several")
+                        .help("submit one job per replica (trtllm/srun-dp<i>.sh inside an allocation), or keep each replica within one node")
                         .build());
             }
             out.addAll(TrtllmLaunch.checkEvenTasks(in, "slurm"));
@@ -82,7 +87,8 @@ public final class SlurmEmitter implements Emitter {
         Deployment dep = in.deployment();
         int nodes = l.nodes();
         int gpus = Shapes.gpusPerNodeUsed(l);
-        boolean mpi = plan.engine().kind() == EngineKind.TRTLLM && nodes > 1;
+        // A single TensorRT-LLM server over several nodes is one MPI world of a task per GPU; replicas within a node are plain tasks.
+        boolean mpi = plan.engine().kind() == EngineKind.TRTLLM && nodes > 1 && TrtllmLaunch.servers(in).size() == 1;
         int tasksPerNode = mpi ? l.ranks().size() / nodes : 1;
 
         List<String> directives = new ArrayList<>();
@@ -117,12 +123,25 @@ public final class SlurmEmitter implements Emitter {
             }
             default -> {
                 env = TrtllmLaunch.env(in);
-                TrtllmLaunch.Server s = TrtllmLaunch.servers(in).get(0);
+                List<TrtllmLaunch.Server> servers = TrtllmLaunch.servers(in);
+                TrtllmLaunch.Server s = servers.get(0);
                 Command serve = TrtllmLaunch.serve(in, s, new Val.Env("SHARDPLAN_OPTIONS", ""), new ArrayList<>());
                 List<String> setup = new ArrayList<>();
                 setup.add(TASK_OPTIONS_SET);
                 setup.addAll(TrtllmLaunch.writeOptions(in, "\"$SHARDPLAN_OPTIONS\""));
-                if (mpi) {
+                if (servers.size() > 1) {
+                    // One server per DP replica, each on its GPUs and port; the task ends when the first one does.
+                    for (int n = 0; n < nodes; n++) {
+                        List<String> lines = new ArrayList<>(setup);
+                        for (TrtllmLaunch.Server x : servers) {
+                            if (x.nodes().get(0) != n) continue;
+                            Command c = TrtllmLaunch.serve(in, x, new Val.Env("SHARDPLAN_OPTIONS", ""), new ArrayList<>());
+                            String vis = TrtllmLaunch.visibleDevices(in, x);
+                            lines.add((vis == null ? "" : "env CUDA_VISIBLE_DEVICES=" + ShellQuote.quote(vis) + " ") + c.shell("    ") + " &");
+                        }
+                        cases.add(new NodeCase(n, lines, "wait -n", false));
+                    }
+                } else if (mpi) {
                     // Every MPI task runs the same command; trtllm-llmapi-launch turns rank 0 into the server.
                     for (int n = 0; n < nodes; n++)
                         cases.add(new NodeCase(n, setup, Command.of("trtllm-llmapi-launch").then(serve).build().shell("    ")));

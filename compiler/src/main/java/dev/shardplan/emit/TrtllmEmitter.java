@@ -39,8 +39,34 @@ public final class TrtllmEmitter implements Emitter {
         for (Server s : servers) {
             String name = servers.size() == 1 ? "serve.sh" : "serve-dp" + s.index() + ".sh";
             files.add(OutputFile.script("trtllm/" + name, script(in, s, servers.size())));
+            if (s.nodes().size() > 1) {
+                String srun = servers.size() == 1 ? "srun.sh" : "srun-dp" + s.index() + ".sh";
+                files.add(OutputFile.script("trtllm/" + srun, srun(in, s, servers.size())));
+            }
         }
         return files;
+    }
+
+    /**
+     * The same server started by Slurm instead of mpirun: srun --mpi=pmix starts one MPI task per
+     * GPU on every node of the allocation, so nothing needs SSH between the nodes
+     * (examples/llm-api/llm_mgmn_trtllm_serve.sh, launchers.md §3.3). Run it inside an allocation
+     * of these nodes (salloc, or a batch script) from a folder every node can read.
+     */
+    private static String srun(EmitInput in, Server s, int count) {
+        List<String> setup = new ArrayList<>();
+        setup.add(Scripts.SCRIPT_DIR);
+        Val options = new Val.Env("SCRIPT_DIR", "/" + TrtllmLaunch.OPTIONS);
+        Command serve = TrtllmLaunch.serve(in, s, options, new ArrayList<>());
+        int per = s.ranksPerNode().get(s.nodes().get(0));
+        Command.Builder srun = Command.of("srun").opt("--nodes", s.nodes().size()).opt("--ntasks-per-node", per)
+                .opt("--mpi", "pmix").opt("--kill-on-bad-exit", 1);
+        if (in.deployment().image() != null) srun.opt("--container-image", in.deployment().image());
+        srun.then(Command.of("trtllm-llmapi-launch").then(serve).build());
+        String what = count == 1 ? "TensorRT-LLM server" : "TensorRT-LLM server for DP replica " + s.index() + " of " + count;
+        String title = what + " over " + s.nodes().size() + " nodes under srun (" + s.ranks() + " MPI tasks = tp x pp, no SSH); run inside an allocation of "
+                + s.nodes().size() + " nodes";
+        return Scripts.render(Scripts.header(in, title, TrtllmLaunch.args(in)), setup, TrtllmLaunch.env(in), List.of(srun.build()));
     }
 
     private static String script(EmitInput in, Server s, int count) {
@@ -71,8 +97,10 @@ public final class TrtllmEmitter implements Emitter {
         Command.Builder mpi = Command.of("mpirun").opt("-np", s.ranks()).opt("--host", hosts);
         for (String[] e : env) mpi.opt("-x", e[0]);
         mpi.then(Command.of("trtllm-llmapi-launch").then(serve).build());
+        // mpirun starts the remote ranks over SSH: the srun script beside this one needs neither SSH nor mpirun.
         String title = what + " over nodes " + s.nodes() + " (" + s.ranks() + " MPI ranks = tp × pp); run on node "
-                + s.nodes().get(0);
+                + s.nodes().get(0) + ". mpirun reaches the other nodes over passwordless SSH and needs the same installation at the same"
+                + " paths on each; under Slurm use " + (count == 1 ? "srun.sh" : "srun-dp" + s.index() + ".sh") + " instead";
         return Scripts.render(Scripts.header(in, title, TrtllmLaunch.args(in)), setup, env, List.of(mpi.build()));
     }
 

@@ -142,8 +142,12 @@ final class TrtllmLaunch {
         if (d.attentionDp()) t.put("enable_attention_dp", true);
         for (var e : ea.cfg().values()) {
             var s = e.setting();
-            if (!EngineArgs.written(e) || s.configKey() == null) continue;
-            Object v = s.configObject() ? (e.bool() ? new LinkedHashMap<String, Object>() : null) : e.value();
+            if (!EngineArgs.written(e) || s.configKey() == null || s.off(e.value())) continue;
+            Object v = s.configObject() ? (e.bool() ? new LinkedHashMap<String, Object>() : null)
+                    : s.kind() == dev.shardplan.engine.Kind.SIZE ? s.inUnits(e.value()) : e.value();
+            // Fixed siblings first (speculative_config.decoding_type before its layer count).
+            String parent = s.configKey().contains(".") ? s.configKey().substring(0, s.configKey().lastIndexOf('.') + 1) : "";
+            for (var f : s.jsonFixed().entrySet()) put(t, parent + f.getKey(), f.getValue());
             put(t, s.configKey(), v);
         }
         if (!plan.parallel().layerSplit().isEmpty()) t.put("pp_partition", List.copyOf(plan.parallel().layerSplit()));
@@ -191,6 +195,8 @@ final class TrtllmLaunch {
         b.addAll(ea.settings());
         String parser = Shapes.reasoningParser(in, ea, diags);
         if (parser != null) b.opt(ea.flag("reasoning_parser"), parser);
+        String tools = Shapes.toolParser(in, ea, diags);
+        if (tools != null) b.opt(ea.flag("tool_call_parser"), tools);
         if (dep.servedName() != null && ea.hasFlag("served_model_name")) b.opt(ea.flag("served_model_name"), dep.servedName());
         b.opt(ea.flag("host"), "0.0.0.0").opt(ea.flag("port"), s.port());
         return b.build();

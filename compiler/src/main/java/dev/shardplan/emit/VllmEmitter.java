@@ -99,9 +99,9 @@ public final class VllmEmitter implements Emitter {
     /** Ray: the head starts the Ray cluster, waits for the workers' GPUs, then runs vllm serve with the Ray backend. */
     private static String ray(EmitInput in, int node) {
         Layout l = in.layout();
+        // The head reads the shared config beside it; a worker only needs the head's address.
         List<String> setup = new ArrayList<>();
-        setup.add(Scripts.SCRIPT_DIR);
-        setup.add(Scripts.headAddr(in));
+        setup.add(node == 0 ? Scripts.SCRIPT_DIR : Scripts.headAddr(in));
         List<Command> cmds = new ArrayList<>();
         String title;
         if (node == 0) {

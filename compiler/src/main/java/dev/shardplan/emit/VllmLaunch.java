@@ -154,6 +154,11 @@ final class VllmLaunch {
             if (ea.hasFlag("enable_reasoning")) a.add(new Arg(ea.flag("enable_reasoning"), null));
             a.add(arg(ea.flag("reasoning_parser"), parser));
         }
+        String tools = Shapes.toolParser(in, ea, diags);
+        if (tools != null) {
+            a.add(new Arg(ea.flag("enable_auto_tool_choice"), null));
+            a.add(arg(ea.flag("tool_call_parser"), tools));
+        }
         a.add(arg(ea.flag("host"), "0.0.0.0"));
         a.add(arg(ea.flag("port"), dep.port(ea.cfg().spec())));
         return a;

@@ -42,6 +42,7 @@ final class VllmPools {
                 return out;
             }
             List<Diagnostic> own = new ArrayList<>(VllmLaunch.check(ii));
+            own.addAll(Emit.recipes(ii));
             VllmLaunch.common(ii, own);
             out.addAll(own);
         }

@@ -139,4 +139,27 @@ public interface EngineSpec {
 
     /** The default API port of the engine's server. */
     int defaultPort();
+
+    /** The launcher's name for a model's tool-call format in release {@code r}, or empty when it has none. */
+    Optional<String> toolParser(Release r, String parser);
+
+    /** The tool-call parsers release {@code r} knows, in its own spelling. */
+    List<String> toolParsers(Release r);
+
+    /** Health endpoints and /dev/shm of the release's server. */
+    Serving serving(Release r);
+
+    /**
+     * Over how many DP ranks one server divides a limit of this role: the value the launcher is
+     * given is that many times what each rank's scheduler runs (SGLang under DP attention); 1 when
+     * every rank's scheduler takes the value as it is (vLLM's engine cores, TensorRT-LLM's ranks).
+     */
+    default int limitRanks(Role role, dev.shardplan.model.Parallel p) {
+        return 1;
+    }
+
+    /** Where the engine's counting of a limit is read from (for plan.json and the docs). */
+    default String limitSource(Role role) {
+        return title() + " applies " + (role == Role.MAX_SEQS ? "the sequence limit" : "the token budget") + " to each scheduler as given";
+    }
 }

@@ -67,7 +67,7 @@ public final class Engines {
     /** Counts are longs, numbers doubles, whatever the literal's Java type. */
     private static Object normalise(Setting s, Object v) {
         return switch (s.kind()) {
-            case COUNT -> ((Number) v).longValue();
+            case COUNT, SIZE -> ((Number) v).longValue();
             case NUMBER -> ((Number) v).doubleValue();
             default -> v;
         };

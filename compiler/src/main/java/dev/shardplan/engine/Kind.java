@@ -9,5 +9,7 @@ public enum Kind {
     /** true or false. */
     BOOL,
     /** One word out of the release's accepted values. */
-    CHOICE
+    CHOICE,
+    /** An amount of memory, written with a size unit (`64 GiB`); held in bytes. */
+    SIZE
 }

@@ -21,7 +21,7 @@ record ParserTable(List<Entry> entries) {
 
     List<String> names(Release r) {
         List<String> out = new ArrayList<>();
-        for (Entry e : entries) if (r.atLeast(e.since())) out.add(e.theirs());
+        for (Entry e : entries) if (r.atLeast(e.since()) && !e.theirs().isEmpty()) out.add(e.theirs());
         return out;
     }
 }

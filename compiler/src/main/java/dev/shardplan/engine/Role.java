@@ -24,5 +24,20 @@ public enum Role {
     /** Whether long prompts are prefilled in chunks of the step budget. */
     CHUNKED_PREFILL,
     /** vLLM automatic prefix caching, SGLang radix cache, TensorRT-LLM KV block reuse. */
-    PREFIX_CACHING
+    PREFIX_CACHING,
+    /** The expert-parallel all-to-all kernels (vLLM all2all_backend, SGLang moe_a2a_backend, TensorRT-LLM moe_config.backend). */
+    ALL2ALL,
+    /** Expert-parallel load balancing (EPLB): experts are re-placed from observed load. */
+    EPLB,
+    /** Redundant copies of hot experts that EPLB may place (TensorRT-LLM counts slots: experts + redundant). */
+    REDUNDANT_EXPERTS,
+    /** Draft tokens per step of multi-token prediction (the checkpoint's MTP layers as the drafter). */
+    SPEC_TOKENS,
+    /** Host memory the KV cache offloads to (vLLM kv_offloading_size, SGLang hicache_size, TensorRT-LLM host_cache_size). */
+    KV_OFFLOAD;
+
+    /** Whether the role is a serving recipe (off unless the plan asks for it), not a setting every launch runs with. */
+    public boolean recipe() {
+        return this == ALL2ALL || this == EPLB || this == REDUNDANT_EXPERTS || this == SPEC_TOKENS || this == KV_OFFLOAD;
+    }
 }

@@ -15,12 +15,37 @@ import java.util.List;
  * boolean whose key names a nested config object ({@code configObject}) is written as that object
  * with its defaults ({@code {}}) when true and {@code null} when false. {@code env}: an
  * environment variable that carries the setting instead of a flag (a boolean as 1 or 0).
+ *
+ * <p>Recipes need three more spellings. A {@link Kind#SIZE} is held in bytes and written in
+ * {@code unitBytes}-byte units ({@code wholeUnits}: rounded up to a whole number). {@code jsonFlag}:
+ * the setting is one key ({@code jsonKey}) of a JSON object passed to that flag, together with the
+ * other settings of the same flag and the fixed entries {@code jsonFixed} (vLLM's
+ * --speculative-config, --eplb-config); in an options file, {@code jsonFixed} are the siblings
+ * written beside the {@code configKey} (TensorRT-LLM's speculative_config.decoding_type). {@code with}: launcher words written beside the setting whenever
+ * it is written (a backend switch that the size needs). {@code zeroOff}: a count or size of 0
+ * means the feature is off and writes nothing.
  */
 public record Setting(String name, Kind kind, Role role, double min, double max, boolean minExclusive,
                       List<String> choices, String flag, String flagOff, String configKey, boolean configObject,
-                      String env, DefaultRule dflt, String doc, String source) {
+                      String env, DefaultRule dflt, String doc, String source, double unitBytes, boolean wholeUnits,
+                      String jsonFlag, String jsonKey, java.util.Map<String, Object> jsonFixed, List<String> with,
+                      boolean zeroOff) {
     public Setting {
         choices = choices == null ? List.of() : List.copyOf(choices);
+        jsonFixed = jsonFixed == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(jsonFixed));
+        with = with == null ? List.of() : List.copyOf(with);
+    }
+
+    /** Whether {@code value} turns the feature off, so that the launcher is given nothing. */
+    public boolean off(Object value) {
+        return zeroOff && value instanceof Number n && n.doubleValue() == 0;
+    }
+
+    /** A size in the launcher's unit: whole units rounded up, else up to 3 decimals. */
+    public Object inUnits(Object value) {
+        double u = ((Number) value).doubleValue() / unitBytes;
+        if (wholeUnits) return (long) Math.ceil(u - 1e-9);
+        return Math.round(u * 1000) / 1000.0;
     }
 
     /** Starts a declaration; {@link Builder#build()} ends it. */
@@ -36,6 +61,7 @@ public record Setting(String name, Kind kind, Role role, double min, double max,
     /** "(0, 1]", "1 to 1000000": the accepted range as a user reads it. */
     public String rangeText() {
         if (kind == Kind.COUNT) return fmt(min) + " to " + fmt(max);
+        if (kind == Kind.SIZE) return fmt(min / (1L << 30)) + " to " + fmt(max / (1L << 30)) + " GiB";
         return (minExclusive ? "(" : "[") + fmt(min) + ", " + fmt(max) + "]";
     }
 
@@ -54,6 +80,11 @@ public record Setting(String name, Kind kind, Role role, double min, double max,
         private boolean configObject;
         private String env;
         private DefaultRule dflt;
+        private double unitBytes;
+        private boolean wholeUnits, zeroOff;
+        private String jsonFlag, jsonKey;
+        private java.util.Map<String, Object> jsonFixed;
+        private List<String> with;
 
         private Builder(String name, Kind kind) {
             this.name = name;
@@ -86,11 +117,27 @@ public record Setting(String name, Kind kind, Role role, double min, double max,
 
         public Builder doc(String d) { this.doc = d; return this; }
 
+        /** A size written in units of {@code bytes} bytes (whole units when {@code whole}). */
+        public Builder unit(double bytes, boolean whole) { this.unitBytes = bytes; this.wholeUnits = whole; return this; }
+
+        /** The setting is key {@code key} of the JSON object passed to {@code flag}, beside {@code fixed}. */
+        public Builder json(String flag, String key, java.util.Map<String, Object> fixed) {
+            this.jsonFlag = flag; this.jsonKey = key; this.jsonFixed = fixed; return this;
+        }
+
+        /** Launcher words written beside the setting whenever it is written. */
+        public Builder with(String... words) { this.with = List.of(words); return this; }
+
+        /** 0 means off: nothing is written. */
+        public Builder zeroOff() { this.zeroOff = true; return this; }
+
         public Builder source(String s) { this.source = s; return this; }
 
         public Setting build() {
             if (dflt == null) throw new IllegalStateException("setting " + name + " declares no default rule");
-            return new Setting(name, kind, role, min, max, minExclusive, choices, flag, flagOff, configKey, configObject, env, dflt, doc, source);
+            if (kind == Kind.SIZE && unitBytes <= 0) throw new IllegalStateException("size setting " + name + " declares no unit");
+            return new Setting(name, kind, role, min, max, minExclusive, choices, flag, flagOff, configKey, configObject, env, dflt, doc, source,
+                    unitBytes, wholeUnits, jsonFlag, jsonKey, jsonFixed, with, zeroOff);
         }
     }
 }

@@ -141,7 +141,46 @@ final class Sglang implements EngineSpec {
                 .dflt(fixed(true, at + " default: the radix cache is on unless --disable-radix-cache"))
                 .doc("share KV of common prefixes in the radix cache (false: --disable-radix-cache)")
                 .source("python/sglang/srt/server_args.py ServerArgs.disable_radix_cache = False").build());
+        recipes(t, r, at);
         return t;
+    }
+
+    /**
+     * Serving recipes (python/sglang/srt/server_args.py of each release; flag sets in
+     * launchers/releases/sglang-*.txt): the EP all-to-all kernels, EPLB, MTP drafting (NEXTN, which
+     * SGLang runs as EAGLE over the checkpoint's next-token layers; with top-k 1 it sets the draft
+     * tokens to steps + 1 itself) and the hierarchical cache in host memory.
+     */
+    private static void recipes(List<Setting> t, Release r, String at) {
+        String args = "python/sglang/srt/server_args.py";
+        if (r.atLeast("0.4.10")) {
+            List<String> a2a = r.atLeast("0.5.18") ? List.of("none", "deepep", "mooncake", "nixl", "mori", "ascend_fuseep", "flashinfer", "megamoe", "pplx", "ascend_tp")
+                    : r.atLeast("0.5.10") ? List.of("none", "deepep", "mooncake", "nixl", "mori", "ascend_fuseep", "flashinfer")
+                    : r.atLeast("0.5.0") ? List.of("none", "deepep", "mooncake", "ascend_fuseep") : List.of("deepep");
+            t.add(Setting.of("moe_a2a_backend", Kind.CHOICE).role(Role.ALL2ALL).choices(a2a).flag("--moe-a2a-backend")
+                    .dflt(fixed("none", at + " default: the all-reduce/all-gather dispatch"))
+                    .doc("kernels of the expert-parallel all-to-all (deepep needs DeepEP in the image)")
+                    .source(args + " --moe-a2a-backend").build());
+        }
+        t.add(Setting.of("deepep_mode", Kind.CHOICE).choices(List.of("normal", "low_latency", "auto")).flag("--deepep-mode")
+                .dflt(fixed("auto", at + " default")).doc("DeepEP kernels: normal (prefill), low_latency (decode) or auto")
+                .source(args + " --deepep-mode").build());
+        t.add(Setting.of("enable_eplb", Kind.BOOL).role(Role.EPLB).switches("--enable-eplb", null)
+                .dflt(fixed(false, at + " default: off")).doc("expert-parallel load balancing")
+                .source(args + " --enable-eplb").build());
+        t.add(Setting.of("ep_num_redundant_experts", Kind.COUNT).role(Role.REDUNDANT_EXPERTS).range(0, 4096).zeroOff().flag("--ep-num-redundant-experts")
+                .dflt(fixed(0L, at + " default: none")).doc("redundant expert copies EPLB may place")
+                .source(args + " ServerArgs.ep_num_redundant_experts = 0").build());
+        t.add(Setting.of("speculative_num_steps", Kind.COUNT).role(Role.SPEC_TOKENS).range(0, 16).zeroOff().flag("--speculative-num-steps")
+                .with("--speculative-algorithm", "NEXTN", "--speculative-eagle-topk", "1")
+                .dflt(fixed(0L, at + " default: no speculative decoding"))
+                .doc("tokens the model's next-token (MTP) layers draft per step (--speculative-algorithm NEXTN, top-k 1)")
+                .source(args + " (NEXTN shares EAGLE's implementation; top-k 1 sets speculative_num_draft_tokens = steps + 1)").build());
+        t.add(Setting.of("hicache_size", Kind.SIZE).role(Role.KV_OFFLOAD).range(0, 1e15).unit(1e9, true).zeroOff()
+                .flag("--hicache-size").with("--enable-hierarchical-cache")
+                .dflt(fixed(0L, at + " default: no host KV tier"))
+                .doc("host memory of the hierarchical KV cache, per rank")
+                .source(args + " --hicache-size (GB per worker); mem_cache host pool: size = hicache_size x 1e9 // bytes per token").build());
     }
 
     /** GPU memory in MiB as SGLang's get_device_memory_capacity reads it: nvidia-smi's memory.total. */
@@ -275,6 +314,7 @@ final class Sglang implements EngineSpec {
             LaunchFlag.flag("node_rank", "--node-rank", ARGS),
             LaunchFlag.flag("dist_init_addr", "--dist-init-addr", ARGS),
             LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS),
+            LaunchFlag.flag("tool_call_parser", "--tool-call-parser", ARGS),
             // Disaggregation (server_args.py at 0.4.6.post5 through 0.5.18): the server's role, the
             // KV transfer backend (KvConnectors) and the prefill server's bootstrap port (default 8998).
             LaunchFlag.flag("disaggregation_mode", "--disaggregation-mode", ARGS),
@@ -285,7 +325,6 @@ final class Sglang implements EngineSpec {
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> SGLang's (python/sglang/srt/reasoning_parser.py ReasoningParser.DetectorMap), first release. */
     /** shardplan's parser names -> SGLang's (--reasoning-parser choices), from the first supported release that has each. */
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek-r1", "0.4.6",
@@ -299,6 +338,59 @@ final class Sglang implements EngineSpec {
     @Override
     public Optional<String> reasoningParser(Release r, String parser) {
         return PARSERS.lookup(r, parser);
+    }
+
+    /** shardplan's tool-call formats -> SGLang's --tool-call-parser names (launchers/releases/sglang-*.txt). */
+    private static final ParserTable TOOLS = ParserTable.of(
+            "llama3_json", "llama3", "0.4.6",
+            "hermes", "qwen25", "0.4.6",
+            "mistral", "mistral", "0.4.6",
+            "deepseek_v3", "deepseekv3", "0.4.6",
+            "kimi_k2", "kimi_k2", "0.4.10",
+            "glm45", "glm45", "0.4.10",
+            "qwen3_coder", "qwen3_coder", "0.4.10",
+            "gpt_oss", "gpt-oss", "0.5.0");
+
+    @Override
+    public Optional<String> toolParser(Release r, String parser) {
+        return TOOLS.lookup(r, parser);
+    }
+
+    @Override
+    public List<String> toolParsers(Release r) {
+        return TOOLS.names(r);
+    }
+
+    /**
+     * /health answers 503 while the server starts and 200 after; /health_generate runs a one-token
+     * generation (python/sglang/srt/entrypoints/http_server.py), which SGLang's own Kubernetes
+     * example uses for readiness, with a 10 GiB memory-backed /dev/shm (docker/k8s-sglang-service.yaml).
+     */
+    private static final Serving SERVING = new Serving("/health", "/health_generate", 10L << 30,
+            "python/sglang/srt/entrypoints/http_server.py (/health, /health_generate); docker/k8s-sglang-service.yaml (probes, dshm sizeLimit 10Gi)");
+
+    @Override
+    public Serving serving(Release r) {
+        return SERVING;
+    }
+
+    /**
+     * Under --enable-dp-attention SGLang divides --max-running-requests and --chunked-prefill-size
+     * by dp_size: each attention-DP rank runs max_running_requests / dp requests (0.4.6
+     * managers/tp_worker.py; 0.5.10 model_runner_kv_cache_mixin.py; 0.5.18
+     * mem_cache/kv_cache_configurator.py: requested_per_worker = max_num_reqs // attn_dp_size) and
+     * prefills chunked_prefill_size / dp tokens (server_args.py, every release).
+     */
+    @Override
+    public int limitRanks(Role role, Parallel p) {
+        boolean divided = role == Role.MAX_SEQS || role == Role.MAX_BATCHED_TOKENS;
+        return divided && p.dpAttention() && p.dp() > 1 ? p.dp() : 1;
+    }
+
+    @Override
+    public String limitSource(Role role) {
+        return role == Role.MAX_SEQS ? "SGLang divides max_running_requests by dp_size under --enable-dp-attention (kv_cache_configurator.py, tp_worker.py)"
+                : "SGLang divides chunked_prefill_size by dp_size under --enable-dp-attention (server_args.py)";
     }
 
     @Override
@@ -342,7 +434,10 @@ final class Sglang implements EngineSpec {
         Model m = plan.model();
         Shard s = r.shard();
         long total = plan.cluster().gpu().memory();
-        long weights = s.weights().total();
+        // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
+        int mtp = Shapes.mtpLayers(cfg, plan, s);
+        long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
+        long weights = s.weights().total() + mtpWeights;
         Double nt = plan.tuning().get("non_torch_gib");
         long init = nt != null ? (long) (nt * GIB) : init(plan, layout);
         long load = LOAD_OVERHEAD;
@@ -351,7 +446,7 @@ final class Sglang implements EngineSpec {
         long usable = (long) Math.floor(fraction * free);
         long pool = usable - weights - load;
         KvBytes kvb = kvBytes(cfg, m, layout.tp());
-        int layers = s.layers().size();
+        int layers = s.layers().size() + mtp;
         long perToken = kvb.bytes() * layers;
         int page = cfg.blockSize();
         long tokens = pool > 0 && perToken > 0 ? pool / perToken / page * page : 0;
@@ -359,6 +454,9 @@ final class Sglang implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "SGLang loads only its shard"));
+        if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
+                mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
+                "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
         d.add(new Derivation("free at start-up", "total - CUDA context and communicators", total + " - " + init + " = " + free,
                 "sglang model_runner.py init_torch_distributed: min free memory over the ranks"));
         d.add(new Derivation("kv pool", "mem_fraction_static x free at start-up - memory used by loading (weights + 250 MiB)",

@@ -56,4 +56,33 @@ final class Shapes {
     static String gib(long bytes) {
         return Fmt.gib(bytes);
     }
+
+    /**
+     * MTP layers the drafter runs on a rank: the checkpoint's next-token layers, on the last
+     * stage (the one that holds the LM head), when the plan drafts with them.
+     */
+    static int mtpLayers(EngineConfig cfg, dev.shardplan.model.Plan plan, Shard s) {
+        var e = cfg.role(Role.SPEC_TOKENS);
+        if (e.isEmpty() || e.get().count() <= 0 || !s.lmHead()) return 0;
+        return plan.model().mtpLayers();
+    }
+
+    /**
+     * Weights one MTP layer adds to a rank: a decoder layer of the model's last kind (MoE for
+     * DeepSeek), sharded like the rank's own layers, plus its eh_proj (2h x h) and the two norms
+     * before it, both replicated. The embedding and LM head are the target model's: vLLM, SGLang
+     * and TensorRT-LLM share them with the drafter (vllm v1/spec_decode/eagle.py load_model,
+     * sglang eagle_worker set_embed_and_head).
+     */
+    static long mtpWeights(dev.shardplan.model.Plan plan, dev.shardplan.layout.Rank r, int tp) {
+        Model m = plan.model();
+        Shard s = r.shard();
+        boolean moe = m.moe() != null;
+        dev.shardplan.layout.WeightBytes w = Sharding.weights(m, new dev.shardplan.layout.Range(0, 1), moe ? 0 : 1, moe ? 1 : 0, tp, r.tp(),
+                s.qHeads().size(), s.kvHeads().size(), s.experts().size(), s.expertFfn().size(), s.sharedFfn().size(),
+                s.ffn().size(), 0, false, false);
+        double base = m.dtype().bytes();
+        long h = m.hidden();
+        return w.total() + (long) Math.ceil((2 * h * h + 2 * h) * base);
+    }
 }

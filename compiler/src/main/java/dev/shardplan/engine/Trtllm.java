@@ -105,7 +105,36 @@ final class Trtllm implements EngineSpec {
                 .dflt(fixed(true, at + " default: KV block reuse on"))
                 .doc("reuse KV blocks of shared prefixes (kv_cache_config.enable_block_reuse)")
                 .source("tensorrt_llm/llmapi/llm_args.py KvCacheConfig.enable_block_reuse = True").build());
+        recipes(t, r, at);
         return t;
+    }
+
+    /**
+     * Serving recipes as LLM-API keys (tensorrt_llm/llmapi/llm_args.py: MoeConfig.backend and its
+     * load_balancer's num_slots, the MTP speculative_config, KvCacheConfig.host_cache_size in
+     * bytes); shardplan/reference launchers.md §3.2. Like the other keys they follow the main
+     * branch: no release's llm_args.py could be read (docs/engines.md).
+     */
+    private static void recipes(List<Setting> t, Release r, String at) {
+        String api = "tensorrt_llm/llmapi/llm_args.py";
+        t.add(Setting.of("moe_backend", Kind.CHOICE).role(Role.ALL2ALL).choices(List.of("CUTLASS", "TRTLLM", "WIDEEP", "DEEPGEMM"))
+                .configKey("moe_config.backend").dflt(fixed("CUTLASS", at + " default MoE kernels"))
+                .doc("MoE kernels; WIDEEP is the expert-parallel all-to-all of wide EP")
+                .source(api + " MoeConfig.backend").build());
+        t.add(Setting.of("eplb_slots", Kind.COUNT).role(Role.REDUNDANT_EXPERTS).range(0, 1 << 16).zeroOff()
+                .configKey("moe_config.load_balancer.num_slots").dflt(fixed(0L, at + " default: no load balancer"))
+                .doc("expert slots of the EP load balancer (routed experts + redundant copies); 0: off")
+                .source(api + " MoeConfig.load_balancer (MoeLoadBalancerConfig.num_slots)").build());
+        t.add(Setting.of("mtp_layers", Kind.COUNT).role(Role.SPEC_TOKENS).range(0, 16).zeroOff()
+                .configKey("speculative_config.num_nextn_predict_layers").json(null, "num_nextn_predict_layers",
+                        java.util.Map.of("decoding_type", "MTP"))
+                .dflt(fixed(0L, at + " default: no speculative decoding"))
+                .doc("draft tokens per step from the checkpoint's MTP layers (speculative_config decoding_type MTP)")
+                .source(api + " MTPDecodingConfig (decoding_type MTP, num_nextn_predict_layers)").build());
+        t.add(Setting.of("host_cache_size", Kind.SIZE).role(Role.KV_OFFLOAD).range(0, 1e15).unit(1, true).zeroOff()
+                .configKey("kv_cache_config.host_cache_size").dflt(fixed(0L, at + " default: no host KV tier"))
+                .doc("host memory of the KV cache's secondary (offload) pool, per rank")
+                .source(api + " KvCacheConfig.host_cache_size (bytes)").build());
     }
 
     @Override
@@ -136,12 +165,12 @@ final class Trtllm implements EngineSpec {
             LaunchFlag.flag("pp_size", "--pp_size", SERVE),
             LaunchFlag.flag("ep_size", "--ep_size", SERVE),
             LaunchFlag.flag("reasoning_parser", "--reasoning_parser", SERVE),
+            LaunchFlag.flag("tool_call_parser", "--tool_parser", SERVE),
             LaunchFlag.flag("host", "--host", SERVE),
             LaunchFlag.flag("port", "--port", SERVE));
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> TensorRT-LLM's (tensorrt_llm/llmapi/reasoning_parser.py). */
     /**
      * shardplan's parser names -> TensorRT-LLM's (ReasoningParserFactory names of the main-branch CLI
      * reference, tests/unittest/api_stability/references/trtllm_serve_cli.yaml; no release's
@@ -150,11 +179,56 @@ final class Trtllm implements EngineSpec {
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek-r1", "1.0.0",
             "qwen3", "qwen3", "1.0.0",
-            "kimi_k2", "kimi_k2", "1.0.0");
+            "kimi_k2", "kimi_k2", "1.0.0",
+            // gpt-oss's harmony format is parsed by the server itself, reasoning and tool calls alike
+            // (tensorrt_llm/serve/openai_server.py: use_harmony for model_type gpt_oss): no flag.
+            "gpt_oss", "", "1.0.0");
 
     @Override
     public Optional<String> reasoningParser(Release r, String parser) {
         return PARSERS.lookup(r, parser);
+    }
+
+    /**
+     * shardplan's tool-call formats -> TensorRT-LLM's --tool_parser names (ToolParserFactory in
+     * tensorrt_llm/serve/tool_parser/; its first versions registered only qwen3, the DeepSeek and
+     * Kimi parsers came later; no release's registry could be read, so 1.0.0 gets the first and
+     * 1.2.1 the later set). Llama and Mistral formats have no parser; gpt-oss's harmony format is
+     * handled by the server itself (an empty spelling: nothing to pass, nothing missing).
+     */
+    private static final ParserTable TOOLS = ParserTable.of(
+            "hermes", "qwen3", "1.0.0",
+            "qwen3_coder", "qwen3_coder", "1.2.0",
+            "deepseek_v3", "deepseek_v3", "1.2.0",
+            "kimi_k2", "kimi_k2", "1.2.0",
+            "gpt_oss", "", "1.0.0");
+
+    @Override
+    public Optional<String> toolParser(Release r, String parser) {
+        return TOOLS.lookup(r, parser);
+    }
+
+    @Override
+    public List<String> toolParsers(Release r) {
+        return TOOLS.names(r);
+    }
+
+    /**
+     * /health answers 503 when the executor is unhealthy and /health_generate generates one token
+     * (tensorrt_llm/serve/openai_server.py register_routes). /dev/shm: 10 GiB, as the other
+     * engines' Kubernetes examples (TensorRT-LLM's own LWS example leaves it unsized).
+     */
+    private static final Serving SERVING = new Serving("/health", "/health", 10L << 30,
+            "tensorrt_llm/serve/openai_server.py (/health, /health_generate)");
+
+    @Override
+    public Serving serving(Release r) {
+        return SERVING;
+    }
+
+    @Override
+    public String limitSource(Role role) {
+        return "each TensorRT-LLM rank runs its own executor; with attention DP every rank schedules up to the limit itself (llm_args.py max_batch_size, max_num_tokens)";
     }
 
     @Override
@@ -193,7 +267,10 @@ final class Trtllm implements EngineSpec {
         Model m = plan.model();
         Shard s = r.shard();
         long total = plan.cluster().gpu().memory();
-        long weights = s.weights().total();
+        // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
+        int mtp = Shapes.mtpLayers(cfg, plan, s);
+        long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
+        long weights = s.weights().total() + mtpWeights;
         Double at = plan.tuning().get("activation_reserve_gib");
         long act = at != null ? (long) (at * GIB) : activation(cfg, plan, layout, s);
         Double nt = plan.tuning().get("non_torch_gib");
@@ -202,7 +279,7 @@ final class Trtllm implements EngineSpec {
         long free = total - weights - act - nonTorch;
         long pool = (long) Math.floor(fraction * free);
         KvBytes kvb = kvBytes(cfg, m, layout.tp());
-        int layers = s.layers().size();
+        int layers = s.layers().size() + mtp;
         long perToken = kvb.bytes() * layers;
         int block = cfg.blockSize();
         long tokens = pool > 0 && perToken > 0 ? pool / perToken : 0;
@@ -210,6 +287,9 @@ final class Trtllm implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "TensorRT-LLM loads only its shard"));
+        if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
+                mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
+                "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
         d.add(new Derivation("activation", "max_num_tokens x widest live elements per token x dtype (+ fp32 logits of the last stage)",
                 act + " B (" + gib(act) + ")", "tensorrt_llm _torch/pyexecutor/_util.py: profiling forward pass at max_num_tokens"));
         d.add(new Derivation("kv pool", "free_gpu_memory_fraction x (total - weights - activation - other)",

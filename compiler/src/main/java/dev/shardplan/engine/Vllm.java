@@ -148,7 +148,59 @@ final class Vllm implements EngineSpec {
                 .doc("reuse the KV blocks of shared prompt prefixes")
                 .source(v1 ? "vllm/engine/arg_utils.py (enable_prefix_caching None -> on for generative models)"
                         : "vllm/engine/arg_utils.py EngineArgs.enable_prefix_caching (off in V0)").build());
+        recipes(t, r, at);
         return t;
+    }
+
+    /**
+     * The serving recipes a release has: the EP all-to-all kernels, expert-parallel load balancing,
+     * multi-token prediction with the checkpoint's own MTP layers, and KV offload to host memory.
+     * Each appears from the first supported release whose parser has it
+     * (compiler/src/test/resources/launchers/releases/vllm-*.txt).
+     */
+    private static void recipes(List<Setting> t, Release r, String at) {
+        if (r.atLeast("0.9.0")) {
+            Setting.Builder a2a = Setting.of("all2all_backend", Kind.CHOICE).role(Role.ALL2ALL).choices(all2all(r))
+                    .dflt(fixed(r.atLeast("0.11.0") ? "allgather_reducescatter" : "naive", at + " default"))
+                    .doc("kernels of the expert-parallel all-to-all (the deepep_* ones need DeepEP in the image)");
+            if (r.atLeast("0.12.0")) a2a.flag("--all2all-backend").source("vllm/config/parallel.py ParallelConfig.all2all_backend");
+            else a2a.env("VLLM_ALL2ALL_BACKEND").source("vllm/envs.py VLLM_ALL2ALL_BACKEND");
+            t.add(a2a.build());
+            t.add(Setting.of("enable_eplb", Kind.BOOL).role(Role.EPLB).switches("--enable-eplb", null)
+                    .dflt(fixed(false, at + " default: off"))
+                    .doc("expert-parallel load balancing: re-place experts by their observed load")
+                    .source("vllm/config/parallel.py ParallelConfig.enable_eplb").build());
+            Setting.Builder red = Setting.of("num_redundant_experts", Kind.COUNT).role(Role.REDUNDANT_EXPERTS).range(0, 4096).zeroOff()
+                    .dflt(fixed(0L, at + " default: none"))
+                    .doc("redundant expert copies EPLB may place, over all EP ranks");
+            if (r.atLeast("0.12.0")) red.json("--eplb-config", "num_redundant_experts", java.util.Map.of())
+                    .source("vllm/config/parallel.py EPLBConfig.num_redundant_experts (--eplb-config JSON)");
+            else red.flag("--num-redundant-experts").source("vllm/config/parallel.py ParallelConfig.num_redundant_experts");
+            t.add(red.build());
+            // MTP drafts with the checkpoint's own next-token layers; the method's name changed in 0.11.
+            String method = r.atLeast("0.11.0") ? "mtp" : "deepseek_mtp";
+            t.add(Setting.of("num_speculative_tokens", Kind.COUNT).role(Role.SPEC_TOKENS).range(0, 16).zeroOff()
+                    .json("--speculative-config", "num_speculative_tokens", java.util.Map.of("method", method))
+                    .dflt(fixed(0L, at + " default: no speculative decoding"))
+                    .doc("tokens the model's MTP layers draft per step (speculative decoding with method " + method + ")")
+                    .source("vllm/config/speculative.py SpeculativeConfig (method " + method + ", num_speculative_tokens)").build());
+        }
+        if (r.atLeast("0.12.0")) {
+            t.add(Setting.of("kv_offloading_size", Kind.SIZE).role(Role.KV_OFFLOAD).range(0, 1e15).unit(1L << 30, false).zeroOff()
+                    .flag("--kv-offloading-size").with("--kv-offloading-backend", "native")
+                    .dflt(fixed(0L, at + " default: no KV offload"))
+                    .doc("host memory the KV cache offloads to, summed over the TP ranks of an engine")
+                    .source("vllm/config/cache.py CacheConfig.kv_offloading_size (GiB, total over TP ranks) and kv_offloading_backend").build());
+        }
+    }
+
+    /** --all2all-backend values (VLLM_ALL2ALL_BACKEND before 0.12), from each release's parser or envs.py. */
+    private static List<String> all2all(Release r) {
+        List<String> out = new ArrayList<>(List.of("naive", "pplx", "deepep_high_throughput", "deepep_low_latency"));
+        if (r.atLeast("0.11.0")) out.addAll(List.of("allgather_reducescatter", "flashinfer_all2allv"));
+        if (r.atLeast("0.15.0")) out.add("mori");
+        if (r.atLeast("0.18.0")) out.addAll(List.of("nixl_ep", "flashinfer_nvlink_two_sided", "flashinfer_nvlink_one_sided"));
+        return out;
     }
 
     /**
@@ -287,12 +339,13 @@ final class Vllm implements EngineSpec {
             LaunchFlag.flag("kv_transfer_config", "--kv-transfer-config", ARGS),
             LaunchFlag.flag("enable_reasoning", "--enable-reasoning", ARGS).since("0.7.0").until("0.10.0"),
             LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS).since("0.7.0"),
+            LaunchFlag.flag("enable_auto_tool_choice", "--enable-auto-tool-choice", FRONTEND),
+            LaunchFlag.flag("tool_call_parser", "--tool-call-parser", FRONTEND),
             LaunchFlag.flag("host", "--host", FRONTEND),
             LaunchFlag.flag("port", "--port", FRONTEND));
 
     @Override public List<LaunchFlag> launchFlags() { return FLAGS; }
 
-    /** shardplan's parser name -> vLLM's, with the first release that registers it (vllm/reasoning/__init__.py). */
     /** shardplan's parser names -> vLLM's registered reasoning parsers, from the first supported release that has each. */
     private static final ParserTable PARSERS = ParserTable.of(
             "deepseek_r1", "deepseek_r1", "0.7.0",
@@ -308,6 +361,58 @@ final class Vllm implements EngineSpec {
     @Override
     public Optional<String> reasoningParser(Release r, String parser) {
         return PARSERS.lookup(r, parser);
+    }
+
+    /**
+     * shardplan's tool-call formats -> vLLM's --tool-call-parser names, from the first supported
+     * release whose parser lists each (launchers/releases/vllm-*.txt): hermes is Qwen's format.
+     */
+    private static final ParserTable TOOLS = ParserTable.of(
+            "llama3_json", "llama3_json", "0.6.6",
+            "hermes", "hermes", "0.6.6",
+            "mistral", "mistral", "0.6.6",
+            "granite", "granite", "0.6.6",
+            "deepseek_v3", "deepseek_v3", "0.9.0",
+            "kimi_k2", "kimi_k2", "0.10.0",
+            "glm45", "glm45", "0.10.0",
+            "qwen3_coder", "qwen3_coder", "0.10.0",
+            "gpt_oss", "openai", "0.10.0");
+
+    @Override
+    public Optional<String> toolParser(Release r, String parser) {
+        return TOOLS.lookup(r, parser);
+    }
+
+    @Override
+    public List<String> toolParsers(Release r) {
+        return TOOLS.names(r);
+    }
+
+    /**
+     * /health answers 200 while the engine core is alive and 503 once it is dead
+     * (vllm/entrypoints/serve/instrumentator/health.py; the API server binds only after the
+     * engine is up, so it also tells readiness). /dev/shm: vLLM's Kubernetes guides size the
+     * memory-backed volume at 15 GiB for multi-GPU pods (docs/deployment/frameworks/lws.md).
+     */
+    private static final Serving SERVING = new Serving("/health", "/health", 15L << 30,
+            "vllm/entrypoints/serve/instrumentator/health.py; docs/deployment/k8s.md and frameworks/lws.md (dshm sizeLimit 15Gi)");
+
+    @Override
+    public Serving serving(Release r) {
+        return SERVING;
+    }
+
+    /** --kv-offloading-size is the total over an engine's TP ranks (CacheConfig.kv_offloading_size). */
+    @Override
+    public int limitRanks(Role role, dev.shardplan.model.Parallel p) {
+        return role == Role.KV_OFFLOAD ? p.tp() : 1;
+    }
+
+    @Override
+    public String limitSource(Role role) {
+        if (role == Role.KV_OFFLOAD) return "vLLM's --kv-offloading-size is the total over the TP ranks of an engine (vllm/config/cache.py)";
+        return "each vLLM data-parallel rank runs its own engine core and scheduler (vllm/v1/engine/core.py DPEngineCoreProc), which applies "
+                + (role == Role.MAX_SEQS ? "max_num_seqs" : "max_num_batched_tokens") + " as given";
     }
 
     @Override
@@ -547,17 +652,20 @@ final class Vllm implements EngineSpec {
         Model m = plan.model();
         Shard s = r.shard();
         long total = plan.cluster().gpu().memory();
-        long weights = s.weights().total();
+        // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
+        int mtp = Shapes.mtpLayers(cfg, plan, s);
+        long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
+        long weights = s.weights().total() + mtpWeights;
         long fwd = forward(cfg, plan, layout, s), smp = sampler(cfg, plan, s);
         long act = activation(cfg, plan, layout, s);
         long nonTorch = nonTorch(cfg, plan, layout);
         long graph = cudaGraph(cfg, plan);
-        int layers = s.layers().size();
+        int layers = s.layers().size() + mtp;
         int block = cfg.blockSize();
         KvBytes kvb = kvBytes(cfg, m, layout.tp());
         long page = block * kvb.bytes();
         KvGroups groups = kvGroups(cfg, m);
-        int groupLayers = groups.layersPerGroupOn(m, s.layers().start(), s.layers().end());
+        int groupLayers = groups.layersPerGroupOn(m, s.layers().start(), s.layers().end()) + (groups.hybrid() ? 0 : mtp);
         double fraction = cfg.memoryFraction();
         long usable = (long) Math.floor(fraction * total);
         long pool = usable - weights - act - nonTorch - graph;
@@ -569,6 +677,9 @@ final class Vllm implements EngineSpec {
                 String.format(Locale.ROOT, "%d B (%s; scales %d B)", weights, gib(weights), s.weights().scales()),
                 "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"
                         + padNote(plan)));
+        if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
+                mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
+                "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
         if (v1(cfg.release())) {
             d.add(new Derivation("activation", "max(forward: max_num_batched_tokens x widest live elements per token x dtype"
                             + (s.lmHead() ? "; sampler: min(max_num_seqs, max_num_batched_tokens) x vocab x " + samplerBytes(cfg, samplerRows(cfg))

@@ -230,6 +230,25 @@ public final class Sharding {
         acc[1] += x[1];
     }
 
+    /**
+     * Bytes of the whole checkpoint: every layer, expert and head unsharded, the embedding and LM
+     * head (tied ones once), plus its MTP layers (one MoE or dense layer each, with eh_proj and
+     * two norms), which the checkpoint ships whether or not a plan drafts with them.
+     */
+    public static long checkpointBytes(Model m) {
+        int dense = m.moe() == null ? m.layers() : m.moe().denseLayers();
+        int moe = m.layers() - dense;
+        Moe x = m.moe();
+        long all = weights(m, new Range(0, m.layers()), dense, moe, 1, 0, m.heads(), m.kvHeads(), x == null ? 0 : x.experts(),
+                x == null ? 0 : x.expertFfn(), x == null ? 0 : x.sharedFfn(), m.ffn(), m.vocab(), true, true).total();
+        if (m.mtpLayers() > 0) {
+            long layer = weights(m, new Range(0, 1), x == null ? 1 : 0, x == null ? 0 : 1, 1, 0, m.heads(), m.kvHeads(),
+                    x == null ? 0 : x.experts(), x == null ? 0 : x.expertFfn(), x == null ? 0 : x.sharedFfn(), m.ffn(), 0, false, false).total();
+            all += m.mtpLayers() * (layer + (long) Math.ceil((2L * m.hidden() * m.hidden() + 2L * m.hidden()) * m.dtype().bytes()));
+        }
+        return all;
+    }
+
     /** Bytes of the base dtype, for callers that size activations. */
     public static double baseBytes(Model m) {
         DType d = m.dtype();

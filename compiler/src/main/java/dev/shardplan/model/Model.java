@@ -19,7 +19,44 @@ public record Model(String name, Family family, int layers, int hidden, int head
                     Quantization quant, DType kvDtype, boolean qkvBias, boolean oBias, boolean qkNorm,
                     boolean attentionSinks, int slidingWindow, int slidingEvery, double swigluLimit, double ropeTheta,
                     RopeScaling ropeScaling, boolean ropeInterleave, double normEps, long maxPosition, String hfId,
-                    String reasoningParser, Span span) {
+                    String reasoningParser, Serving serving, Span span) {
+
+    /**
+     * How the model is served beyond its architecture: the tool-call format its chat template
+     * emits (shardplan's name, e.g. llama3_json; null: none), the multi-token-prediction layers
+     * its checkpoint ships (DeepSeek's num_nextn_predict_layers; 0: none), and whether its Hugging
+     * Face repository is gated (downloads need an accepted licence and a token).
+     */
+    public record Serving(String toolParser, int mtpLayers, boolean gated) {
+        public static final Serving NONE = new Serving(null, 0, false);
+    }
+
+    public Model {
+        serving = serving == null ? Serving.NONE : serving;
+    }
+
+    public Model(String name, Family family, int layers, int hidden, int heads, int kvHeads, int headDim, int ffn,
+                 int vocab, boolean tiedEmbeddings, Attention attention, Mla mla, Moe moe, DType dtype,
+                 Quantization quant, DType kvDtype, boolean qkvBias, boolean oBias, boolean qkNorm,
+                 boolean attentionSinks, int slidingWindow, int slidingEvery, double swigluLimit, double ropeTheta,
+                 RopeScaling ropeScaling, boolean ropeInterleave, double normEps, long maxPosition, String hfId,
+                 String reasoningParser, Span span) {
+        this(name, family, layers, hidden, heads, kvHeads, headDim, ffn, vocab, tiedEmbeddings, attention, mla, moe, dtype, quant,
+                kvDtype, qkvBias, oBias, qkNorm, attentionSinks, slidingWindow, slidingEvery, swigluLimit, ropeTheta, ropeScaling,
+                ropeInterleave, normEps, maxPosition, hfId, reasoningParser, Serving.NONE, span);
+    }
+
+    public String toolParser() {
+        return serving.toolParser();
+    }
+
+    public int mtpLayers() {
+        return serving.mtpLayers();
+    }
+
+    public boolean gated() {
+        return serving.gated();
+    }
 
     public boolean isMoe() {
         return moe != null;

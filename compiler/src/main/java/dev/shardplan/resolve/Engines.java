@@ -218,6 +218,14 @@ final class Engines {
                 if (!s.inRange(d)) return range(q, s, release, diags);
                 return d;
             }
+            case SIZE -> {
+                if (!(v instanceof Quantity q) || q.unit() == null) return mismatch(v, s, "an amount of memory (GiB, GB, TiB)", diags);
+                dev.shardplan.units.Units.Unit u = dev.shardplan.units.Units.lookup(q.unit());
+                if (u == null || u.dimension() != Dimension.BYTES) return mismatch(v, s, "an amount of memory (GiB, GB, TiB)", diags);
+                double d = q.value().multiply(u.factor()).doubleValue();
+                if (!s.inRange(d)) return range(q, s, release, diags);
+                return (long) d;
+            }
             case COUNT -> {
                 if (!(v instanceof Quantity q)) return mismatch(v, s, "a whole number", diags);
                 BigDecimal b = q.value();
@@ -262,6 +270,7 @@ final class Engines {
             case CHOICE -> s.choices().isEmpty() ? "auto" : s.choices().get(0);
             case NUMBER -> "0.9";
             case COUNT -> s.choices().isEmpty() ? "256" : s.choices().get(Math.min(2, s.choices().size() - 1));
+            case SIZE -> "64 GiB";
         };
     }
 

@@ -189,6 +189,9 @@ final class HfImporter {
                 s.headDim = (s.qkNope == null ? 0 : s.qkNope) + (s.qkRope == null ? 0 : s.qkRope);
                 s.kvHeads = s.heads;
                 s.reasoningParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_r1";
+                s.toolParser = type.equals("kimi_k2") ? "kimi_k2" : "deepseek_v3";
+                // DeepSeek-V3/R1 ship one multi-token-prediction layer after the decoder layers (model.layers.61).
+                s.mtpLayers = root.path("num_nextn_predict_layers").asInt(0);
             }
             case "gpt_oss" -> {
                 s.family = Family.GPT_OSS;
@@ -210,6 +213,7 @@ final class HfImporter {
                     s.slidingEvery = 2; // layer_types alternate sliding_attention, full_attention
                 }
                 s.reasoningParser = "gpt_oss";
+                s.toolParser = "gpt_oss";
             }
             default -> throw new IllegalStateException(type);
         }

@@ -36,7 +36,7 @@ final class ModelResolver {
     static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
             "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
             "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser",
-            "family", "rope_scaling", "swiglu_limit");
+            "family", "rope_scaling", "swiglu_limit", "tool_parser", "mtp_layers", "gated");
     private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
             "index_topk", "index_head_dim");
     private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers",
@@ -56,6 +56,8 @@ final class ModelResolver {
     private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
     private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
     private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
+    /** Tool-call formats, in shardplan's spelling; each engine's table spells them its own way (engine package). */
+    static final Set<String> TOOL_PARSERS = Set.of("llama3_json", "hermes", "deepseek_v3", "kimi_k2", "mistral", "gpt_oss", "qwen3_coder", "granite", "glm45");
 
     Model resolve(Resolver.Located l) {
         Decl d = l.decl();
@@ -97,6 +99,9 @@ final class ModelResolver {
         if ((w = f.word("dtype", DTYPES, false, "dtype bf16")) != null) s.dtype = DType.parse(w);
         if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
         if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
+        if ((w = f.word("tool_parser", TOOL_PARSERS, false, "tool_parser hermes")) != null) s.toolParser = w;
+        if ((v = intField(f, "mtp_layers", 0, 16)) != null) s.mtpLayers = v;
+        if ((b = f.bool("gated", false)) != null) s.gated = b;
         String hf = f.string("hf_id", false, "hf_id \"org/name\"");
         if (hf != null) s.hfId = hf;
         Double dd;
@@ -415,6 +420,7 @@ final class ModelResolver {
                 Boolean.TRUE.equals(s.qkNorm), Boolean.TRUE.equals(s.sinks), s.slidingWindow == null ? 0 : s.slidingWindow,
                 s.slidingEvery == null ? 0 : s.slidingEvery, s.swigluLimit == null ? 0 : s.swigluLimit,
                 s.ropeTheta == null ? 10000.0 : s.ropeTheta, s.ropeScaling, family.mla(),
-                s.normEps == null ? 1e-6 : s.normEps, s.maxPosition == null ? 0 : s.maxPosition, s.hfId, s.reasoningParser, at);
+                s.normEps == null ? 1e-6 : s.normEps, s.maxPosition == null ? 0 : s.maxPosition, s.hfId, s.reasoningParser,
+                new Model.Serving(s.toolParser, s.mtpLayers == null ? 0 : s.mtpLayers, Boolean.TRUE.equals(s.gated)), at);
     }
 }

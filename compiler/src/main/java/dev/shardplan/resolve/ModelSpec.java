@@ -35,5 +35,7 @@ final class ModelSpec {
     Boolean ropeInterleave;
     Family family;
     Long maxPosition;
-    String hfId, reasoningParser;
+    String hfId, reasoningParser, toolParser;
+    Integer mtpLayers;
+    Boolean gated;
 }

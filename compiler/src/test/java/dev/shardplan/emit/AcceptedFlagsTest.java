@@ -100,7 +100,7 @@ class AcceptedFlagsTest {
         for (EngineSpec spec : Engines.all())
             for (Release r : spec.releases())
                 assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
-        for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "kubernetes-lws", "releases/trtllm-serve-main-00209af1",
+        for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "releases/trtllm-serve-main-00209af1",
                 "releases/trtllm-llm-api-main", "sglang-router"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
         for (Release r : Engines.spec(EngineKind.VLLM).releases())
@@ -142,6 +142,7 @@ class AcceptedFlagsTest {
             for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
                 check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
         } else if (path.startsWith("kubernetes/")) kubernetes(f.content(), where, problems, seen, lists);
+        // The manifests' keys are checked against the LWS CRD and Kubernetes schemas (ManifestSchemaTest).
         // TensorRT-LLM options written inline by a pod or a Slurm task (a quoted heredoc).
         for (String yaml : heredocs(f.content()))
             for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
@@ -167,12 +168,29 @@ class AcceptedFlagsTest {
                 "x: releases/sglang-0.5.10 does not accept --tensor_parallel_size"), problems);
     }
 
-    /** The plan with every engine switch flipped and an fp8 KV cache, to reach the other flags. */
+    /**
+     * The plan with every engine switch flipped, its defaults written out, an fp8 KV cache and
+     * every recipe that applies to it turned on, to reach the other flags.
+     */
     static EmitInput variant(EmitInput in, String suffix) {
         Plan p = in.plan();
         EngineConfig cfg = in.engine();
         EngineBlock v = p.engine();
+        boolean ep = p.model().isMoe() && p.parallel().ep() > 1;
         for (Effective e : cfg.values()) {
+            var role = e.setting().role();
+            if (role != null && role.recipe()) {
+                Object on = switch (role) {
+                    case ALL2ALL -> e.setting().choices().stream().filter(c -> !c.equals(e.value()) && !c.equals("none")).findFirst().orElse(null);
+                    case EPLB -> Boolean.TRUE;
+                    case REDUNDANT_EXPERTS -> e.setting().name().equals("eplb_slots") ? (long) (p.model().isMoe() ? p.model().moe().experts() + 16 : 16) : 16L;
+                    case SPEC_TOKENS -> p.model().mtpLayers() > 0 ? 1L : null;
+                    case KV_OFFLOAD -> 64L << 30;
+                    default -> null;
+                };
+                if (on != null && (ep || role == dev.shardplan.engine.Role.SPEC_TOKENS || role == dev.shardplan.engine.Role.KV_OFFLOAD)) v = v.with(e.name(), on);
+                continue;
+            }
             if (e.setting().kind() == Kind.BOOL) v = v.with(e.name(), !e.bool());
             else if (!e.fromPlan() && e.origin() != Origin.STARTUP && e.setting().kind() != Kind.CHOICE) v = v.with(e.name(), e.value());
         }
@@ -365,23 +383,13 @@ class AcceptedFlagsTest {
     }
 
     static void kubernetes(String text, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) throws IOException {
-        Map<String, Set<String>> accepted = list("kubernetes-lws");
         for (JsonNode doc : HostileStringTest.yaml(text)) {
             String kind = doc.path("kind").asText();
-            List<String> paths = new ArrayList<>();
-            paths(doc, "", paths);
-            for (String p : paths) {
-                String key = kind + ":" + p;
-                seen.computeIfAbsent("kubernetes-lws", k -> new TreeSet<>()).add(key);
-                boolean ok = accepted.containsKey(key);
-                for (String a : accepted.keySet())
-                    if (a.endsWith(".*") && key.startsWith(a.substring(0, a.length() - 1))) ok = true;
-                if (!ok) problems.add(where + ": kubernetes-lws has no key " + key);
-            }
             if (kind.equals("LeaderWorkerSet")) {
                 JsonNode tmpl = doc.path("spec").path("leaderWorkerTemplate");
                 for (String t : List.of("leaderTemplate", "workerTemplate")) {
                     for (JsonNode c : tmpl.path(t).path("spec").path("containers")) {
+                        if (!c.path("name").asText().matches("vllm|sglang|trtllm")) continue;
                         List<String> argv = new ArrayList<>();
                         c.path("command").forEach(x -> argv.add(x.asText().replace("$$", "$")));
                         c.path("args").forEach(x -> argv.add(x.asText().replace("$$", "$")));

@@ -65,8 +65,14 @@ class EngineSettingsTest {
         return out;
     }
 
+    /**
+     * Another engine's target gets the plan's settings by meaning: each setting the plan wrote is
+     * either carried to the target's setting of the same role (and written under the target's
+     * spelling) or named as not carried; nothing else of the target's table is written but the
+     * context length the workload needs.
+     */
     @Test
-    void noSettingOfOneEngineAppearsInAnotherEnginesOutput() throws Exception {
+    void anotherEngineGetsThePlansSettingsByMeaningAndNothingElse() throws Exception {
         Map<EngineKind, Target> target = Map.of(EngineKind.VLLM, Target.VLLM, EngineKind.SGLANG, Target.SGLANG, EngineKind.TRTLLM, Target.TRTLLM);
         List<String> problems = new ArrayList<>();
         int checked = 0;
@@ -77,9 +83,26 @@ class EngineSettingsTest {
                         if (other.kind() == in.engine().kind()) continue;
                         Emit.Rendered r = Emit.standard().render(List.of(in), Set.of(target.get(other.kind())));
                         if (!r.ok()) continue;
+                        EngineArgs ea = EngineArgs.of(in, other.kind());
+                        Set<String> carried = new TreeSet<>(), accounted = new TreeSet<>();
+                        for (var n : ea.carried()) {
+                            carried.add(n.setting());
+                            accounted.add(n.source());
+                        }
+                        for (var n : ea.notCarried()) accounted.add(n.source());
+                        for (Effective e : in.engine().fromPlan())
+                            if (!accounted.contains(e.name()) && !carriedUnderOtherName(e, ea))
+                                problems.add(in.plan().name() + ": " + e.name() + " is neither carried to " + other.kind().id() + " nor named as not carried");
                         Set<String> written = words(r.plans().values().iterator().next(), other.kind().id());
-                        for (String s : spellings(other)) if (written.contains(s)) problems.add(in.plan().name() + " (" + in.engine().kind().id()
-                                + ") writes " + other.kind().id() + "'s setting " + s);
+                        for (Setting st : other.settings(ea.cfg().release())) {
+                            if (st.role() == Role.MAX_MODEL_LEN || carried.contains(st.name())) continue;
+                            for (String x : new String[] {st.flag(), st.flagOff(), st.configKey(), st.env(), st.jsonFlag()}) {
+                                if (x == null) continue;
+                                String w = x.contains("=") ? x.substring(0, x.indexOf('=')) : x;
+                                if (written.contains(w)) problems.add(in.plan().name() + " (" + in.engine().kind().id() + ") writes "
+                                        + other.kind().id() + "'s " + st.name() + " (" + w + "), which the plan did not set");
+                            }
+                        }
                         checked++;
                     }
                 }
@@ -87,6 +110,72 @@ class EngineSettingsTest {
         }
         assertEquals(List.of(), problems);
         assertTrue(checked > 50, "plans x other engines checked: " + checked);
+    }
+
+    /** A plan value that reaches the target through another of its settings (chunked prefill off is SGLang's chunk size -1). */
+    private static boolean carriedUnderOtherName(Effective e, EngineArgs ea) {
+        return e.setting().role() == Role.CHUNKED_PREFILL && e.bool();
+    }
+
+    /**
+     * The limits the engines count differently are converted: SGLang divides
+     * --max-running-requests and --chunked-prefill-size over its attention-DP ranks, vLLM's engine
+     * cores and TensorRT-LLM's ranks take them as they are.
+     */
+    @Test
+    void limitsAreConvertedToEachEnginesCounting() throws Exception {
+        Map<String, EmitInput> fx = EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
+        // vLLM: 128 sequences per engine core of each of 16 DP ranks -> SGLang's server value 2048.
+        EmitInput vllm = fx.get("r1_dp16_ep16_vllm");
+        assertEquals(2048L, EngineArgs.of(vllm, EngineKind.SGLANG).cfg().get("max_running_requests").value());
+        assertEquals(128L, EngineArgs.of(vllm, EngineKind.TRTLLM).cfg().get("max_batch_size").value());
+        // SGLang: 2048 over 16 attention-DP ranks -> 128 per vLLM engine core.
+        EmitInput sglang = fx.get("r1_dp16_ep16_sglang");
+        assertEquals(128L, EngineArgs.of(sglang, EngineKind.VLLM).cfg().get("max_num_seqs").value());
+        // TensorRT-LLM: 256 per attention-DP rank -> 4096 for SGLang.
+        EmitInput trt = fx.get("r1_dp16_ep16_trtllm");
+        assertEquals(4096L, EngineArgs.of(trt, EngineKind.SGLANG).cfg().get("max_running_requests").value());
+        // Without DP attention nothing is divided.
+        EmitInput dense = fx.get("llama70b_tp4_dp2");
+        assertEquals(256L, EngineArgs.of(dense, EngineKind.SGLANG).cfg().get("max_running_requests").value());
+
+        String script = Emit.standard().render(List.of(vllm), Set.of(Target.SGLANG)).plans().get("r1_dp16_ep16_vllm").stream()
+                .filter(f -> f.path().equals("sglang/node0.sh")).findFirst().orElseThrow().content();
+        assertTrue(script.contains("--max-running-requests 2048"), script);
+        assertTrue(script.contains("max_num_seqs 128 per rank; SGLang divides max_running_requests by dp_size 16"), "the script says how");
+
+        JsonNode json = Jsons.MAPPER.readTree(Emit.standard().render(List.of(vllm), Set.of(Target.SGLANG)).plans().get("r1_dp16_ep16_vllm")
+                .stream().filter(f -> f.path().equals("plan.json")).findFirst().orElseThrow().content());
+        JsonNode launch = json.path("launch").path("sglang").path("settings").path("max_running_requests");
+        assertEquals(2048, launch.path("value").asInt());
+        assertTrue(launch.path("from").asText().contains("128 x 16"), launch.toString());
+        assertTrue(json.path("engine").path("settings").path("max_num_seqs").path("counted").asText().contains("per rank"));
+        JsonNode own = Jsons.MAPPER.readTree(PlanJsonEmitter.emit(sglang).get(0).content());
+        assertTrue(own.path("engine").path("settings").path("max_running_requests").path("counted").asText().startsWith("2048 over 16 ranks: 128 per rank"),
+                own.path("engine").path("settings").path("max_running_requests").toString());
+    }
+
+    /** The memory fraction is carried as the one that leaves the target the plan's KV pool, under the target's own accounting. */
+    @Test
+    void theMemoryFractionCarriesTheKvPool() {
+        Map<String, EmitInput> fx = EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
+        EmitInput in = fx.get("llama70b_tp4_dp2");
+        long pool = Long.MAX_VALUE;
+        for (Layout.Rank r : in.layout().ranks()) pool = Math.min(pool, r.memory().kvPool());
+        for (EngineKind k : List.of(EngineKind.SGLANG, EngineKind.TRTLLM)) {
+            EngineConfig cfg = EngineArgs.of(in, k).cfg();
+            Plan target = in.plan().withEngine(engineBlock(cfg));
+            EmitInput t = EmitTesting.input(target);
+            long got = Long.MAX_VALUE;
+            for (Layout.Rank r : t.layout().ranks()) got = Math.min(got, r.memory().kvPool());
+            assertTrue(got >= pool && got < pool * 1.01, k + ": pool " + got + " for the plan's " + pool);
+        }
+    }
+
+    private static dev.shardplan.model.EngineBlock engineBlock(EngineConfig cfg) {
+        dev.shardplan.model.EngineBlock b = dev.shardplan.model.EngineBlock.defaults(cfg.kind());
+        for (Effective e : cfg.fromPlan()) b = b.with(e.name(), e.value());
+        return b;
     }
 
     @Test

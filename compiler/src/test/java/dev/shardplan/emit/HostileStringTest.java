@@ -121,8 +121,7 @@ class HostileStringTest {
         assertEquals("8", valueOf(v, "--data-parallel-start-rank"));
 
         // Kubernetes: expand $(VAR) and $$ as Kubernetes does, then run the worker's bash script.
-        List<JsonNode> docs = yaml(f.get("kubernetes/leaderworkerset.yaml"));
-        JsonNode tmpl = docs.get(0).path("spec").path("leaderWorkerTemplate");
+        JsonNode tmpl = kind(yaml(f.get("kubernetes/leaderworkerset.yaml")), "LeaderWorkerSet").path("spec").path("leaderWorkerTemplate");
         assertEquals(image, tmpl.path("leaderTemplate").path("spec").path("containers").get(0).path("image").asText());
         Map<String, String> lws = Map.of("LWS_LEADER_ADDRESS", "leader.svc", "LWS_WORKER_INDEX", "1", "LWS_GROUP_SIZE", "2");
         JsonNode leader = tmpl.path("leaderTemplate").path("spec").path("containers").get(0);
@@ -246,6 +245,12 @@ class HostileStringTest {
         int i = argv.indexOf(flag);
         if (i < 0 || i + 1 >= argv.size()) throw new AssertionError("no " + flag + " in " + argv);
         return argv.get(i + 1);
+    }
+
+    /** The document of a kind in a multi-document manifest. */
+    static JsonNode kind(List<JsonNode> docs, String kind) {
+        for (JsonNode d : docs) if (d.path("kind").asText().equals(kind)) return d;
+        throw new AssertionError("no " + kind + " in the manifest");
     }
 
     static List<JsonNode> yaml(String text) throws IOException {

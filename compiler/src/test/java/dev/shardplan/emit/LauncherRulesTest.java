@@ -146,7 +146,9 @@ class LauncherRulesTest {
 
     @Test
     void trtllmWorldMustFillWholeNodesUnderSrun() {
-        Plan p = with(base("r1_dp16_ep16_trtllm"), par(12, 1, 1, 1, true), null, null, null, null);
+        // Without EP the fixture's expert-parallel recipes would not apply (SP0816): this layout keeps only the world size.
+        Plan b = base("r1_dp16_ep16_trtllm");
+        Plan p = with(b, par(12, 1, 1, 1, true), b.engine().without("moe_backend").without("eplb_slots"), null, null, null);
         Diagnostic d = only(diags(p, Target.SLURM), EmitCodes.TRTLLM_WORLD_SIZE, "slurm/trtllm:");
         assertEquals("slurm/trtllm: 12 ranks (tp 12 × pp 1) do not split evenly over 2 nodes {0=8, 1=4}", d.message());
         assertTrue(diags(p, Target.TRTLLM).stream().noneMatch(Diagnostic::isError), "mpirun takes 8 + 4 slots");
@@ -154,7 +156,8 @@ class LauncherRulesTest {
 
     @Test
     void targetsThatCannotExpressAPlan() {
-        only(diags(base("qwen32b_trtllm_dp4_tp2"), Target.SLURM), EmitCodes.UNSUPPORTED, "slurm:");
+        // TensorRT-LLM replicas within a node run as one Slurm task each starting its servers; only replicas over nodes are refused.
+        assertTrue(diags(base("qwen32b_trtllm_dp4_tp2"), Target.SLURM).stream().noneMatch(Diagnostic::isError));
         Plan p = base("llama405b_tp8_pp2");
         only(diags(with(p, null, EngineBlock.defaults(EngineKind.TRTLLM), null, null, null), Target.KUBERNETES),
                 EmitCodes.UNSUPPORTED, "kubernetes:");

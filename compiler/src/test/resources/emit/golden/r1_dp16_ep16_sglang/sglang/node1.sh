@@ -19,7 +19,16 @@ exec python3 -m sglang.launch_server \
     --context-length 32000 \
     --mem-fraction-static 0.8 \
     --max-running-requests 2048 \
+    --moe-a2a-backend deepep \
+    --enable-eplb \
+    --ep-num-redundant-experts 32 \
+    --speculative-num-steps 1 \
+    --speculative-algorithm NEXTN \
+    --speculative-eagle-topk 1 \
+    --hicache-size 100 \
+    --enable-hierarchical-cache \
     --reasoning-parser deepseek-r1 \
+    --tool-call-parser deepseekv3 \
     --host 0.0.0.0 \
     --port 8000 \
     --nnodes 2 \

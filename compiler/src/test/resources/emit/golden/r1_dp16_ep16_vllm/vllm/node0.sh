@@ -10,6 +10,7 @@
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HEAD_ADDR="${HEAD_ADDR:?set HEAD_ADDR to the address of node 0}"
+export VLLM_ALL2ALL_BACKEND=deepep_low_latency
 exec vllm serve deepseek-ai/DeepSeek-R1 \
     --config "${SCRIPT_DIR}"/config.yaml \
     --data-parallel-size-local 8 \

@@ -12,7 +12,6 @@
 #   --enable-prefix-caching (vLLM 0.12.0: on for generative models)
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-HEAD_ADDR=gpu-node-0
 ray start \
     --head \
     --port 6379

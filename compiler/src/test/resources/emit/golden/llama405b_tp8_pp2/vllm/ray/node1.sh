@@ -11,7 +11,6 @@
 #   no --enforce-eager (vLLM 0.12.0 default: decode runs in CUDA graphs unless --enforce-eager)
 #   --enable-prefix-caching (vLLM 0.12.0: on for generative models)
 set -euo pipefail
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HEAD_ADDR=gpu-node-0
 exec ray start \
     --address "${HEAD_ADDR}":6379 \
