@@ -26,8 +26,8 @@ class SmokeTest {
                 .forks(0).mode(Mode.SingleShotTime).warmupIterations(0).measurementIterations(1)
                 .measurementTime(TimeValue.milliseconds(1)).shouldFailOnError(true).verbosity(VerboseMode.SILENT).build();
         Collection<RunResult> results = new Runner(opts).run();
-        // Reference 1, FrontendBench 3, AnalysisBench 2 x 3, ScaleBench 5 + 2, PredictBench 4, SearchBench 4, EmitBench 1
-        assertEquals(1 + 3 + 6 + 7 + 4 + 4 + 1, results.size());
+        // Reference 1, FrontendBench 3, AnalysisBench 2 x 3, ScaleBench 5 + 2, PredictBench 4, SearchBench 4, EmitBench 1, LspBench 4 x 2
+        assertEquals(1 + 3 + 6 + 7 + 4 + 4 + 1 + 8, results.size());
         for (RunResult r : results) assertTrue(r.getPrimaryResult().getScore() > 0, r.getParams().getBenchmark());
         String table = Report.table(results);
         assertTrue(table.contains("| Reference.reference |"), table);

@@ -10,7 +10,7 @@ import java.io.StringWriter;
 /** The {@code shardplan} command. Exit codes: 0 clean, 1 errors in the input, 2 usage, 3 internal error. */
 @Command(name = "shardplan", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = {"Check and compile LLM inference parallelism plans.", ""},
-        subcommands = {CheckCommand.class, CompileCommand.class, FmtCommand.class, ExplainCommand.class, RunCommand.class, SimulateCommand.class, SearchCommand.class, ReportCommand.class, StdCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {CheckCommand.class, CompileCommand.class, FmtCommand.class, ExplainCommand.class, RunCommand.class, SimulateCommand.class, SearchCommand.class, ReportCommand.class, StdCommand.class, LspCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 clean, 1 errors in the plans, 2 bad usage, 3 internal error.",
                 "Docs: docs/cli.md (commands, JSON output), docs/language.md (the language), docs/diagnostics/ (one page per code)."})
 public final class Main implements Runnable {

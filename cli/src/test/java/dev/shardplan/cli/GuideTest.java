@@ -135,7 +135,7 @@ class GuideTest {
             if (line.isBlank() || line.startsWith("Commands:")) continue;
             assertTrue(line.strip().endsWith("."), "cut mid-sentence: `" + line + "`");
         }
-        for (String cmd : List.of("check", "compile", "fmt", "explain", "run", "simulate", "search", "report", "std")) {
+        for (String cmd : List.of("check", "compile", "fmt", "explain", "run", "simulate", "search", "report", "std", "lsp")) {
             Run h = run(cmd, "--help");
             assertEquals(0, h.code(), cmd);
             for (String line : h.out().split("\n")) assertTrue(line.length() <= 80, cmd + " --help: line over 80 columns: " + line);

@@ -175,6 +175,7 @@ final class MemoryChecks {
                     PlanAnalysis x = ctx.evaluate(f.get());
                     b.help("use " + Variants.describe(p, f.get()) + ": tp shards the weights and pools their memory into "
                             + Fmt.num(x.kv().tokens()) + " kv tokens per replica (re-checked: this diagnostic goes away)");
+                    b.fix(Variants.fix(p, f.get()));
                 }
             }
             return List.of(b.build());

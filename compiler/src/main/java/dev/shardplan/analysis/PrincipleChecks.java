@@ -53,6 +53,7 @@ final class PrincipleChecks {
                     PlanAnalysis x = ctx.evaluate(plan);
                     b.help("use " + Variants.describe(p, plan) + ": " + Fmt.num(x.kv().at("p95").sequences() * x.layout().dp())
                             + " p95-length sequences on the same gpus (re-checked)");
+                    b.fix(Variants.fix(p, plan));
                 });
             }
             return List.of(b.build());

@@ -149,6 +149,7 @@ final class StructureChecks {
         Optional<Plan> f = ctx.firstFix(candidates, check);
         if (f.isPresent()) {
             b.help("use " + Variants.describe(ctx.plan(), f.get()) + " (re-checked: this diagnostic goes away)");
+            b.fix(Variants.fix(ctx.plan(), f.get()));
             return;
         }
         java.util.LinkedHashSet<String> tried = new java.util.LinkedHashSet<>();

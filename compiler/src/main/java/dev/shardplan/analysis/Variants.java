@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.diag.Fix;
 import dev.shardplan.engine.EngineConfig;
 import dev.shardplan.engine.Role;
 import dev.shardplan.engine.Setting;
@@ -11,6 +12,8 @@ import dev.shardplan.model.Plan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 
 /**
@@ -108,6 +111,38 @@ public final class Variants {
             ch.add(k + " " + old + " -> " + (v == null ? "the default" : fmt(v)));
         }
         return String.join(", ", ch);
+    }
+
+    /**
+     * The change from {@code from} to {@code to} as fields to set in the plan's source (a removed
+     * field maps to null), titled as {@link #describe} says it: what a quick fix applies.
+     */
+    public static Fix fix(Plan from, Plan to) {
+        Map<String, String> f = new TreeMap<>();
+        Parallel a = from.parallel(), b = to.parallel();
+        if (a.dp() != b.dp()) f.put("parallel.dp", String.valueOf(b.dp()));
+        if (a.tp() != b.tp()) f.put("parallel.tp", String.valueOf(b.tp()));
+        if (a.pp() != b.pp()) f.put("parallel.pp", String.valueOf(b.pp()));
+        if (a.ep() != b.ep()) f.put("parallel.ep", String.valueOf(b.ep()));
+        if (!a.placement().equals(b.placement())) f.put("parallel.placement", b.placement().isEmpty() ? null : join(b.placement()));
+        if (!a.layerSplit().equals(b.layerSplit())) f.put("parallel.layer_split", b.layerSplit().isEmpty() ? null : join(b.layerSplit()));
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(from.engine().settings().keySet());
+        keys.addAll(to.engine().settings().keySet());
+        for (String k : keys) {
+            Object u = from.engine().settings().get(k), v = to.engine().settings().get(k);
+            if (!Objects.equals(u, v)) f.put("engine." + k, v == null ? null : source(v));
+        }
+        return new Fix.SetFields(describe(from, to), from.name(), from.span(), f);
+    }
+
+    private static String join(List<Integer> xs) {
+        return String.join(", ", xs.stream().map(String::valueOf).toList());
+    }
+
+    /** A setting's value as plan source: exact, unlike the two decimals of a message. */
+    private static String source(Object v) {
+        if (v instanceof Double d) return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
+        return String.valueOf(v);
     }
 
     static String fmt(Object o) {

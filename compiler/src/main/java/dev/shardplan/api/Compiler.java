@@ -58,27 +58,64 @@ public final class Compiler {
      * diagnostics; errors are never suppressed. {@code progress} is told what the check is doing.
      */
     public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, List<Suppression> project, java.util.function.Consumer<String> progress) {
+        return check(root, importPaths, inputs, Map.of(), project, progress);
+    }
+
+    /**
+     * As {@link #check(Path, List, List)}, reading the files in {@code overlay} (absolute paths to
+     * their text) from memory instead of disk: what an editor checks as the user types.
+     */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
+        return check(root, importPaths, inputs, overlay, List.of(), s -> {});
+    }
+
+    /**
+     * As {@link #check(Path, List, List, Map)}, reusing from {@code cache} the analyses of plans
+     * checked before and unchanged since, and keeping the new ones there: what a language server
+     * does on every edit (see {@link AnalysisCache}).
+     */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
+                                    AnalysisCache cache) {
+        return check(root, importPaths, inputs, overlay, List.of(), cache, s -> {});
+    }
+
+    /** As the full form, analysing every plan afresh. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
+                                    List<Suppression> project, java.util.function.Consumer<String> progress) {
+        return check(root, importPaths, inputs, overlay, project, AnalysisCache.none(), progress);
+    }
+
+    /** The full form: import roots, open buffers, the project's suppressions, known analyses, and progress. */
+    public static CheckResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay,
+                                    List<Suppression> project, AnalysisCache cache, java.util.function.Consumer<String> progress) {
         progress.accept("checking " + inputs.size() + (inputs.size() == 1 ? " path" : " paths"));
-        FrontendResult fr = Frontend.check(root, importPaths, inputs);
+        FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         Findings all = Findings.split(fr.diagnostics(), project);
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
         int i = 0;
         for (Plan p : fr.plans()) {
             progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
             List<Diagnostic> own = new ArrayList<>();
-            PlanAnalysis a = analyze(p, own);
-            if (a != null) {
-                analyses.put(p.name(), a);
+            AnalysisCache.Entry known = cache.get(p);
+            PlanAnalysis a;
+            if (known != null) {
+                a = known.analysis();
+                own.addAll(known.findings());
+            } else {
+                a = analyze(p, own);
                 // The launcher rules of the plan's own targets, so that a plan check passes compiles.
-                if (!a.hasErrors()) own.addAll(targetRules(p, a));
+                if (a != null && !a.hasErrors()) own.addAll(targetRules(p, a));
+                // A plan whose analysis failed (a bug) is not kept: the next check tries again.
+                if (a != null) cache.put(p, new AnalysisCache.Entry(a, own));
             }
+            if (a != null) analyses.put(p.name(), a);
             Findings f = findings(p, own, project);
             all = all.plus(f);
             // Launcher rules run only on a plan whose analysis passed; without them an allow cannot be judged.
             if (a != null && !a.hasErrors()) all = all.plus(new Findings(unusedAllows(p, f, false), List.of()));
         }
         return new CheckResult(fr.plans(), fr.searches(), all.reported(), fr.sources(), fr.files(),
-                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches(), all.suppressed());
+                fr.dependencies(), analyses, fr.declaredPlans(), fr.declaredSearches(), all.suppressed(), fr.modules());
     }
 
     /**

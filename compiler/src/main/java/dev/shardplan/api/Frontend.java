@@ -51,10 +51,27 @@ public final class Frontend {
      * file are looked up in {@code importPaths}, in order (see {@link Loader}).
      */
     public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs) {
+        return check(root, importPaths, inputs, Map.of());
+    }
+
+    /**
+     * As {@link #check(Path, List, List)}, reading the files in {@code overlay} (absolute paths to
+     * their text) from memory instead of disk, as an editor's unsaved buffers; an input in the
+     * overlay need not exist on disk.
+     */
+    public static FrontendResult check(Path root, List<Path> importPaths, List<Path> inputs, Map<Path, String> overlay) {
         Diagnostics diags = new Diagnostics();
         Sources sources = new Sources();
-        List<Path> files = expand(inputs, diags);
-        Loader loader = new Loader(root, importPaths, sources, diags);
+        List<Path> onDisk = new ArrayList<>();
+        TreeSet<Path> given = new TreeSet<>();
+        for (Path p : inputs) {
+            Path abs = p.toAbsolutePath().normalize();
+            if (overlay.containsKey(abs)) given.add(abs);
+            else onDisk.add(p);
+        }
+        given.addAll(expand(onDisk, diags));
+        List<Path> files = new ArrayList<>(given);
+        Loader loader = new Loader(root, importPaths, overlay, sources, diags);
         Resolver resolver = new Resolver(loader, diags);
         List<Plan> plans = new ArrayList<>();
         List<Search> searches = new ArrayList<>();
@@ -75,7 +92,38 @@ public final class Frontend {
         for (Module m : loaded) deps.put(m.id(), dependencies(m, resolver));
         // A plan whose own resolution produced errors is already absent; plans are kept in file order.
         return new FrontendResult(List.copyOf(plans), List.copyOf(searches), diags.sorted(), sources, deps, files.size(),
-                declaredPlans, declaredSearches);
+                declaredPlans, declaredSearches, byId(loaded));
+    }
+
+    private static Map<String, Module> byId(List<Module> ms) {
+        Map<String, Module> out = new LinkedHashMap<>();
+        for (Module m : ms) out.put(m.id(), m);
+        return out;
+    }
+
+    /**
+     * The modules of {@code files} and what they import, parsed and linked but not resolved: the
+     * syntax an editor navigates (definitions, references, symbols) across a workspace. A file that
+     * cannot be read is left out; problems are not reported (a check reports them).
+     */
+    public static Map<Path, Module> load(Path root, List<Path> files, Map<Path, String> overlay) {
+        Loader loader = new Loader(root, List.of(), overlay, new Sources(), new Diagnostics());
+        Map<Path, Module> out = new LinkedHashMap<>();
+        for (Path f : files) {
+            Module m = loader.load(f);
+            if (m != null) out.put(f, m);
+        }
+        return out;
+    }
+
+    /** The standard library's module {@code name} (without {@code std:}), parsed from the jar; null if there is none. */
+    public static Module std(String name) {
+        return new Loader(Path.of("").toAbsolutePath(), new Sources(), new Diagnostics()).loadStd(name, null);
+    }
+
+    /** The resolved declarations of the standard library's module {@code name} (models, GPUs, ...), as {@link dev.shardplan.resolve.StdLibrary#declarations}. */
+    public static List<Object> stdDeclarations(String name) {
+        return dev.shardplan.resolve.StdLibrary.declarations(name);
     }
 
     private static Set<String> dependencies(Module m, Resolver resolver) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 final class Deployments {
     private Deployments() {}
 
-    private static final Set<String> FIELDS = Set.of("model_path", "served_name", "image", "hosts", "port", "master_port",
+    static final Set<String> FIELDS = Set.of("model_path", "served_name", "image", "hosts", "port", "master_port",
             "namespace", "partition", "account", "network_interface", "hf_token_secret", "model_cache", "model_cache_size",
             "storage_class", "node_selector", "tolerations", "topology_key", "rdma_resource", "cpu", "memory", "shm_size");
 

@@ -3,6 +3,7 @@ package dev.shardplan.resolve;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.engine.EngineSpec;
@@ -159,7 +160,8 @@ final class Engines {
         known.add(VERSION);
         String near = Names.nearest(k, known);
         diags.add(Diagnostic.of(Codes.UNKNOWN_FIELD, be.key().span(), "unknown field `" + k + "` in engine " + spec.kind().id())
-                .help(near != null ? "did you mean `" + near + "`?" : "known fields: " + String.join(", ", known)).build());
+                .help(near != null ? "did you mean `" + near + "`?" : "known fields: " + String.join(", ", known))
+                .fix(Fix.rename(be.key().span(), near)).build());
     }
 
     /** The other engine's name for the same role, with what differs in meaning. */
@@ -201,7 +203,8 @@ final class Engines {
                     String near = Names.nearest(n.text(), new TreeSet<>(s.choices()));
                     diags.add(Diagnostic.of(Codes.NOT_IN_RELEASE, n.span(), "`" + n.text() + "` is not a `" + k + "` of " + release.label())
                             .note(release.label() + " accepts " + String.join(", ", s.choices()) + " (" + s.source() + ")")
-                            .help((near != null ? "did you mean `" + near + "`? " : "") + "use one of the accepted values").build());
+                            .help((near != null ? "did you mean `" + near + "`? " : "") + "use one of the accepted values")
+                            .fix(Fix.rename(n.span(), near)).build());
                     return null;
                 }
                 return n.text();
@@ -274,7 +277,7 @@ final class Engines {
         };
     }
 
-    private static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
+    static final Set<String> TUNING = Set.of("hbm_efficiency", "compute_efficiency", "attention_efficiency",
             "network_efficiency", "link_efficiency", "collective_latency_us", "layer_overhead_us", "step_overhead_us",
             "prefill_overhead_us", "activation_reserve_gib", "non_torch_gib", "cuda_graph_gib", "network_share");
 

@@ -4,6 +4,7 @@ import dev.shardplan.units.Fmt;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.units.Dimension;
@@ -45,7 +46,7 @@ final class Fields {
                 if (near != null) suggested.add(near);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_FIELD, e.key().span(), "unknown field `" + k + "` in " + what)
                         .help(near != null ? "did you mean `" + near + "`?" : "known fields: " + String.join(", ", new TreeSet<>(known)))
-                        .build());
+                        .fix(Fix.rename(e.key().span(), near)).build());
                 continue;
             }
             Entry prev = entries.putIfAbsent(k, e);
@@ -234,7 +235,8 @@ final class Fields {
         if (!options.contains(n.text())) {
             String near = Names.nearest(n.text(), options);
             diags.add(Diagnostic.of(Codes.BAD_ENUM, n.span(), "`" + n.text() + "` is not a valid `" + key + "`")
-                    .help((near != null ? "did you mean `" + near + "`? " : "") + "allowed: " + String.join(", ", new TreeSet<>(options))).build());
+                    .help((near != null ? "did you mean `" + near + "`? " : "") + "allowed: " + String.join(", ", new TreeSet<>(options)))
+                    .fix(Fix.rename(n.span(), near)).build());
             return null;
         }
         return n.text();

@@ -50,6 +50,7 @@ public final class Loader {
 
     private final Path root;
     private final List<Path> importPaths;
+    private final Map<Path, String> overlay;
     private final Sources sources;
     private final Diagnostics diags;
     private final Map<String, Module> done = new HashMap<>();
@@ -62,8 +63,20 @@ public final class Loader {
 
     /** A loader whose relative imports are also looked up, in order, in {@code importPaths}. */
     public Loader(Path root, List<Path> importPaths, Sources sources, Diagnostics diags) {
+        this(root, importPaths, Map.of(), sources, diags);
+    }
+
+    /**
+     * A loader that reads the files in {@code overlay} (absolute paths) from their given text
+     * instead of from disk, as an editor's unsaved buffers are: such a file exists even when it is
+     * not on disk, and is held to the same size and encoding limits as a file read from disk.
+     */
+    public Loader(Path root, List<Path> importPaths, Map<Path, String> overlay, Sources sources, Diagnostics diags) {
         this.root = root.toAbsolutePath().normalize();
         this.importPaths = importPaths.stream().map(p -> p.toAbsolutePath().normalize()).distinct().toList();
+        Map<Path, String> o = new HashMap<>();
+        overlay.forEach((k, v) -> o.put(k.toAbsolutePath().normalize(), v));
+        this.overlay = Map.copyOf(o);
         this.sources = sources;
         this.diags = diags;
     }
@@ -126,6 +139,25 @@ public final class Loader {
         }
     }
 
+    /**
+     * The source text of a {@code std:} module as shipped in the compiler ({@code name} without the
+     * prefix, e.g. "gpus"), for tools that show it read-only; null when there is no such module.
+     */
+    public static String stdSource(String name) {
+        String id = STD_PREFIX + name;
+        String cached = STD_TEXT.get(id);
+        if (cached != null) return cached;
+        if (!stdModules().contains(id)) return null;
+        try (InputStream in = Loader.class.getResourceAsStream(STD_RESOURCES + name + ".plan")) {
+            if (in == null) return null;
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            STD_TEXT.put(id, text);
+            return text;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Modules shipped in the compiler. */
     public static List<String> stdModules() {
         return List.of("std:gpus", "std:nodes", "std:models", "std:workloads", "std:efficiency");
@@ -136,7 +168,7 @@ public final class Loader {
         Module m = done.get(id);
         if (m != null) return m;
         if (failed.containsKey(id)) return null;
-        if (!Files.isRegularFile(abs)) {
+        if (!isFile(abs)) {
             if (from == null) {
                 diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, Span.NONE, "cannot read `" + abs + "`: no such file")
                         .help("check the path").build());
@@ -209,11 +241,11 @@ public final class Loader {
         }
         Path confine = confinement(importer);
         boolean inside = target.startsWith(confine);
-        if (!inside || !Files.isRegularFile(target)) {
+        if (!inside || !isFile(target)) {
             // Beside the importer first; then the import paths, in order.
             Path found = null;
             for (Path c : alternatives) {
-                if (Files.isRegularFile(c)) {
+                if (isFile(c)) {
                     found = c;
                     break;
                 }
@@ -257,13 +289,25 @@ public final class Loader {
                 .help("move the shared declarations into a file that both import").build());
     }
 
+    private boolean isFile(Path abs) {
+        return overlay.containsKey(abs) || Files.isRegularFile(abs);
+    }
+
     private String readText(Path abs, String id, Span from) {
+        String given = overlay.get(abs);
+        if (given != null) {
+            byte[] bytes = given.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length > MAX_FILE_BYTES) {
+                tooLarge(id, from, bytes.length);
+                return null;
+            }
+            // The same checks as for bytes read from disk: an editor may hold a binary file as text.
+            return decode(bytes, id);
+        }
         try {
             long size = Files.size(abs);
             if (size > MAX_FILE_BYTES) {
-                diags.add(Diagnostic.of(Codes.FILE_TOO_LARGE, from == null ? new Span(id, 1, 1, 1, 1, 0, 0) : from,
-                                "`" + id + "` is " + size + " bytes, over the " + MAX_FILE_BYTES + "-byte limit")
-                        .help("plan files are small; split the file or check that it is the right one").build());
+                tooLarge(id, from, size);
                 return null;
             }
             byte[] bytes = Files.readAllBytes(abs);
@@ -272,6 +316,12 @@ public final class Loader {
             diags.add(Diagnostic.of(Codes.FILE_NOT_FOUND, from == null ? Span.NONE : from, "cannot read `" + id + "`: " + e.getMessage()).build());
             return null;
         }
+    }
+
+    private void tooLarge(String id, Span from, long size) {
+        diags.add(Diagnostic.of(Codes.FILE_TOO_LARGE, from == null ? new Span(id, 1, 1, 1, 1, 0, 0) : from,
+                        "`" + id + "` is " + size + " bytes, over the " + MAX_FILE_BYTES + "-byte limit")
+                .help("plan files are small; split the file or check that it is the right one").build());
     }
 
     /** Strict UTF-8; the first bad byte is reported with its line and column. */

@@ -37,12 +37,12 @@ final class ModelResolver {
             "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
             "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser",
             "family", "rope_scaling", "swiglu_limit", "tool_parser", "mtp_layers", "gated");
-    private static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+    static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
             "index_topk", "index_head_dim");
-    private static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers",
+    static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers",
             "expert_bias", "router_bias", "shared_expert_gate", "scoring", "norm_topk_prob", "n_group", "topk_group", "correction_bias",
             "routed_scaling_factor");
-    private static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
+    static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
             "none", Set.of(),
             "linear", Set.of("factor"),
             "llama3", Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position"),
@@ -53,7 +53,7 @@ final class ModelResolver {
         for (Family x : Family.values()) f.add(x.id());
         FAMILIES = Collections.unmodifiableSet(f);
     }
-    private static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
+    static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
     private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
     private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
     /** Tool-call formats, in shardplan's spelling; each engine's table spells them its own way (engine package). */

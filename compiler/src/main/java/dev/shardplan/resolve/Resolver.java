@@ -3,6 +3,7 @@ package dev.shardplan.resolve;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.*;
@@ -100,7 +101,8 @@ public final class Resolver {
         if (near != null) help = "did you mean `" + near + "`?";
         else if (byName.isEmpty()) help = "declare a " + kind + " `" + ref.text() + "` or import one (" + stdHint(kind) + ")";
         else help = "known " + kind + "s: " + String.join(", ", abbreviate(byName.keySet()));
-        diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, ref.span(), "unknown " + kind + " `" + ref.text() + "`").help(help).build());
+        diags.add(Diagnostic.of(Codes.UNKNOWN_NAME, ref.span(), "unknown " + kind + " `" + ref.text() + "`").help(help)
+                .fix(Fix.rename(ref.span(), near)).build());
         return null;
     }
 
@@ -133,7 +135,8 @@ public final class Resolver {
             if (!KINDS.contains(kind)) {
                 String near = Names.nearest(kind, KINDS);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_KIND, d.kind().span(), "unknown declaration kind `" + kind + "`")
-                        .help((near != null ? "did you mean `" + near + "`? " : "") + "kinds: " + String.join(", ", new TreeSet<>(KINDS))).build());
+                        .help((near != null ? "did you mean `" + near + "`? " : "") + "kinds: " + String.join(", ", new TreeSet<>(KINDS)))
+                        .fix(Fix.rename(d.kind().span(), near)).build());
                 continue;
             }
             scope(m);
@@ -199,9 +202,9 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- gpu
 
-    private static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "device_name",
+    static final Set<String> GPU_FIELDS = Set.of("vendor", "memory", "nvidia_smi_memory", "device_name",
             "compute_capability", "hbm_bandwidth", "flops", "link_bandwidth", "pcie_bandwidth");
-    private static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
+    static final Set<String> FLOPS_FIELDS = Set.of("bf16", "fp16", "fp8", "fp4", "int8", "fp32", "int4");
 
     private Gpu gpu(Located l) {
         Decl d = l.decl();
@@ -240,7 +243,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- node
 
-    private static final Set<String> NODE_FIELDS = Set.of("gpus", "fabric", "scale_up_bandwidth", "nics", "pcie_bandwidth");
+    static final Set<String> NODE_FIELDS = Set.of("gpus", "fabric", "scale_up_bandwidth", "nics", "pcie_bandwidth");
     private static final Set<String> FABRICS = Set.of("nvswitch", "nvlink_island", "xgmi_mesh", "pcie");
 
     private NodeType node(Located l) {
@@ -327,7 +330,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- cluster
 
-    private static final Set<String> CLUSTER_FIELDS = Set.of("nodes", "domain_nodes", "network", "scale_up_latency", "network_latency");
+    static final Set<String> CLUSTER_FIELDS = Set.of("nodes", "domain_nodes", "network", "scale_up_latency", "network_latency");
 
     private Cluster cluster(Located l) {
         Decl d = l.decl();
@@ -365,7 +368,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- workload
 
-    private static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
+    static final Set<String> WORKLOAD_FIELDS = Set.of("requests", "arrival", "concurrency", "prompt", "output", "max_length");
 
     private Workload workload(Located l) {
         Decl d = l.decl();
@@ -432,9 +435,9 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- plan
 
-    private static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency",
+    static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency",
             Allows.KEY, Pools.KV_TRANSFER);
-    private static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
+    static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
 
     private Plan plan(Located l) {
         Decl d = l.decl();
@@ -532,7 +535,7 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- efficiency
 
-    private static final Set<String> EFFICIENCY_FIELDS;
+    static final Set<String> EFFICIENCY_FIELDS;
 
     static {
         Set<String> s = new HashSet<>(EfficiencyProfile.KEYS);
@@ -584,9 +587,9 @@ public final class Resolver {
 
     // ---------------------------------------------------------------- search
 
-    private static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning",
+    static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning",
             Allows.KEY);
-    private static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
+    static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
 
     private Search search(Located l) {
         Decl d = l.decl();

@@ -3,6 +3,7 @@ package dev.shardplan.resolve;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.model.Slo;
 import dev.shardplan.units.Dimension;
@@ -15,7 +16,7 @@ import java.util.Set;
 final class Slos {
     private Slos() {}
 
-    private static final Set<String> METRICS = Set.of("ttft", "tpot", "itl", "e2e", "throughput");
+    static final Set<String> METRICS = Set.of("ttft", "tpot", "itl", "e2e", "throughput");
 
     static List<Slo> slos(Fields f, Diagnostics diags) {
         Entry e = f.entry("slo");
@@ -31,7 +32,8 @@ final class Slos {
             if (!METRICS.contains(metric)) {
                 String near = Names.nearest(metric, METRICS);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_FIELD, s.key().span(), "unknown SLO metric `" + metric + "`")
-                        .help((near != null ? "did you mean `" + near + "`? " : "") + "metrics: e2e, itl, throughput, tpot, ttft").build());
+                        .help((near != null ? "did you mean `" + near + "`? " : "") + "metrics: e2e, itl, throughput, tpot, ttft")
+                        .fix(Fix.rename(s.key().span(), near)).build());
                 continue;
             }
             Slo slo = one(metric, s, f, diags);

@@ -33,6 +33,13 @@ public final class Units {
         return Map.entry(s, new Unit(s, d, new BigDecimal(f)));
     }
 
+    /** The plain unit symbols and their dimensions, sorted (compounds such as {@code GB/s} are a size over a time). */
+    public static java.util.SortedMap<String, Dimension> symbols() {
+        java.util.TreeMap<String, Dimension> m = new java.util.TreeMap<>();
+        BASE.forEach((k, v) -> m.put(k, v.dimension()));
+        return java.util.Collections.unmodifiableSortedMap(m);
+    }
+
     /** Resolves {@code GB/s}, {@code tokens/s}, {@code req/s}, plain units; null when unknown. */
     public static Unit lookup(String symbol) {
         if (symbol == null) return null;
