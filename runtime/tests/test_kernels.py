@@ -164,8 +164,10 @@ class DecodeAttentionTests(unittest.TestCase):
         B, T, kvh, g, d, bs = 2, 7, 2, 2, 8, 4
         kc, vc, table, _, _, _ = make_cache(B, [T] * B, kvh, d, bs, False, seed=3)
         meta = make_meta(table, 0, 0, [0] * B, T, bs)
-        q = torch.randn(B * T, kvh, g, d, dtype=torch.float64)
-        k_new = torch.randn(B * T, kvh, d, dtype=torch.float64)
+        # Seeded: bf16 rounding of random inputs is what the tolerance bounds, so the inputs are fixed.
+        gen = torch.Generator().manual_seed(11)
+        q = torch.randn(B * T, kvh, g, d, dtype=torch.float64, generator=gen)
+        k_new = torch.randn(B * T, kvh, d, dtype=torch.float64, generator=gen)
         write_cache(kc, meta, k_new)
         write_cache(vc, meta, k_new * 2)
         scale = 0.3
@@ -179,7 +181,8 @@ class DecodeAttentionTests(unittest.TestCase):
         plain = M.AttentionKernels("matmul").prefill(q, kc, vc, meta, scale, q_chunk=3)
         self.assertEqual([c["gqa"] and c["is_causal"] for c in fake.calls], [True] * B)
         self.assertEqual(fake.calls[0]["k"], (1, kvh, T, d))
-        self.assertLess((fused - plain).abs().max().item(), 5e-2)     # bf16
+        # bf16 keeps 8 significant bits: relative error ~2^-8 per rounding, a few roundings deep.
+        self.assertLess((fused - plain).abs().max().item(), 2e-2 * max(1.0, plain.abs().max().item()))
         for b in range(B):
             kb = k_new[b * T:(b + 1) * T].transpose(0, 1)
             ref = naive(q[b * T:(b + 1) * T].reshape(T, kvh * g, d).transpose(0, 1), kb, 2 * kb, scale, 0)
