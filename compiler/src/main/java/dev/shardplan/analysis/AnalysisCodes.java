@@ -5,7 +5,7 @@ import dev.shardplan.diag.Severity;
 
 /**
  * Codes of the analysis stage: SP04xx memory and KV capacity, SP05xx placement and interconnect,
- * SP0601-SP0649 parallelism rules that hold for every launcher. Each has docs/diagnostics/ID.md.
+ * SP0601-SP0649 parallelism rules (SP0611/SP0612: disaggregated pools) that hold for every launcher. Each has docs/diagnostics/ID.md.
  */
 public final class AnalysisCodes {
     private AnalysisCodes() {}
@@ -27,6 +27,8 @@ public final class AnalysisCodes {
             "a tensor-parallel group spans more than one NVLink/scale-up domain");
     public static final Code NETWORK_BOUND = new Code("SP0502", "network-bound-collectives", Severity.WARNING,
             "collectives over the network take a large share of the step time");
+    public static final Code KV_TRANSFER_EXCEEDS_NETWORK = new Code("SP0503", "kv-transfer-exceeds-network", Severity.WARNING,
+            "a disaggregated plan's KV transfers need more bandwidth on a link than it has at the workload's rate");
 
     // ---- parallelism rules that hold for every launcher
     public static final Code HEADS_NOT_DIVISIBLE = new Code("SP0601", "heads-not-divisible-by-tp", Severity.ERROR,
@@ -49,4 +51,8 @@ public final class AnalysisCodes {
             "an explicit layer split does not match pp or the model's layers");
     public static final Code AGAINST_STUDY = new Code("SP0610", "pure-dp-for-large-reasoning-model", Severity.NOTE,
             "pure data parallelism for a ~32B+ model on a reasoning workload, where right-sized TP holds far more sequences");
+    public static final Code IDLE_POOL = new Code("SP0611", "idle-pool", Severity.WARNING,
+            "a disaggregated plan's pool ratio leaves the prefill or the decode pool idle more than half the time");
+    public static final Code POOL_STRADDLES_NODES = new Code("SP0612", "pool-instance-straddles-nodes", Severity.ERROR,
+            "an instance of a prefill or decode pool would take GPUs of two nodes");
 }

@@ -27,6 +27,7 @@ public final class Analyzer {
 
     /** Analyzes a plan; {@code stm} times a rank's compute per step. */
     public static PlanAnalysis analyze(Plan plan, StepTimeModel stm) {
+        if (plan.disaggregated()) return DisaggregatedAnalysis.analyze(plan, stm);
         if (plan.parallel().worldSize() > plan.cluster().totalGpus()) {
             // A plan with more ranks than GPUs cannot start, and laying out ranks the cluster does
             // not have would cost time in proportion to them: the world-size rule alone is reported

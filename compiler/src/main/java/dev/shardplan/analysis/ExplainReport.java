@@ -37,6 +37,7 @@ public final class ExplainReport {
 
     public static String human(PlanAnalysis a, boolean derivation) {
         StringBuilder sb = new StringBuilder();
+        if (a.pools() != null) sb.append(PoolsReport.human(a.pools()));
         Plan p = a.plan();
         RankLayout l = a.layout();
         GraphSummary g = a.graph();

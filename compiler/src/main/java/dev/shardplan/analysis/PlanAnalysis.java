@@ -14,13 +14,21 @@ import java.util.List;
  * effective settings), the device graph's summary, the rank layout
  * (ranks, shards, groups), each rank's memory budget ({@code memory.get(rank)}), the clamped KV
  * capacity of one replica, the interconnect costs per step, and the diagnostics (sorted).
+ * For a disaggregated plan the figures are the decode pool's instance's and {@code pools} holds
+ * both pools and the KV transfer (null for an aggregated plan).
  * Immutable; emitters and predictions consume it.
  */
 public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
-                           KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics) {
+                           KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics, PoolsAnalysis pools) {
     public PlanAnalysis {
         memory = List.copyOf(memory);
         diagnostics = List.copyOf(diagnostics);
+    }
+
+    /** The analysis of an aggregated plan. */
+    public PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
+                        KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics) {
+        this(plan, engine, graph, layout, memory, kv, interconnect, diagnostics, null);
     }
 
     public MemoryBudget memory(int rank) {
@@ -41,6 +49,10 @@ public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, R
     }
 
     PlanAnalysis withDiagnostics(List<Diagnostic> ds) {
-        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds);
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds, pools);
+    }
+
+    PlanAnalysis withPools(PoolsAnalysis p) {
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, diagnostics, p);
     }
 }

@@ -25,11 +25,20 @@ public final class Predictions {
     }
 
     public static Prediction simulate(Plan plan, long seed) {
+        if (plan.disaggregated()) return simulate(plan, dev.shardplan.analysis.Analyzer.analyze(plan), seed);
         return Predictor.simulate(plan, inputs().apply(plan), seed);
     }
 
     /** Simulates {@code plan} with the inputs of its analysis {@code a} (from {@link CheckResult#analyses()}); null: analyse it. */
     public static Prediction simulate(Plan plan, dev.shardplan.analysis.PlanAnalysis a, long seed) {
+        // A pool plan: separate prefill and decode schedulers with the transfer queue between them.
+        if (plan.disaggregated() && a != null && a.pools() != null) return dev.shardplan.predict.DisaggregatedSimulator.prediction(plan, a.pools(), seed);
+        if (plan.disaggregated()) {
+            var in = new dev.shardplan.predict.PlanInputs(false, 0, "its pools did not pass the analysis", null, a == null ? null : a.engine(), null, null);
+            return new Prediction(plan, seed, in, null, null, null, null, null, List.of(dev.shardplan.diag.Diagnostic.of(
+                            dev.shardplan.predict.PredictCodes.NOT_SIMULATED, plan.span(), "plan '" + plan.name() + "' is not simulated: its pools did not pass the analysis")
+                    .help("fix the errors the check reports for its pools first").build()));
+        }
         return a == null ? simulate(plan, seed) : Predictor.simulate(plan, AnalysisInputs.of(plan, a), seed);
     }
 

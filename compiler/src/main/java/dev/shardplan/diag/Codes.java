@@ -50,6 +50,7 @@ public final class Codes {
     public static final Code UNSUPPORTED_RELEASE = code("SP0211", "unsupported-engine-release", Severity.ERROR, "an engine release shardplan has no tables for");
     public static final Code NOT_IN_RELEASE = code("SP0212", "setting-not-in-release", Severity.ERROR, "a setting or value the plan's engine release does not have");
     public static final Code BAD_ALLOW = code("SP0213", "invalid-allow", Severity.ERROR, "an `allow` names an unknown code or an error, or gives no reason");
+    public static final Code INVALID_POOLS = code("SP0216", "invalid-pools", Severity.ERROR, "a plan's prefill/decode pools contradict the plan or each other");
     public static final Code UNUSED_ALLOW = code("SP0214", "unused-allow", Severity.WARNING, "an `allow` that suppressed nothing: the finding it accepted no longer occurs");
     public static final Code INVALID_FOR_ROLE = code("SP0215", "invalid-value-for-role", Severity.ERROR, "a string that cannot play its role: host name, model path, Hugging Face id, image, served name, interface");
 

@@ -31,6 +31,13 @@ public record Command(List<String> program, List<Val> positionals, List<Arg> arg
         /** Shell arithmetic over environment variables, e.g. "LWS_WORKER_INDEX * 8"; only generated text. */
         record Arith(String expr) implements Val {}
 
+        /** Several words after one flag ("--prefill URL BOOTSTRAP_PORT" of sglang-router's nargs="+"). */
+        record Words(List<Val> words) implements Val {
+            public Words {
+                words = List.copyOf(words);
+            }
+        }
+
         static Val lit(Object v) {
             return new Lit(v);
         }
@@ -66,6 +73,11 @@ public record Command(List<String> program, List<Val> positionals, List<Arg> arg
     }
 
     public static String shellWord(Val v) {
+        if (v instanceof Val.Words w) {
+            StringBuilder b = new StringBuilder();
+            for (Val x : w.words()) b.append(b.length() == 0 ? "" : " ").append(shellWord(x));
+            return b.toString();
+        }
         if (v instanceof Val.Lit l) return ShellQuote.quote(text(l.value()));
         if (v instanceof Val.Env e)
             return "\"${" + e.var() + "}\"" + (e.suffix().isEmpty() ? "" : ShellQuote.quote(e.suffix()));
@@ -75,7 +87,10 @@ public record Command(List<String> program, List<Val> positionals, List<Arg> arg
     /** True when every value can be written as a Kubernetes argument (no shell arithmetic). */
     public boolean kubernetesExpressible() {
         for (Val v : positionals) if (v instanceof Val.Arith) return false;
-        for (Arg a : args) if (a.value() instanceof Val.Arith) return false;
+        for (Arg a : args) {
+            if (a.value() instanceof Val.Arith) return false;
+            if (a.value() instanceof Val.Words w && w.words().stream().anyMatch(x -> x instanceof Val.Arith)) return false;
+        }
         return inner == null || inner.kubernetesExpressible();
     }
 
@@ -86,7 +101,8 @@ public record Command(List<String> program, List<Val> positionals, List<Arg> arg
         for (Val v : positionals) out.add(kubeWord(v));
         for (Arg a : args) {
             out.add(ShellQuote.kubernetesLiteral(a.flag()));
-            if (a.value() != null) out.add(kubeWord(a.value()));
+            if (a.value() instanceof Val.Words w) for (Val x : w.words()) out.add(kubeWord(x));
+            else if (a.value() != null) out.add(kubeWord(a.value()));
         }
         if (inner != null) out.addAll(inner.kubernetes());
         return out;

@@ -48,6 +48,9 @@ public final class Emit {
         }
     }
 
+    /** The targets whose emitters launch pools ({@link Emitter#launchesPools}), for the refusal of the others. */
+    static final String POOL_TARGETS = "vllm and sglang";
+
     private final Map<Target, Emitter> emitters;
 
     /** An emit stage with the given emitters (one per target; later emitters replace earlier ones). */
@@ -239,6 +242,24 @@ public final class Emit {
         Diagnostic path = modelPath(in, chosen);
         if (path != null) {
             seen.put(path, true);
+            return List.copyOf(seen.keySet());
+        }
+        if (in.plan().disaggregated()) {
+            // A launcher that knows no pools would start the decode pool on the whole cluster, which
+            // is not what the plan says: only the targets that launch each pool's instances run.
+            for (Emitter e : chosen) {
+                // The shim runs plan.json's ranks: for a pool plan one decode instance's partition (docs/runtime.md).
+                // The pool launchers check the serving recipes of each pool's instance (its engine and degrees).
+                if (e.target() == Target.SHIM || e.launchesPools()) {
+                    for (Diagnostic d : e.check(in)) seen.put(d, true);
+                    continue;
+                }
+                seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+                                "target `" + e.target().id() + "` cannot launch a disaggregated plan (pools) yet")
+                        .note("plan `" + in.plan().name() + "` splits prefill and decode into pools; shardplan checks and predicts it "
+                                + "but launches pools only with the " + POOL_TARGETS + " targets")
+                        .help("remove `" + e.target().id() + "` from `emit` (or from --target) for this plan").build(), true);
+            }
             return List.copyOf(seen.keySet());
         }
         for (Diagnostic d : recipes(in)) seen.put(d, true);

@@ -80,6 +80,7 @@ public final class PlanJsonEmitter {
         par.put("pp", plan.parallel().pp());
         par.put("ep", Math.max(1, plan.parallel().ep()));
         par.put("world_size", plan.parallel().worldSize());
+        if (plan.disaggregated()) root.set("pools", pools(plan));
         root.set("engine", EngineJson.of(in.engine(), plan.parallel()));
         ArrayNode ranks = root.putArray("ranks");
         for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
@@ -236,5 +237,32 @@ public final class PlanJsonEmitter {
         ArrayNode a = o.putArray(key);
         a.add(r.start());
         a.add(r.end());
+    }
+
+    /**
+     * A disaggregated plan's pools: each pool's instance layout, its instances' first GPUs on the
+     * cluster, and the connector (the engine's own value). parallel, engine, ranks and groups
+     * describe one decode instance.
+     */
+    private static ObjectNode pools(dev.shardplan.model.Plan plan) {
+        var d = plan.disagg();
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        for (var pool : java.util.List.of(d.prefill(), d.decode())) {
+            ObjectNode x = o.putObject(pool.role().id());
+            x.put("replicas", pool.replicas());
+            ObjectNode par = x.putObject("parallel");
+            par.put("dp", pool.parallel().dp());
+            par.put("tp", pool.parallel().tp());
+            par.put("pp", pool.parallel().pp());
+            par.put("ep", Math.max(1, pool.parallel().ep()));
+            par.put("world_size", pool.parallel().worldSize());
+            ArrayNode first = x.putArray("first_gpus");
+            for (int i = 0; i < pool.replicas(); i++) first.add(d.firstGpu(pool.role(), i));
+        }
+        ObjectNode t = o.putObject("kv_transfer");
+        t.put("connector", d.connector());
+        t.put("engine_value", dev.shardplan.engine.KvConnectors.find(plan.engine().kind(), d.connector())
+                .map(dev.shardplan.engine.KvConnectors.Connector::engineValue).orElseThrow());
+        return o;
     }
 }

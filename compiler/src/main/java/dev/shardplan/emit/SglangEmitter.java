@@ -7,7 +7,7 @@ import dev.shardplan.model.Target;
 import java.util.ArrayList;
 import java.util.List;
 
-/** sglang/: one {@code sglang.launch_server} start script per node. */
+/** sglang/: one {@code sglang.launch_server} start script per node; for a disaggregated plan, per pool instance ({@link SglangPools}). */
 public final class SglangEmitter implements Emitter {
     @Override
     public Target target() {
@@ -15,7 +15,13 @@ public final class SglangEmitter implements Emitter {
     }
 
     @Override
+    public boolean launchesPools() {
+        return true;
+    }
+
+    @Override
     public List<Diagnostic> check(EmitInput in) {
+        if (in.plan().disaggregated()) return SglangPools.check(in);
         List<Diagnostic> out = new ArrayList<>(SglangLaunch.check(in));
         SglangLaunch.common(in, out);
         return out;
@@ -23,6 +29,7 @@ public final class SglangEmitter implements Emitter {
 
     @Override
     public List<OutputFile> emit(EmitInput in) {
+        if (in.plan().disaggregated()) return SglangPools.emit(in);
         List<Arg> shared = SglangLaunch.common(in, new ArrayList<>());
         int nodes = in.layout().nodes();
         List<OutputFile> files = new ArrayList<>();

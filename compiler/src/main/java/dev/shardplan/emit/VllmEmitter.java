@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * vllm/: config.yaml (the flags every node shares, as vLLM's --config file) and one start script
  * per node: node0.sh on one node; mp/ (vLLM's native --nnodes mode) and ray/ variants for a
- * replica that spans nodes; node&lt;i&gt;.sh with --data-parallel-* flags for DP across nodes.
+ * replica that spans nodes; node&lt;i&gt;.sh with --data-parallel-* flags for DP across nodes; for a
+ * disaggregated plan one script per pool instance ({@link VllmPools}).
  */
 public final class VllmEmitter implements Emitter {
     @Override
@@ -22,7 +23,13 @@ public final class VllmEmitter implements Emitter {
     }
 
     @Override
+    public boolean launchesPools() {
+        return true;
+    }
+
+    @Override
     public List<Diagnostic> check(EmitInput in) {
+        if (in.plan().disaggregated()) return VllmPools.check(in);
         List<Diagnostic> out = new ArrayList<>(VllmLaunch.check(in));
         VllmLaunch.common(in, out);
         return out;
@@ -30,6 +37,7 @@ public final class VllmEmitter implements Emitter {
 
     @Override
     public List<OutputFile> emit(EmitInput in) {
+        if (in.plan().disaggregated()) return VllmPools.emit(in);
         List<Arg> shared = VllmLaunch.common(in, new ArrayList<>());
         List<OutputFile> files = new ArrayList<>();
         files.add(OutputFile.text("vllm/config.yaml", config(in, shared)));

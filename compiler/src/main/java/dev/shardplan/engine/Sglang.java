@@ -362,6 +362,11 @@ final class Sglang implements EngineSpec {
             LaunchFlag.flag("dist_init_addr", "--dist-init-addr", ARGS),
             LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS),
             LaunchFlag.flag("tool_call_parser", "--tool-call-parser", ARGS),
+            // Disaggregation (server_args.py at 0.4.6.post5 through 0.5.18): the server's role, the
+            // KV transfer backend (KvConnectors) and the prefill server's bootstrap port (default 8998).
+            LaunchFlag.flag("disaggregation_mode", "--disaggregation-mode", ARGS),
+            LaunchFlag.flag("disaggregation_transfer_backend", "--disaggregation-transfer-backend", ARGS),
+            LaunchFlag.flag("disaggregation_bootstrap_port", "--disaggregation-bootstrap-port", ARGS),
             LaunchFlag.flag("host", "--host", ARGS),
             LaunchFlag.flag("port", "--port", ARGS));
 

@@ -440,6 +440,9 @@ final class Vllm implements EngineSpec {
             LaunchFlag.flag("master_addr", "--master-addr", "vllm/config/parallel.py ParallelConfig.master_addr").since("0.12.0"),
             LaunchFlag.flag("master_port", "--master-port", "vllm/config/parallel.py ParallelConfig.master_port").since("0.12.0"),
             LaunchFlag.flag("headless", "--headless", SERVE).since("0.9.0"),
+            // JSON of KVTransferConfig (vllm/config.py at v0.9.2, vllm/config/kv_transfer.py at v0.20.1);
+            // present from 0.6.6, but the NIXL connector a pool plan names needs 0.9.2 (KvConnectors).
+            LaunchFlag.flag("kv_transfer_config", "--kv-transfer-config", ARGS),
             LaunchFlag.flag("enable_reasoning", "--enable-reasoning", ARGS).since("0.7.0").until("0.10.0"),
             LaunchFlag.flag("reasoning_parser", "--reasoning-parser", ARGS).since("0.7.0"),
             LaunchFlag.flag("enable_auto_tool_choice", "--enable-auto-tool-choice", FRONTEND),

@@ -14,9 +14,18 @@ public final class PredictionRenderer {
         StringBuilder sb = new StringBuilder();
         var plan = p.plan();
         var par = plan.parallel();
-        sb.append(String.format(Locale.ROOT, "plan %s: %s on %d x %s, dp %d tp %d pp %d ep %d, %s%n", plan.name(),
-                plan.model().name(), par.worldSize(), plan.cluster().gpu().name(), par.dp(), par.tp(), par.pp(), par.ep(),
-                plan.engine().kind().id()));
+        if (plan.disaggregated()) {
+            var d = plan.disagg();
+            var pp = d.prefill().parallel();
+            // The figures below are the pools' together (DisaggregatedSimulator); the kv pool line is one decode replica's.
+            sb.append(String.format(Locale.ROOT, "plan %s: %s on %d x %s, prefill %d x (dp %d tp %d pp %d ep %d) + decode %d x (dp %d tp %d pp %d ep %d), %s%n",
+                    plan.name(), plan.model().name(), d.gpus(), plan.cluster().gpu().name(), d.prefill().replicas(), pp.dp(), pp.tp(), pp.pp(), pp.ep(),
+                    d.decode().replicas(), par.dp(), par.tp(), par.pp(), par.ep(), plan.engine().kind().id()));
+        } else {
+            sb.append(String.format(Locale.ROOT, "plan %s: %s on %d x %s, dp %d tp %d pp %d ep %d, %s%n", plan.name(),
+                    plan.model().name(), par.worldSize(), plan.cluster().gpu().name(), par.dp(), par.tp(), par.pp(), par.ep(),
+                    plan.engine().kind().id()));
+        }
         if (!p.simulated()) {
             sb.append("  not simulated: ").append(p.inputs().reason().isEmpty() ? "see diagnostics" : p.inputs().reason()).append('\n');
             return sb.toString();

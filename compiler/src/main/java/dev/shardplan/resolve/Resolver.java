@@ -454,14 +454,15 @@ public final class Resolver {
     // ---------------------------------------------------------------- plan
 
     static final Set<String> PLAN_FIELDS = Set.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy", "tuning", "efficiency",
-            Allows.KEY);
+            Allows.KEY, Pools.KV_TRANSFER);
     static final Set<String> PARALLEL_FIELDS = Set.of("dp", "tp", "pp", "ep", "dp_attention", "layer_split", "placement");
 
     private Plan plan(Located l) {
         Decl d = l.decl();
         Module m = l.module();
         Allows.Read allowed = Allows.read(what(d), d.body(), diags);
-        Fields f = new Fields(what(d), d.name().span(), allowed.rest(), PLAN_FIELDS, diags);
+        Pools.Split pools = Pools.split(allowed.rest());
+        Fields f = new Fields(what(d), d.name().span(), pools.rest(), PLAN_FIELDS, diags);
         Map<String, Span> spans = new HashMap<>();
         Model model = ref(m, "model", f.name("model", true, "model llama_3_1_8b"), Model.class);
         Cluster cluster = ref(m, "cluster", f.name("cluster", true, "cluster my_cluster"), Cluster.class);
@@ -469,8 +470,17 @@ public final class Resolver {
         for (String k : List.of("model", "cluster", "workload", "parallel", "engine", "slo", "emit", "deploy")) {
             if (f.has(k)) spans.put(k, f.span(k));
         }
-        Parallel parallel = parallel(f, spans);
+        Parallel parallel = pools.pools().isEmpty() ? parallel(f, spans) : null;
         EngineBlock engine = Engines.engine(f, spans, diags, true);
+        Disaggregation disagg = Pools.read(what(d), d.name().span(), pools.pools(), f, engine, diags, (pf, ps) -> {
+            if (pf.has("parallel")) ps.put("parallel", pf.span("parallel"));
+            return parallel(pf, ps);
+        });
+        if (disagg != null) {
+            // The plan-wide layout and engine are the decode pool's (see Plan).
+            parallel = disagg.decode().parallel();
+            engine = disagg.decode().engine();
+        }
         List<Slo> slos = Slos.slos(f, diags);
         Set<Target> emit = targets(f);
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
@@ -480,6 +490,7 @@ public final class Resolver {
         if (effName != null) spans.put("efficiency", f.span("efficiency"));
         if (model == null || cluster == null || workload == null || parallel == null || engine == null || deploy == null) return null;
         if (effName != null && eff == null) return null;
+        if (!pools.pools().isEmpty() && disagg == null) return null;
         String gpu = cluster.gpu().name();
         if (eff != null) {
             if (eff.engine() != engine.kind()) {
@@ -500,7 +511,7 @@ public final class Resolver {
             eff = EfficiencyProfile.select(stdEfficiencies(d.name().span()), gpu, engine.kind());
         }
         return new Plan(d.name().text(), l.module().id(), model, cluster, workload, parallel, engine, slos, emit, deploy,
-                tuning, eff, spans, d.name().span(), allowed.allows());
+                tuning, eff, spans, d.name().span(), allowed.allows(), disagg);
     }
 
     private Parallel parallel(Fields f, Map<String, Span> spans) {

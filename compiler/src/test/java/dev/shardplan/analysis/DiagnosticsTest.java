@@ -204,6 +204,64 @@ class DiagnosticsTest {
         gone(plan(ONE_H100, "qwen3_32b", "dp 4; tp 2", VLLM, "natural_reasoning"), AnalysisCodes.AGAINST_STUDY);
     }
 
+    // ---- disaggregated pools
+
+    private static Plan pools(String node, int nodes, String model, String workload, String engine, String prefill, String decode) {
+        return Fixtures.plan(node + "cluster c { nodes " + nodes + " x " + (node.isEmpty() ? "HGX_H200" : "n") + " }\n"
+                + workload + "plan p {\n  model " + model + "\n  cluster c\n  workload w\n  engine vllm { " + engine + " }\n"
+                + "  pool prefill { " + prefill + " }\n  pool decode { " + decode + " }\n  kv_transfer { connector nixl }\n}\n", "p");
+    }
+
+    private static final String LONG_PROMPTS = "workload w { requests 2000; arrival offline; prompt lognormal(median 8000, p95 16k) tokens;"
+            + " output lognormal(median 2000, p95 6000) tokens; max_length 32k tokens }\n";
+
+    @Test
+    void sp0503_kv_transfers_over_one_slow_nic() {
+        // Llama 3.1 8B: 131,072 B of KV per prompt token, 1.15 GB per mean request; at the decode
+        // pool's ~9 req/s that is ~10 GB/s through one 50 Gb/s (6.25 GB/s) NIC per node.
+        String slow = "node n { gpus 8 x H200_SXM; fabric nvswitch; nics 1 x 50 Gb/s }\n";
+        String fast = "node n { gpus 8 x H200_SXM; fabric nvswitch; nics 8 x 400 Gb/s }\n";
+        String e = "gpu_memory_utilization 0.90; max_num_seqs 40";
+        Plan p = pools(slow, 2, "llama_3_1_8b", LONG_PROMPTS, e, "parallel { tp 1 }; replicas 8", "parallel { tp 1 }; replicas 8");
+        Diagnostic d = expect(p, AnalysisCodes.KV_TRANSFER_EXCEEDS_NETWORK, "more NICs");
+        assertTrue(d.message().contains("6.3 GB/s"), d.message());
+        PoolsAnalysis a = Analyzer.analyze(p).pools();
+        assertEquals(a.rate() * 8743.0 * 131_072, a.busiestUtilisation() * 6.25e9, a.busiestUtilisation() * 6.25e9 * 0.01);
+        gone(pools(fast, 2, "llama_3_1_8b", LONG_PROMPTS, e, "parallel { tp 1 }; replicas 8", "parallel { tp 1 }; replicas 8"),
+                AnalysisCodes.KV_TRANSFER_EXCEEDS_NETWORK);
+    }
+
+    @Test
+    void sp0611_reasoning_workload_leaves_prefill_idle() {
+        String reasoning = "workload w { requests 2000; arrival offline; prompt lognormal(median 100, p95 400) tokens;"
+                + " output lognormal(median 4500, p95 17.9k) tokens; max_length 32k tokens }\n";
+        Plan p = pools("", 2, "llama_3_1_8b", reasoning, "gpu_memory_utilization 0.90; max_num_seqs 256",
+                "parallel { tp 1 }; replicas 8", "parallel { tp 1 }; replicas 8");
+        // Prompts of ~143 tokens against answers of ~6,400: even one prefill GPU for fifteen
+        // decode GPUs idles, and the help says so instead of proposing a ratio that does not balance.
+        Diagnostic d = expect(p, AnalysisCodes.IDLE_POOL, "does not pay for disaggregation");
+        assertTrue(d.message().startsWith("pool `prefill` can serve"), d.message());
+        PoolsAnalysis a = Analyzer.analyze(p).pools();
+        assertTrue(a.prefillRps() > 2 * a.decodeRps(), a.prefillRps() + " vs " + a.decodeRps());
+        // Long prompts: the help's ratio balances the pools, and the warning goes away with it.
+        String e = "gpu_memory_utilization 0.90; max_num_seqs 40";
+        Diagnostic lp = expect(pools("", 2, "llama_3_1_8b", LONG_PROMPTS, e, "parallel { tp 1 }; replicas 8", "parallel { tp 1 }; replicas 8"),
+                AnalysisCodes.IDLE_POOL, "2 prefill and 14 decode instances balance the pools");
+        assertTrue(lp.message().startsWith("pool `prefill`"), lp.message());
+        gone(pools("", 2, "llama_3_1_8b", LONG_PROMPTS, e, "parallel { tp 1 }; replicas 2", "parallel { tp 1 }; replicas 14"),
+                AnalysisCodes.IDLE_POOL);
+    }
+
+    @Test
+    void sp0612_instance_of_six_gpus_on_eight_gpu_nodes() {
+        Plan p = pools("", 2, "llama_3_1_70b", LONG_PROMPTS, "gpu_memory_utilization 0.90",
+                "parallel { dp 3; tp 2 }; replicas 2", "parallel { tp 4 }");
+        Diagnostic d = expect(p, AnalysisCodes.POOL_STRADDLES_NODES, "divide 8");
+        assertTrue(d.message().contains("pool `prefill` takes 6 gpus"), d.message());
+        gone(pools("", 2, "llama_3_1_70b", LONG_PROMPTS, "gpu_memory_utilization 0.90",
+                "parallel { tp 4 }; replicas 2", "parallel { tp 4 }; replicas 2"), AnalysisCodes.POOL_STRADDLES_NODES);
+    }
+
     @Test
     void every_analysis_code_has_a_test_and_a_page() throws Exception {
         var root = java.nio.file.Path.of(System.getProperty("user.dir")).getParent().resolve("docs/diagnostics");

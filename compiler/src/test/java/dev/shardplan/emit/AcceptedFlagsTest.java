@@ -78,7 +78,7 @@ class AcceptedFlagsTest {
                     List<EmitInput> set = new ArrayList<>();
                     for (EmitInput in : base) {
                         if (in.engine().kind() != spec.kind()) continue;
-                        EmitInput at = EmitTesting.input(in.plan().withEngine(in.plan().engine().withVersion(r.version().toString())));
+                        EmitInput at = EmitTesting.input(EmitTesting.atVersion(in.plan(), r.version().toString()));
                         set.add(at);
                         set.add(variant(at, "_variant"));
                     }
@@ -101,7 +101,7 @@ class AcceptedFlagsTest {
             for (Release r : spec.releases())
                 assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
         for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "releases/trtllm-serve-main-00209af1",
-                "releases/trtllm-llm-api-main"))
+                "releases/trtllm-llm-api-main", "sglang-router"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
         for (Release r : Engines.spec(EngineKind.VLLM).releases())
             assertTrue(seen.containsKey("releases/vllm-" + r.version()), "the plans exercise vllm " + r.version());
@@ -284,7 +284,7 @@ class AcceptedFlagsTest {
                 if (start != null) {
                     program = start.equals("trtllm-llmapi-launch") ? null : start;
                     if (start.equals("vllm-serve") || start.equals("ray-start")) i++;
-                    if (start.equals("sglang-launch-server") || start.equals("shardplan-shim")) i += 2;
+                    if (start.equals("sglang-launch-server") || start.equals("shardplan-shim") || start.equals("sglang-router")) i += 2;
                     if (start.equals("shardplan-shim-module")) {
                         program = "shardplan-shim";
                         i++;
@@ -308,6 +308,7 @@ class AcceptedFlagsTest {
         if (t.equals("ray") && next.equals("start")) return "ray-start";
         if (t.equals("python3") && next.equals("-m") && third.equals("sglang.launch_server")) return "sglang-launch-server";
         if (t.equals("python3") && next.equals("-m") && third.equals("shardplan_shim")) return "shardplan-shim";
+        if (t.equals("python3") && next.equals("-m") && third.equals(dev.shardplan.engine.SglangRouter.MODULE)) return "sglang-router";
         if (t.equals("-m") && next.equals("shardplan_shim")) return "shardplan-shim-module";
         if (Set.of("trtllm-serve", "mpirun", "srun", "bash", "trtllm-llmapi-launch", "torchrun").contains(t)) return t;
         return null;

@@ -43,7 +43,24 @@ final class EmitTesting {
      * checks): what api hands the emitters, for tests that build plans without the api.
      */
     static EmitInput input(Plan p) {
+        // A pool plan's launchers read each pool's analysis, which only the whole analysis makes.
+        if (p.disaggregated()) return EmitInput.of(p, dev.shardplan.analysis.Analyzer.analyze(p, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
         return EmitInput.of(p, dev.shardplan.analysis.Analyzer.core(p, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
+    }
+
+    /** The plan at another release of its engine, its pools' engine blocks too (they are resolved over the plan's). */
+    static Plan atVersion(Plan p, String v) {
+        Plan at = p.withEngine(p.engine().withVersion(v));
+        if (!p.disaggregated()) return at;
+        var d = p.disagg();
+        var pre = d.prefill();
+        var dec = d.decode();
+        var nd = new dev.shardplan.model.Disaggregation(
+                new dev.shardplan.model.Pool(pre.role(), pre.parallel(), pre.engine().withVersion(v), pre.replicas(), pre.spans(), pre.span()),
+                new dev.shardplan.model.Pool(dec.role(), dec.parallel(), dec.engine().withVersion(v), dec.replicas(), dec.spans(), dec.span()),
+                d.connector(), d.connectorSpan(), d.span());
+        return new Plan(at.name(), at.sourceFile(), at.model(), at.cluster(), at.workload(), at.parallel(), at.engine(), at.slos(), at.emit(),
+                at.deploy(), at.tuning(), at.efficiency(), at.spans(), at.span(), at.allows(), nd);
     }
 
     static Map<String, EmitInput> byName(List<EmitInput> ins) {
