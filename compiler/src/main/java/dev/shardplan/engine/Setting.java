@@ -60,13 +60,9 @@ public record Setting(String name, Kind kind, Role role, double min, double max,
 
     /** "(0, 1]", "1 to 1000000": the accepted range as a user reads it. */
     public String rangeText() {
-        if (kind == Kind.COUNT) return fmt(min) + " to " + fmt(max);
-        if (kind == Kind.SIZE) return fmt(min / (1L << 30)) + " to " + fmt(max / (1L << 30)) + " GiB";
-        return (minExclusive ? "(" : "[") + fmt(min) + ", " + fmt(max) + "]";
-    }
-
-    private static String fmt(double d) {
-        return Fmt.plain(d);
+        if (kind == Kind.COUNT) return Fmt.plain(min) + " to " + Fmt.plain(max);
+        if (kind == Kind.SIZE) return Fmt.plain(min / (1L << 30)) + " to " + Fmt.plain(max / (1L << 30)) + " GiB";
+        return (minExclusive ? "(" : "[") + Fmt.plain(min) + ", " + Fmt.plain(max) + "]";
     }
 
     public static final class Builder {

@@ -42,15 +42,11 @@ final class Shapes {
         long bytes = (long) Math.ceil(elems * kv.bytes());
         if (m.isMla()) {
             return new KvBytes(bytes, "(kv_lora_rank + qk_rope_head_dim) x dtype",
-                    "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + fmt(kv.bytes()) + " = " + bytes,
+                    "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + Fmt.plain(kv.bytes()) + " = " + bytes,
                     "MLA caches its latent and rope key per token on every rank, not split by tp");
         }
         return new KvBytes(bytes, "kv_heads_per_rank x (head_dim + head_dim_v) x dtype",
-                Sharding.kvHeadsCached(m, tp, rounding) + " x 2 x " + m.headDim() + " x " + fmt(kv.bytes()) + " = " + bytes, headsSource);
-    }
-
-    static String fmt(double d) {
-        return Fmt.plain(d);
+                Sharding.kvHeadsCached(m, tp, rounding) + " x 2 x " + m.headDim() + " x " + Fmt.plain(kv.bytes()) + " = " + bytes, headsSource);
     }
 
     static String gib(long bytes) {

@@ -1,5 +1,6 @@
 package dev.shardplan.engine;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.layout.LayoutRules;
 import dev.shardplan.layout.Rank;
 import dev.shardplan.layout.RankLayout;
@@ -554,7 +555,7 @@ final class Vllm implements EngineSpec {
             long latent = dsMla ? FP8_DS_MLA_BYTES : (long) Math.ceil(m.mla().cachedPerToken() * kvd.bytes());
             return new KvBytes(latent + indexer,
                     (dsMla ? "fp8_ds_mla 656" : "(kv_lora_rank + qk_rope_head_dim) x dtype") + " + indexer keys (index_head_dim + index_head_dim/128 x 4)",
-                    (dsMla ? "656" : "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + Shapes.fmt(kvd.bytes()))
+                    (dsMla ? "656" : "(" + m.mla().kvLoraRank() + " + " + m.mla().qkRopeHeadDim() + ") x " + Fmt.plain(kvd.bytes()))
                             + " + (" + ih + " + " + ih / 128 * 4 + ") = " + (latent + indexer),
                     "DeepSeek sparse attention (index_topk " + m.mla().indexTopK() + "): vllm models/config.py DeepseekV32ForCausalLM turns "
                             + "auto and fp8 into fp8_ds_mla (kv_cache_interface.py MLAAttentionSpec: block_size x 656); "

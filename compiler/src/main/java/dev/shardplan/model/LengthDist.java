@@ -36,7 +36,7 @@ public sealed interface LengthDist {
         public long sample(SplittableRandom r, long cap) {
             return Math.max(1, Math.min(cap, Math.round(mean + stddev * Stats.gaussian(r))));
         }
-        public String describe() { return "normal(mean " + fmt(mean) + ", stddev " + fmt(stddev) + ")"; }
+        public String describe() { return "normal(mean " + Fmt.plain(mean) + ", stddev " + Fmt.plain(stddev) + ")"; }
     }
 
     /** Lognormal given by its median and sigma (sigma derived from a stated percentile). */
@@ -46,7 +46,7 @@ public sealed interface LengthDist {
         public long sample(SplittableRandom r, long cap) {
             return Math.max(1, Math.min(cap, Math.round(median * Math.exp(sigma * Stats.gaussian(r)))));
         }
-        public String describe() { return "lognormal(median " + fmt(median) + ", sigma " + String.format(java.util.Locale.ROOT, "%.4f", sigma) + ")"; }
+        public String describe() { return "lognormal(median " + Fmt.plain(median) + ", sigma " + String.format(java.util.Locale.ROOT, "%.4f", sigma) + ")"; }
     }
 
     /** Observed lengths (sorted ascending), e.g. from a trace's CSV. */
@@ -75,9 +75,5 @@ public sealed interface LengthDist {
         @Override public boolean equals(Object o) { return o instanceof Empirical e && Arrays.equals(sorted, e.sorted) && source.equals(e.source); }
         @Override public int hashCode() { return Arrays.hashCode(sorted) * 31 + source.hashCode(); }
         @Override public String toString() { return describe(); }
-    }
-
-    private static String fmt(double d) {
-        return Fmt.plain(d);
     }
 }

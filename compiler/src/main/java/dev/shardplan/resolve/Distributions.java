@@ -93,14 +93,14 @@ final class Distributions {
                     double lo = arg(named, positional, "min", 0, c, "uniform(min 100, max 400) tokens");
                     double hi = arg(named, positional, "max", 1, c, "uniform(min 100, max 400) tokens");
                     positive(lo, c, "min");
-                    if (hi < lo) throw new Bad(c, "uniform max " + fmt(hi) + " is below min " + fmt(lo), "swap them");
+                    if (hi < lo) throw new Bad(c, "uniform max " + Fmt.plain(hi) + " is below min " + Fmt.plain(lo), "swap them");
                     yield new LengthDist.Uniform((long) lo, (long) hi);
                 }
                 case "normal" -> {
                     double mean = arg(named, positional, "mean", 0, c, "normal(mean 1000, stddev 200) tokens");
                     double sd = arg(named, positional, "stddev", 1, c, "normal(mean 1000, stddev 200) tokens");
                     positive(mean, c, "mean");
-                    if (!(sd >= 0) || sd > Schema.LENGTH.max()) throw new Bad(c, "stddev " + fmt(sd) + " is not between 0 and 10^9 tokens", "write a stddev >= 0");
+                    if (!(sd >= 0) || sd > Schema.LENGTH.max()) throw new Bad(c, "stddev " + Fmt.plain(sd) + " is not between 0 and 10^9 tokens", "write a stddev >= 0");
                     yield new LengthDist.Normal(mean, sd);
                 }
                 case "lognormal" -> lognormal(c, named, positional);
@@ -119,7 +119,7 @@ final class Distributions {
         positive(median, c, "median");
         if (named.containsKey("sigma")) {
             double sg = named.get("sigma");
-            if (sg < 0 || sg > 10) throw new Bad(c, "lognormal sigma " + fmt(sg) + " is outside 0..10", "use a sigma such as 1.0");
+            if (sg < 0 || sg > 10) throw new Bad(c, "lognormal sigma " + Fmt.plain(sg) + " is outside 0..10", "use a sigma such as 1.0");
             return new LengthDist.LogNormal(median, sg);
         }
         for (var e : named.entrySet()) {
@@ -130,9 +130,9 @@ final class Distributions {
                 if (p <= 0 || p >= 1 || p == 0.5) throw new Bad(c, "percentile `" + k + "` cannot fix the spread", "give p90, p95 or p99 (or sigma)");
                 // x = median * exp(sigma * z_p)  =>  sigma = ln(x / median) / z_p
                 double sigma = Math.log(x / median) / Stats.probit(p);
-                if (!(sigma > 0)) throw new Bad(c, "lognormal " + k + " " + fmt(x) + " is on the wrong side of the median " + fmt(median),
+                if (!(sigma > 0)) throw new Bad(c, "lognormal " + k + " " + Fmt.plain(x) + " is on the wrong side of the median " + Fmt.plain(median),
                         p > 0.5 ? "a high percentile must exceed the median" : "a low percentile must be below the median");
-                if (sigma > 10) throw new Bad(c, "lognormal " + k + " " + fmt(x) + " gives sigma " + fmt(sigma) + ", outside 0..10",
+                if (sigma > 10) throw new Bad(c, "lognormal " + k + " " + Fmt.plain(x) + " gives sigma " + Fmt.plain(sigma) + ", outside 0..10",
                         "give a percentile closer to the median");
                 return new LengthDist.LogNormal(median, sigma);
             }
@@ -224,11 +224,7 @@ final class Distributions {
     }
 
     private static void positive(double v, Call c, String what) throws Bad {
-        if (!(v >= 1) || v > 1e9) throw new Bad(c, c.name().text() + " " + what + " " + fmt(v) + " is not a token count between 1 and 10^9", "lengths are at least 1 token");
-    }
-
-    private static String fmt(double d) {
-        return Fmt.plain(d);
+        if (!(v >= 1) || v > 1e9) throw new Bad(c, c.name().text() + " " + what + " " + Fmt.plain(v) + " is not a token count between 1 and 10^9", "lengths are at least 1 token");
     }
 
     private static final class Bad extends Exception {

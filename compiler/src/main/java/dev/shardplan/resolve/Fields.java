@@ -223,15 +223,11 @@ final class Fields {
         if (!(d >= min && d <= max) || Double.isNaN(d) || Double.isInfinite(d)) {
             diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, q.span(), "`" + key + "` is " + q.text() + (q.unit() == null ? "" : " " + q.unit())
                             + ", outside the allowed range")
-                    .note("allowed: " + fmt(min) + " to " + fmt(max) + unit)
+                    .note("allowed: " + Fmt.plain(min) + " to " + Fmt.plain(max) + unit)
                     .help("use a value in range").build());
             return null;
         }
         return d;
-    }
-
-    static String fmt(double d) {
-        return Fmt.plain(d);
     }
 
     /** A bare word from a fixed set (e.g. `gqa`, `vllm`). */

@@ -1,5 +1,6 @@
 package dev.shardplan.resolve;
 
+import dev.shardplan.units.Fmt;
 import dev.shardplan.ast.Nodes.*;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
@@ -234,7 +235,7 @@ final class ModelResolver {
             if (factor == null || orig == null || lo == null || hi == null) return;
             if (hi <= lo) {
                 diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, rf.span("high_freq_factor"), "llama3 rope_scaling needs high_freq_factor > low_freq_factor, found "
-                        + Fields.fmt(hi) + " and " + Fields.fmt(lo)).help("Llama 3.1 uses low_freq_factor 1; high_freq_factor 4").build());
+                        + Fmt.plain(hi) + " and " + Fmt.plain(lo)).help("Llama 3.1 uses low_freq_factor 1; high_freq_factor 4").build());
                 return;
             }
             s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, lo, hi, 0, 0, 0, 0, false);

@@ -1,5 +1,6 @@
 package dev.shardplan.resolve;
 
+import dev.shardplan.units.Fmt;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -42,7 +43,7 @@ public final class Schema {
 
         /** "1..4096" or "0 to 1". */
         public String range() {
-            return whole ? Fields.fmt(min) + ".." + Fields.fmt(max) : Fields.fmt(min) + " to " + Fields.fmt(max);
+            return whole ? Fmt.plain(min) + ".." + Fmt.plain(max) : Fmt.plain(min) + " to " + Fmt.plain(max);
         }
     }
 
