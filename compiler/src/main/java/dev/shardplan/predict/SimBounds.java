@@ -163,7 +163,9 @@ public final class SimBounds {
             later += k;
         }
         double perIteration = Math.min(cfg.maxNumSeqs(), budget);
-        double iterations = Math.max(later / perIteration, work / (double) cfg.kvTokens());
+        // Σ context / pool size counts each sequence's context in its own blocks; with a cached shared
+        // prefix the running sequences share those blocks, so the pool bounds nothing (as in roomy)
+        double iterations = Math.max(later / perIteration, prefixBlocks > 0 ? 0 : work / (double) cfg.kvTokens());
         double makespan = Math.max(chain, (iterations * f1 + a * work) / cfg.replicas());
         if (req.offline && completed == n && cfg.chunkedPrefill()) {
             for (int[] ids : req.replicas(cfg.replicas())) makespan = Math.max(makespan, roomy(cfg, f, req, ids, tpot, fresh));
