@@ -26,6 +26,7 @@ plan llama70b_2048 {
   parallel { dp 2048; tp 8 }
   engine vllm { gpu_memory_utilization 0.9; max_num_seqs 256 }
   emit vllm, kubernetes
+  deploy { hf_token_secret "hf-token" }
 }
 PLAN
 "$cli" --version > /dev/null
