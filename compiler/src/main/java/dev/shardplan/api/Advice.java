@@ -28,6 +28,13 @@ final class Advice {
     private Advice() {}
 
     /**
+     * The largest workload check simulates to weigh a fix (~0.15 s a simulation at the study's
+     * lengths, docs/benchmarks.md); a larger one would make every check of the plan, and an
+     * editor's diagnostics as you type, wait seconds. Its help says how to weigh the fix instead.
+     */
+    static final long MAX_REQUESTS = 50_000, MAX_LENGTH = 1_000_000;
+
+    /**
      * {@code a}'s diagnostics, with the help line of each one whose fix the checks offered ending
      * in the simulated gain. A plan with pools is left as it is (its fixes are its instances').
      */
@@ -43,17 +50,23 @@ final class Advice {
                 out.add(d);
                 continue;
             }
-            if (!simulatedBefore) {
+            if (!simulatedBefore && !tooLarge(p)) {
                 simulatedBefore = true;
                 // A plan with an error cannot start: there is nothing to compare the fix against.
                 before = a.hasErrors() ? null : simulate(p, a);
             }
             Prediction b4 = before;
-            String gain = gains.computeIfAbsent(f.plan(), q -> gain(b4, simulate(q, null)));
+            String gain = tooLarge(p) ? String.format(Locale.ROOT, "not simulated during check (%,d requests of up to %,d tokens): "
+                    + "`shardplan simulate` the plan and the change to weigh it", p.workload().requests(), p.workload().maxLength())
+                    : gains.computeIfAbsent(f.plan(), q -> gain(b4, simulate(q, null)));
             out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
                     d.help() + "; " + gain, d.fix()));
         }
         return out;
+    }
+
+    private static boolean tooLarge(Plan p) {
+        return p.workload().requests() > MAX_REQUESTS || p.workload().maxLength() > MAX_LENGTH;
     }
 
     /** The fix behind {@code d}'s help line: one of its codes, and the help proposes that variant. */
@@ -87,6 +100,9 @@ final class Advice {
                     before == null ? "cannot start" : "does not fit");
         }
         SimResult q = before.result();
+        if (!(q.outputThroughput() > 0)) {
+            return String.format(Locale.ROOT, "simulated: %s output tok/s, %s%s (the plan as written produces no output)", num(r.outputThroughput()), pre, slo);
+        }
         double change = r.outputThroughput() / q.outputThroughput() - 1;
         String was = q.preemptions() == r.preemptions() ? "" : " (was " + (q.preemptions() == 0 ? "none" : String.format(Locale.ROOT, "%,d", q.preemptions())) + ")";
         String verdict = change < -0.01 ? ": slower on the simulator, weigh the warning against the loss" : "";
