@@ -80,7 +80,9 @@ final class Advice {
 
     private static Prediction simulate(Plan p, PlanAnalysis a) {
         try {
-            return Predictions.simulate(p, a, Predictor.DEFAULT_SEED);
+            // One simulation each: the help needs the figures, not the plan's own findings' suggestions.
+            var in = a == null ? dev.shardplan.predict.AnalysisInputs.of(p) : dev.shardplan.predict.AnalysisInputs.of(p, a);
+            return Predictor.simulateOnce(p, in, Predictor.DEFAULT_SEED);
         } catch (RuntimeException e) {
             // A simulation that cannot run (a request set past the heap) leaves the gain unstated, said so.
             return null;
