@@ -138,10 +138,11 @@ public final class Translation {
         if (fraction != null) {
             Setting t = ts.setting(tr, Role.MEMORY_FRACTION).orElseThrow();
             long pool = minPool(from, plan, Engines.layout(plan));
-            double f = matchPool(target, ts, t, pool);
+            long[] reached = new long[1];
+            double f = matchPool(target, ts, t, pool, reached);
             block = block.with(t.name(), f);
             target = plan.withEngine(block);
-            long got = minPool(Engines.configure(target), target, Engines.layout(target));
+            long got = reached[0]; // the layout follows the plan's shape and engine kind, not its memory fraction
             carried.add(new Note(t.name(), f, fraction.name() + " " + text(fraction.value()) + " leaves a KV pool of " + gib(pool)
                     + " per rank under " + fs.title() + "'s accounting; " + t.name() + " " + text(f) + " leaves " + gib(got) + " under " + ts.title() + "'s"
                     + (got < pool ? " (the most " + ts.title() + " allows)" : ""), fraction.name()));
@@ -167,16 +168,21 @@ public final class Translation {
      * is the fraction's share of the GPU less fixed costs, in whole blocks: nearly a line), kept
      * strictly inside the bracket, halving instead when that does not narrow it at least by half
      * every other probe. The bracket's invariant alone fixes the answer: the same as a plain
-     * bisection, in a few probes instead of about ten.
+     * bisection, in a few probes instead of about ten. {@code reached[0]} is set to the pool at the
+     * fraction returned.
      */
-    private static double matchPool(Plan plan, EngineSpec ts, Setting t, long pool) {
+    private static double matchPool(Plan plan, EngineSpec ts, Setting t, long pool, long[] reached) {
         RankLayout layout = Engines.layout(plan);
         int hi = (int) Math.floor(t.max() * 1000);
         long hiPool = poolAt(plan, t, hi / 1000.0, layout);
+        reached[0] = hiPool;
         if (hiPool < pool || hi <= 1) return hi / 1000.0;
         int lo = 1;
         long loPool = poolAt(plan, t, lo / 1000.0, layout);
-        if (loPool >= pool) return lo / 1000.0;
+        if (loPool >= pool) {
+            reached[0] = loPool;
+            return lo / 1000.0;
+        }
         // invariant: poolAt(lo) < pool <= poolAt(hi)
         boolean interpolate = true;
         while (hi - lo > 1) {
@@ -197,6 +203,7 @@ public final class Translation {
             // a line that keeps landing on one side (the block rounding's steps) falls back to halving
             interpolate = !interpolate || hi - lo <= width / 2;
         }
+        reached[0] = hiPool;
         return hi / 1000.0;
     }
 
