@@ -14,8 +14,10 @@ import java.util.Arrays;
  * model; a request whose tokens are all computed samples one more token.
  *
  * <p>Replicas advance independently; the replica with the earliest clock steps next (the lowest
- * index on ties), and an arrival is routed when no replica's clock is behind it. Deterministic:
- * no randomness beyond the request set.
+ * index on ties), and an arrival is routed when no replica's clock is behind it. Once every request
+ * is routed, each replica runs on by itself (decode-only stretches in one loop) and a merge of their
+ * iterations by (start, replica) applies the deployment-wide sums in that same order.
+ * Deterministic: no randomness beyond the request set.
  *
  * <p>Cost follows events, not tokens × requests (docs/predictions.md, "How the simulator
  * advances"). The running requests of a replica that are decoding are held in closed form: they
