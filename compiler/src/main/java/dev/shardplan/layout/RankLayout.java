@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * (epSize * moeTp = moeGroupSize). {@code explicitPlacement} says whether Parallel.placement was
  * used.
  *
- * <p>The ranks by node and the nodes of each replica are indexed once, when the layout is built:
+ * <p>The ranks by node and the nodes of each replica are indexed once, on first use:
  * the launchers ask per node and per replica, which as scans was quadratic in the ranks (16,384
  * GPUs, issue 16). A rank the cluster has no GPU for counts as on node 0 there (a plan with one
  * fails its analysis, so no launcher sees it).
@@ -31,9 +31,6 @@ public final class RankLayout {
     private final boolean explicitPlacement;
     private final List<Rank> ranks;
     private final Map<GroupKind, List<Group>> groups;
-    private final int nodes;
-    private final List<List<Rank>> byNode;
-    private final List<List<Integer>> nodesOfReplica;
 
     public RankLayout(LayoutRules rules, int dp, int pp, int tp, int epSize, int moeTp, int moeGroupSize,
                       List<Range> stages, int paddedVocab, boolean explicitPlacement, List<Rank> ranks,
@@ -52,37 +49,54 @@ public final class RankLayout {
         EnumMap<GroupKind, List<Group>> m = new EnumMap<>(GroupKind.class);
         for (GroupKind k : GroupKind.values()) m.put(k, List.copyOf(groups.getOrDefault(k, List.of())));
         this.groups = Collections.unmodifiableMap(m);
+    }
 
-        int n = 0, replicas = 0;
-        for (Rank r : this.ranks) {
-            n = Math.max(n, node(r) + 1);
-            replicas = Math.max(replicas, r.dp() + 1);
+    /** The ranks by node and the nodes of each replica, built on first use (most layouts, a fix's what-ifs, are never asked). */
+    private static final class Index {
+        final int nodes;
+        final List<List<Rank>> byNode;
+        final List<List<Integer>> nodesOfReplica;
+
+        Index(List<Rank> ranks) {
+            int n = 0, replicas = 0;
+            for (Rank r : ranks) {
+                n = Math.max(n, node(r) + 1);
+                replicas = Math.max(replicas, r.dp() + 1);
+            }
+            nodes = n;
+            List<List<Rank>> on = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) on.add(new ArrayList<>());
+            // nodes of a replica, ascending: its ranks' nodes, each once
+            int[][] touched = new int[replicas][];
+            int[] count = new int[replicas];
+            for (Rank r : ranks) {
+                int node = node(r);
+                on.get(node).add(r);
+                int d = r.dp();
+                if (touched[d] == null) touched[d] = new int[4];
+                int c = count[d];
+                if (c > 0 && touched[d][c - 1] == node) continue; // a replica's ranks come in node order, as a rule
+                if (c == touched[d].length) touched[d] = Arrays.copyOf(touched[d], 2 * c);
+                touched[d][count[d]++] = node;
+            }
+            List<List<Rank>> onCopy = new ArrayList<>(n);
+            for (List<Rank> l : on) onCopy.add(List.copyOf(l));
+            byNode = List.copyOf(onCopy);
+            List<List<Integer>> rep = new ArrayList<>(replicas);
+            for (int d = 0; d < replicas; d++) {
+                int[] t = touched[d] == null ? new int[0] : Arrays.copyOf(touched[d], count[d]);
+                rep.add(Arrays.stream(t).sorted().distinct().boxed().toList());
+            }
+            nodesOfReplica = List.copyOf(rep);
         }
-        this.nodes = n;
-        List<List<Rank>> on = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) on.add(new ArrayList<>());
-        // nodes of a replica, ascending: its ranks' nodes, each once
-        int[][] touched = new int[replicas][];
-        int[] count = new int[replicas];
-        for (Rank r : this.ranks) {
-            int node = node(r);
-            on.get(node).add(r);
-            int d = r.dp();
-            if (touched[d] == null) touched[d] = new int[4];
-            int c = count[d];
-            if (c > 0 && touched[d][c - 1] == node) continue; // a replica's ranks come in node order, as a rule
-            if (c == touched[d].length) touched[d] = Arrays.copyOf(touched[d], 2 * c);
-            touched[d][count[d]++] = node;
-        }
-        List<List<Rank>> onCopy = new ArrayList<>(n);
-        for (List<Rank> l : on) onCopy.add(List.copyOf(l));
-        this.byNode = List.copyOf(onCopy);
-        List<List<Integer>> rep = new ArrayList<>(replicas);
-        for (int d = 0; d < replicas; d++) {
-            int[] t = touched[d] == null ? new int[0] : Arrays.copyOf(touched[d], count[d]);
-            rep.add(Arrays.stream(t).sorted().distinct().boxed().toList());
-        }
-        this.nodesOfReplica = List.copyOf(rep);
+    }
+
+    private volatile Index index;
+
+    private Index index() {
+        Index i = index;
+        if (i == null) index = i = new Index(ranks); // immutable: a race builds it twice, never half
+        return i;
     }
 
     private static int node(Rank r) {
@@ -157,12 +171,13 @@ public final class RankLayout {
 
     /** Nodes the plan occupies: 1 + the highest node index of any rank. */
     public int nodes() {
-        return nodes;
+        return index().nodes;
     }
 
     /** The ranks on a node, in rank order. */
     public List<Rank> ranksOnNode(int node) {
-        return node >= 0 && node < nodes ? byNode.get(node) : List.of();
+        Index x = index();
+        return node >= 0 && node < x.nodes ? x.byNode.get(node) : List.of();
     }
 
     /** Local GPU indices used on a node, in rank order (the order CUDA_VISIBLE_DEVICES must list them). */
@@ -181,7 +196,8 @@ public final class RankLayout {
 
     /** Nodes a DP replica touches, ascending. */
     public List<Integer> nodesOfReplica(int dp) {
-        return dp >= 0 && dp < nodesOfReplica.size() ? nodesOfReplica.get(dp) : List.of();
+        List<List<Integer>> of = index().nodesOfReplica;
+        return dp >= 0 && dp < of.size() ? of.get(dp) : List.of();
     }
 
     @Override
