@@ -101,7 +101,7 @@ class AcceptedFlagsTest {
             for (Release r : spec.releases())
                 assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
         for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "releases/trtllm-serve-main-00209af1",
-                "releases/trtllm-llm-api-main", "sglang-router"))
+                "releases/trtllm-llm-api-main", "sglang-router", "llm-d-routing-sidecar", "llm-d-epp"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
         for (Release r : Engines.spec(EngineKind.VLLM).releases())
             assertTrue(seen.containsKey("releases/vllm-" + r.version()), "the plans exercise vllm " + r.version());
@@ -382,13 +382,36 @@ class AcceptedFlagsTest {
         return out;
     }
 
+    /** The containers' program of each llm-d image (its args alone: the image's entry point is the program). */
+    static final Map<String, String> LLMD_IMAGES = Map.of(dev.shardplan.engine.LlmdScheduler.SIDECAR_IMAGE, "llm-d-routing-sidecar",
+            dev.shardplan.engine.LlmdScheduler.EPP_IMAGE, "llm-d-epp");
+
     static void kubernetes(String text, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) throws IOException {
         for (JsonNode doc : HostileStringTest.yaml(text)) {
             String kind = doc.path("kind").asText();
-            if (kind.equals("LeaderWorkerSet")) {
-                JsonNode tmpl = doc.path("spec").path("leaderWorkerTemplate");
-                for (String t : List.of("leaderTemplate", "workerTemplate")) {
-                    for (JsonNode c : tmpl.path(t).path("spec").path("containers")) {
+            List<JsonNode> pods = new ArrayList<>();
+            if (kind.equals("LeaderWorkerSet"))
+                for (String t : List.of("leaderTemplate", "workerTemplate")) pods.add(doc.path("spec").path("leaderWorkerTemplate").path(t).path("spec"));
+            if (kind.equals("Deployment")) pods.add(doc.path("spec").path("template").path("spec"));
+            for (JsonNode pod : pods) {
+                List<JsonNode> cs = new ArrayList<>();
+                pod.path("initContainers").forEach(cs::add);
+                pod.path("containers").forEach(cs::add);
+                for (JsonNode c : cs) {
+                    String llmd = LLMD_IMAGES.get(c.path("image").asText());
+                    if (llmd != null) {
+                        List<String> args = new ArrayList<>();
+                        c.path("args").forEach(x -> args.add(x.asText()));
+                        for (int i = 0; i < args.size(); i++) {
+                            String t = args.get(i);
+                            if (!t.startsWith("-")) continue;
+                            boolean eq = t.contains("=");
+                            check(llmd, eq ? t.substring(0, t.indexOf('=')) : t, eq ? t.substring(t.indexOf('=') + 1)
+                                    : i + 1 < args.size() && !args.get(i + 1).startsWith("-") ? args.get(i + 1) : null, where, problems, seen);
+                        }
+                        continue;
+                    }
+                    {
                         if (!c.path("name").asText().matches("vllm|sglang|trtllm")) continue;
                         List<String> argv = new ArrayList<>();
                         c.path("command").forEach(x -> argv.add(x.asText().replace("$$", "$")));
