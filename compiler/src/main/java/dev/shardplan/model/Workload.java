@@ -32,6 +32,11 @@ public record Workload(String name, long requests, double rate, int concurrency,
         return Math.min(maxLength, prompt.quantile(p) + output.quantile(p));
     }
 
+    /** The same arrivals and prompts with other output lengths (a prefill pool's: one token each). */
+    public Workload withOutput(LengthDist o) {
+        return new Workload(name, requests, rate, concurrency, prompt, o, maxLength, prefix, sampling, span);
+    }
+
     /** The same requests with another sampling. */
     public Workload withSampling(Sampling s) {
         return new Workload(name, requests, rate, concurrency, prompt, output, maxLength, prefix, s, span);
