@@ -18,7 +18,7 @@ import java.util.Map;
 final class WorkloadResolver {
     static final Field REQUESTS = Field.count("requests", Schema.REQUESTS).required("requests 2000").doc("Requests in the workload.");
     static final Field ARRIVAL = Field.other("arrival", "offline or rate (req/s)").fallback("offline").example("arrival 4 req/s")
-            .doc("`offline` (all at once) or a Poisson rate, e.g. `arrival 4 req/s` (1e-6 to 1e7 req/s).");
+            .doc("`offline` (all at once) or a mean rate, e.g. `arrival 4 req/s` (1e-6 to 1e7 req/s); Poisson unless `burstiness` is set.");
     static final Field CONCURRENCY = Field.count("concurrency", Schema.CONCURRENCY).fallback("none: an open loop").example("concurrency 256")
             .doc("A closed-loop client keeping this many requests in flight.");
     static final Field PROMPT = Field.other("prompt", "length distribution (tokens)").required("prompt lognormal(median 100, p95 400) tokens")
@@ -33,7 +33,13 @@ final class WorkloadResolver {
     static final Field SAMPLING = Field.word("sampling", "greedy", "top_p").fallback("greedy").example("sampling top_p")
             .doc("greedy: argmax, no sampling kernel; top_p: a top-k/top-p kernel every step.");
 
-    static final FieldTable FIELDS = FieldTable.of("workload", REQUESTS, ARRIVAL, CONCURRENCY, PROMPT, OUTPUT, MAX_LENGTH, PREFIX, SAMPLING);
+    // vLLM's bench serve --burstiness: gaps are gamma(shape b, scale 1 / (rate b)) (vllm/benchmarks/serve.py)
+    static final Field BURSTINESS = Field.number("burstiness", 0.01, 100).fallback("1: Poisson arrivals").example("burstiness 0.5")
+            .doc("With an arrival rate: the gamma shape of the gaps between arrivals, as vLLM's bench serve --burstiness; "
+                    + "below 1 burstier, above 1 more regular, the mean rate unchanged.");
+
+    static final FieldTable FIELDS = FieldTable.of("workload", REQUESTS, ARRIVAL, BURSTINESS, CONCURRENCY, PROMPT, OUTPUT, MAX_LENGTH,
+            PREFIX, SAMPLING);
 
     private final Resolver r;
     private final Diagnostics diags;
@@ -55,18 +61,28 @@ final class WorkloadResolver {
         Fields f = new Fields(Resolver.what(d), d.name().span(), d.body(), FIELDS, diags);
         Long requests = f.integer(REQUESTS);
         double rate = 0;
+        boolean offline = true;
         Entry ar = f.entry(ARRIVAL);
         if (ar != null) {
             Value v = f.single(ar);
             if (v instanceof Name n) {
+                offline = n.text().equals("offline");
                 if (!n.text().equals("offline")) {
                     diags.add(Diagnostic.of(Codes.BAD_ENUM, n.span(), "`arrival` is `offline` or a rate, found `" + n.text() + "`")
                             .help("write `arrival offline` or `arrival 4 req/s`").build());
                 }
             } else if (v != null) {
+                offline = false;
                 Double rt = f.quantity(v, "arrival", Dimension.RATE, 1e-6, 1e7);
                 if (rt != null) rate = rt;
             }
+        }
+        Double burst = f.number(BURSTINESS);
+        if (burst != null && offline) {
+            diags.add(Diagnostic.of(Codes.MISSING_FIELD, f.span(BURSTINESS), "`burstiness` shapes the gaps between arrivals, but "
+                            + Resolver.what(d) + " has no arrival rate")
+                    .help("add `arrival 4 req/s`, or remove `burstiness` (an offline workload arrives all at once)").build());
+            burst = null;
         }
         Long conc = f.integer(CONCURRENCY);
         Path base = l.module().path() == null ? null : l.module().path().getParent();
@@ -79,7 +95,7 @@ final class WorkloadResolver {
         Workload w = new Workload(d.name().text(), requests, rate, conc == null ? 0 : conc.intValue(), prompt, output,
                 (long) (double) max, prefix == null ? 0 : (long) (double) prefix,
                 sampling == null ? Workload.Sampling.GREEDY : Workload.Sampling.valueOf(sampling.toUpperCase(Locale.ROOT)),
-                d.name().span());
+                burst == null ? 1 : burst, d.name().span());
         spans.put(w, f.spans());
         return w;
     }
