@@ -18,9 +18,9 @@ final class ClusterResolver {
             .doc("Nodes sharing one NVLink domain, e.g. 18 for GB200 NVL72; must divide `nodes`.");
     // NVLink/NVSwitch hop ~1-2 us per collective step, InfiniBand ~5 us end to end (the same order
     // GenZ uses: 5 us launch + per-link latency); overridable per cluster.
-    static final Field SCALE_UP_LATENCY = Field.quantity("scale_up_latency", Dimension.TIME, "us", 0, 1).fallback("2 us")
+    static final Field SCALE_UP_LATENCY = Field.quantity("scale_up_latency", Dimension.TIME, "us", 0, 1).byDefault(2e-6)
             .example("scale_up_latency 2 us").doc("Latency of a scale-up hop.");
-    static final Field NETWORK_LATENCY = Field.quantity("network_latency", Dimension.TIME, "us", 0, 1).fallback("5 us")
+    static final Field NETWORK_LATENCY = Field.quantity("network_latency", Dimension.TIME, "us", 0, 1).byDefault(5e-6)
             .example("network_latency 5 us").doc("Latency of a network hop.");
 
     static final FieldTable FIELDS = FieldTable.of("cluster", NODES, NETWORK, DOMAIN_NODES, SCALE_UP_LATENCY, NETWORK_LATENCY);
@@ -49,8 +49,8 @@ final class ClusterResolver {
         }
         Long domain = f.integer(DOMAIN_NODES);
         String network = f.word(NETWORK);
-        Double sul = f.quantity(SCALE_UP_LATENCY);
-        Double nl = f.quantity(NETWORK_LATENCY);
+        double sul = f.quantityOr(SCALE_UP_LATENCY);
+        double nl = f.quantityOr(NETWORK_LATENCY);
         if (node == null || count == null) return null;
         if (domain != null && count % domain != 0) {
             diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, f.span(DOMAIN_NODES), "domains of " + domain + " nodes do not divide " + count + " nodes")
@@ -62,6 +62,6 @@ final class ClusterResolver {
         }
         return new Cluster(d.name().text(), node, count, domain == null ? 1 : domain.intValue(),
                 network == null ? (count > 1 ? "infiniband" : "none") : network,
-                sul == null ? 2e-6 : sul, nl == null ? 5e-6 : nl, d.name().span());
+                sul, nl, d.name().span());
     }
 }

@@ -29,8 +29,8 @@ final class Deployments {
     static final Field IMAGE = Field.string("image").fallback("the engine release's official image (SP0807)").example("image \"vllm/vllm-openai:v0.11.0\"")
             .doc("Container image.");
     static final Field HOSTS = Field.strings("hosts").example("hosts \"node-0\", \"node-1\"").doc("Hosts of the ranks, one per node.");
-    static final Field PORT = Field.count("port", 1, 65535).fallback("8000").example("port 8000").doc("The serving port.");
-    static final Field MASTER_PORT = Field.count("master_port", 1, 65535).fallback("29500").example("master_port 29500")
+    static final Field PORT = Field.count("port", 1, 65535).byDefault(8000).example("port 8000").doc("The serving port.");
+    static final Field MASTER_PORT = Field.count("master_port", 1, 65535).byDefault(29500).example("master_port 29500")
             .doc("The distributed rendezvous port.");
     static final Field NAMESPACE = Field.string("namespace").fallback("default").example("namespace \"inference\"").doc("Kubernetes namespace.");
     static final Field PARTITION = Field.string("partition").fallback("Slurm's default").example("partition \"gpu\"").doc("Slurm partition.");
@@ -98,8 +98,8 @@ final class Deployments {
         String served = df.string(SERVED_NAME);
         String image = df.string(IMAGE);
         List<String> hosts = df.strings(HOSTS);
-        Long port = df.integer(PORT);
-        Long mport = df.integer(MASTER_PORT);
+        long port = df.integerOr(PORT);
+        long mport = df.integerOr(MASTER_PORT);
         String ns = df.string(NAMESPACE);
         String part = df.string(PARTITION);
         String acct = df.string(ACCOUNT);
@@ -111,8 +111,8 @@ final class Deployments {
         for (String h : hosts) ok &= role(df, "hosts", h, Roles::host, diags);
         if (!ok) return null;
         Deploy.Kube kube = kube(df, diags);
-        return new Deploy(path, served == null ? "" : served, image == null ? "" : image, hosts, port == null ? 8000 : port.intValue(),
-                mport == null ? 29500 : mport.intValue(), ns == null ? "default" : ns, part == null ? "" : part,
+        return new Deploy(path, served == null ? "" : served, image == null ? "" : image, hosts, (int) port,
+                (int) mport, ns == null ? "default" : ns, part == null ? "" : part,
                 acct == null ? "" : acct, nic == null ? "" : nic, kube);
     }
 

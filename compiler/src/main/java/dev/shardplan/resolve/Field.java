@@ -24,11 +24,12 @@ import java.util.TreeSet;
  * @param required  whether a declaration must give it
  * @param fallback  what an absent field means, in words ("1", "engine default"); "" for required
  *                  fields and fields whose absence is simply "none"
+ * @param value     the value an absent count, number or quantity has (base units); NaN for none
  * @param example   an entry that gives it, for help lines: {@code requests 2000}
  * @param doc       one line for docs and hover
  */
 public record Field(String context, String name, Type type, Dimension dimension, String unit, double min, double max,
-                    List<String> choices, boolean required, String fallback, String example, String doc) {
+                    List<String> choices, boolean required, String fallback, double value, String example, String doc) {
 
     /** How a field's value is written. */
     public enum Type {
@@ -80,11 +81,11 @@ public record Field(String context, String name, Type type, Dimension dimension,
     }
 
     public static Field count(String name, long min, long max) {
-        return new Field("", name, Type.COUNT, null, "", min, max, List.of(), false, "", name + " " + min, "");
+        return new Field("", name, Type.COUNT, null, "", min, max, List.of(), false, "", Double.NaN, name + " " + min, "");
     }
 
     public static Field counts(String name, Schema.Bound b) {
-        return new Field("", name, Type.COUNTS, null, "", b.minLong(), b.maxLong(), List.of(), false, "", name + " " + b.minLong(), "");
+        return new Field("", name, Type.COUNTS, null, "", b.minLong(), b.maxLong(), List.of(), false, "", Double.NaN, name + " " + b.minLong(), "");
     }
 
     public static Field number(String name, Schema.Bound b) {
@@ -92,16 +93,16 @@ public record Field(String context, String name, Type type, Dimension dimension,
     }
 
     public static Field number(String name, double min, double max) {
-        return new Field("", name, Type.NUMBER, null, "", min, max, List.of(), false, "", name + " " + Fmt.plain(min), "");
+        return new Field("", name, Type.NUMBER, null, "", min, max, List.of(), false, "", Double.NaN, name + " " + Fmt.plain(min), "");
     }
 
     /** A quantity of {@code dim}, between {@code min} and {@code max} base units; {@code unit} is the one docs show. */
     public static Field quantity(String name, Dimension dim, String unit, double min, double max) {
-        return new Field("", name, Type.QUANTITY, dim, unit, min, max, List.of(), false, "", name + " 1 " + unit, "");
+        return new Field("", name, Type.QUANTITY, dim, unit, min, max, List.of(), false, "", Double.NaN, name + " 1 " + unit, "");
     }
 
     public static Field word(String name, String... choices) {
-        return new Field("", name, Type.WORD, null, "", 0, 0, List.of(choices), false, "", name + " " + choices[0], "");
+        return new Field("", name, Type.WORD, null, "", 0, 0, List.of(choices), false, "", Double.NaN, name + " " + choices[0], "");
     }
 
     public static Field word(String name, Set<String> choices) {
@@ -109,61 +110,72 @@ public record Field(String context, String name, Type type, Dimension dimension,
     }
 
     public static Field flag(String name) {
-        return new Field("", name, Type.FLAG, null, "", 0, 0, List.of("true", "false"), false, "false", name + " true", "");
+        return new Field("", name, Type.FLAG, null, "", 0, 0, List.of("true", "false"), false, "false", Double.NaN, name + " true", "");
     }
 
     public static Field string(String name) {
-        return new Field("", name, Type.STRING, null, "", 0, 0, List.of(), false, "", name + " \"...\"", "");
+        return new Field("", name, Type.STRING, null, "", 0, 0, List.of(), false, "", Double.NaN, name + " \"...\"", "");
     }
 
     public static Field strings(String name) {
-        return new Field("", name, Type.STRINGS, null, "", 0, 0, List.of(), false, "", name + " \"...\"", "");
+        return new Field("", name, Type.STRINGS, null, "", 0, 0, List.of(), false, "", Double.NaN, name + " \"...\"", "");
     }
 
     /** A reference to a declaration of {@code kind}. */
     public static Field ref(String name, String kind) {
-        return new Field("", name, Type.NAME, null, kind, 0, 0, List.of(), false, "", name + " my_" + kind, "");
+        return new Field("", name, Type.NAME, null, kind, 0, 0, List.of(), false, "", Double.NaN, name + " my_" + kind, "");
     }
 
     public static Field refs(String name, String kind) {
-        return new Field("", name, Type.NAMES, null, kind, 0, 0, List.of(), false, "", name + " my_" + kind, "");
+        return new Field("", name, Type.NAMES, null, kind, 0, 0, List.of(), false, "", Double.NaN, name + " my_" + kind, "");
     }
 
     public static Field block(String name) {
-        return new Field("", name, Type.BLOCK, null, "", 0, 0, List.of(), false, "", name + " { }", "");
+        return new Field("", name, Type.BLOCK, null, "", 0, 0, List.of(), false, "", Double.NaN, name + " { }", "");
     }
 
     /** A field with a syntax of its own, described in {@code syntax} (e.g. "count x gpu"). */
     public static Field other(String name, String syntax) {
-        return new Field("", name, Type.OTHER, null, "", 0, 0, List.of(syntax), false, "", name, "");
+        return new Field("", name, Type.OTHER, null, "", 0, 0, List.of(syntax), false, "", Double.NaN, name, "");
     }
 
     // ---------------------------------------------------------------- withers
 
     /** Required, with the entry its "missing field" help suggests. */
     public Field required(String example) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, true, "", example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, true, "", Double.NaN, example, doc);
     }
 
     /** Optional; {@code fallback} says what its absence means ("1", "engine default"). */
     public Field fallback(String fallback) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, false, fallback, example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, false, fallback, value, example, doc);
+    }
+
+    /** Optional, and {@code v} (base units) when absent: the one place the default is written. */
+    public Field byDefault(double v) {
+        return byDefault(v, "");
+    }
+
+    /** As {@link #byDefault(double)}, with what the default means ("1: Poisson arrivals"). */
+    public Field byDefault(double v, String meaning) {
+        String text = (type == Type.QUANTITY ? human(v, dimension) : Fmt.plain(v)) + (meaning.isEmpty() ? "" : ": " + meaning);
+        return new Field(context, name, type, dimension, unit, min, max, choices, false, text, v, example, doc);
     }
 
     public Field example(String example) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, value, example, doc);
     }
 
     public Field unit(String unit) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, value, example, doc);
     }
 
     public Field doc(String doc) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, value, example, doc);
     }
 
     Field in(String context) {
-        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, example, doc);
+        return new Field(context, name, type, dimension, unit, min, max, choices, required, fallback, value, example, doc);
     }
 
     // ---------------------------------------------------------------- for docs and tools
@@ -229,6 +241,8 @@ public record Field(String context, String name, Type type, Dimension dimension,
             }
         }
         if (best == null) return Fmt.plain(v) + " " + scale[0];
-        return Fmt.plain(v / f) + " " + best;
+        // in decimal: 5e-6 s is 5 us, not 5.000000000000001
+        double scaled = java.math.BigDecimal.valueOf(v).divide(java.math.BigDecimal.valueOf(f), java.math.MathContext.DECIMAL64).doubleValue();
+        return Fmt.plain(scaled) + " " + best;
     }
 }

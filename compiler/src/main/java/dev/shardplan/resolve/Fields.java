@@ -142,6 +142,27 @@ final class Fields {
         return quantity(f.name(), f.dimension(), f.min(), f.max(), f.required(), f.example());
     }
 
+    /** The field's value, or its table default when it is absent or wrong (reported). */
+    long integerOr(Field f) {
+        Long v = integer(f);
+        return v == null ? (long) defaultOf(f) : v;
+    }
+
+    double numberOr(Field f) {
+        Double v = number(f);
+        return v == null ? defaultOf(f) : v;
+    }
+
+    double quantityOr(Field f) {
+        Double v = quantity(f);
+        return v == null ? defaultOf(f) : v;
+    }
+
+    private static double defaultOf(Field f) {
+        if (Double.isNaN(f.value())) throw new IllegalStateException(f.context() + "." + f.name() + " has no default in its table");
+        return f.value();
+    }
+
     String word(Field f) {
         return word(f.name(), Set.copyOf(f.choices()), f.required(), f.example());
     }

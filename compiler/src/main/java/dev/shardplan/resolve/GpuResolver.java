@@ -28,7 +28,7 @@ final class GpuResolver {
             .doc("Dense peak FLOP/s per dtype: bf16 fp16 fp8 fp4 int8 int4 fp32; bf16 or fp16 is required.");
     static final Field LINK_BANDWIDTH = Field.quantity("link_bandwidth", Dimension.BANDWIDTH, "GB/s", 0, 1e13).fallback("0: none")
             .example("link_bandwidth 450 GB/s").doc("Scale-up (NVLink/xGMI) bandwidth per direction.");
-    static final Field PCIE_BANDWIDTH = Field.quantity("pcie_bandwidth", Dimension.BANDWIDTH, "GB/s", 1e9, 1e12).fallback("32 GB/s")
+    static final Field PCIE_BANDWIDTH = Field.quantity("pcie_bandwidth", Dimension.BANDWIDTH, "GB/s", 1e9, 1e12).byDefault(32e9)
             .example("pcie_bandwidth 64 GB/s").doc("PCIe bandwidth per direction.");
 
     static final FieldTable FIELDS = FieldTable.of("gpu", VENDOR, MEMORY, NVIDIA_SMI_MEMORY, DEVICE_NAME, COMPUTE_CAPABILITY,
@@ -57,7 +57,7 @@ final class GpuResolver {
         Double cc = f.number(COMPUTE_CAPABILITY);
         Double bw = f.quantity(HBM_BANDWIDTH);
         Double link = f.quantity(LINK_BANDWIDTH);
-        Double pcie = f.quantity(PCIE_BANDWIDTH);
+        double pcie = f.quantityOr(PCIE_BANDWIDTH);
         Map<DType, Double> flops = new EnumMap<>(DType.class);
         Entry fe = f.entry(FLOPS);
         if (fe != null) {
@@ -79,7 +79,7 @@ final class GpuResolver {
         if (mem == null || bw == null) return null;
         long total = (long) (double) mem;
         return new Gpu(d.name().text(), vendor == null ? "nvidia" : vendor, total, smi == null ? total : (long) (double) smi, bw, flops,
-                link == null ? 0 : link, pcie == null ? 32e9 : pcie, device, cc == null ? 0 : cc, d.name().span());
+                link == null ? 0 : link, pcie, device, cc == null ? 0 : cc, d.name().span());
     }
 
     /** The fields by name: diagnostics of a block come out in the order they always have. */

@@ -36,10 +36,10 @@ final class PlanResolver {
     static final FieldTable FIELDS = FieldTable.of("plan", MODEL, CLUSTER, WORKLOAD, PARALLEL, ENGINE, POOL, KV_TRANSFER, SLO, EMIT,
             DEPLOY, TUNING, EFFICIENCY, ALLOW);
 
-    static final Field DP = Field.count("dp", Schema.DEGREE).fallback("1").example("dp 1").doc("Data-parallel replicas.");
-    static final Field TP = Field.count("tp", Schema.DEGREE).fallback("1").example("tp 1").doc("Tensor-parallel degree.");
-    static final Field PP = Field.count("pp", Schema.DEGREE).fallback("1").example("pp 1").doc("Pipeline stages.");
-    static final Field EP = Field.count("ep", Schema.DEGREE).fallback("1").example("ep 1").doc("Expert-parallel degree.");
+    static final Field DP = Field.count("dp", Schema.DEGREE).byDefault(1).example("dp 1").doc("Data-parallel replicas.");
+    static final Field TP = Field.count("tp", Schema.DEGREE).byDefault(1).example("tp 1").doc("Tensor-parallel degree.");
+    static final Field PP = Field.count("pp", Schema.DEGREE).byDefault(1).example("pp 1").doc("Pipeline stages.");
+    static final Field EP = Field.count("ep", Schema.DEGREE).byDefault(1).example("ep 1").doc("Expert-parallel degree.");
     static final Field DP_ATTENTION = Field.flag("dp_attention").doc("Attention data-parallel across the EP group (MoE).");
     static final Field LAYER_SPLIT = Field.counts("layer_split", Schema.LAYER_SPLIT).fallback("engine default (its own split)")
             .example("layer_split 31, 33").doc("Explicit layers per pipeline stage, one count per stage.");
@@ -128,19 +128,19 @@ final class PlanResolver {
         }
         Fields pf = new Fields("parallel", pe.span(), pe.body(), PARALLEL_FIELDS, diags);
         for (var k : pf.spans().entrySet()) spans.put(PARALLEL.name() + "." + k.getKey(), k.getValue());
-        Long dp = pf.integer(DP);
-        Long tp = pf.integer(TP);
-        Long pp = pf.integer(PP);
-        Long ep = pf.integer(EP);
+        long dp = pf.integerOr(DP);
+        long tp = pf.integerOr(TP);
+        long pp = pf.integerOr(PP);
+        long ep = pf.integerOr(EP);
         Boolean dpa = pf.bool(DP_ATTENTION);
         List<Integer> split = pf.integers(LAYER_SPLIT);
         List<Integer> placement = pf.integers(PLACEMENT);
-        if (pf.has(LAYER_SPLIT) && split.size() != (pp == null ? 1 : pp)) {
-            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pf.span(LAYER_SPLIT), "`layer_split` has " + split.size() + " stages but pp is " + (pp == null ? 1 : pp))
+        if (pf.has(LAYER_SPLIT) && split.size() != pp) {
+            diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pf.span(LAYER_SPLIT), "`layer_split` has " + split.size() + " stages but pp is " + pp)
                     .help("give one layer count per pipeline stage").build());
             return null;
         }
-        long world = (dp == null ? 1 : dp) * (tp == null ? 1 : tp) * (pp == null ? 1 : pp);
+        long world = dp * tp * pp;
         if (world > Schema.RANKS.max()) {
             diags.add(Diagnostic.of(Codes.OUT_OF_RANGE, pe.span(), "dp x tp x pp = " + world + " ranks, over the limit of "
                             + Schema.RANKS.maxLong())
@@ -148,8 +148,7 @@ final class PlanResolver {
                     .help("lower dp, tp or pp").build());
             return null;
         }
-        return new Parallel(dp == null ? 1 : dp.intValue(), tp == null ? 1 : tp.intValue(), pp == null ? 1 : pp.intValue(),
-                ep == null ? 1 : ep.intValue(), Boolean.TRUE.equals(dpa), split, placement);
+        return new Parallel((int) dp, (int) tp, (int) pp, (int) ep, Boolean.TRUE.equals(dpa), split, placement);
     }
 
     private Set<Target> targets(Fields f) {

@@ -40,7 +40,7 @@ final class Pools {
     static final String KV_TRANSFER = "kv_transfer";
     private static final Set<String> ROLES = Set.of("prefill", "decode");
     static final Field PARALLEL = Field.block("parallel").required("parallel { tp 8 }").doc("The pool's parallel degrees, as a plan's `parallel`.");
-    static final Field REPLICAS = Field.count("replicas", 1, 65536).fallback("1").example("replicas 1").doc("Engine instances of the pool.");
+    static final Field REPLICAS = Field.count("replicas", 1, 65536).byDefault(1).example("replicas 1").doc("Engine instances of the pool.");
     static final Field ENGINE = Field.other("engine", "vllm | sglang | trtllm { settings }").fallback("the plan's engine block")
             .example("engine vllm { max_num_seqs 64 }").doc("Settings over the plan's engine block (same engine and release).");
     static final FieldTable POOL_FIELDS = FieldTable.of("plan.pool", PARALLEL, REPLICAS, ENGINE);
@@ -176,8 +176,8 @@ final class Pools {
         Fields pf = new Fields(where, e.key().span(), e.body(), POOL_FIELDS, diags);
         Map<String, Span> spans = new HashMap<>();
         Parallel par = parallel.apply(pf, spans);
-        Long replicas = pf.integer(REPLICAS);
-        if (pf.has("replicas")) spans.put("replicas", pf.span("replicas"));
+        long replicas = pf.integerOr(REPLICAS);
+        if (pf.has(REPLICAS)) spans.put(REPLICAS.name(), pf.span(REPLICAS));
         EngineBlock engine = plan;
         if (pf.has("engine")) {
             Map<String, Span> es = new HashMap<>();
@@ -211,6 +211,6 @@ final class Pools {
             engine = new EngineBlock(plan.kind(), plan.version(), settings);
         }
         if (par == null || engine == null) return null;
-        return new Pool(role, par, engine, replicas == null ? 1 : replicas.intValue(), spans, e.span());
+        return new Pool(role, par, engine, (int) replicas, spans, e.span());
     }
 }

@@ -34,7 +34,7 @@ final class WorkloadResolver {
             .doc("greedy: argmax, no sampling kernel; top_p: a top-k/top-p kernel every step.");
 
     // vLLM's bench serve --burstiness: gaps are gamma(shape b, scale 1 / (rate b)) (vllm/benchmarks/serve.py)
-    static final Field BURSTINESS = Field.number("burstiness", 0.01, 100).fallback("1: Poisson arrivals").example("burstiness 0.5")
+    static final Field BURSTINESS = Field.number("burstiness", 0.01, 100).byDefault(1, "Poisson arrivals").example("burstiness 0.5")
             .doc("With an arrival rate: the gamma shape of the gaps between arrivals, as vLLM's bench serve --burstiness; "
                     + "below 1 burstier, above 1 more regular, the mean rate unchanged.");
 
@@ -95,7 +95,7 @@ final class WorkloadResolver {
         Workload w = new Workload(d.name().text(), requests, rate, conc == null ? 0 : conc.intValue(), prompt, output,
                 (long) (double) max, prefix == null ? 0 : (long) (double) prefix,
                 sampling == null ? Workload.Sampling.GREEDY : Workload.Sampling.valueOf(sampling.toUpperCase(Locale.ROOT)),
-                burst == null ? 1 : burst, d.name().span());
+                burst == null ? BURSTINESS.value() : burst, d.name().span());
         spans.put(w, f.spans());
         return w;
     }
