@@ -58,13 +58,6 @@ public final class FieldTable {
         return f != null ? f : fields.get("*");
     }
 
-    /** The field of that name, as this context's table has it (contexts are set by the table). */
-    public Field get(Field f) {
-        Field in = fields.get(f.name());
-        if (in == null) throw new IllegalArgumentException(context + " has no field " + f.name());
-        return in;
-    }
-
     /** Position of a key in the table's order; keys it lacks go last. */
     public int order(String name) {
         int i = 0;

@@ -7,7 +7,6 @@ import dev.shardplan.diag.Fix;
 import dev.shardplan.diag.Diagnostics;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.*;
-import dev.shardplan.units.Dimension;
 
 import java.nio.file.Path;
 import java.util.*;
