@@ -182,12 +182,8 @@ class ArchitectureTest {
      * these no longer occurs, so that the exception is deleted and the rule tightens.
      */
     static final List<String> KNOWN_RERUNS = List.of(
-            // predict: AnalysisInputs.of(Plan) analyses the plan again for the simulation
-            "dev.shardplan.predict.AnalysisInputs.of(dev.shardplan.model.Plan) calls dev.shardplan.analysis.Analyzer.core",
             // predict: the default efficiency profile is read by running the resolver over std:efficiency
-            "dev.shardplan.predict.Efficiency.stdProfile(java.lang.String, dev.shardplan.model.EngineKind) calls dev.shardplan.resolve.StdLibrary.efficiency",
-            // resolve: StdLibrary resolves std:efficiency in a static initializer (runs at class load)
-            "<clinit> of dev.shardplan.resolve.StdLibrary$Efficiencies calls dev.shardplan.resolve.StdLibrary$Efficiencies.load");
+            "dev.shardplan.predict.Efficiency.stdProfile(java.lang.String, dev.shardplan.model.EngineKind) calls dev.shardplan.resolve.StdLibrary.efficiency");
 
     /**
      * No class outside api and the stage itself calls a stage's entry point, and no static

@@ -87,8 +87,7 @@ public final class DisaggregatedAnalysis {
         // pool holds prompts only (vLLM's proxy sends max_tokens 1; SGLang's prefill server stops
         // after the first token). max_length stays: the engine still checks max_model_len at start.
         Workload w = plan.workload();
-        Workload pw = new Workload(w.name(), w.requests(), w.rate(), w.concurrency(), w.prompt(), new LengthDist.Fixed(1),
-                w.maxLength(), w.span());
+        Workload pw = w.withOutput(new LengthDist.Fixed(1));
         return new Plan(ip.name(), ip.sourceFile(), ip.model(), ip.cluster(), pw, ip.parallel(), ip.engine(), ip.slos(), ip.emit(),
                 ip.deploy(), ip.tuning(), ip.efficiency(), ip.spans(), ip.span(), ip.allows(), null);
     }

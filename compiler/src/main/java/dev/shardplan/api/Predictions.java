@@ -1,5 +1,7 @@
 package dev.shardplan.api;
 
+import dev.shardplan.analysis.Analyzer;
+import dev.shardplan.analysis.StepTimeModel;
 import dev.shardplan.diag.Findings;
 import dev.shardplan.diag.Suppression;
 import dev.shardplan.model.DType;
@@ -19,13 +21,19 @@ import java.util.function.Function;
 public final class Predictions {
     private Predictions() {}
 
-    /** The analysis inputs of a plan (fit, KV blocks per replica, collective costs), from its {@code PlanAnalysis}. */
+    /**
+     * The analysis inputs of a plan (fit, KV blocks per replica, collective costs): api runs the
+     * analysis' core (graph, layout, memory, KV, interconnect; not its checks, whose what-if
+     * variants would cost a search more than its simulations) and hands the result down, so the
+     * prediction stage never runs the analysis itself.
+     */
     public static Function<Plan, PlanInputs> inputs() {
-        return AnalysisInputs::of;
+        return p -> AnalysisInputs.of(Analyzer.core(p, StepTimeModel.ROOFLINE));
     }
 
+    /** Simulates {@code plan} after analysing it here (callers holding its analysis pass it instead). */
     public static Prediction simulate(Plan plan, long seed) {
-        if (plan.disaggregated()) return simulate(plan, dev.shardplan.analysis.Analyzer.analyze(plan), seed);
+        if (plan.disaggregated()) return simulate(plan, Analyzer.analyze(plan), seed);
         return Predictor.simulate(plan, inputs().apply(plan), seed);
     }
 

@@ -19,6 +19,8 @@ import dev.shardplan.model.Plan;
 import dev.shardplan.model.Search;
 import dev.shardplan.parse.ParseResult;
 import dev.shardplan.parse.PlanFileParser;
+import dev.shardplan.resolve.FieldTable;
+import dev.shardplan.resolve.LanguageFields;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -37,13 +39,24 @@ import java.util.Set;
  * the search file's imports (relative ones rebased to where the file is written), an import of the
  * search file itself for the declarations it holds (clusters, models, workloads), and a plan with
  * the search's own entries as written (model, cluster, workload, slo, deploy, tuning, allow) and the
- * winner's parallel layout and engine block.
+ * winner's parallel layout and engine block, each body in the order of the language's field tables.
  */
 public final class SearchSource {
     private SearchSource() {}
 
-    /** The entries of a search a plan takes over as written. */
-    static final List<String> KEPT = List.of("model", "cluster", "workload", "slo", "deploy", "tuning", "allow");
+    /**
+     * The entries of a search a plan takes over as written: those a plan has too, but for the
+     * parallel layout and the engine block, which are the winner's.
+     */
+    static boolean kept(String key) {
+        return LanguageFields.of("plan").contains(key) && !key.equals("parallel") && !key.equals("engine");
+    }
+
+    /** A key's place in the language's table of its context; keys the table lacks (engine settings) keep theirs. */
+    static final Printer.FieldOrder SCHEMA_ORDER = (context, key) -> {
+        FieldTable t = LanguageFields.table(context);
+        return t == null ? 0 : t.order(key);
+    };
 
     /**
      * The source of {@code winner} (a candidate of {@code search}, whose file lies at
@@ -66,15 +79,11 @@ public final class SearchSource {
         String name = search.name() + "_best";
         for (int k = 2; taken.contains(name); k++) name = search.name() + "_best" + k;
         List<Entry> entries = new ArrayList<>();
-        for (String key : KEPT) {
-            for (Entry e : decl.body().entries()) if (e.key().text().equals(key)) entries.add(e);
-            if (key.equals("workload")) {
-                entries.add(parallel(winner.parallel(), winner.model().isMoe()));
-                entries.add(engine(winner.engine()));
-            }
-        }
+        for (Entry e : decl.body().entries()) if (kept(e.key().text())) entries.add(e);
+        entries.add(parallel(winner.parallel(), winner.model().isMoe()));
+        entries.add(engine(winner.engine()));
         Decl plan = new Decl(id("plan"), id(name), null, new Body(entries, Loc.NONE), Loc.NONE);
-        return Printer.print(new SourceFile(out.getFileName().toString(), imports, List.of(plan), Loc.NONE), header);
+        return Printer.print(new SourceFile(out.getFileName().toString(), imports, List.of(plan), Loc.NONE), header, SCHEMA_ORDER);
     }
 
     static Entry parallel(Parallel p, boolean moe) {

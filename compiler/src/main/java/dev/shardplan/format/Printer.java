@@ -27,40 +27,65 @@ import java.util.List;
 public final class Printer {
     private Printer() {}
 
+    /**
+     * Where a key goes among its siblings: its rank in the field table of its context (a
+     * declaration kind, {@code plan}, or a block in one, {@code plan.parallel}); the language's
+     * schema lives above this package, so the caller that has it passes it in. Keys of equal rank
+     * keep their order.
+     */
+    @FunctionalInterface
+    public interface FieldOrder {
+        int rank(String context, String key);
+
+        /** The entries' own order. */
+        FieldOrder AS_GIVEN = (context, key) -> 0;
+    }
+
     /** A whole file: imports, then declarations separated by blank lines; formatted. */
     public static String print(SourceFile f, List<String> headerComments) {
+        return print(f, headerComments, FieldOrder.AS_GIVEN);
+    }
+
+    /** A whole file with each body's entries in {@code order}; formatted. */
+    public static String print(SourceFile f, List<String> headerComments, FieldOrder order) {
         StringBuilder sb = new StringBuilder();
         for (String c : headerComments) sb.append("// ").append(c.replace('\n', ' ')).append('\n');
         for (Import i : f.imports()) sb.append("import ").append(quote(i.path())).append('\n');
         for (Decl d : f.decls()) {
             if (sb.length() > 0) sb.append('\n');
-            sb.append(decl(d)).append('\n');
+            sb.append(decl(d, order)).append('\n');
         }
         return Formatter.format(sb.toString());
     }
 
-    static String decl(Decl d) {
+    static String decl(Decl d, FieldOrder order) {
         StringBuilder sb = new StringBuilder(d.kind().text()).append(' ').append(d.name().text());
         if (d.from() != null) sb.append(" from ").append(d.from().source().text()).append(' ').append(quote(d.from().path().value()));
-        sb.append(' ').append(body(d.body(), true));
+        sb.append(' ').append(body(d.body(), true, d.kind().text(), order));
         return sb.toString();
     }
 
-    static String body(Body b, boolean multiline) {
+    static String body(Body b, boolean multiline, String context, FieldOrder order) {
         if (b == null || b.entries().isEmpty()) return "{ }";
+        List<Entry> sorted = new ArrayList<>(b.entries());
+        sorted.sort(java.util.Comparator.comparingInt(e -> order.rank(context, e.key().text())));
         List<String> es = new ArrayList<>();
-        for (Entry e : b.entries()) es.add(entry(e));
+        for (Entry e : sorted) es.add(entry(e, context + "." + e.key().text(), order));
         if (multiline) return "{\n" + String.join("\n", es) + "\n}";
         return "{ " + String.join("; ", es) + " }";
     }
 
     /** One entry: key, values, and a nested block on one line. */
     public static String entry(Entry e) {
+        return entry(e, e.key().text(), FieldOrder.AS_GIVEN);
+    }
+
+    static String entry(Entry e, String context, FieldOrder order) {
         StringBuilder sb = new StringBuilder(e.key().text());
         List<String> seqs = new ArrayList<>();
         for (Seq s : e.values()) seqs.add(seq(s));
         if (!seqs.isEmpty()) sb.append(' ').append(String.join(", ", seqs));
-        if (e.body() != null) sb.append(' ').append(body(e.body(), false));
+        if (e.body() != null) sb.append(' ').append(body(e.body(), false, context, order));
         return sb.toString();
     }
 

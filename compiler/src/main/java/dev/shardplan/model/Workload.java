@@ -8,19 +8,22 @@ import dev.shardplan.diag.Span;
  * {@code maxLength} bounds prompt + output tokens of one request (it becomes max_model_len).
  * {@code prefix}: the first tokens of every prompt are the same (a shared system prompt; a prompt
  * shorter than it shares all but its last token), 0 for none. {@code sampling}: how requests pick
- * their tokens.
+ * their tokens. {@code burstiness}: the shape of the gamma distribution the gaps between arrivals
+ * follow at {@code rate}, as vLLM's {@code bench serve --burstiness} draws them: 1 is a Poisson
+ * process, below 1 burstier, above 1 more regular; the mean rate is {@code rate} whatever it is.
  */
 public record Workload(String name, long requests, double rate, int concurrency, LengthDist prompt, LengthDist output,
-                       long maxLength, long prefix, Sampling sampling, Span span) {
+                       long maxLength, long prefix, Sampling sampling, double burstiness, Span span) {
     public Workload {
         if (prefix < 0) throw new IllegalArgumentException("prefix must be >= 0: " + prefix);
+        if (!(burstiness > 0 && burstiness < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("burstiness must be > 0: " + burstiness);
         if (sampling == null) sampling = Sampling.GREEDY;
     }
 
-    /** A workload without a shared prefix, decoded greedily. */
+    /** A workload without a shared prefix, decoded greedily, with Poisson arrivals. */
     public Workload(String name, long requests, double rate, int concurrency, LengthDist prompt, LengthDist output,
                     long maxLength, Span span) {
-        this(name, requests, rate, concurrency, prompt, output, maxLength, 0, Sampling.GREEDY, span);
+        this(name, requests, rate, concurrency, prompt, output, maxLength, 0, Sampling.GREEDY, 1, span);
     }
 
     public boolean offline() {
@@ -32,9 +35,14 @@ public record Workload(String name, long requests, double rate, int concurrency,
         return Math.min(maxLength, prompt.quantile(p) + output.quantile(p));
     }
 
+    /** The same arrivals and prompts with other output lengths (a prefill pool's: one token each). */
+    public Workload withOutput(LengthDist o) {
+        return new Workload(name, requests, rate, concurrency, prompt, o, maxLength, prefix, sampling, burstiness, span);
+    }
+
     /** The same requests with another sampling. */
     public Workload withSampling(Sampling s) {
-        return new Workload(name, requests, rate, concurrency, prompt, output, maxLength, prefix, s, span);
+        return new Workload(name, requests, rate, concurrency, prompt, output, maxLength, prefix, s, burstiness, span);
     }
 
     /**

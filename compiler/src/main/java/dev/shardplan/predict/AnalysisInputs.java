@@ -1,6 +1,5 @@
 package dev.shardplan.predict;
 
-import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.KvCapacity;
 import dev.shardplan.engine.MemoryBudget;
@@ -17,15 +16,6 @@ import java.util.Locale;
  */
 public final class AnalysisInputs {
     private AnalysisInputs() {}
-
-    /**
-     * Analyses {@code plan} (the analysis' core: graph, layout, memory, KV, interconnect; not its
-     * checks, whose what-if variants would cost a search more than its simulations) and derives
-     * its inputs.
-     */
-    public static PlanInputs of(Plan plan) {
-        return of(Analyzer.core(plan, dev.shardplan.analysis.StepTimeModel.ROOFLINE));
-    }
 
     /** The inputs of {@code plan} from its analysis {@code a} (done once, by the caller). */
     public static PlanInputs of(Plan plan, PlanAnalysis a) {

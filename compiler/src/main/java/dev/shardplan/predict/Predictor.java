@@ -18,11 +18,6 @@ public final class Predictor {
     /** The default seed of {@code shardplan simulate}. */
     public static final long DEFAULT_SEED = 20260101L;
 
-    /** Simulates {@code plan} with the inputs of its analysis ({@link AnalysisInputs}). */
-    public static Prediction simulate(Plan plan, long seed) {
-        return simulate(plan, AnalysisInputs.of(plan), seed);
-    }
-
     /**
      * Simulates {@code plan} with the analyses' inputs; a plan that does not fit is not simulated,
      * nor one whose request set would not fit in this JVM's heap (SP0904).

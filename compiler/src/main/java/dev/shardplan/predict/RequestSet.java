@@ -45,7 +45,8 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
      * Draws the workload's requests. Prompt and output lengths come from its distributions (prompt
      * first, then output, per request, from one generator seeded with {@code seed}); prompt +
      * output is capped at the workload's max length. Offline workloads arrive at t = 0; with a
-     * rate, gaps are exponential (Poisson arrivals) from a second generator split off the first.
+     * rate, gaps are exponential (Poisson arrivals) from a second generator split off the first,
+     * or gamma with the workload's burstiness as shape and the same mean (vLLM's bench serve).
      */
     public static RequestSet draw(Workload w, long seed) {
         return draw(w, seed, (int) Math.min(Integer.MAX_VALUE, w.requests()));
@@ -64,11 +65,29 @@ public record RequestSet(double[] arrival, int[] prompt, int[] output, int concu
             p[i] = (int) Math.min(max - 1, w.prompt().sample(rnd, max - 1));
             o[i] = (int) Math.max(1, Math.min(max - p[i], w.output().sample(rnd, max)));
             if (!w.offline()) {
-                t += -Math.log(1.0 - arr.nextDouble()) / w.rate();
+                t += w.burstiness() == 1 ? -Math.log(1.0 - arr.nextDouble()) / w.rate()
+                        : gamma(arr, w.burstiness()) / (w.rate() * w.burstiness());
                 a[i] = t;
             }
         }
         return new RequestSet(a, p, o, Math.max(0, w.concurrency()), (int) Math.min(Integer.MAX_VALUE, w.prefix()));
+    }
+
+    /**
+     * A gamma variate of shape {@code k} and scale 1: Marsaglia and Tsang's method ("A simple
+     * method for generating gamma variables", ACM TOMS 26(3), 2000), and for k < 1 their boost
+     * gamma(k + 1) · U^(1/k).
+     */
+    static double gamma(SplittableRandom r, double k) {
+        if (k < 1) return gamma(r, k + 1) * Math.pow(1.0 - r.nextDouble(), 1.0 / k);
+        double d = k - 1.0 / 3, c = 1 / Math.sqrt(9 * d);
+        while (true) {
+            double x = r.nextGaussian(), v = 1 + c * x;
+            if (v <= 0) continue;
+            v = v * v * v;
+            double u = 1.0 - r.nextDouble();
+            if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+        }
     }
 
     /** {@code n} identical requests arriving at t = 0 (fixed ISL/OSL benchmarks). */

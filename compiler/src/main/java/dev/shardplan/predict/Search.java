@@ -128,11 +128,6 @@ public final class Search {
         Progress NONE = s -> {};
     }
 
-    /** Searches with each candidate's analysis ({@link AnalysisInputs}), on one thread. */
-    public static Result run(SearchSpace s, long seed) {
-        return run(s, seed, AnalysisInputs::of);
-    }
-
     /** Searches on one thread; {@code inputs} gives each candidate plan's analysis inputs. */
     public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs) {
         return run(s, seed, inputs, Options.sequential());

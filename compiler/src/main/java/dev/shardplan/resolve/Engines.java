@@ -278,6 +278,16 @@ final class Engines {
     }
 
 
+    /** One field per tuning key, with the key's bound (Schema.TUNING; the same rule as an efficiency profile's). */
+    static Field[] tuningKeys(String doc) {
+        return Schema.TUNING.values().stream()
+                .map(b -> Field.number(b.field(), b).example(b.field() + " " + dev.shardplan.units.Fmt.plain(b.max())).doc(doc))
+                .sorted(java.util.Comparator.comparing(Field::name)).toArray(Field[]::new);
+    }
+
+    static final FieldTable TUNING = FieldTable.of("plan.tuning",
+            tuningKeys("Overrides one constant of the step-time or memory model (docs/predictions.md)."));
+
     /** Per-plan overrides of the prediction and memory constants: `tuning { hbm_efficiency 0.8 }`. */
     static Map<String, Double> tuning(Fields f, Diagnostics diags) {
         Entry e = f.entry("tuning");
@@ -289,10 +299,10 @@ final class Engines {
         }
         // The bounds are those every later stage enforces (Efficiency, the memory model): a value
         // check accepts is one simulate and compile accept too.
-        Fields tf = new Fields("tuning", e.span(), e.body(), Schema.TUNING.keySet(), diags);
-        for (String k : new TreeSet<>(Schema.TUNING.keySet())) {
-            Double v = tf.number(k, Schema.TUNING.get(k), false, k + " 1");
-            if (v != null) out.put(k, v);
+        Fields tf = new Fields("tuning", e.span(), e.body(), TUNING, diags);
+        for (Field k : GpuResolver.sorted(TUNING)) {
+            Double v = tf.number(k);
+            if (v != null) out.put(k.name(), v);
         }
         return out;
     }

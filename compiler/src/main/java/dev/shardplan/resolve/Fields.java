@@ -58,6 +58,11 @@ final class Fields {
         }
     }
 
+    /** A body checked against a declaration kind's or block's table of fields. */
+    Fields(String what, Span owner, Body body, FieldTable table, Diagnostics diags) {
+        this(what, owner, body, table.names(), diags);
+    }
+
     /** Was {@code key} offered as the "did you mean" of a misspelt entry? */
     boolean suggested(String key) {
         return suggested.contains(key);
@@ -74,6 +79,13 @@ final class Fields {
     Span span(String key) {
         Entry e = entries.get(key);
         return e == null ? owner : e.span();
+    }
+
+    /** The span of every known field the body gives, by key, in the body's order. */
+    Map<String, Span> spans() {
+        Map<String, Span> out = new LinkedHashMap<>();
+        for (var e : entries.entrySet()) out.put(e.getKey(), e.getValue().span());
+        return out;
     }
 
     Entry require(String key, String example) {
@@ -101,6 +113,82 @@ final class Fields {
             diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, e.body().span(), "`" + e.key().text() + "` does not take a block")
                     .help("remove the `{ ... }` block").build());
         }
+    }
+
+    // ---- getters by the field's declaration (its table row: type, range, required, example) ----
+
+    boolean has(Field f) {
+        return has(f.name());
+    }
+
+    Span span(Field f) {
+        return span(f.name());
+    }
+
+    /** The entry of a field; a required one that is missing is reported. */
+    Entry entry(Field f) {
+        return f.required() ? require(f.name(), f.example()) : entries.get(f.name());
+    }
+
+    Long integer(Field f) {
+        return integer(f.name(), (long) f.min(), (long) f.max(), f.required(), f.example());
+    }
+
+    Double number(Field f) {
+        return number(f.name(), f.min(), f.max(), f.required(), f.example());
+    }
+
+    Double quantity(Field f) {
+        return quantity(f.name(), f.dimension(), f.min(), f.max(), f.required(), f.example());
+    }
+
+    /** The field's value, or its table default when it is absent or wrong (reported). */
+    long integerOr(Field f) {
+        Long v = integer(f);
+        return v == null ? (long) defaultOf(f) : v;
+    }
+
+    double numberOr(Field f) {
+        Double v = number(f);
+        return v == null ? defaultOf(f) : v;
+    }
+
+    double quantityOr(Field f) {
+        Double v = quantity(f);
+        return v == null ? defaultOf(f) : v;
+    }
+
+    private static double defaultOf(Field f) {
+        if (Double.isNaN(f.value())) throw new IllegalStateException(f.context() + "." + f.name() + " has no default in its table");
+        return f.value();
+    }
+
+    String word(Field f) {
+        return word(f.name(), Set.copyOf(f.choices()), f.required(), f.example());
+    }
+
+    Boolean bool(Field f) {
+        return bool(f.name(), f.required());
+    }
+
+    String string(Field f) {
+        return string(f.name(), f.required(), f.example());
+    }
+
+    List<String> strings(Field f) {
+        return strings(f.name());
+    }
+
+    Name name(Field f) {
+        return name(f.name(), f.required(), f.example());
+    }
+
+    List<Name> names(Field f) {
+        return names(f.name());
+    }
+
+    List<Integer> integers(Field f) {
+        return integers(f.name(), (long) f.min(), (long) f.max());
     }
 
     // ---- typed getters ----

@@ -34,31 +34,99 @@ final class ModelResolver {
     }
 
 
-    static final Set<String> MODEL_FIELDS = Set.of("layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
-            "tied_embeddings", "attention", "moe", "dtype", "quantization", "kv_dtype", "qkv_bias", "o_bias", "qk_norm",
-            "attention_sinks", "sliding_window", "rope_theta", "norm_eps", "max_position", "hf_id", "reasoning_parser",
-            "family", "rope_scaling", "swiglu_limit", "tool_parser", "mtp_layers", "gated");
-    static final Set<String> MLA_FIELDS = Set.of("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
-            "index_topk", "index_head_dim");
-    static final Set<String> MOE_FIELDS = Set.of("experts", "top_k", "expert_ffn", "shared_experts", "shared_ffn", "dense_layers",
-            "expert_bias", "router_bias", "shared_expert_gate", "scoring", "norm_topk_prob", "n_group", "topk_group", "correction_bias",
-            "routed_scaling_factor");
-    static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
-            "none", Set.of(),
-            "linear", Set.of("factor"),
-            "llama3", Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position"),
-            "yarn", Set.of("factor", "original_max_position", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate"));
     private static final Set<String> FAMILIES;
     static {
         Set<String> f = new TreeSet<>();
         for (Family x : Family.values()) f.add(x.id());
         FAMILIES = Collections.unmodifiableSet(f);
     }
-    static final Set<String> QUANT_FIELDS = Set.of("weights", "block", "group", "keep_bf16", "experts_only");
     private static final Set<String> DTYPES = Set.of("fp32", "bf16", "fp16", "fp8", "int8", "int4", "fp4");
     private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
     /** Tool-call formats, in shardplan's spelling; each engine's table spells them its own way (engine package). */
     static final Set<String> TOOL_PARSERS = Set.of("llama3_json", "hermes", "deepseek_v3", "kimi_k2", "mistral", "gpt_oss", "qwen3_coder", "granite", "glm45");
+
+    // A model's fields may come from a Hugging Face config instead of the body, so none is
+    // required here: ModelSpec reports what is missing once both are read.
+    static final FieldTable MODEL_FIELDS = FieldTable.of("model",
+            Field.count("layers", Schema.LAYERS).doc("Decoder layers."),
+            Field.count("hidden", Schema.HIDDEN).doc("Hidden size."),
+            Field.count("heads", Schema.HEADS).doc("Query attention heads."),
+            Field.count("kv_heads", Schema.KV_HEADS).doc("KV heads; required for gqa, equals heads for mha."),
+            Field.count("head_dim", Schema.HEAD_DIM).fallback("hidden / heads").doc("Width of one head."),
+            Field.count("ffn", Schema.FFN).doc("Dense SwiGLU width (of the leading dense layers for MoE)."),
+            Field.count("vocab", Schema.VOCAB).doc("Vocabulary size."),
+            Field.flag("tied_embeddings").doc("Whether the LM head shares the embedding's weights."),
+            Field.other("attention", "mha | gqa | mla { ... }").doc("Attention kind; mla takes a block of its latent dimensions."),
+            Field.block("moe").doc("Mixture of experts: experts, top_k, expert_ffn, shared experts, dense layers, routing."),
+            Field.word("dtype", DTYPES).doc("Activation and weight dtype of unquantised parts."),
+            Field.block("quantization").doc("Quantised weights: dtype, block or group size, parts kept in bf16."),
+            Field.word("kv_dtype", DTYPES).doc("Default KV cache dtype (an engine may override it)."),
+            Field.flag("qkv_bias").doc("Q/K/V projections have biases (qwen2)."),
+            Field.flag("o_bias").doc("The output projection has a bias."),
+            Field.flag("qk_norm").doc("Queries and keys are normalised (qwen3)."),
+            Field.flag("attention_sinks").doc("Learned attention sinks (gpt-oss)."),
+            Field.other("sliding_window", "tokens, every N").fallback("none")
+                    .doc("A sliding-window size, e.g. `128 tokens every 2` (every 2nd layer from layer 0)."),
+            Field.number("rope_theta", Schema.ROPE_THETA).doc("RoPE base."),
+            Field.number("norm_eps", Schema.NORM_EPS).doc("RMSNorm epsilon."),
+            Field.count("max_position", Schema.MAX_POSITION).unit("tokens").doc("Longest context the model supports."),
+            Field.string("hf_id").doc("What launchers load (deploy.model_path overrides)."),
+            Field.word("reasoning_parser", PARSERS).doc("The engines' reasoning parser for this model."),
+            Field.word("family", FAMILIES).fallback("inferred from the model's features")
+                    .doc("The Hugging Face architecture whose definition the model follows."),
+            Field.other("rope_scaling", "none | linear | llama3 | yarn { ... }").doc("RoPE scaling and its parameters."),
+            Field.number("swiglu_limit", Schema.SWIGLU_LIMIT).doc("gpt-oss's clamped SwiGLU."),
+            Field.word("tool_parser", TOOL_PARSERS).doc("The chat template's tool-call format; each engine's launch spells it its own way."),
+            Field.count("mtp_layers", Schema.MTP_LAYERS).fallback("0")
+                    .doc("Next-token (MTP) layers the checkpoint ships (DeepSeek-V3/R1), usable as speculative-decoding drafters."),
+            Field.flag("gated").doc("The Hugging Face repository asks to accept a licence: Kubernetes needs deploy.hf_token_secret."));
+    static final FieldTable MLA_FIELDS = FieldTable.of("model.attention",
+            Field.count("q_lora_rank", Schema.Q_LORA_RANK).doc("MLA: rank of the query compression."),
+            Field.count("kv_lora_rank", Schema.KV_LORA_RANK).doc("MLA: rank of the KV latent (what the KV cache stores)."),
+            Field.count("qk_nope_head_dim", Schema.QK_NOPE_HEAD_DIM).doc("MLA: query/key head width without RoPE."),
+            Field.count("qk_rope_head_dim", Schema.QK_ROPE_HEAD_DIM).doc("MLA: query/key head width with RoPE."),
+            Field.count("v_head_dim", Schema.V_HEAD_DIM).doc("MLA: value head width."),
+            Field.count("index_topk", Schema.INDEX_TOPK).doc("DeepSeek sparse attention (V3.2): tokens the indexer keeps."),
+            Field.count("index_head_dim", Schema.INDEX_HEAD_DIM).doc("DeepSeek sparse attention (V3.2): indexer head width."));
+    static final FieldTable MOE_FIELDS = FieldTable.of("model.moe",
+            Field.count("experts", Schema.EXPERTS).doc("Routed experts per MoE layer."),
+            Field.count("top_k", Schema.TOP_K).doc("Experts each token is routed to."),
+            Field.count("expert_ffn", Schema.EXPERT_FFN).doc("FFN width of one routed expert."),
+            Field.count("shared_experts", Schema.SHARED_EXPERTS).fallback("0").doc("Shared experts every token uses."),
+            Field.count("shared_ffn", Schema.SHARED_FFN).fallback("shared_experts x expert_ffn").doc("Width of the shared experts."),
+            Field.count("dense_layers", Schema.DENSE_LAYERS).fallback("0").doc("Leading layers with a dense FFN instead of experts."),
+            Field.flag("expert_bias").doc("Experts have biases (gpt-oss)."),
+            Field.flag("router_bias").doc("The router has a bias (gpt-oss)."),
+            Field.flag("shared_expert_gate").doc("Qwen2-MoE: a sigmoid gate on the shared expert."),
+            Field.word("scoring", "softmax", "sigmoid").fallback("softmax").doc("How router logits become scores."),
+            Field.flag("norm_topk_prob").doc("Renormalise the top-k weights (default false, as in Hugging Face configs; true for mixtral and gpt_oss)."),
+            Field.count("n_group", Schema.N_GROUP).fallback("no groups").doc("Experts in N groups."),
+            Field.count("topk_group", Schema.TOPK_GROUP).doc("Groups a token may use."),
+            Field.flag("correction_bias").doc("DeepSeek-V3's e_score_correction_bias."),
+            Field.number("routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR).fallback("1").doc("Multiplies the top-k weights."));
+    static final FieldTable QUANT_FIELDS = FieldTable.of("model.quantization",
+            Field.word("weights", "fp8", "int8", "int4", "fp4").doc("Dtype of the quantised weights."),
+            Field.count("block", Schema.QUANT_BLOCK).doc("Block size of block-wise scales (e.g. 128 for DeepSeek FP8)."),
+            Field.count("group", Schema.QUANT_GROUP).doc("Group size of group-wise scales (e.g. 32 for MXFP4)."),
+            Field.other("keep_bf16", "list of: attention, router, embedding, lm_head, shared_experts, dense_ffn").doc("Parts left unquantised."),
+            Field.flag("experts_only").doc("Only the routed experts are quantised."));
+    static final FieldTable ROPE_TABLE = FieldTable.of("model.rope_scaling",
+            Field.number("factor", Schema.ROPE_FACTOR).doc("Context extension factor."),
+            Field.number("low_freq_factor", Schema.ROPE_FREQ_FACTOR).doc("llama3 scaling: low-frequency factor."),
+            Field.number("high_freq_factor", Schema.ROPE_FREQ_FACTOR).doc("llama3 scaling: high-frequency factor."),
+            Field.count("original_max_position", Schema.ROPE_ORIGINAL_MAX_POSITION).unit("tokens")
+                    .doc("The context the model was trained at before scaling."),
+            Field.number("beta_fast", Schema.ROPE_BETA).fallback("32").doc("YaRN beta_fast."),
+            Field.number("beta_slow", Schema.ROPE_BETA).fallback("1").doc("YaRN beta_slow."),
+            Field.number("mscale", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale."),
+            Field.number("mscale_all_dim", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale_all_dim."),
+            Field.flag("truncate").fallback("true").doc("YaRN truncate."));
+    /** The keys of each scaling kind, all of them rows of {@link #ROPE_TABLE}. */
+    static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
+            "none", Set.of(),
+            "linear", Set.of("factor"),
+            "llama3", Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position"),
+            "yarn", Set.of("factor", "original_max_position", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate"));
 
     Model resolve(Resolver.Located l) {
         Decl d = l.decl();

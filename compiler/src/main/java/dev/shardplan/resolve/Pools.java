@@ -39,8 +39,14 @@ final class Pools {
     static final String POOL = "pool";
     static final String KV_TRANSFER = "kv_transfer";
     private static final Set<String> ROLES = Set.of("prefill", "decode");
-    private static final Set<String> POOL_FIELDS = Set.of("parallel", "replicas", "engine");
-    private static final Set<String> TRANSFER_FIELDS = Set.of("connector");
+    static final Field PARALLEL = Field.block("parallel").required("parallel { tp 8 }").doc("The pool's parallel degrees, as a plan's `parallel`.");
+    static final Field REPLICAS = Field.count("replicas", 1, 65536).byDefault(1).example("replicas 1").doc("Engine instances of the pool.");
+    static final Field ENGINE = Field.other("engine", "vllm | sglang | trtllm { settings }").fallback("the plan's engine block")
+            .example("engine vllm { max_num_seqs 64 }").doc("Settings over the plan's engine block (same engine and release).");
+    static final FieldTable POOL_FIELDS = FieldTable.of("plan.pool", PARALLEL, REPLICAS, ENGINE);
+    static final Field CONNECTOR = Field.word("connector", Set.copyOf(KvConnectors.allNames())).required("connector nixl")
+            .doc("The KV connector the pools transfer over (vllm: nixl; sglang: nixl, mooncake).");
+    static final FieldTable TRANSFER_FIELDS = FieldTable.of("plan.kv_transfer", CONNECTOR);
 
     /** The pool entries found, and the body without them (for the plan's field table). */
     record Split(List<Entry> pools, Body rest) {}
@@ -130,8 +136,8 @@ final class Pools {
             ok = false;
         } else {
             Fields tf = new Fields("kv_transfer", kt.span(), kt.body(), TRANSFER_FIELDS, diags);
-            connector = tf.word("connector", Set.copyOf(KvConnectors.allNames()), true, "connector nixl");
-            connectorSpan = tf.span("connector");
+            connector = tf.word(CONNECTOR);
+            connectorSpan = tf.span(CONNECTOR);
             if (connector == null) ok = false;
             else if (plan != null && !connectorIn(plan, connector, connectorSpan, diags)) ok = false;
         }
@@ -170,8 +176,8 @@ final class Pools {
         Fields pf = new Fields(where, e.key().span(), e.body(), POOL_FIELDS, diags);
         Map<String, Span> spans = new HashMap<>();
         Parallel par = parallel.apply(pf, spans);
-        Long replicas = pf.integer("replicas", 1, 65536, false, "replicas 1");
-        if (pf.has("replicas")) spans.put("replicas", pf.span("replicas"));
+        long replicas = pf.integerOr(REPLICAS);
+        if (pf.has(REPLICAS)) spans.put(REPLICAS.name(), pf.span(REPLICAS));
         EngineBlock engine = plan;
         if (pf.has("engine")) {
             Map<String, Span> es = new HashMap<>();
@@ -205,6 +211,6 @@ final class Pools {
             engine = new EngineBlock(plan.kind(), plan.version(), settings);
         }
         if (par == null || engine == null) return null;
-        return new Pool(role, par, engine, replicas == null ? 1 : replicas.intValue(), spans, e.span());
+        return new Pool(role, par, engine, (int) replicas, spans, e.span());
     }
 }

@@ -16,7 +16,14 @@ import java.util.Set;
 final class Slos {
     private Slos() {}
 
-    static final Set<String> METRICS = Set.of("ttft", "tpot", "itl", "e2e", "throughput");
+    static final FieldTable FIELDS = FieldTable.of("plan.slo",
+            Field.other("ttft", "percentile < time").example("ttft p99 < 5 s").doc("Time to first token, e.g. `ttft p99 < 5 s`."),
+            Field.other("tpot", "percentile < time").example("tpot p50 < 60 ms").doc("Time per output token, e.g. `tpot p50 < 60 ms`."),
+            Field.other("itl", "percentile < time").example("itl p99 < 100 ms").doc("Inter-token latency."),
+            Field.other("e2e", "percentile < time").example("e2e p99 < 60 s").doc("End-to-end latency of a request."),
+            Field.other("throughput", "> tokens/s").example("throughput > 2000 tokens/s").doc("Output throughput, e.g. `throughput > 2000 tokens/s`."));
+
+    static final Set<String> METRICS = FIELDS.names();
 
     static List<Slo> slos(Fields f, Diagnostics diags) {
         Entry e = f.entry("slo");
@@ -32,7 +39,7 @@ final class Slos {
             if (!METRICS.contains(metric)) {
                 String near = Names.nearest(metric, METRICS);
                 diags.add(Diagnostic.of(Codes.UNKNOWN_FIELD, s.key().span(), "unknown SLO metric `" + metric + "`")
-                        .help((near != null ? "did you mean `" + near + "`? " : "") + "metrics: e2e, itl, throughput, tpot, ttft")
+                        .help((near != null ? "did you mean `" + near + "`? " : "") + "metrics: " + String.join(", ", new java.util.TreeSet<>(METRICS)))
                         .fix(Fix.rename(s.key().span(), near)).build());
                 continue;
             }

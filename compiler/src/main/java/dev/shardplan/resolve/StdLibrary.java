@@ -16,19 +16,18 @@ import java.util.List;
 public final class StdLibrary {
     private StdLibrary() {}
 
-    private static final class Efficiencies {
-        static final List<EfficiencyProfile> ALL = load();
+    /** std:efficiency's profiles once resolved; null until the first call asks (nothing is resolved at class load). */
+    private static List<EfficiencyProfile> efficiencies;
 
-        private static List<EfficiencyProfile> load() {
-            Diagnostics diags = new Diagnostics();
-            // std modules are read from the compiler's resources; the root is never touched
-            Resolver r = new Resolver(new Loader(Path.of("").toAbsolutePath(), new Sources(), diags), diags);
-            List<EfficiencyProfile> out = r.stdEfficiencies(Span.NONE);
-            if (diags.hasErrors() || out.isEmpty()) {
-                throw new IllegalStateException("std:efficiency does not resolve: " + diags.sorted());
-            }
-            return out;
+    private static List<EfficiencyProfile> loadEfficiencies() {
+        Diagnostics diags = new Diagnostics();
+        // std modules are read from the compiler's resources; the root is never touched
+        Resolver r = new Resolver(new Loader(Path.of("").toAbsolutePath(), new Sources(), diags), diags);
+        List<EfficiencyProfile> out = r.stdEfficiencies(Span.NONE);
+        if (diags.hasErrors() || out.isEmpty()) {
+            throw new IllegalStateException("std:efficiency does not resolve: " + diags.sorted());
         }
+        return out;
     }
 
     /**
@@ -55,8 +54,9 @@ public final class StdLibrary {
     }
 
     /** std:efficiency's profiles, in declaration order. */
-    public static List<EfficiencyProfile> efficiencies() {
-        return Efficiencies.ALL;
+    public static synchronized List<EfficiencyProfile> efficiencies() {
+        if (efficiencies == null) efficiencies = loadEfficiencies();
+        return efficiencies;
     }
 
     /** The std profile a plan on {@code gpuName} with {@code engine} uses (see {@link EfficiencyProfile#select}). */

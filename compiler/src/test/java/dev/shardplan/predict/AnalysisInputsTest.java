@@ -55,7 +55,7 @@ class AnalysisInputsTest {
     @Test
     void tpAllReduceUsesTheGroupsNvSwitchBandwidthAndLatency() throws IOException {
         Plan p = plan("deepseek_r1_distill_qwen_32b", "dp 4; tp 2");
-        PlanInputs in = AnalysisInputs.of(p);
+        PlanInputs in = dev.shardplan.api.Predictions.inputs().apply(p);
         // by hand: a TP pair on NVSwitch, each GPU's 450 GB/s link carries one flow per direction;
         // call = collective_latency_us (std:efficiency vllm) + 2 µs scale-up latency (cluster default);
         // ring all-reduce of T tokens (T·5120·2 B) over 2 ranks moves 2·(1/2) of it at 450 GB/s · link_efficiency
@@ -71,11 +71,11 @@ class AnalysisInputsTest {
     @Test
     void aPlanWhoseWeightsDoNotFitIsNotSimulated() throws IOException {
         Plan p = plan("deepseek_r1_distill_llama_70b", "dp 8");
-        PlanInputs in = AnalysisInputs.of(p);
+        PlanInputs in = dev.shardplan.api.Predictions.inputs().apply(p);
         assertFalse(in.fits());
         assertTrue(in.reason().startsWith("weights do not fit: rank 0 has"), in.reason());
         // the full analysis reports the same cause as an error
         assertTrue(Analyzer.analyze(p).diagnostics().stream().anyMatch(d -> d.isError() && d.code().id().equals("SP0401")));
-        assertFalse(Predictor.simulate(p, 1).simulated());
+        assertFalse(dev.shardplan.api.Predictions.simulate(p, 1).simulated());
     }
 }

@@ -43,7 +43,7 @@ class HandBuiltTuningTest {
         Plan p = r.plans().get(0);
         Plan bad = new Plan(p.name(), p.sourceFile(), p.model(), p.cluster(), p.workload(), p.parallel(), p.engine(), p.slos(),
                 p.emit(), p.deploy(), Map.of("hbm_efficiency", 1.5), p.efficiency(), p.spans(), p.span(), p.allows());
-        Prediction pr = Predictor.simulate(bad, Predictor.DEFAULT_SEED);
+        Prediction pr = dev.shardplan.api.Predictions.simulate(bad, Predictor.DEFAULT_SEED);
         assertTrue(pr.diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0705") && d.message().contains("1.5")),
                 () -> pr.diagnostics().toString());
         // through the file, the same value is the schema's range error

@@ -24,7 +24,7 @@ class RooflineStepTimeTest {
         SplittableRandom rnd = new SplittableRandom(11);
         for (Shape s : shapes) {
             var plan = Study.plan("p", s.m(), Study.reasoning(10), s.dp(), s.tp(), s.pp(), 256);
-            var in = AnalysisInputs.of(plan);
+            var in = dev.shardplan.api.Predictions.inputs().apply(plan);
             var stm = Predictor.model(plan, in, Predictor.efficiency(plan), RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()));
             int d = 1 + rnd.nextInt(300);
             for (int i = 0; i < 20_000; i++) {

@@ -23,11 +23,11 @@ class SearchJsonTest {
         var schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
                 .getSchema(json.readTree(Files.readString(Path.of("..", "docs", "search.schema.json"))));
         // one search with ranked, pruned and discarded candidates (a 70B on one GPU does not fit)
-        Search.Result pruned = Search.run(SearchTest.prunable(), 1);
+        Search.Result pruned = Search.run(SearchTest.prunable(), 1, dev.shardplan.api.Predictions.inputs());
         var w = Study.reasoning(50);
         Search.Result small = Search.run(new SearchSpace("r70b", Study.distill70b(), Study.hgxH200(), w, Study.vllm(64), List.of(),
                 SearchSpace.Objective.THROUGHPUT_PER_GPU, 2, false, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
-                java.util.Map.of(), dev.shardplan.diag.Span.NONE), 1);
+                java.util.Map.of(), dev.shardplan.diag.Span.NONE), 1, dev.shardplan.api.Predictions.inputs());
         assertTrue(!small.discarded().isEmpty() && !small.ranked().isEmpty(), Search.human(small));
         String text = Jsons.canonical(Search.toJson(List.of(pruned, small)));
         JsonNode doc = json.readTree(text);

@@ -16,7 +16,7 @@ class SearchTest {
     @Test
     void searchRanksParetoAndNeverSimulatesPlansThatDoNotFit() {
         var s = SmallSearch.space();
-        Search.Result r = Search.run(s, 1);
+        Search.Result r = Search.run(s, 1, dev.shardplan.api.Predictions.inputs());
         // 4 GPUs, pp 1: (dp, tp) in {(4,1), (2,2), (1,4)} × max_num_seqs {64, 256}
         assertEquals(6, r.ranked().size() + r.discarded().size());
         for (Search.Candidate c : r.discarded()) assertFalse(c.simulated());
@@ -32,7 +32,7 @@ class SearchTest {
         }
         assertTrue(r.why().startsWith(r.winner().label()));
         // deterministic
-        assertEquals(Search.human(r), Search.human(Search.run(s, 1)));
+        assertEquals(Search.human(r), Search.human(Search.run(s, 1, dev.shardplan.api.Predictions.inputs())));
     }
 
     /** A space over the 8 GPUs of one H200 node for a plan's model, on {@code engine}. */
@@ -109,8 +109,8 @@ class SearchTest {
     @Test
     void pruningKeepsTheTopRanksTheExplanationAndTheParetoFront() {
         var s = prunable();
-        Search.Result all = Search.run(s, 1, AnalysisInputs::of, new Search.Options(1, false, null));
-        Search.Result pruned = Search.run(s, 1, AnalysisInputs::of, new Search.Options(1, true, null));
+        Search.Result all = Search.run(s, 1, dev.shardplan.api.Predictions.inputs(), new Search.Options(1, false, null));
+        Search.Result pruned = Search.run(s, 1, dev.shardplan.api.Predictions.inputs(), new Search.Options(1, true, null));
         assertEquals(0, all.pruned().size());
         assertTrue(pruned.pruned().size() > all.ranked().size() / 3, "expected most to be pruned: " + Search.human(pruned));
         assertEquals(all.candidates(), pruned.candidates());
@@ -133,9 +133,9 @@ class SearchTest {
     @Test
     void threadsDoNotChangeTheResult() {
         var s = prunable();
-        String one = Search.human(Search.run(s, 7, AnalysisInputs::of, new Search.Options(1, true, null)));
+        String one = Search.human(Search.run(s, 7, dev.shardplan.api.Predictions.inputs(), new Search.Options(1, true, null)));
         for (int jobs : new int[]{2, 8}) {
-            assertEquals(one, Search.human(Search.run(s, 7, AnalysisInputs::of, new Search.Options(jobs, true, null))), jobs + " jobs");
+            assertEquals(one, Search.human(Search.run(s, 7, dev.shardplan.api.Predictions.inputs(), new Search.Options(jobs, true, null))), jobs + " jobs");
         }
     }
 
@@ -143,7 +143,7 @@ class SearchTest {
     void progressCountsEveryCandidate() {
         var s = prunable();
         var seen = new java.util.concurrent.CopyOnWriteArrayList<Search.Status>();
-        Search.Result r = Search.run(s, 1, AnalysisInputs::of, new Search.Options(4, true, seen::add));
+        Search.Result r = Search.run(s, 1, dev.shardplan.api.Predictions.inputs(), new Search.Options(4, true, seen::add));
         assertEquals(r.candidates(), seen.size());
         assertEquals(r.candidates(), seen.stream().mapToInt(Search.Status::done).max().orElse(0));
         assertTrue(seen.stream().allMatch(x -> x.total() == r.candidates()));
@@ -153,7 +153,7 @@ class SearchTest {
     @Test
     void aSeventyBOnOneGpuIsDiscardedNotSimulated() {
         var plan = Study.plan("x", Study.distill70b(), Study.reasoning(10), 1, 1, 1, 64);
-        Prediction p = Predictor.simulate(plan, 1);
+        Prediction p = dev.shardplan.api.Predictions.simulate(plan, 1);
         assertFalse(p.simulated());
         assertEquals(PredictCodes.NOT_SIMULATED, p.diagnostics().get(0).code());
     }

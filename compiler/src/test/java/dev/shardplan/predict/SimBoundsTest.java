@@ -54,7 +54,7 @@ class SimBoundsTest {
             for (RequestSet reqs : List.of(RequestSet.draw(Study.reasoning(2000), 3), ServingSimulatorTest.reasoning(400, 4.0, 0, 5),
                     ServingSimulatorTest.reasoning(400, 0, 64, 6))) {
                 var plan = Study.plan("p", s.m(), Study.reasoning(10), s.dp(), s.tp(), s.pp(), s.seqs());
-                var in = AnalysisInputs.of(plan);
+                var in = dev.shardplan.api.Predictions.inputs().apply(plan);
                 if (!in.fits()) continue;
                 var sc = Predictor.scheduler(plan, in);
                 var stm = Predictor.model(plan, in, Predictor.efficiency(plan), RankLoad.of(plan.model(), plan.parallel(), in.engine().kvDtype()));
@@ -74,7 +74,7 @@ class SimBoundsTest {
     @Test
     void roomyReplicasAreBoundedClosely() {
         var plan = Study.plan("p", Study.distill8b(), Study.reasoning(2000), 8, 1, 1, 256);
-        var in = AnalysisInputs.of(plan);
+        var in = dev.shardplan.api.Predictions.inputs().apply(plan);
         var sc = Predictor.scheduler(plan, in);
         var big = new SchedulerConfig(sc.replicas(), 2_000_000, sc.blockSize(), sc.maxNumSeqs(), sc.maxNumBatchedTokens(),
                 sc.chunkedPrefill(), sc.admission(), sc.routing());

@@ -215,6 +215,7 @@ final class Hovers {
         StringBuilder sb = new StringBuilder("**").append(key).append("** (").append(ctx).append(")\n\n").append(d.doc());
         if (!d.unit().equals("-")) sb.append("\n\nunit: ").append(d.unit());
         if (!d.range().equals("-")) sb.append("\n\nrange: ").append(d.range());
+        sb.append("\n\n").append(d.presence());
         return sb.toString();
     }
 

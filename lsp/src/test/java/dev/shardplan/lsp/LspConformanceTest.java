@@ -249,7 +249,8 @@ class LspConformanceTest {
         lsp.diagnostics(uri);
         String dp = text(hover(uri, lsp.at(uri, "dp 8")).getContents().getRight());
         assertTrue(dp.contains("Data-parallel replicas"), dp);
-        assertTrue(dp.contains("range: 1 to 65536"), dp);
+        assertTrue(dp.contains("range: 1..65536"), dp);
+        assertTrue(dp.contains("optional, default 1"), dp);
         String gmu = text(hover(uri, lsp.at(uri, "gpu_memory_utilization", 0, 2)).getContents().getRight());
         assertTrue(gmu.contains("**gpu_memory_utilization** (vllm "), gmu);
         assertTrue(gmu.contains("range (0, 1]"), gmu);
