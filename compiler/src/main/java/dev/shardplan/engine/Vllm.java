@@ -569,9 +569,14 @@ final class Vllm implements EngineSpec {
      * the workers' determine_available_memory). The three accountings differ in what they see.
      */
     enum Accounting {
-        /** 0.6.6-0.7.x V0 and 0.9-0.10 V1: the increase since a snapshot taken after CUDA init, before distributed init. */
+        /** 0.6.6-0.7.x V0 and 0.9.1-0.10 V1: the increase since a snapshot taken after CUDA init, before distributed init. */
         SNAPSHOT_BEFORE_DIST("increase since the worker's snapshot, taken before distributed init (NCCL and all-reduce buffers counted)"),
-        /** 0.8.x V1: device memory in use minus torch's at the end of profiling: the CUDA context counts too. */
+        /**
+         * 0.8.x and 0.9.0 V1: device memory in use minus torch's at the end of profiling (v0.9.0
+         * v1/worker/gpu_worker.py determine_available_memory: mem_get_info total - free - torch's
+         * allocated): the CUDA context and any other process on the device count too. The 0.9.2
+         * table stands for 0.9.x, so a 0.9.0 start-up is judged on the 0.8.5 table.
+         */
         USED_MINUS_TORCH("memory in use minus torch's at the end of the profile run (the CUDA context counted)"),
         /** 0.11 on: the snapshot is taken after distributed init. */
         SNAPSHOT_AFTER_DIST("increase since the worker's snapshot, taken after distributed init");
