@@ -49,7 +49,7 @@ public final class Analyzer {
         return ctx.offered();
     }
 
-    private static List<Diagnostic> runChecks(CheckContext ctx) {
+    static List<Diagnostic> runChecks(CheckContext ctx) {
         List<Diagnostic> ds = new ArrayList<>();
         for (Check c : Checks.ALL) {
             // Memory, placement and principle figures of a plan that breaks a structural or

@@ -20,6 +20,16 @@ public final class CheckContext {
     private final java.util.List<Fix> offered = new java.util.ArrayList<>();
     private Plan nearMiss;
     private String nearMissCode;
+    /**
+     * What every check reports on each candidate tried so far (index: {@link Checks#ALL}), kept
+     * for the one plan this context checks: its checks try overlapping variants (the model-parallel
+     * reshapes of a memory error are also those of the network warnings), and each candidate's
+     * analysis costs in proportion to its ranks, so each is analysed and checked once. Only the
+     * diagnostics are kept, not the analyses, so memory stays small whatever the candidates' size.
+     */
+    private final java.util.Map<Plan, List<List<Diagnostic>>> verdicts = new java.util.HashMap<>();
+    /** The plan's own errors and warnings by code (without fixes), computed on the first candidate that needs them. */
+    private java.util.Set<String> before;
 
     /** A verified fix a check offered: the codes of the check and the changed plan. */
     public record Fix(List<dev.shardplan.diag.Code> codes, Plan plan) {}
@@ -70,21 +80,24 @@ public final class CheckContext {
         if (!suggest) return Optional.empty();
         nearMiss = null;
         nearMissCode = null;
-        java.util.Set<String> before = null;
         for (Plan c : candidates) {
             if (c == null) continue;
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
             // laying it out would cost in proportion to a number nobody asked for.
             long world = (long) c.parallel().dp() * c.parallel().tp() * c.parallel().pp();
             if (world > Math.min(dev.shardplan.model.Parallel.MAX_RANKS, c.cluster().totalGpus())) continue;
-            PlanAnalysis a = core.apply(c);
-            CheckContext v = new CheckContext(a, false, core);
-            if (!check.run(v).isEmpty()) continue;
+            // A tp that does not split the heads is an error (SP0601) whatever else the variant
+            // does, so it is no fix; seen without laying out its ranks (tp 16384 for 32 heads).
+            if (!DivisibilityChecks.Heads.splits(c)) continue;
+            List<List<Diagnostic>> verdict = verdicts.computeIfAbsent(c, this::verdict);
+            int self = Checks.ALL.indexOf(check);
+            if (!(self >= 0 ? verdict.get(self) : check.run(new CheckContext(core.apply(c), false, core))).isEmpty()) continue;
             // A plan with more ranks than GPUs has no layout to run the other checks on; it has an error (SP0605) either way.
             if (before == null) before = analysis.layout() == null ? java.util.Set.of(ERROR) : seriousCodes(new CheckContext(analysis, false, core));
+            java.util.Set<String> before = this.before;
             boolean worse = false;
-            for (Check other : Checks.ALL) {
-                for (Diagnostic d : other.run(v)) {
+            for (List<Diagnostic> others : verdict) {
+                for (Diagnostic d : others) {
                     if (d.isError()) worse = true;
                     else if (!before.contains(ERROR) && d.severity() == dev.shardplan.diag.Severity.WARNING && !before.contains(d.code().id())) {
                         worse = true;
@@ -102,6 +115,14 @@ public final class CheckContext {
             }
         }
         return Optional.empty();
+    }
+
+    /** Every check's diagnostics on a candidate (without fixes), in the order of {@link Checks#ALL}. */
+    private List<List<Diagnostic>> verdict(Plan c) {
+        CheckContext v = new CheckContext(core.apply(c), false, core);
+        List<List<Diagnostic>> out = new java.util.ArrayList<>(Checks.ALL.size());
+        for (Check other : Checks.ALL) out.add(other.run(v));
+        return out;
     }
 
     /** Marks, among {@link #seriousCodes}, that the plan has an error (no code is spelt so). */

@@ -42,10 +42,15 @@ final class DivisibilityChecks {
     static final class Heads implements Check {
         public List<Code> codes() { return List.of(AnalysisCodes.HEADS_NOT_DIVISIBLE); }
 
+        /** Does the plan's tp split its attention heads (else this check reports an error)? */
+        static boolean splits(Plan p) {
+            return p.model().heads() % p.parallel().tp() == 0;
+        }
+
         public List<Diagnostic> run(CheckContext ctx) {
             Plan p = ctx.plan();
             int h = p.model().heads(), tp = p.parallel().tp();
-            if (h % tp == 0) return List.of();
+            if (splits(p)) return List.of();
             var b = Diagnostic.of(AnalysisCodes.HEADS_NOT_DIVISIBLE, ctx.span("parallel.tp", "parallel"),
                     p.model().heads() + " attention heads do not split over tp " + tp)
                     .note("each tp rank computes heads / tp query heads; " + h + " % " + tp + " = " + (h % tp))

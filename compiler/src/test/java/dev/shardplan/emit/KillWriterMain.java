@@ -17,9 +17,13 @@ public final class KillWriterMain {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
         int plans = Integer.parseInt(args[1]), files = Integer.parseInt(args[2]);
+        // "ready" once the first generation is written and the JIT has seen the writer, so that the
+        // test's kill lands while a later one is being written however slowly a loaded machine
+        // starts this JVM (at load 20 the first write could outlast the test's random delay).
+        OutputWriter.write(out, generation(1, plans, files), Map.of("shared.bin", "gen 1\n".getBytes()));
         System.out.println("ready");
         System.out.flush();
-        for (long gen = 1; ; gen++) OutputWriter.write(out, generation(gen, plans, files), Map.of("shared.bin", ("gen " + gen + "\n").getBytes()));
+        for (long gen = 2; ; gen++) OutputWriter.write(out, generation(gen, plans, files), Map.of("shared.bin", ("gen " + gen + "\n").getBytes()));
     }
 
     /** Every file of every plan says which generation it belongs to. */

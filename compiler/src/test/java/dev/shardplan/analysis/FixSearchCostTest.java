@@ -1,0 +1,53 @@
+package dev.shardplan.analysis;
+
+import dev.shardplan.model.Plan;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fix search of one plan's checks analyses each candidate once, and never one whose tp
+ * cannot split the heads (an error whatever else it changes). Found by the fuzzing long run: a
+ * 65,535-layer MoE model on 524,288 GPUs with weights that fit nowhere made three checks
+ * (SP0401, SP0501, SP0502) each lay out the same model-parallel reshapes, up to tp 16,384 for
+ * 32 heads, 6.2 s of CPU for one plan.
+ */
+class FixSearchCostTest {
+    static final String PLAN = """
+            cluster c { nodes 512 x MI300X_PLATFORM }
+            model m { layers 2048; hidden 7168; heads 32; kv_heads 8; ffn 28672; vocab 152064; moe { experts 128; top_k 1; expert_ffn 65535 } }
+            plan p {
+              model m
+              cluster c
+              workload natural_reasoning
+              parallel { tp 16; dp 8 }
+              engine sglang { mem_fraction_static 0.74 }
+            }
+            """;
+
+    @Test
+    void eachCandidateIsAnalysedOnceAndNoneWithATpThatCannotSplitTheHeads() {
+        Plan plan = Fixtures.plan(PLAN, "p");
+        Map<Plan, Integer> analysed = new HashMap<>();
+        List<Plan> order = new ArrayList<>();
+        CheckContext ctx = new CheckContext(Analyzer.core(plan, StepTimeModel.ROOFLINE), true, p -> {
+            analysed.merge(p, 1, Integer::sum);
+            order.add(p);
+            return Analyzer.core(p, StepTimeModel.ROOFLINE);
+        });
+        List<String> codes = Analyzer.runChecks(ctx).stream().map(d -> d.code().id()).toList();
+        assertTrue(codes.contains(AnalysisCodes.WEIGHTS_DO_NOT_FIT.id()), "the weights fit nowhere: " + codes);
+        assertFalse(order.isEmpty(), "the checks tried fixes");
+        analysed.forEach((p, n) -> assertEquals(1, n, "analysed " + n + " times: " + Variants.describe(plan, p)));
+        for (Plan p : order) {
+            assertEquals(0, p.model().heads() % p.parallel().tp(), "laid out a tp that cannot split 32 heads: " + Variants.describe(plan, p));
+        }
+    }
+}
