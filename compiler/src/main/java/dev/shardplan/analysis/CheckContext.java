@@ -89,6 +89,10 @@ public final class CheckContext {
             // A tp that does not split the heads is an error (SP0601) whatever else the variant
             // does, so it is no fix; seen without laying out its ranks (tp 16384 for 32 heads).
             if (!DivisibilityChecks.Heads.splits(c)) continue;
+            // Likewise experts that do not split over the variant's ep size (SP0603): with vLLM's
+            // ep over dp x tp, "dp 1 -> 131072" for 256 experts would lay out 131,072 ranks.
+            if (!DivisibilityChecks.Experts.splits(c.model(),
+                    dev.shardplan.layout.Layouts.epSize(c, dev.shardplan.engine.Engines.configure(c).spec().layoutRules()))) continue;
             List<List<Diagnostic>> verdict = verdicts.computeIfAbsent(c, this::verdict);
             int self = Checks.ALL.indexOf(check);
             if (!(self >= 0 ? verdict.get(self) : check.run(new CheckContext(core.apply(c), false, core))).isEmpty()) continue;

@@ -88,13 +88,17 @@ final class DivisibilityChecks {
     static final class Experts implements Check {
         public List<Code> codes() { return List.of(AnalysisCodes.EXPERTS_NOT_DIVISIBLE); }
 
+        /** Do {@code epSize} expert-parallel ranks split the model's routed experts evenly (else this check reports an error)? */
+        static boolean splits(Model m, int epSize) {
+            return m.moe() == null || epSize <= 1 || m.moe().experts() % epSize == 0;
+        }
+
         public List<Diagnostic> run(CheckContext ctx) {
             Plan p = ctx.plan();
             Model m = p.model();
             RankLayout l = ctx.analysis().layout();
-            if (m.moe() == null || l.epSize() <= 1) return List.of();
+            if (splits(m, l.epSize())) return List.of();
             int e = m.moe().experts(), ep = l.epSize();
-            if (e % ep == 0) return List.of();
             Parallel o = p.parallel();
             var b = Diagnostic.of(AnalysisCodes.EXPERTS_NOT_DIVISIBLE, ctx.span("parallel.ep", "parallel"),
                     e + " routed experts do not split over " + ep + " expert-parallel ranks")

@@ -49,7 +49,7 @@ public final class Emit {
     }
 
     /** The targets whose emitters launch pools ({@link Emitter#launchesPools}), for the refusal of the others. */
-    static final String POOL_TARGETS = "vllm and sglang";
+    static final String POOL_TARGETS = "vllm, sglang, trtllm and kubernetes";
 
     private final Map<Target, Emitter> emitters;
 

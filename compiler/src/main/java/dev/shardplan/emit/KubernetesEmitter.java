@@ -46,26 +46,17 @@ public final class KubernetesEmitter implements Emitter {
     }
 
     @Override
+    public boolean launchesPools() {
+        return true;
+    }
+
+    @Override
     public List<Diagnostic> check(EmitInput in) {
+        if (in.plan().disaggregated()) return KubernetesPools.check(in);
         List<Diagnostic> out = new ArrayList<>(engineCheck(in));
         Plan plan = in.plan();
-        String name = name(plan);
-        if (!DNS_LABEL.matcher(name).matches() || name.length() > 50) {
-            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.span(),
-                            "kubernetes: plan name `" + plan.name() + "` gives the object name `" + name + "`, not a DNS label")
-                    .note("LeaderWorkerSet and Service names are RFC 1123 labels (lowercase letters, digits, '-'); "
-                            + "pod names append -<group>-<index>, so shardplan keeps them to 50 characters")
-                    .help("rename the plan with letters, digits and '_' only, at most 50 characters")
-                    .build());
-        }
-        String ns = in.deployment().namespace();
-        if (ns != null && (!DNS_LABEL.matcher(ns).matches() || ns.length() > 63)) {
-            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf("deploy.namespace"),
-                            "kubernetes: namespace `" + ShellQuote.comment(ns) + "` is not a DNS label")
-                    .note("namespaces are RFC 1123 labels: lowercase letters, digits and '-', at most 63 characters")
-                    .help("use a namespace such as `inference`")
-                    .build());
-        }
+        out.addAll(nameChecks(in, 50, "LeaderWorkerSet and Service names are RFC 1123 labels (lowercase letters, digits, '-'); "
+                + "pod names append -<group>-<index>, so shardplan keeps them to 50 characters"));
         if (!hasErrors(out)) {
             try {
                 shape(in);
@@ -74,21 +65,8 @@ public final class KubernetesEmitter implements Emitter {
                         .help(u.help).build());
             }
         }
-        if (in.deployment().image() == null) {
-            out.add(Diagnostic.of(EmitCodes.DEFAULT_IMAGE, plan.spanOf("deploy"),
-                            "kubernetes: no image given, using " + in.engine().release().image() + ", the release the plan assumes")
-                    .help("set deploy { image \"...\" } to use your own build of " + in.engine().release().label())
-                    .build());
-        }
+        out.addAll(imageAndToken(in));
         Deployment dep = in.deployment();
-        if (plan.model().gated() && dep.fromHub() && dep.kube().hfTokenSecret() == null) {
-            out.add(Diagnostic.of(EmitCodes.GATED_WITHOUT_TOKEN, plan.spanOf("model"),
-                            "kubernetes: " + dep.modelPath() + " is a gated Hugging Face repository and the pods get no token")
-                    .note("the download would fail with 401/403 at every pod start; model " + plan.model().name() + " is declared `gated true`")
-                    .help("create a Secret with the token (kubectl create secret generic hf-token --from-literal=HF_TOKEN=hf_...) and set "
-                            + "`deploy { hf_token_secret \"hf-token\" }`, or point `model_path` at a local copy")
-                    .build());
-        }
         if (!hasErrors(out)) {
             Shape shape = shape(in);
             List<String> assumed = new ArrayList<>();
@@ -102,6 +80,54 @@ public final class KubernetesEmitter implements Emitter {
                         .help("set them in the deploy block to match the cluster").build());
         }
         out.addAll(Images.check(in));
+        return out;
+    }
+
+    /**
+     * The plan's object names and namespace as Kubernetes takes them; {@code note} says why the
+     * name keeps to {@code max} characters (what the objects and pods append to it).
+     */
+    static List<Diagnostic> nameChecks(EmitInput in, int max, String note) {
+        List<Diagnostic> out = new ArrayList<>();
+        Plan plan = in.plan();
+        String name = name(plan);
+        if (!DNS_LABEL.matcher(name).matches() || name.length() > max) {
+            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.span(),
+                            "kubernetes: plan name `" + plan.name() + "` gives the object name `" + name + "`, not a DNS label")
+                    .note(note)
+                    .help("rename the plan with letters, digits and '_' only, at most " + max + " characters")
+                    .build());
+        }
+        String ns = in.deployment().namespace();
+        if (ns != null && (!DNS_LABEL.matcher(ns).matches() || ns.length() > 63)) {
+            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf("deploy.namespace"),
+                            "kubernetes: namespace `" + ShellQuote.comment(ns) + "` is not a DNS label")
+                    .note("namespaces are RFC 1123 labels: lowercase letters, digits and '-', at most 63 characters")
+                    .help("use a namespace such as `inference`")
+                    .build());
+        }
+        return out;
+    }
+
+    /** The image the pods run when the plan names none, and a gated model's token. */
+    static List<Diagnostic> imageAndToken(EmitInput in) {
+        List<Diagnostic> out = new ArrayList<>();
+        Plan plan = in.plan();
+        Deployment dep = in.deployment();
+        if (in.deployment().image() == null) {
+            out.add(Diagnostic.of(EmitCodes.DEFAULT_IMAGE, plan.spanOf("deploy"),
+                            "kubernetes: no image given, using " + in.engine().release().image() + ", the release the plan assumes")
+                    .help("set deploy { image \"...\" } to use your own build of " + in.engine().release().label())
+                    .build());
+        }
+        if (plan.model().gated() && dep.fromHub() && dep.kube().hfTokenSecret() == null) {
+            out.add(Diagnostic.of(EmitCodes.GATED_WITHOUT_TOKEN, plan.spanOf("model"),
+                            "kubernetes: " + dep.modelPath() + " is a gated Hugging Face repository and the pods get no token")
+                    .note("the download would fail with 401/403 at every pod start; model " + plan.model().name() + " is declared `gated true`")
+                    .help("create a Secret with the token (kubectl create secret generic hf-token --from-literal=HF_TOKEN=hf_...) and set "
+                            + "`deploy { hf_token_secret \"hf-token\" }`, or point `model_path` at a local copy")
+                    .build());
+        }
         return out;
     }
 
@@ -120,7 +146,7 @@ public final class KubernetesEmitter implements Emitter {
         return out;
     }
 
-    private static final class Unsupported extends RuntimeException {
+    static final class Unsupported extends RuntimeException {
         final String help;
 
         Unsupported(String message, String help) {
@@ -130,14 +156,22 @@ public final class KubernetesEmitter implements Emitter {
     }
 
     static Shape shape(EmitInput in) {
+        return shape(in, java.util.function.UnaryOperator.identity(), in.deployment().port(in.engine().spec()));
+    }
+
+    /**
+     * The group of one deployment of the engine; {@code adjust} rewrites the flags every node
+     * shares (a pool instance's port and KV transfer flags), and {@code port} is the one the
+     * engine then listens on.
+     */
+    static Shape shape(EmitInput in, java.util.function.UnaryOperator<List<Arg>> adjust, int port) {
         Layout l = in.layout();
         int nodes = l.nodes();
         int gpus = Shapes.gpusPerNodeUsed(l);
         EngineKind kind = in.plan().engine().kind();
-        int port = in.deployment().port(in.engine().spec());
         switch (kind) {
             case VLLM -> {
-                List<Arg> shared = VllmLaunch.common(in, new ArrayList<>());
+                List<Arg> shared = adjust.apply(VllmLaunch.common(in, new ArrayList<>()));
                 return switch (VllmLaunch.mode(in)) {
                     case SINGLE -> new Shape(1, 1, gpus, port,
                             new Role(VllmLaunch.serve(in, null, shared, List.of()), VllmLaunch.env(in, 0, true)), null);
@@ -160,7 +194,7 @@ public final class KubernetesEmitter implements Emitter {
                 };
             }
             case SGLANG -> {
-                List<Arg> shared = SglangLaunch.common(in, new ArrayList<>());
+                List<Arg> shared = adjust.apply(SglangLaunch.common(in, new ArrayList<>()));
                 Role leader = new Role(SglangLaunch.launch(in, shared, SglangLaunch.node(in, 0, Site.KUBERNETES)), SglangLaunch.env(in, 0, true));
                 if (nodes == 1) return new Shape(1, 1, gpus, port, leader, null);
                 return new Shape(nodes, 1, gpus, port, leader,
@@ -243,6 +277,7 @@ public final class KubernetesEmitter implements Emitter {
 
     @Override
     public List<OutputFile> emit(EmitInput in) {
+        if (in.plan().disaggregated()) return KubernetesPools.emit(in);
         Plan plan = in.plan();
         Shape shape = shape(in);
         String name = name(plan);
@@ -252,26 +287,12 @@ public final class KubernetesEmitter implements Emitter {
         Cache cache = cache(in);
         Pods pods = new Pods(in, shape, image, container, cache);
 
-        Map<String, Object> lws = new LinkedHashMap<>();
-        lws.put("apiVersion", API_VERSION);
-        lws.put("kind", "LeaderWorkerSet");
         Map<String, String> annotations = new LinkedHashMap<>();
         if (shape.size() > 1) annotations.put(EXCLUSIVE_TOPOLOGY, topologyKey(in));
-        lws.put("metadata", metadata(name, dep.namespace(), annotations));
-        Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("replicas", shape.replicas());
-        spec.put("startupPolicy", "LeaderCreated");
-        Map<String, Object> tmpl = new LinkedHashMap<>();
-        tmpl.put("size", shape.size());
-        tmpl.put("restartPolicy", "RecreateGroupOnPodRestart");
-        if (shape.worker() != null) {
-            tmpl.put("leaderTemplate", podTemplate(name, true, pods.spec(shape.leader(), true)));
-            tmpl.put("workerTemplate", podTemplate(name, false, pods.spec(shape.worker(), false)));
-        } else {
-            tmpl.put("workerTemplate", podTemplate(name, true, pods.spec(shape.leader(), true)));
-        }
-        spec.put("leaderWorkerTemplate", tmpl);
-        lws.put("spec", spec);
+        Map<String, Object> lws = shape.worker() != null
+                ? lws(name, dep.namespace(), annotations, shape.replicas(), shape.size(),
+                        podTemplate(name, true, pods.spec(shape.leader(), true)), podTemplate(name, false, pods.spec(shape.worker(), false)))
+                : lws(name, dep.namespace(), annotations, shape.replicas(), shape.size(), null, podTemplate(name, true, pods.spec(shape.leader(), true)));
 
         Map<String, Object> svc = new LinkedHashMap<>();
         svc.put("apiVersion", "v1");
@@ -318,6 +339,26 @@ public final class KubernetesEmitter implements Emitter {
         return List.of(OutputFile.text("kubernetes/leaderworkerset.yaml", text.toString()));
     }
 
+    /** A LeaderWorkerSet of {@code replicas} groups of {@code size} pods; with no leader template every pod runs the worker's. */
+    static Map<String, Object> lws(String name, String namespace, Map<String, String> annotations, int replicas, int size,
+                                   Map<String, Object> leader, Map<String, Object> worker) {
+        Map<String, Object> lws = new LinkedHashMap<>();
+        lws.put("apiVersion", API_VERSION);
+        lws.put("kind", "LeaderWorkerSet");
+        lws.put("metadata", metadata(name, namespace, annotations));
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("replicas", replicas);
+        spec.put("startupPolicy", "LeaderCreated");
+        Map<String, Object> tmpl = new LinkedHashMap<>();
+        tmpl.put("size", size);
+        tmpl.put("restartPolicy", "RecreateGroupOnPodRestart");
+        if (leader != null) tmpl.put("leaderTemplate", leader);
+        tmpl.put("workerTemplate", worker);
+        spec.put("leaderWorkerTemplate", tmpl);
+        lws.put("spec", spec);
+        return lws;
+    }
+
     /** How the Service's requests reach the replicas: over the LWS groups' leaders, or the engine's own DP balancing. */
     static String balancing(EmitInput in, Shape shape) {
         int dp = in.plan().parallel().dp();
@@ -343,11 +384,15 @@ public final class KubernetesEmitter implements Emitter {
         return slash < 0 ? "HF_TOKEN" : s.substring(slash + 1);
     }
 
-    private static Map<String, Object> pvc(EmitInput in, Cache cache, String accessMode) {
+    static Map<String, Object> pvc(EmitInput in, Cache cache, String accessMode) {
+        return pvc(in, cache, accessMode, in.deployment().namespace());
+    }
+
+    static Map<String, Object> pvc(EmitInput in, Cache cache, String accessMode, String namespace) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("apiVersion", "v1");
         o.put("kind", "PersistentVolumeClaim");
-        Map<String, Object> meta = metadata(cache.claim(), in.deployment().namespace(), Map.of());
+        Map<String, Object> meta = metadata(cache.claim(), namespace, Map.of());
         o.put("metadata", meta);
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("accessModes", List.of(accessMode));
@@ -362,7 +407,7 @@ public final class KubernetesEmitter implements Emitter {
         return o;
     }
 
-    private static Map<String, Object> metadata(String name, String namespace, Map<String, String> annotations) {
+    static Map<String, Object> metadata(String name, String namespace, Map<String, String> annotations) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name);
         if (namespace != null) m.put("namespace", namespace);
@@ -375,32 +420,59 @@ public final class KubernetesEmitter implements Emitter {
     }
 
     private static Map<String, Object> podTemplate(String name, boolean leader, Map<String, Object> podSpec) {
-        Map<String, Object> t = new LinkedHashMap<>();
-        Map<String, Object> meta = new LinkedHashMap<>();
         Map<String, Object> labels = new LinkedHashMap<>();
         labels.put("app.kubernetes.io/name", name);
         labels.put("role", leader ? "leader" : "worker");
-        meta.put("labels", labels);
+        return podTemplate(labels, podSpec);
+    }
+
+    static Map<String, Object> podTemplate(Map<String, Object> labels, Map<String, Object> podSpec) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("labels", new LinkedHashMap<>(labels));
         t.put("metadata", meta);
         t.put("spec", podSpec);
         return t;
     }
 
+    /**
+     * What a disaggregated plan's pool pod adds to the plain one: the environment its KV connector
+     * reads (the pod's own address), the plan's cluster network (an instance's own cluster on one
+     * node has none, but its KV caches cross nodes), and on a decode leader the routing sidecar, which starts
+     * before the engine and stays up beside it (an init container with restartPolicy Always).
+     */
+    record PoolPod(List<Object> env, Map<String, Object> sidecar, String network) {}
+
     /** The pod specs of one plan: what every pod of the group shares, and the leader's probes and port. */
-    private static final class Pods {
+    static final class Pods {
         private final EmitInput in;
         private final Shape shape;
         private final String image, container;
         private final Cache cache;
         private final Deployment dep;
+        private final PoolPod pool;
 
         Pods(EmitInput in, Shape shape, String image, String container, Cache cache) {
+            this(in, shape, image, container, cache, null);
+        }
+
+        Pods(EmitInput in, Shape shape, String image, String container, Cache cache, PoolPod pool) {
             this.in = in;
             this.shape = shape;
             this.image = image;
             this.container = container;
             this.cache = cache;
             this.dep = in.deployment();
+            this.pool = pool;
+        }
+
+        private String fabricKind() {
+            return pool != null ? pool.network() : in.plan().cluster().network();
+        }
+
+        /** Whether the pod's traffic crosses nodes: a group over nodes, or a pool pod moving KV caches. */
+        boolean fabric() {
+            return multiNode() || pool != null;
         }
 
         boolean downloads() {
@@ -414,8 +486,8 @@ public final class KubernetesEmitter implements Emitter {
         /** RDMA for a group over nodes on an InfiniBand or RoCE cluster, unless the plan says none. */
         String rdma() {
             String r = dep.kube().rdmaResource();
-            if ("none".equals(r) || !multiNode()) return null;
-            String net = in.plan().cluster().network();
+            if ("none".equals(r) || !fabric()) return null;
+            String net = fabricKind();
             if (!net.equals("infiniband") && !net.equals("roce")) return null;
             return r != null ? r : RDMA_DEFAULT;
         }
@@ -478,7 +550,10 @@ public final class KubernetesEmitter implements Emitter {
                 if (!tol.contains(m)) tol.add(m);
             }
             if (!tol.isEmpty()) spec.put("tolerations", tol);
-            if (downloads()) spec.put("initContainers", List.of(download()));
+            List<Object> init = new ArrayList<>();
+            if (downloads()) init.add(download());
+            if (leader && pool != null && pool.sidecar() != null) init.add(pool.sidecar());
+            if (!init.isEmpty()) spec.put("initContainers", init);
             spec.put("containers", List.of(engine(role, leader)));
             List<Object> vols = new ArrayList<>();
             Map<String, Object> shmVol = new LinkedHashMap<>();
@@ -533,7 +608,7 @@ public final class KubernetesEmitter implements Emitter {
             return m;
         }
 
-        private static Map<String, Object> env(String name, String value) {
+        static Map<String, Object> env(String name, String value) {
             Map<String, Object> v = new LinkedHashMap<>();
             v.put("name", name);
             v.put("value", ShellQuote.kubernetesLiteral(value));
@@ -605,7 +680,8 @@ public final class KubernetesEmitter implements Emitter {
             for (Object o : hubEnv()) if (names.add((String) ((Map<?, ?>) o).get("name"))) env.add(o);
             // The init container filled the cache: the engine reads it without asking the Hub again.
             if (downloads() && names.add("HF_HUB_OFFLINE")) env.add(env("HF_HUB_OFFLINE", "1"));
-            if (multiNode()) for (String[] e : network()) if (names.add(e[0])) env.add(env(e[0], e[1]));
+            if (pool != null) for (Object o : pool.env()) if (names.add((String) ((Map<?, ?>) o).get("name"))) env.add(o);
+            if (fabric()) for (String[] e : network()) if (names.add(e[0])) env.add(env(e[0], e[1]));
             if (!env.isEmpty()) c.put("env", env);
             if (leader) {
                 Map<String, Object> port = new LinkedHashMap<>();
@@ -632,7 +708,7 @@ public final class KubernetesEmitter implements Emitter {
             res.put("limits", limits);
             res.put("requests", requests);
             c.put("resources", res);
-            if (multiNode()) {
+            if (fabric()) {
                 // RDMA registers pinned memory: IPC_LOCK lifts the locked-memory limit.
                 Map<String, Object> caps = new LinkedHashMap<>();
                 caps.put("add", List.of("IPC_LOCK"));
@@ -656,7 +732,7 @@ public final class KubernetesEmitter implements Emitter {
             out.add(new String[] {"GLOO_SOCKET_IFNAME", nic});
             if (rdma() != null) {
                 out.add(new String[] {"NCCL_IB_DISABLE", "0"});
-            } else if (!in.plan().cluster().network().equals("none")) {
+            } else if (!fabricKind().equals("none")) {
                 out.add(new String[] {"NCCL_IB_DISABLE", "1"});
             }
             return out;

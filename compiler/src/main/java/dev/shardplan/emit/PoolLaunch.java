@@ -65,11 +65,8 @@ final class PoolLaunch {
      * or an instance spans nodes (its launch would need a multi-node rendezvous per instance).
      */
     static List<Diagnostic> check(EmitInput in, String target) {
-        if (in.pools() == null || in.pools().prefill() == null || in.pools().decode() == null) {
-            return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
-                            "target `" + target + "` cannot launch plan `" + in.plan().name() + "`: its pools were not analysed")
-                    .help("fix the plan's other errors first").build());
-        }
+        List<Diagnostic> analysed = analysed(in, target);
+        if (!analysed.isEmpty()) return analysed;
         int per = in.plan().cluster().node().gpus();
         for (Pool.Role r : Pool.Role.values()) {
             Pool p = in.plan().disagg().pool(r);
@@ -80,6 +77,16 @@ final class PoolLaunch {
                         .note("shardplan emits one server per pool instance on one node; a multi-node instance needs its own rendezvous")
                         .help("make the pool's dp x tp x pp at most " + per + ", or remove `" + target + "` from `emit`").build());
             }
+        }
+        return List.of();
+    }
+
+    /** The refusal of a pool launch whose pools the analysis did not reach. */
+    static List<Diagnostic> analysed(EmitInput in, String target) {
+        if (in.pools() == null || in.pools().prefill() == null || in.pools().decode() == null) {
+            return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+                            "target `" + target + "` cannot launch plan `" + in.plan().name() + "`: its pools were not analysed")
+                    .help("fix the plan's other errors first").build());
         }
         return List.of();
     }

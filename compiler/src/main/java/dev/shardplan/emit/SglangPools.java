@@ -24,9 +24,15 @@ final class SglangPools {
     static List<Diagnostic> check(EmitInput in) {
         List<Diagnostic> out = new ArrayList<>(PoolLaunch.check(in, "sglang"));
         if (!out.isEmpty()) return out;
+        return engineCheck(in, "sglang");
+    }
+
+    /** The pools' engine, connector and each pool's own launcher rules, for a launch whose instances are placed already. */
+    static List<Diagnostic> engineCheck(EmitInput in, String target) {
+        List<Diagnostic> out = new ArrayList<>();
         if (in.engine().kind() != EngineKind.SGLANG) {
             out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
-                            "target `sglang` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
+                            "target `" + target + "` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
                     .note("a pool plan's KV connector is its engine's; another engine's pools are not translated")
                     .help("emit the `" + in.engine().kind().id() + "` target for this plan").build());
             return out;

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * trtllm/: the LLM-API options file and one script per trtllm-serve (serve.sh, or serve-dp&lt;i&gt;.sh
  * for DP replicas without attention DP). A server on several nodes is started with mpirun and
- * trtllm-llmapi-launch, one MPI rank per GPU.
+ * trtllm-llmapi-launch, one MPI rank per GPU. A disaggregated plan gets its pools' servers and the
+ * disaggregated server instead ({@link TrtllmPools}).
  */
 public final class TrtllmEmitter implements Emitter {
     @Override
@@ -20,7 +21,13 @@ public final class TrtllmEmitter implements Emitter {
     }
 
     @Override
+    public boolean launchesPools() {
+        return true;
+    }
+
+    @Override
     public List<Diagnostic> check(EmitInput in) {
+        if (in.plan().disaggregated()) return TrtllmPools.check(in);
         List<Diagnostic> out = new ArrayList<>(TrtllmLaunch.check(in));
         // mpirun --host is one word "host:slots,host:slots": a host with ',' or ':' would add hosts or
         // slots of its own, whatever the quoting. The resolver's host rule refuses them; so does this.
@@ -39,6 +46,7 @@ public final class TrtllmEmitter implements Emitter {
 
     @Override
     public List<OutputFile> emit(EmitInput in) {
+        if (in.plan().disaggregated()) return TrtllmPools.emit(in);
         List<OutputFile> files = new ArrayList<>();
         EngineArgs ea = TrtllmLaunch.args(in);
         List<String> comments = new ArrayList<>(List.of("TensorRT-LLM LLM-API options (trtllm-serve " + ea.flag("config") + "); they override the command's flags.",

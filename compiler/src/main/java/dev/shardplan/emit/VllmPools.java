@@ -23,9 +23,15 @@ final class VllmPools {
     static List<Diagnostic> check(EmitInput in) {
         List<Diagnostic> out = new ArrayList<>(PoolLaunch.check(in, "vllm"));
         if (!out.isEmpty()) return out;
+        return engineCheck(in, "vllm");
+    }
+
+    /** The pools' engine, connector and each pool's own launcher rules, for a launch whose instances are placed already. */
+    static List<Diagnostic> engineCheck(EmitInput in, String target) {
+        List<Diagnostic> out = new ArrayList<>();
         if (in.engine().kind() != EngineKind.VLLM) {
             out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
-                            "target `vllm` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
+                            "target `" + target + "` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
                     .note("a pool plan's KV connector is its engine's; another engine's pools are not translated")
                     .help("emit the `" + in.engine().kind().id() + "` target for this plan").build());
             return out;

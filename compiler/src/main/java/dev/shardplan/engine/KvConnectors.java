@@ -35,7 +35,14 @@ public final class KvConnectors {
             new Connector(EngineKind.SGLANG, "nixl", "nixl", "0.4.6",
                     "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"),
             new Connector(EngineKind.SGLANG, "mooncake", "mooncake", "0.4.6",
-                    "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"));
+                    "python/sglang/srt/server_args.py --disaggregation-transfer-backend choices, 0.4.6.post5 to 0.5.18"),
+            // tensorrt_llm/llmapi/llm_args.py CacheTransceiverConfig.backend Literal["DEFAULT", "UCX",
+            // "NIXL", "MPI"] (and "MOONCAKE" in a later version), the LLM-API key
+            // cache_transceiver_config.backend, as the search index stores the main branch; no release's
+            // llm_args.py could be read (engine.Trtllm), and an older stored version spells the values
+            // in lower case: not release-verified, like TensorRT-LLM's other keys.
+            new Connector(EngineKind.TRTLLM, "nixl", "NIXL", "1.0.0",
+                    "tensorrt_llm/llmapi/llm_args.py CacheTransceiverConfig.backend (main branch; not release-verified)"));
 
     /**
      * vLLM's kv_role for a NixlConnector server: "kv_both" on prefill and decode alike, as vLLM's

@@ -43,19 +43,14 @@ public final class Layouts {
         return true;
     }
 
-    /** The rank layout of a plan under its engine's layout rules. */
-    public static RankLayout build(Plan plan, LayoutRules rules) {
-        Model m = plan.model();
-        Parallel par = plan.parallel();
-        Cluster c = plan.cluster();
-        int dp = Math.max(1, par.dp()), pp = Math.max(1, par.pp()), tp = Math.max(1, par.tp());
-        int world = dp * pp * tp;
-        int gpus = c.totalGpus(), perNode = c.node().gpus();
-        boolean explicit = !par.placement().isEmpty() && validPlacement(par.placement(), world, gpus);
-        LayoutRules.Pad pad = m.moe() == null ? LayoutRules.Pad.NONE : rules.expertPadding().pad(m, c.gpu());
-
-        // ---- MoE grouping
-        Moe moe = m.moe();
+    /**
+     * The MoE grouping of a plan under its engine's rules: the ranks that share a MoE layer's
+     * experts, how many expert-parallel ranks split them and how many tensor-parallel ranks split
+     * each expert ({moeGroup, epSize, moeTp}; {tp, 1, tp} for a dense model). Cheap: no ranks are
+     * laid out, so a fix search can rule out a variant whose experts cannot split.
+     */
+    static int[] moeGrouping(Parallel par, Moe moe, LayoutRules rules) {
+        int dp = Math.max(1, par.dp()), tp = Math.max(1, par.tp());
         int epSize = 1, moeTp = tp, moeGroup = tp;
         if (moe != null) {
             if (rules.moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP) {
@@ -73,6 +68,29 @@ public final class Layouts {
                 moeTp = moeGroup / epSize;
             }
         }
+        return new int[] {moeGroup, epSize, moeTp};
+    }
+
+    /** The expert-parallel size the layout of {@code plan} will have (1 for a dense model). */
+    public static int epSize(Plan plan, LayoutRules rules) {
+        return moeGrouping(plan.parallel(), plan.model().moe(), rules)[1];
+    }
+
+    /** The rank layout of a plan under its engine's layout rules. */
+    public static RankLayout build(Plan plan, LayoutRules rules) {
+        Model m = plan.model();
+        Parallel par = plan.parallel();
+        Cluster c = plan.cluster();
+        int dp = Math.max(1, par.dp()), pp = Math.max(1, par.pp()), tp = Math.max(1, par.tp());
+        int world = dp * pp * tp;
+        int gpus = c.totalGpus(), perNode = c.node().gpus();
+        boolean explicit = !par.placement().isEmpty() && validPlacement(par.placement(), world, gpus);
+        LayoutRules.Pad pad = m.moe() == null ? LayoutRules.Pad.NONE : rules.expertPadding().pad(m, c.gpu());
+
+        // ---- MoE grouping
+        Moe moe = m.moe();
+        int[] grouping = moeGrouping(par, moe, rules);
+        int moeGroup = grouping[0], epSize = grouping[1], moeTp = grouping[2];
 
         List<Range> stages = Sharding.stages(m.layers(), pp, rules.remainder(), par.layerSplit());
         int vocab = Sharding.paddedVocab(m.vocab(), tp);

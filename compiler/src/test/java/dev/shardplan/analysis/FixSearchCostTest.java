@@ -32,6 +32,49 @@ class FixSearchCostTest {
             }
             """;
 
+    /** Counts the analyses a plan's checks ask for, by candidate, in order. */
+    static List<Plan> analysedByTheFixSearch(Plan plan, Map<Plan, Integer> analysed) {
+        List<Plan> order = new ArrayList<>();
+        CheckContext ctx = new CheckContext(Analyzer.core(plan, StepTimeModel.ROOFLINE), true, p -> {
+            analysed.merge(p, 1, Integer::sum);
+            order.add(p);
+            return Analyzer.core(p, StepTimeModel.ROOFLINE);
+        });
+        Analyzer.runChecks(ctx);
+        return order;
+    }
+
+    /**
+     * The fuzzing long run's second finding: DeepSeek-R1 on 8,192 GPUs of 24 GiB with ep 8 on vLLM
+     * (ep over dp x tp): the idle-GPU note's variant "dp 1 -> 8192" would split 256 experts over
+     * 8,192 ranks, an error (SP0603), and laying it out was most of the plan's check (9 s of 17 at
+     * 131,072 GPUs).
+     */
+    @Test
+    void noCandidateWhoseExpertsCannotSplitIsLaidOut() {
+        Plan plan = Fixtures.plan("""
+                gpu g { memory 24 GiB; hbm_bandwidth 3.35 TB/s; flops { bf16 312 TFLOPS }; link_bandwidth 450 GB/s }
+                node n { gpus 2 x g; fabric pcie; nics 1 x 400 Gb/s }
+                cluster c { nodes 4096 x n }
+                plan p {
+                  model deepseek_r1
+                  cluster c
+                  workload natural_reasoning
+                  parallel { ep 8 }
+                  engine vllm { gpu_memory_utilization 0.69 }
+                }
+                """, "p");
+        Map<Plan, Integer> analysed = new HashMap<>();
+        List<Plan> order = analysedByTheFixSearch(plan, analysed);
+        assertFalse(order.isEmpty(), "the checks tried fixes");
+        var rules = dev.shardplan.engine.Engines.configure(plan).spec().layoutRules();
+        for (Plan p : order) {
+            int ep = dev.shardplan.layout.Layouts.epSize(p, rules);
+            assertEquals(0, 256 % ep, "laid out 256 experts over " + ep + " ranks: " + Variants.describe(plan, p));
+        }
+        analysed.forEach((p, n) -> assertEquals(1, n, "analysed " + n + " times: " + Variants.describe(plan, p)));
+    }
+
     @Test
     void eachCandidateIsAnalysedOnceAndNoneWithATpThatCannotSplitTheHeads() {
         Plan plan = Fixtures.plan(PLAN, "p");

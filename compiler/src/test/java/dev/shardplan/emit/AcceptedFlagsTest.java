@@ -101,7 +101,8 @@ class AcceptedFlagsTest {
             for (Release r : spec.releases())
                 assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
         for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "releases/trtllm-serve-main-00209af1",
-                "releases/trtllm-llm-api-main", "sglang-router"))
+                "releases/trtllm-llm-api-main", "sglang-router", "llm-d-routing-sidecar", "llm-d-epp",
+                "releases/trtllm-serve-disaggregated-main-00209af1", "releases/trtllm-disagg-config-main"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
         for (Release r : Engines.spec(EngineKind.VLLM).releases())
             assertTrue(seen.containsKey("releases/vllm-" + r.version()), "the plans exercise vllm " + r.version());
@@ -147,6 +148,10 @@ class AcceptedFlagsTest {
         for (String yaml : heredocs(f.content()))
             for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
                 check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
+        // The disaggregated server's configuration, written at start (an unquoted heredoc: it names the servers by address).
+        for (String yaml : heredocs(f.content(), TrtllmPools.CONFIG_DELIMITER, false))
+            for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
+                check("releases/trtllm-disagg-config-main", k.getKey(), k.getValue(), where, problems, seen);
     }
 
     /** The fixture plans and the project's plans/, each set compiled on its own (their names overlap). */
@@ -251,16 +256,20 @@ class AcceptedFlagsTest {
 
     /** The bodies of the quoted options heredocs of a file (Kubernetes escapes $ as $$; the bodies have none). */
     static List<String> heredocs(String s) {
+        return heredocs(s, TrtllmLaunch.OPTIONS_DELIMITER, true);
+    }
+
+    static List<String> heredocs(String s, String delimiter, boolean quoted) {
         List<String> out = new ArrayList<>();
         StringBuilder cur = null;
         for (String line : s.replace("\\n", "\n").split("\n", -1)) {
             String t = line.strip();
             if (cur != null) {
-                if (t.equals(TrtllmLaunch.OPTIONS_DELIMITER) || t.startsWith(TrtllmLaunch.OPTIONS_DELIMITER)) {
+                if (t.equals(delimiter) || t.startsWith(delimiter)) {
                     out.add(cur.toString());
                     cur = null;
                 } else cur.append(line).append('\n');
-            } else if (t.endsWith("<<'" + TrtllmLaunch.OPTIONS_DELIMITER + "'")) cur = new StringBuilder();
+            } else if (t.endsWith(quoted ? "<<'" + delimiter + "'" : "<<" + delimiter)) cur = new StringBuilder();
         }
         return out;
     }
@@ -283,7 +292,7 @@ class AcceptedFlagsTest {
                 String start = programAt(cmd, i);
                 if (start != null) {
                     program = start.equals("trtllm-llmapi-launch") ? null : start;
-                    if (start.equals("vllm-serve") || start.equals("ray-start")) i++;
+                    if (start.equals("vllm-serve") || start.equals("ray-start") || start.startsWith("releases/trtllm-serve-disaggregated")) i++;
                     if (start.equals("sglang-launch-server") || start.equals("shardplan-shim") || start.equals("sglang-router")) i += 2;
                     if (start.equals("shardplan-shim-module")) {
                         program = "shardplan-shim";
@@ -310,6 +319,7 @@ class AcceptedFlagsTest {
         if (t.equals("python3") && next.equals("-m") && third.equals("shardplan_shim")) return "shardplan-shim";
         if (t.equals("python3") && next.equals("-m") && third.equals(dev.shardplan.engine.SglangRouter.MODULE)) return "sglang-router";
         if (t.equals("-m") && next.equals("shardplan_shim")) return "shardplan-shim-module";
+        if (t.equals("trtllm-serve") && next.equals(dev.shardplan.engine.TrtllmDisagg.COMMAND)) return "releases/trtllm-serve-disaggregated-main-00209af1";
         if (Set.of("trtllm-serve", "mpirun", "srun", "bash", "trtllm-llmapi-launch", "torchrun").contains(t)) return t;
         return null;
     }
@@ -382,13 +392,36 @@ class AcceptedFlagsTest {
         return out;
     }
 
+    /** The containers' program of each llm-d image (its args alone: the image's entry point is the program). */
+    static final Map<String, String> LLMD_IMAGES = Map.of(dev.shardplan.engine.LlmdScheduler.SIDECAR_IMAGE, "llm-d-routing-sidecar",
+            dev.shardplan.engine.LlmdScheduler.EPP_IMAGE, "llm-d-epp");
+
     static void kubernetes(String text, String where, List<String> problems, Map<String, Set<String>> seen, Map<String, String> lists) throws IOException {
         for (JsonNode doc : HostileStringTest.yaml(text)) {
             String kind = doc.path("kind").asText();
-            if (kind.equals("LeaderWorkerSet")) {
-                JsonNode tmpl = doc.path("spec").path("leaderWorkerTemplate");
-                for (String t : List.of("leaderTemplate", "workerTemplate")) {
-                    for (JsonNode c : tmpl.path(t).path("spec").path("containers")) {
+            List<JsonNode> pods = new ArrayList<>();
+            if (kind.equals("LeaderWorkerSet"))
+                for (String t : List.of("leaderTemplate", "workerTemplate")) pods.add(doc.path("spec").path("leaderWorkerTemplate").path(t).path("spec"));
+            if (kind.equals("Deployment")) pods.add(doc.path("spec").path("template").path("spec"));
+            for (JsonNode pod : pods) {
+                List<JsonNode> cs = new ArrayList<>();
+                pod.path("initContainers").forEach(cs::add);
+                pod.path("containers").forEach(cs::add);
+                for (JsonNode c : cs) {
+                    String llmd = LLMD_IMAGES.get(c.path("image").asText());
+                    if (llmd != null) {
+                        List<String> args = new ArrayList<>();
+                        c.path("args").forEach(x -> args.add(x.asText()));
+                        for (int i = 0; i < args.size(); i++) {
+                            String t = args.get(i);
+                            if (!t.startsWith("-")) continue;
+                            boolean eq = t.contains("=");
+                            check(llmd, eq ? t.substring(0, t.indexOf('=')) : t, eq ? t.substring(t.indexOf('=') + 1)
+                                    : i + 1 < args.size() && !args.get(i + 1).startsWith("-") ? args.get(i + 1) : null, where, problems, seen);
+                        }
+                        continue;
+                    }
+                    {
                         if (!c.path("name").asText().matches("vllm|sglang|trtllm")) continue;
                         List<String> argv = new ArrayList<>();
                         c.path("command").forEach(x -> argv.add(x.asText().replace("$$", "$")));

@@ -35,21 +35,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ManifestSchemaTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    static JsonSchema lws, podTemplate, service, pvc;
+    static JsonSchema lws, podTemplate, service, pvc, deployment, configMap, serviceAccount, role, roleBinding, inferencePool, httpRoute;
 
     @BeforeAll
     static void load() throws IOException {
-        JsonNode crd = YAML.readTree(resource("lws-v0.9.0-leaderworkersets.crd.yaml"));
-        JsonNode v1 = null;
-        for (JsonNode v : crd.path("spec").path("versions")) if (v.path("name").asText().equals("v1")) v1 = v;
-        assertTrue(v1 != null, "the CRD serves v1");
-        ObjectNode s = (ObjectNode) v1.path("schema").path("openAPIV3Schema").deepCopy();
-        close(s);
         JsonSchemaFactory f = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4);
-        lws = f.getSchema(s);
+        lws = f.getSchema(crd("lws-v0.9.0-leaderworkersets.crd.yaml", "v1"));
+        inferencePool = f.getSchema(crd("gaie-v1.5.0-inferencepools.crd.yaml", "v1"));
+        httpRoute = f.getSchema(crd("gateway-api-v1.5.1-httproutes.crd.yaml", "v1"));
         podTemplate = f.getSchema(strict("k8s-v1.30.0-podtemplatespec.json"));
         service = f.getSchema(strict("k8s-v1.30.0-service-v1.json"));
         pvc = f.getSchema(strict("k8s-v1.30.0-persistentvolumeclaim-v1.json"));
+        deployment = f.getSchema(strict("k8s-v1.30.0-deployment-apps-v1.json"));
+        configMap = f.getSchema(strict("k8s-v1.30.0-configmap-v1.json"));
+        serviceAccount = f.getSchema(strict("k8s-v1.30.0-serviceaccount-v1.json"));
+        role = f.getSchema(strict("k8s-v1.30.0-role-rbac-v1.json"));
+        roleBinding = f.getSchema(strict("k8s-v1.30.0-rolebinding-rbac-v1.json"));
+    }
+
+    /** A CRD's schema of one served version, closed as strict field validation reads it. */
+    static JsonNode crd(String file, String version) throws IOException {
+        JsonNode crd = YAML.readTree(resource(file));
+        JsonNode at = null;
+        for (JsonNode v : crd.path("spec").path("versions")) if (v.path("name").asText().equals(version)) at = v;
+        assertTrue(at != null, file + " serves " + version);
+        ObjectNode s = (ObjectNode) at.path("schema").path("openAPIV3Schema").deepCopy();
+        close(s);
+        return s;
     }
 
     static InputStream resource(String name) {
@@ -89,6 +101,13 @@ class ManifestSchemaTest {
                 case "LeaderWorkerSet" -> lws;
                 case "Service" -> service;
                 case "PersistentVolumeClaim" -> pvc;
+                case "Deployment" -> deployment;
+                case "ConfigMap" -> configMap;
+                case "ServiceAccount" -> serviceAccount;
+                case "Role" -> role;
+                case "RoleBinding" -> roleBinding;
+                case "InferencePool" -> inferencePool;
+                case "HTTPRoute" -> httpRoute;
                 default -> null;
             };
             if (s == null) {
@@ -113,7 +132,7 @@ class ManifestSchemaTest {
         for (List<EmitInput> base : AcceptedFlagsTest.plansToCheck()) {
             for (EmitInput b : base) {
                 for (var r : b.engine().spec().releases()) {
-                    EmitInput at = EmitTesting.input(b.plan().withEngine(b.plan().engine().withVersion(r.version().toString())));
+                    EmitInput at = EmitTesting.input(EmitTesting.atVersion(b.plan(), r.version().toString()));
                     for (EmitInput in : List.of(at, AcceptedFlagsTest.variant(at, "_variant"))) {
                         Emit.Rendered one = Emit.standard().render(List.of(in), Set.of(dev.shardplan.model.Target.KUBERNETES));
                         if (!one.ok()) continue;
@@ -129,18 +148,22 @@ class ManifestSchemaTest {
 
     @Test
     void everyManifestValidatesAgainstTheLwsCrdAndTheKubernetesSchemas() throws IOException {
-        Map<String, String> all = manifests();
+        Map<String, String> all = all();
         List<String> problems = new ArrayList<>();
         for (var e : all.entrySet()) problems.addAll(validate(e.getKey(), e.getValue()));
         assertEquals(List.of(), problems);
         assertTrue(all.size() > 60, "manifests checked: " + all.size());
         assertTrue(all.values().stream().anyMatch(t -> t.contains("kind: PersistentVolumeClaim")), "a generated claim is checked");
         assertTrue(all.values().stream().anyMatch(t -> t.contains("workerTemplate:") && t.contains("leaderTemplate:")), "a multi-node group is checked");
+        assertTrue(all.keySet().stream().anyMatch(k -> k.endsWith("kubernetes/inference-scheduler.yaml")), "a pool plan's scheduler is checked");
+        assertTrue(all.entrySet().stream().anyMatch(e -> e.getKey().endsWith("kubernetes/pools.yaml") && e.getKey().startsWith("sglang")),
+                "an SGLang pool plan is checked");
     }
 
     @Test
     void theSchemasRefuseWhatKubernetesWouldRefuse() throws IOException {
-        String good = all().values().stream().filter(t -> t.contains("leaderTemplate:") && t.contains("kind: PersistentVolumeClaim")).findFirst().orElseThrow();
+        String good = all().entrySet().stream().filter(e -> e.getKey().endsWith("kubernetes/leaderworkerset.yaml")).map(Map.Entry::getValue)
+                .filter(t -> t.contains("leaderTemplate:") && t.contains("kind: PersistentVolumeClaim")).findFirst().orElseThrow();
         assertEquals(List.of(), validate("good", good));
         // A misspelt probe, a count where Kubernetes takes a string-or-number quantity's parent object, a missing container name.
         assertFalse(validate("typo", good.replace("readinessProbe:", "readinesProbe:")).isEmpty(), "unknown pod field");
@@ -149,9 +172,23 @@ class ManifestSchemaTest {
                 "unknown LWS field");
         assertFalse(validate("typo", good.replace("accessModes:", "accessMode:")).isEmpty(), "unknown claim field");
         assertFalse(validate("typo", good.replace("targetPort:", "target:")).isEmpty(), "unknown service field");
+        String sched = all().entrySet().stream().filter(e -> e.getKey().endsWith("kubernetes/inference-scheduler.yaml")).findFirst().orElseThrow().getValue();
+        assertEquals(List.of(), validate("good", sched));
+        assertFalse(validate("typo", sched.replace("endpointPickerRef:", "endpointPicker:")).isEmpty(), "unknown InferencePool field");
+        assertFalse(validate("typo", sched.replace("    targetPort: 9002", "    targetPort: 9002\n    grpc: true")).isEmpty(), "unknown Service field");
+        assertFalse(validate("typo", sched.replace("backendRefs:", "backends:")).isEmpty(), "unknown HTTPRoute field");
+        assertFalse(validate("typo", sched.replace("roleRef:", "role:")).isEmpty(), "unknown RoleBinding field");
+        assertFalse(validate("typo", sched.replace("strategy:\n    type: Recreate", "strategy:\n    kind: Recreate")).isEmpty(), "unknown Deployment field");
+        String pools = all().entrySet().stream().filter(e -> e.getKey().endsWith("kubernetes/pools.yaml")).findFirst().orElseThrow().getValue();
+        assertEquals(List.of(), validate("good", pools));
+        assertFalse(validate("typo", pools.replace("restartPolicy: Always", "restartPolicies: Always")).isEmpty(), "unknown sidecar field");
     }
 
+    private static Map<String, String> cached;
+
+    /** The manifests, rendered once for both tests (rendering every plan at every release is the slow part). */
     private static Map<String, String> all() throws IOException {
-        return manifests();
+        if (cached == null) cached = manifests();
+        return cached;
     }
 }

@@ -19,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * GPU product selection and the GPU taint's toleration, a sized memory-backed /dev/shm, the model
  * cache, an image pinned to a release (the plan's own when no image is given), a Service on the
  * leaders; for a group over nodes the LWS exclusive-topology annotation, the NCCL interface and
- * RDMA (or NCCL told to use sockets); for a gated Hub model, the token from a Secret.
+ * RDMA (or NCCL told to use sockets); for a gated Hub model, the token from a Secret. A pool
+ * plan's pools.yaml is held to the same for each pool (its pods on RDMA or sockets even on one
+ * node: their KV caches cross nodes), its inference-scheduler.yaml to the objects that route.
  */
 class ProductionManifestTest {
     @Test
@@ -56,28 +58,63 @@ class ProductionManifestTest {
     record Counts(int multiNode, int gated) {}
 
     static Counts check(String where, EmitInput in, List<JsonNode> docs, List<String> problems) {
-        JsonNode lws = null, service = null;
-        for (JsonNode d : docs) {
-            if (d.path("kind").asText().equals("LeaderWorkerSet")) lws = d;
-            if (d.path("kind").asText().equals("Service")) service = d;
+        if (where.endsWith("kubernetes/inference-scheduler.yaml")) {
+            scheduler(where, docs, problems);
+            return new Counts(0, 0);
         }
-        if (lws == null) {
+        boolean pools = where.endsWith("kubernetes/pools.yaml");
+        JsonNode service = null;
+        List<JsonNode> groups = new ArrayList<>();
+        for (JsonNode d : docs) {
+            String k = d.path("kind").asText();
+            if (k.equals("LeaderWorkerSet") || (pools && k.equals("Deployment"))) groups.add(d);
+            if (k.equals("Service")) service = d;
+        }
+        if (groups.isEmpty()) {
             problems.add(where + ": no LeaderWorkerSet");
             return new Counts(0, 0);
         }
-        if (service == null || !service.path("spec").path("selector").path("role").asText().equals("leader"))
+        if (pools && groups.size() != 2) problems.add(where + ": " + groups.size() + " pools, not a prefill and a decode one");
+        // A pool plan's serving pods are reached through the InferencePool (inference-scheduler.yaml), not a Service.
+        if (!pools && (service == null || !service.path("spec").path("selector").path("role").asText().equals("leader")))
             problems.add(where + ": no Service selecting the leaders");
-        JsonNode t = lws.path("spec").path("leaderWorkerTemplate");
-        int size = t.path("size").asInt(1);
+        int multiNode = 0, gated = 0;
+        for (JsonNode g : groups) {
+            Counts c = group(where + " " + g.path("metadata").path("name").asText(), in, g, pools, problems);
+            multiNode += c.multiNode;
+            gated += c.gated;
+        }
+        return new Counts(multiNode, gated);
+    }
+
+    /** The scheduler of a pool plan: the pool, a picker with health probes on a pinned image, and the route to the pool. */
+    static void scheduler(String where, List<JsonNode> docs, List<String> problems) {
+        List<String> kinds = docs.stream().map(d -> d.path("kind").asText()).toList();
+        for (String k : List.of("InferencePool", "Deployment", "Service", "ConfigMap", "ServiceAccount", "Role", "RoleBinding", "HTTPRoute"))
+            if (!kinds.contains(k)) problems.add(where + ": no " + k);
+        for (JsonNode d : docs) {
+            if (!d.path("kind").asText().equals("Deployment")) continue;
+            JsonNode c = d.path("spec").path("template").path("spec").path("containers").path(0);
+            for (String p : List.of("livenessProbe", "readinessProbe")) if (!c.has(p)) problems.add(where + " EPP: no " + p);
+            String image = c.path("image").asText();
+            if (image.endsWith(":latest") || !image.contains(":")) problems.add(where + " EPP: image not pinned: " + image);
+        }
+    }
+
+    static Counts group(String where, EmitInput in, JsonNode group, boolean pool, List<String> problems) {
+        boolean lwsKind = group.path("kind").asText().equals("LeaderWorkerSet");
+        JsonNode t = lwsKind ? group.path("spec").path("leaderWorkerTemplate") : null;
+        int size = lwsKind ? t.path("size").asInt(1) : 1;
         boolean multi = size > 1;
-        if (multi && lws.path("metadata").path("annotations").path("leaderworkerset.sigs.k8s.io/exclusive-topology").asText().isEmpty())
+        if (multi && group.path("metadata").path("annotations").path("leaderworkerset.sigs.k8s.io/exclusive-topology").asText().isEmpty())
             problems.add(where + ": a group of " + size + " pods without the exclusive-topology annotation");
         boolean gatedHub = in.plan().model().gated() && in.deployment().fromHub();
         String image = in.deployment().image() != null ? in.deployment().image() : in.engine().release().image();
         for (String role : List.of("leaderTemplate", "workerTemplate")) {
-            if (!t.has(role)) continue;
+            if (lwsKind && !t.has(role)) continue;
+            if (!lwsKind && role.equals("workerTemplate")) continue;
             String at = where + " " + role;
-            JsonNode spec = t.get(role).path("spec");
+            JsonNode spec = lwsKind ? t.get(role).path("spec") : group.path("spec").path("template").path("spec");
             if (spec.path("nodeSelector").path("nvidia.com/gpu.product").asText().isEmpty()) problems.add(at + ": no GPU product nodeSelector");
             if (!spec.path("tolerations").toString().contains("nvidia.com/gpu")) problems.add(at + ": no toleration of the GPU taint");
             boolean shm = false, cache = false;
@@ -102,7 +139,8 @@ class ProductionManifestTest {
                     problems.add(at + ": startup budget " + sp.path("periodSeconds").asInt() * sp.path("failureThreshold").asInt() + " s");
             }
             String env = c.path("env").toString();
-            if (multi) {
+            // A pool pod moves KV caches to other nodes even when its instance has one.
+            if (multi || (pool && !in.plan().cluster().network().equals("none"))) {
                 if (!env.contains("NCCL_SOCKET_IFNAME")) problems.add(at + ": a group over nodes without NCCL_SOCKET_IFNAME");
                 boolean rdma = c.path("resources").path("limits").toString().contains("rdma/") || c.path("resources").path("limits").toString().contains("\"rdma");
                 boolean ib = env.contains("{\"name\":\"NCCL_IB_DISABLE\",\"value\":\"0\"}");

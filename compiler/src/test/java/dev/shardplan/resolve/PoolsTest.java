@@ -97,9 +97,9 @@ class PoolsTest {
     void launcherTargetsRefuseAPoolPlanAndPlanJsonCarriesThePools() throws Exception {
         Path f = dir.resolve("p.plan");
         Files.writeString(f, HEAD + plan("vllm { gpu_memory_utilization 0.90 }", GOOD));
-        CompileResult refused = Compiler.compile(dir, List.of(f), dir.resolve("out"), Set.of(dev.shardplan.model.Target.TRTLLM));
+        CompileResult refused = Compiler.compile(dir, List.of(f), dir.resolve("out"), Set.of(dev.shardplan.model.Target.SLURM));
         assertTrue(refused.diagnostics().stream().anyMatch(d -> d.code().id().equals("SP0804") && d.isError()
-                && d.message().contains("target `trtllm` cannot launch a disaggregated plan")
+                && d.message().contains("target `slurm` cannot launch a disaggregated plan")
                 && d.notes().toString().contains("launches pools only with the vllm")), refused.diagnostics().toString());
         assertFalse(Files.exists(dir.resolve("out/p")), "nothing is written for a refused plan");
 
