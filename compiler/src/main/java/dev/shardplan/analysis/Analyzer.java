@@ -34,11 +34,13 @@ public final class Analyzer {
             // (its fix is verified on variants that fit), and there is nothing else to analyse.
             PlanAnalysis bare = new PlanAnalysis(plan, Engines.configure(plan), null, null, List.of(), null, null, List.of());
             CheckContext ctx = new CheckContext(bare, true, p -> core(p, stm));
-            return bare.withDiagnostics(Diagnostics.sort(new StructureChecks.WorldSize().run(ctx)));
+            List<Diagnostic> ds = Diagnostics.sort(new StructureChecks.WorldSize().run(ctx));
+            return bare.withDiagnostics(ds, ctx.offered());
         }
         PlanAnalysis core = core(plan, stm);
         CheckContext ctx = new CheckContext(core, true, p -> core(p, stm));
-        return core.withDiagnostics(Diagnostics.sort(runChecks(ctx)));
+        List<Diagnostic> ds = Diagnostics.sort(runChecks(ctx));
+        return core.withDiagnostics(ds, ctx.offered());
     }
 
     /** The verified fixes that the checks of {@link #analyze(Plan)} offer as help lines (for tests of the advice). */

@@ -15,14 +15,24 @@ import java.util.List;
  * (ranks, shards, groups), each rank's memory budget ({@code memory.get(rank)}), the clamped KV
  * capacity of one replica, the interconnect costs per step, and the diagnostics (sorted).
  * For a disaggregated plan the figures are the decode pool's instance's and {@code pools} holds
- * both pools and the KV transfer (null for an aggregated plan).
+ * both pools and the KV transfer (null for an aggregated plan). {@code fixes}: the verified plan
+ * variants the checks offered as help lines, so that a later stage can weigh each by simulation
+ * (api/Advice) without running the checks again.
  * Immutable; emitters and predictions consume it.
  */
 public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
-                           KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics, PoolsAnalysis pools) {
+                           KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics, PoolsAnalysis pools,
+                           List<CheckContext.Fix> fixes) {
     public PlanAnalysis {
         memory = List.copyOf(memory);
         diagnostics = List.copyOf(diagnostics);
+        fixes = List.copyOf(fixes);
+    }
+
+    /** The analysis of a plan with pools, before its checks offered fixes. */
+    public PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, RankLayout layout, List<MemoryBudget> memory,
+                        KvCapacity kv, Interconnect interconnect, List<Diagnostic> diagnostics, PoolsAnalysis pools) {
+        this(plan, engine, graph, layout, memory, kv, interconnect, diagnostics, pools, List.of());
     }
 
     /** The analysis of an aggregated plan. */
@@ -49,10 +59,14 @@ public record PlanAnalysis(Plan plan, EngineConfig engine, GraphSummary graph, R
     }
 
     PlanAnalysis withDiagnostics(List<Diagnostic> ds) {
-        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds, pools);
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds, pools, fixes);
+    }
+
+    PlanAnalysis withDiagnostics(List<Diagnostic> ds, List<CheckContext.Fix> offered) {
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, ds, pools, offered);
     }
 
     PlanAnalysis withPools(PoolsAnalysis p) {
-        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, diagnostics, p);
+        return new PlanAnalysis(plan, engine, graph, layout, memory, kv, interconnect, diagnostics, p, fixes);
     }
 }

@@ -275,7 +275,8 @@ public final class Compiler {
         try {
             Deadline.check();
             PlanAnalysis a = Analyzer.analyze(p);
-            out.addAll(a.diagnostics());
+            // Each offered fix's help line says what it gains on the simulator (api/Advice).
+            out.addAll(Advice.weigh(p, a));
             // A plan that cannot be laid out has its diagnostics but no analysis to hand on.
             return a.laidOut() ? a : null;
         } catch (Deadline.Exceeded | OutOfMemoryError e) {

@@ -59,7 +59,14 @@ public final class Predictions {
                 SearchSpace.Objective.valueOf(s.objective().toUpperCase(java.util.Locale.ROOT)), 0,
                 !s.objective().equals("throughput_per_gpu"),
                 ints(ex.get("dp")), ints(ex.get("tp")), ints(ex.get("pp")), ints(ex.get("ep")),
-                ints(ex.get("max_num_seqs")), dtypes(ex.get("kv_dtype")), s.tuning(), s.span());
+                ints(ex.get("max_num_seqs")), dtypes(ex.get("kv_dtype")), s.tuning(), s.span(),
+                ints(ex.get("max_num_batched_tokens")), bools(ex.get("dp_attention")));
+    }
+
+    private static List<Boolean> bools(List<String> vs) {
+        List<Boolean> out = new ArrayList<>();
+        if (vs != null) for (String v : vs) out.add(Boolean.parseBoolean(v));
+        return out;
     }
 
     private static List<Integer> ints(List<String> vs) {

@@ -1,5 +1,7 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.Rank;
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.engine.Startup;
@@ -165,7 +167,7 @@ public final class KubernetesEmitter implements Emitter {
      * engine then listens on.
      */
     static Shape shape(EmitInput in, java.util.function.UnaryOperator<List<Arg>> adjust, int port) {
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         int nodes = l.nodes();
         int gpus = Shapes.gpusPerNodeUsed(l);
         EngineKind kind = in.plan().engine().kind();
@@ -499,7 +501,7 @@ public final class KubernetesEmitter implements Emitter {
         /** The largest shard a pod's ranks load (they load in parallel). */
         long weightsPerRank() {
             long max = 0;
-            for (Layout.Rank r : in.layout().ranks()) max = Math.max(max, r.memory().weights());
+            for (Rank r : in.layout().ranks()) max = Math.max(max, in.memory(r.rank()).weights());
             return max;
         }
 

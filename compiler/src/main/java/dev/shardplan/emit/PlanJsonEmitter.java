@@ -1,5 +1,11 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.Shard;
+import dev.shardplan.layout.Rank;
+import dev.shardplan.layout.Range;
+import dev.shardplan.layout.GroupKind;
+import dev.shardplan.layout.Group;
+import dev.shardplan.engine.MemoryBudget;
 import dev.shardplan.diag.Version;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -83,13 +89,16 @@ public final class PlanJsonEmitter {
         if (plan.disaggregated()) root.set("pools", pools(plan));
         root.set("engine", EngineJson.of(in.engine(), plan.parallel()));
         ArrayNode ranks = root.putArray("ranks");
-        for (Layout.Rank r : in.layout().ranks()) ranks.add(rank(r));
+        for (Rank r : in.layout().ranks()) ranks.add(rank(in, r));
         ObjectNode groups = root.putObject("groups");
-        for (Map.Entry<String, List<List<Integer>>> g : in.layout().groups().entrySet()) {
-            ArrayNode outer = groups.putArray(g.getKey());
-            for (List<Integer> grp : g.getValue()) {
+        for (GroupKind k : GroupKind.values()) {
+            List<Group> gs = in.layout().groups(k);
+            // plan-ir.md: without expert parallelism the ranks that share a MoE layer's experts are the TP group.
+            if (k == GroupKind.EP && gs.isEmpty()) gs = in.layout().groups(GroupKind.TP);
+            ArrayNode outer = groups.putArray(k.id());
+            for (Group grp : gs) {
                 ArrayNode a = outer.addArray();
-                grp.forEach(a::add);
+                grp.ranks().forEach(a::add);
             }
         }
         if (in.predictions() != null) root.set("predictions", in.predictions().deepCopy());
@@ -201,26 +210,28 @@ public final class PlanJsonEmitter {
         return o;
     }
 
-    private static ObjectNode rank(Layout.Rank r) {
+    private static ObjectNode rank(EmitInput in, Rank r) {
         ObjectNode o = F.objectNode();
+        int node = Math.max(0, r.node());
+        Shard s = r.shard();
         o.put("rank", r.rank());
-        o.put("node", r.node());
-        o.put("local_gpu", r.localGpu());
-        o.put("host", r.host());
+        o.put("node", node);
+        o.put("local_gpu", Math.max(0, r.localGpu()));
+        o.put("host", in.host(node));
         o.put("dp", r.dp());
         o.put("pp", r.pp());
         o.put("tp", r.tp());
         o.put("ep", r.ep());
-        range(o, "layers", r.layers());
-        range(o, "q_heads", r.qHeads());
-        range(o, "kv_heads", r.kvHeads());
-        range(o, "ffn", r.ffn());
+        range(o, "layers", s.layers());
+        range(o, "q_heads", s.qHeads());
+        range(o, "kv_heads", s.kvHeads());
+        range(o, "ffn", s.ffn());
         ArrayNode ex = o.putArray("experts");
-        r.experts().forEach(ex::add);
-        range(o, "expert_ffn", r.expertFfn());
-        range(o, "shared_ffn", r.sharedFfn());
-        range(o, "vocab", r.vocab());
-        Layout.Memory m = r.memory();
+        for (int e = s.experts().start(); e < s.experts().end(); e++) ex.add(e);
+        range(o, "expert_ffn", s.expertFfn());
+        range(o, "shared_ffn", s.sharedFfn());
+        range(o, "vocab", s.vocab());
+        MemoryBudget m = in.memory(r.rank());
         ObjectNode mem = o.putObject("memory");
         mem.put("total", m.total());
         mem.put("weights", m.weights());
@@ -229,11 +240,11 @@ public final class PlanJsonEmitter {
         mem.put("cuda_graph", m.cudaGraph());
         mem.put("kv_pool", m.kvPool());
         mem.put("kv_blocks", m.kvBlocks());
-        mem.put("kv_tokens", m.kvTokens());
+        mem.put("kv_tokens", m.kvBlocks() * m.blockSize());
         return o;
     }
 
-    private static void range(ObjectNode o, String key, Layout.Range r) {
+    private static void range(ObjectNode o, String key, Range r) {
         ArrayNode a = o.putArray(key);
         a.add(r.start());
         a.add(r.end());

@@ -51,7 +51,7 @@ final class PoolLaunch {
         for (Pool.Role r : Pool.Role.values()) {
             Pool p = d.pool(r);
             PlanAnalysis a = r == Pool.Role.PREFILL ? in.pools().prefill() : in.pools().decode();
-            EmitInput ii = new EmitInput(a.plan(), a.engine(), AnalysisLayout.of(a.plan(), a), in.source());
+            EmitInput ii = new EmitInput(a.plan(), a.engine(), a.layout(), a.memory(), in.source());
             for (int i = 0; i < p.replicas(); i++) {
                 int g = d.firstGpu(r, i);
                 out.add(new Instance(r, i, g / per, g % per, ii));

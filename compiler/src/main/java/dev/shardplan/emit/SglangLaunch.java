@@ -123,7 +123,7 @@ final class SglangLaunch {
 
     static List<String[]> env(EmitInput in, int node, boolean kubernetes) {
         List<String[]> env = new ArrayList<>();
-        String vis = kubernetes ? null : Shapes.visibleDevices(in.layout(), node);
+        String vis = kubernetes ? null : Shapes.visibleDevices(in, node);
         if (vis != null) env.add(new String[] {"CUDA_VISIBLE_DEVICES", vis});
         String part = Shapes.layerPartition(in.plan());
         if (part != null) env.add(new String[] {"SGLANG_PP_LAYER_PARTITION", part});

@@ -1,6 +1,7 @@
 package dev.shardplan.emit;
 
 import dev.shardplan.diag.Diagnostic;
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.model.Plan;
 
 import java.util.ArrayList;
@@ -12,16 +13,16 @@ final class Shapes {
     private Shapes() {}
 
     /** GPUs per node the plan uses at most (what a pod or Slurm node must request). */
-    static int gpusPerNodeUsed(Layout l) {
+    static int gpusPerNodeUsed(RankLayout l) {
         int max = 0;
         for (int n = 0; n < l.nodes(); n++) max = Math.max(max, l.ranksOnNode(n).size());
         return max;
     }
 
     /** CUDA_VISIBLE_DEVICES for a node when the plan uses a subset or another order of its GPUs, else null. */
-    static String visibleDevices(Layout l, int node) {
-        List<Integer> gpus = l.gpusOnNode(node);
-        boolean identity = gpus.size() == l.gpusPerNode();
+    static String visibleDevices(EmitInput in, int node) {
+        List<Integer> gpus = in.layout().gpusOnNode(node);
+        boolean identity = gpus.size() == in.gpusPerNode();
         for (int i = 0; i < gpus.size() && identity; i++) identity = gpus.get(i) == i;
         if (identity) return null;
         StringBuilder b = new StringBuilder();

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Target;
 
@@ -37,7 +38,7 @@ public final class ShimEmitter implements Emitter {
     public List<OutputFile> emit(EmitInput in) {
         List<OutputFile> out = new ArrayList<>();
         String archive = ShimArchive.fileName(), sha = ShimArchive.get().sha256();
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         Deployment d = in.deployment();
         int nodes = Math.max(1, l.nodes());
         int perNode = l.ranksOnNode(0).size();

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -83,7 +84,7 @@ public final class SlurmEmitter implements Emitter {
     @Override
     public List<OutputFile> emit(EmitInput in) {
         Plan plan = in.plan();
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         Deployment dep = in.deployment();
         int nodes = l.nodes();
         int gpus = Shapes.gpusPerNodeUsed(l);
@@ -174,7 +175,7 @@ public final class SlurmEmitter implements Emitter {
 
     /** The node's command, prefixed with its CUDA_VISIBLE_DEVICES when the plan uses part of the node. */
     private static String withVisible(EmitInput in, int node, Command c) {
-        String vis = Shapes.visibleDevices(in.layout(), node);
+        String vis = Shapes.visibleDevices(in, node);
         String cmd = c.shell("    ");
         return vis == null ? cmd : "env CUDA_VISIBLE_DEVICES=" + ShellQuote.quote(vis) + " " + cmd;
     }

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.Rank;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -51,10 +52,10 @@ final class TrtllmLaunch {
         for (int s = 0; s < count; s++) {
             Map<Integer, Integer> perNode = new LinkedHashMap<>();
             TreeSet<Integer> replicas = new TreeSet<>();
-            for (Layout.Rank r : in.layout().ranks()) {
+            for (Rank r : in.layout().ranks()) {
                 if (count > 1 && r.dp() != s) continue;
                 replicas.add(r.dp());
-                perNode.merge(r.node(), 1, Integer::sum);
+                perNode.merge(Math.max(0, r.node()), 1, Integer::sum);
             }
             out.add(new Server(s, List.copyOf(replicas), List.copyOf(new TreeSet<>(perNode.keySet())), perNode, base + s));
         }
@@ -205,8 +206,8 @@ final class TrtllmLaunch {
     /** CUDA_VISIBLE_DEVICES of a one-node server: its ranks' GPUs in rank order, when not the whole node. */
     static String visibleDevices(EmitInput in, Server s) {
         List<Integer> gpus = new ArrayList<>();
-        for (Layout.Rank r : in.layout().ranks()) if (s.replicas().contains(r.dp())) gpus.add(r.localGpu());
-        boolean identity = gpus.size() == in.layout().gpusPerNode();
+        for (Rank r : in.layout().ranks()) if (s.replicas().contains(r.dp())) gpus.add(Math.max(0, r.localGpu()));
+        boolean identity = gpus.size() == in.gpusPerNode();
         for (int i = 0; i < gpus.size() && identity; i++) identity = gpus.get(i) == i;
         if (identity) return null;
         StringBuilder b = new StringBuilder();

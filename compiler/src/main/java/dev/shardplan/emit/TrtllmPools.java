@@ -132,7 +132,7 @@ final class TrtllmPools {
     private static long startSeconds(EmitInput in) {
         long max = 0;
         for (var a : List.of(in.pools().prefill(), in.pools().decode()))
-            for (Layout.Rank r : AnalysisLayout.of(a.plan(), a).ranks()) max = Math.max(max, r.memory().weights());
+            for (dev.shardplan.layout.Rank r : a.layout().ranks()) max = Math.max(max, a.memory(r.rank()).weights());
         return Startup.budgetSeconds(max);
     }
 

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -41,7 +42,7 @@ public final class VllmEmitter implements Emitter {
         List<Arg> shared = VllmLaunch.common(in, new ArrayList<>());
         List<OutputFile> files = new ArrayList<>();
         files.add(OutputFile.text("vllm/config.yaml", config(in, shared)));
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         switch (VllmLaunch.mode(in)) {
             case SINGLE -> files.add(OutputFile.script("vllm/node0.sh",
                     script(in, "vLLM on one node", 0, false, List.of(), "")));
@@ -98,7 +99,7 @@ public final class VllmEmitter implements Emitter {
 
     /** Ray: the head starts the Ray cluster, waits for the workers' GPUs, then runs vllm serve with the Ray backend. */
     private static String ray(EmitInput in, int node) {
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         // The head reads the shared config beside it; a worker only needs the head's address.
         List<String> setup = new ArrayList<>();
         setup.add(node == 0 ? Scripts.SCRIPT_DIR : Scripts.headAddr(in));

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -70,7 +71,7 @@ final class VllmLaunch {
             out.add(lacks(plan, "parallel.ep", rel + " has no --enable-expert-parallel", "expert parallelism came with vLLM 0.8",
                     "name a newer vllm release with `version`, or use ep 1"));
         }
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         Mode mode = mode(in);
         if (mode == Mode.MULTI_NODE) {
             int world = l.ranks().size();
@@ -180,7 +181,7 @@ final class VllmLaunch {
     /** Per-node flags for DP across nodes: local DP size, start rank (workers), the head's DP address. */
     static List<Arg> dpNode(EmitInput in, int node, Site site) {
         EngineArgs ea = args(in);
-        Layout l = in.layout();
+        RankLayout l = in.layout();
         int port = in.deployment().masterPort(DP_RPC_PORT);
         List<Arg> a = new ArrayList<>();
         if (site.kubernetes() && node > 0) {
@@ -213,7 +214,7 @@ final class VllmLaunch {
     /** Environment each node needs: visible GPUs, the PP layer split, the socket interface. */
     static List<String[]> env(EmitInput in, int node, boolean kubernetes) {
         List<String[]> env = new ArrayList<>();
-        String vis = kubernetes ? null : Shapes.visibleDevices(in.layout(), node);
+        String vis = kubernetes ? null : Shapes.visibleDevices(in, node);
         if (vis != null) env.add(new String[] {"CUDA_VISIBLE_DEVICES", vis});
         String part = Shapes.layerPartition(in.plan());
         if (part != null) env.add(new String[] {"VLLM_PP_LAYER_PARTITION", part});

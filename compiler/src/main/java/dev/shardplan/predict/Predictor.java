@@ -33,6 +33,18 @@ public final class Predictor {
         return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
     }
 
+    /**
+     * As {@link #simulate(Plan, PlanInputs, long)}, but the findings' suggestions (SP0703's smaller
+     * max_num_seqs) are not simulated in turn: what weighing another change against this plan
+     * needs, at half the cost.
+     */
+    public static Prediction simulateOnce(Plan plan, PlanInputs in, long seed) {
+        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
+        if (big != null) return new Prediction(plan, seed, in, null, null, null, null, null, List.of(big));
+        Setup s = setup(plan, in, seed);
+        return s.simulable() ? s.finish(Simulation.run(s.scheduler(), s.model(), RequestSet.draw(plan.workload(), seed))) : s.unsimulated();
+    }
+
     /** Bytes one more simulation of {@code requests} requests holds (its arrays, not the request set). */
     public static long simulationBytes(long requests) {
         return requests * (ServingSimulator.BYTES_PER_REQUEST - RequestSet.BYTES_PER_REQUEST);

@@ -22,7 +22,8 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * Explores a search space: enumerates dp × tp × pp (× ep for MoE) × max_num_seqs × KV dtype,
+ * Explores a search space: enumerates dp × tp × pp (× ep and attention DP for MoE) × max_num_seqs
+ * × max_num_batched_tokens × KV dtype,
  * discards candidates that break a divisibility rule or do not fit in memory (they are never
  * simulated), simulates the rest on one request set, ranks them by the objective (plans that
  * meet every SLO first) and finds the Pareto front of throughput against median TPOT.
@@ -67,9 +68,15 @@ public final class Search {
             StringBuilder sb = new StringBuilder();
             sb.append("dp").append(p.dp()).append(" tp").append(p.tp()).append(" pp").append(p.pp());
             if (plan.model().isMoe()) sb.append(" ep").append(p.ep());
+            if (p.dpAttention()) sb.append(" adp");
             Object seqs = plan.engine().settings().get(settingName(plan.engine(), Role.MAX_SEQS));
             Object kv = plan.engine().settings().get(settingName(plan.engine(), Role.KV_CACHE_DTYPE));
-            sb.append(" seqs ").append(seqs == null ? "default" : seqs).append(' ').append(kv == null ? "kv auto" : kv);
+            sb.append(" seqs ").append(seqs == null ? "default" : seqs);
+            // the step budget only when the space explores it (the candidate's name says so), so
+            // labels of other searches stay as they were
+            Object tok = plan.engine().settings().get(settingName(plan.engine(), Role.MAX_BATCHED_TOKENS));
+            if (tok != null && plan.name().contains("_tokens" + tok + "_")) sb.append(" tokens ").append(tok);
+            sb.append(' ').append(kv == null ? "kv auto" : kv);
             return sb.toString();
         }
     }
@@ -389,6 +396,8 @@ public final class Search {
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
         List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();
+        List<Integer> budgets = s.maxBatchedTokens().isEmpty() ? List.of(0) : s.maxBatchedTokens();
+        boolean groupIsDpTimesTp = Engines.spec(s.engine().kind()).layoutRules().moeGroup() == dev.shardplan.layout.LayoutRules.MoeGroup.DP_TIMES_TP;
         for (int w : worlds) {
             for (int tp = 1; tp <= w; tp++) {
                 if (w % tp != 0 || !allowed(s.tp(), tp)) continue;
@@ -396,10 +405,14 @@ public final class Search {
                     if ((w / tp) % pp != 0 || !allowed(s.pp(), pp)) continue;
                     int dp = w / tp / pp;
                     if (!allowed(s.dp(), dp)) continue;
-                    List<Integer> eps = moe ? (s.ep().isEmpty() ? epChoices(dp, tp) : s.ep()) : List.of(1);
-                    for (int ep : eps) {
-                        for (int ns : seqs) {
-                            for (DType kv : kvs) out.add(plan(s, dp, tp, pp, ep, ns, kv));
+                    for (boolean adp : dpAttentionChoices(s, dp, groupIsDpTimesTp)) {
+                        List<Integer> eps = moe ? (s.ep().isEmpty() ? epChoices(s, dp, tp, adp, groupIsDpTimesTp) : s.ep()) : List.of(1);
+                        for (int ep : eps) {
+                            for (int ns : seqs) {
+                                for (int bt : budgets) {
+                                    for (DType kv : kvs) out.add(plan(s, dp, tp, pp, ep, adp, ns, bt, kv));
+                                }
+                            }
                         }
                     }
                 }
@@ -408,9 +421,30 @@ public final class Search {
         return out;
     }
 
-    private static List<Integer> epChoices(int dp, int tp) {
-        // vLLM: experts are TP-sharded (ep 1) or expert-parallel over the dp × tp ranks of a stage
-        return dp * tp > 1 ? List.of(1, dp * tp) : List.of(1);
+    /**
+     * Attention data parallelism, the engines' MoE recipe (DeepSeek's, and vLLM's, SGLang's and
+     * TensorRT-LLM's recommended layout for MoE decode): where the engine has the switch (SGLang
+     * --enable-dp-attention, TensorRT-LLM enable_attention_dp), a MoE candidate with dp > 1 is tried
+     * both without and with it. vLLM has no switch: with data parallelism and expert parallelism its
+     * MoE layers already run over the dp × tp ranks (LayoutRules.MoeGroup.DP_TIMES_TP).
+     */
+    private static List<Boolean> dpAttentionChoices(SearchSpace s, int dp, boolean groupIsDpTimesTp) {
+        if (!s.dpAttention().isEmpty()) return dp > 1 ? s.dpAttention() : List.of(false);
+        return s.model().isMoe() && dp > 1 && !groupIsDpTimesTp ? List.of(false, true) : List.of(false);
+    }
+
+    /**
+     * Expert-parallel sizes: vLLM shards experts over the dp × tp ranks of a stage or not at all
+     * (enable_expert_parallel), so {1, dp·tp}; SGLang and TensorRT-LLM split their MoE group (tp, or
+     * dp × tp with attention DP) into ep × moe_tp, so every divisor of the group that also divides
+     * the routed experts (the engines assert both).
+     */
+    private static List<Integer> epChoices(SearchSpace s, int dp, int tp, boolean adp, boolean groupIsDpTimesTp) {
+        if (groupIsDpTimesTp) return dp * tp > 1 ? List.of(1, dp * tp) : List.of(1);
+        int group = adp ? dp * tp : tp, experts = s.model().moe().experts();
+        List<Integer> out = new ArrayList<>();
+        for (int ep = 1; ep <= group; ep++) if (group % ep == 0 && experts % ep == 0) out.add(ep);
+        return out;
     }
 
     private static boolean allowed(List<Integer> vals, int v) {
@@ -424,10 +458,14 @@ public final class Search {
         return spec.setting(r, role).map(Setting::name).orElse(role.name().toLowerCase(Locale.ROOT));
     }
 
-    /** The search's engine block with a candidate's max sequences (0: as the block has it) and KV dtype (the model's: as the block has it). */
-    static EngineBlock engine(SearchSpace s, int maxSeqs, DType kv) {
+    /**
+     * The search's engine block with a candidate's max sequences and step token budget (0: as the
+     * block has it) and KV dtype (the model's: as the block has it).
+     */
+    static EngineBlock engine(SearchSpace s, int maxSeqs, int batchedTokens, DType kv) {
         EngineBlock e = s.engine();
         if (maxSeqs > 0) e = e.with(settingName(e, Role.MAX_SEQS), (long) maxSeqs);
+        if (batchedTokens > 0) e = e.with(settingName(e, Role.MAX_BATCHED_TOKENS), (long) batchedTokens);
         if (kv != s.model().kvDtype()) {
             EngineSpec spec = Engines.spec(e.kind());
             Release r = e.version() == null ? spec.newest() : spec.release(e.version()).orElse(spec.newest());
@@ -438,12 +476,17 @@ public final class Search {
     }
 
     static Plan plan(SearchSpace s, int dp, int tp, int pp, int ep, int maxSeqs, DType kv) {
-        EngineBlock eng = engine(s, maxSeqs, kv);
-        String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s_seqs%s_%s", s.name(), dp, tp, pp,
-                s.model().isMoe() ? "_ep" + ep : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default", kv.id());
+        return plan(s, dp, tp, pp, ep, false, maxSeqs, 0, kv);
+    }
+
+    static Plan plan(SearchSpace s, int dp, int tp, int pp, int ep, boolean dpAttention, int maxSeqs, int batchedTokens, DType kv) {
+        EngineBlock eng = engine(s, maxSeqs, batchedTokens, kv);
+        String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s%s_seqs%s%s_%s", s.name(), dp, tp, pp,
+                s.model().isMoe() ? "_ep" + ep : "", dpAttention ? "_adp" : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default",
+                batchedTokens > 0 ? "_tokens" + batchedTokens : "", kv.id());
         // a candidate carries std:efficiency's profile for its GPU and engine, as a resolved plan does
         return new Plan(name, s.span().file(), s.model(), s.cluster(), s.workload(),
-                new Parallel(dp, tp, pp, ep, false, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
+                new Parallel(dp, tp, pp, ep, dpAttention, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
                 Efficiency.stdProfile(s.cluster().gpu().name(), eng.kind()), Map.of(), s.span());
     }
 
@@ -456,6 +499,9 @@ public final class Search {
             return "tp " + par.tp() + " is not a multiple of " + m.kvHeads() + " kv heads";
         if (par.pp() > m.layers()) return "pp " + par.pp() + " exceeds " + m.layers() + " layers";
         if (m.isMoe() && m.moe().experts() % par.ep() != 0) return "ep " + par.ep() + " does not divide " + m.moe().experts() + " experts";
+        // TensorRT-LLM's attention DP runs attention at tp 1 per DP rank (mapping.py); SGLang's takes any tp
+        if (par.dpAttention() && p.engine().kind() == dev.shardplan.model.EngineKind.TRTLLM && par.tp() != 1)
+            return "trtllm attention dp needs tp 1";
         if ((long) m.vocab() % par.tp() != 0 && m.vocab() % 64 != 0) return "tp does not divide the vocabulary";
         return null;
     }
@@ -500,6 +546,18 @@ public final class Search {
         return front;
     }
 
+    /**
+     * How far the winner leads the runner-up on the objective, as a share of the runner-up's
+     * figure (throughput: w / r − 1; latency: r's median TPOT / w's − 1); NaN with fewer than two
+     * ranked candidates.
+     */
+    public static double margin(SearchSpace s, List<Candidate> ranked) {
+        if (ranked.size() < 2) return Double.NaN;
+        Candidate w = ranked.get(0), b = ranked.get(1);
+        return s.objective() == SearchSpace.Objective.LATENCY ? b.result().tpot().p50() / w.result().tpot().p50() - 1
+                : score(s, w) / score(s, b) - 1;
+    }
+
     static String explain(SearchSpace s, List<Candidate> ranked) {
         if (ranked.isEmpty()) return "no candidate fits";
         Candidate w = ranked.get(0);
@@ -514,6 +572,8 @@ public final class Search {
             SimResult q = b.result();
             sb.append(String.format(Locale.ROOT, ". Runner-up %s: %.0f tokens/s (%+.0f%%).", b.label(), q.outputThroughput(),
                     100 * (q.outputThroughput() / r.outputThroughput() - 1)));
+            sb.append(String.format(Locale.ROOT, " Margin: the winner leads by %.1f%% on %s%s.", 100 * margin(s, ranked),
+                    s.objective().id(), meetsSlos(w) && !meetsSlos(b) ? " and the runner-up misses an SLO" : ""));
             long wk = w.prediction().scheduler().kvTokens(), bk = b.prediction().scheduler().kvTokens();
             sb.append(String.format(Locale.ROOT, " KV per replica %d vs %d tokens; mean running %.0f vs %.0f per replica;"
                             + " preemptions %d vs %d; replicas %d vs %d.", wk, bk, r.meanRunning(), q.meanRunning(),
@@ -584,6 +644,9 @@ public final class Search {
         if (res.winner() == null) o.putNull("winner");
         else o.put("winner", res.winner().plan().name());
         o.put("why", res.why());
+        double margin = margin(res.space(), res.ranked());
+        if (Double.isNaN(margin)) o.putNull("margin");
+        else o.put("margin", margin);
         var ranked = o.putArray("ranked");
         int rank = 1;
         for (Candidate c : res.ranked()) {

@@ -18,14 +18,31 @@ import java.util.Map;
  * @param engine     the engine settings every candidate starts from
  * @param maxNumSeqs values of the engine's max-sequences setting to try (empty: the engine block's, else the release default)
  * @param kvDtypes   KV cache types to try (empty: the model's)
+ * @param maxBatchedTokens values of the engine's step token budget (vLLM max_num_batched_tokens,
+ *                   SGLang chunked_prefill_size, TensorRT-LLM max_num_tokens) to try (empty: the
+ *                   engine block's, else the release default)
+ * @param dpAttention whether attention runs data-parallel over the MoE group, values to try (empty:
+ *                   for a MoE model with dp > 1 both where the engine has the switch, see
+ *                   {@code Search.enumerate}; otherwise off)
  * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
  *                   throughput-per-GPU objective can prefer fewer)
  */
 public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                           List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
-                          Map<String, Double> tuning, Span span) {
+                          Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention) {
+    /** A space that leaves the step token budget as the engine block has it and attention DP to the engine's recipe. */
+    public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
+                       Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
+                       List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
+                       Map<String, Double> tuning, Span span) {
+        this(name, model, cluster, workload, engine, slos, objective, gpus, allGpus, dp, tp, pp, ep, maxNumSeqs, kvDtypes, tuning, span,
+                List.of(), List.of());
+    }
+
     public SearchSpace {
+        maxBatchedTokens = List.copyOf(maxBatchedTokens);
+        dpAttention = List.copyOf(dpAttention);
         slos = List.copyOf(slos);
         dp = List.copyOf(dp);
         tp = List.copyOf(tp);

@@ -14,8 +14,10 @@ import java.util.Arrays;
  * model; a request whose tokens are all computed samples one more token.
  *
  * <p>Replicas advance independently; the replica with the earliest clock steps next (the lowest
- * index on ties), and an arrival is routed when no replica's clock is behind it. Deterministic:
- * no randomness beyond the request set.
+ * index on ties), and an arrival is routed when no replica's clock is behind it. Once every request
+ * is routed, each replica runs on by itself (decode-only stretches in one loop) and a merge of their
+ * iterations by (start, replica) applies the deployment-wide sums in that same order.
+ * Deterministic: no randomness beyond the request set.
  *
  * <p>Cost follows events, not tokens × requests (docs/predictions.md, "How the simulator
  * advances"). The running requests of a replica that are decoding are held in closed form: they
@@ -100,6 +102,12 @@ public final class ServingSimulator {
         long preemptions, recomputed, steps;
         double busyRunningArea, busyTime;
         long usedBlocksAll, peakUsed;
+        /**
+         * Every request is routed and none will arrive: the replicas no longer interact, so each runs
+         * on by itself and the merge of their records applies the deployment-wide sums in the order
+         * stepping in turn would ({@link #runIndependently}).
+         */
+        boolean independent;
         final long totalBlocksAll;
         // timeline with decimation: keep every stride-th sample, doubling stride when full
         final double[] tlT = new double[TIMELINE_CAP];
@@ -172,6 +180,13 @@ public final class ServingSimulator {
                 if ((++iterations & 4095) == 0) dev.shardplan.diag.Deadline.check();
                 Replica next = lock ? null : queue.peek();
                 int head = peekArrival();
+                if (head < 0 && !lock && reps.length > 1 && (!closedLoop || nextRelease >= n) && next != null) {
+                    int fin = runIndependently();
+                    done += fin;
+                    completed += fin;
+                    if (done < n) throw new IllegalStateException("simulation stalled with " + (n - done) + " requests left");
+                    break;
+                }
                 boolean allIdle = lock ? busy == 0 : next == null;
                 if (head >= 0 && (allIdle || arrive[head] <= (lock ? clock : next.now))) {
                     pollArrival();
@@ -239,6 +254,51 @@ public final class ServingSimulator {
                 }
             }
             return result(t0);
+        }
+
+        /** Iterations a replica runs ahead of the merge at a time. */
+        static final int RUN_AHEAD = 1024;
+
+        /**
+         * Runs the replicas to the end one at a time, each up to {@link #RUN_AHEAD} iterations ahead,
+         * and merges their iterations by (start, replica), the order in which stepping in turn runs
+         * them: each merged iteration records the timeline with the deployment's blocks in use as
+         * stepping would see them (the others' as of their last iteration), then adds to the busy
+         * sums. Consecutive iterations of one replica share their batch shape, so the step-time
+         * model's terms for it are reused. Returns how many requests completed.
+         */
+        int runIndependently() {
+            independent = true;
+            int fin = 0;
+            ReplicaQueue merge = new ReplicaQueue(reps.length);
+            for (Replica r : reps) {
+                r.merged = r.used;
+                r.recT = new double[64];
+                r.recDt = new double[64];
+                r.recRun = new int[64];
+                r.recU1 = new long[64];
+                r.recU2 = new long[64];
+                if (!r.hasWork()) continue;
+                fin += r.runAhead();
+                if (r.recLen > 0) merge.insert(r.recT[0], r.idx);
+            }
+            while (merge.size > 0) {
+                Replica r = merge.peek();
+                int k = r.recHead++;
+                usedBlocksAll += r.recU1[k] - r.merged;
+                if (r.recDt[k] >= 0) {
+                    recordTimeline(r.recT[k]);
+                    double dt = r.recDt[k];
+                    busyRunningArea += dt * r.recRun[k];
+                    busyTime += dt;
+                }
+                usedBlocksAll += r.recU2[k] - r.recU1[k];
+                r.merged = r.recU2[k];
+                if (r.recHead == r.recLen && r.hasWork()) fin += r.runAhead();
+                if (r.recHead < r.recLen) merge.movedTo(r.recT[r.recHead], r.idx);
+                else merge.remove(r);
+            }
+            return fin;
         }
 
         double dummyDt = -1;
@@ -339,6 +399,17 @@ public final class ServingSimulator {
             final int idx;
             double now;
             long free = cfg.kvBlocks();
+            /** Blocks in use on this replica; {@code merged}: as of its last record the merge applied. */
+            long used, merged;
+            /**
+             * Running independently: this replica's iterations not yet merged, each with its start, its
+             * time (-1: it scheduled nothing), the running count its busy time is weighted by, and the
+             * blocks in use when it recorded the timeline and when it ended.
+             */
+            double[] recT, recDt;
+            int[] recRun;
+            long[] recU1, recU2;
+            int recHead, recLen;
             final IntDeque waiting = new IntDeque();
             // decoders in closed form
             long tick;            // iterations this replica has run
@@ -365,17 +436,26 @@ public final class ServingSimulator {
                 pool = cfg.prefixCache() ? new FreeBlocks(runOf, cachedOf, cfg.kvBlocks()) : null;
             }
 
+            /**
+             * {@code k} more blocks in use on this replica; the deployment's count follows at once while
+             * replicas step in turn, and through the merge of their records once they run independently.
+             */
+            void use(long k) {
+                used += k;
+                if (!independent) usedBlocksAll += k;
+            }
+
             /** Takes {@code k} free blocks for a running request (evicting what the queue's front cached). */
             void allocate(long k) {
                 free -= k;
-                usedBlocksAll += k;
+                use(k);
                 if (pool != null) pool.allocate(k);
             }
 
             /** Returns a finished request's {@code b} blocks. */
             void release(long b) {
                 free += b;
-                usedBlocksAll -= b;
+                use(-b);
                 if (pool != null) pool.free(b);
             }
 
@@ -385,7 +465,7 @@ public final class ServingSimulator {
              */
             void releasePreempted(int v, long b, long c) {
                 free += b;
-                usedBlocksAll -= b;
+                use(-b);
                 if (pool == null) return;
                 long full = Math.max(0, Math.min(b, c / cfg.blockSize() - sharedBlocks(v)));
                 pool.freePreempted(v, b - full, full);
@@ -401,11 +481,77 @@ public final class ServingSimulator {
             }
 
             void scoreChanged() {
-                if (leastLoaded == null) return;
+                if (leastLoaded == null || independent) return; // nothing is routed any more
                 long s = 4L * waiting.size() + runCount();
                 if (s != score) {
                     score = s;
                     leastLoaded.set(idx, s);
+                }
+            }
+
+            /** Starts this replica's record of an iteration at {@code t} (running independently). */
+            void record(double t, double dt) {
+                if (recLen == recT.length) {
+                    int cap = recT.length * 2;
+                    recT = Arrays.copyOf(recT, cap);
+                    recDt = Arrays.copyOf(recDt, cap);
+                    recRun = Arrays.copyOf(recRun, cap);
+                    recU1 = Arrays.copyOf(recU1, cap);
+                    recU2 = Arrays.copyOf(recU2, cap);
+                }
+                recT[recLen] = t;
+                recDt[recLen++] = dt;
+            }
+
+            /** Runs up to {@link #RUN_AHEAD} iterations into an emptied record; returns how many requests finished. */
+            int runAhead() {
+                recHead = recLen = 0;
+                int fin = 0;
+                while (recLen < RUN_AHEAD && hasWork()) {
+                    if (decodeOnly()) decodeRun(RUN_AHEAD - recLen);
+                    if (recLen < RUN_AHEAD && hasWork()) fin += step();
+                }
+                dev.shardplan.diag.Deadline.check();
+                return fin;
+            }
+
+            /**
+             * Whether the next iterations only decode the closed-form decoders: nothing explicit runs and
+             * nothing can be admitted (none waits, the replica is at max_num_seqs, or the decoders take
+             * the whole token budget).
+             */
+            boolean decodeOnly() {
+                return nDec > 0 && preLen == 0
+                        && (waiting.size() == 0 || runCount() >= cfg.maxNumSeqs() || nDec >= cfg.maxNumBatchedTokens());
+            }
+
+            /**
+             * Up to {@code most} decode-only iterations at once, until the iteration in which a decoder
+             * finishes (its tick is the finish heap's least key, so the run's length is known when it
+             * starts) or a block boundary the pool cannot serve: each is one token for every decoder, its
+             * blocks a lookup by phase, its context the closed-form sum, its time the step-time model's
+             * for (decoders, context); the clock and the records advance as {@link #step} would, in the
+             * same order. What ends the run is left to {@link #step}.
+             */
+            void decodeRun(int most) {
+                long end = finishing.isEmpty() ? Long.MAX_VALUE : finishing.peekKey();
+                long k = Math.min(most, end - tick);
+                final int bs = cfg.blockSize();
+                final int seqs = nDec;
+                for (; k > 0; k--) {
+                    long need = cls[phase];
+                    if (need > free) return;
+                    allocate(need);
+                    long ctx = sumOff + seqs * (tick + 1);
+                    double dt = model.seconds(seqs, (double) ctx, 0, 0, 0);
+                    record(now, dt);
+                    recU1[recLen - 1] = used;
+                    recRun[recLen - 1] = seqs;
+                    recU2[recLen - 1] = used;
+                    now = now + dt;
+                    steps++;
+                    tick++;
+                    if (++phase == bs) phase = 0;
                 }
             }
 
@@ -538,7 +684,7 @@ public final class ServingSimulator {
                             // the hits leave the queue first, then the new blocks come from its front
                             pool.take(r, own);
                             free -= own;
-                            usedBlocksAll += own;
+                            use(own);
                             if (keep) prefixKept = true;
                             if (lost[r] > 0) {
                                 recomputed -= Math.min(lost[r], computed[r]);
@@ -562,13 +708,22 @@ public final class ServingSimulator {
                     // the first running request preempted itself: vLLM's step schedules nothing and the
                     // next one re-admits it from the front of the waiting queue
                     if (preempted) {
+                        if (independent) {
+                            record(now, -1);
+                            recU1[recLen - 1] = recU2[recLen - 1] = used;
+                        }
                         scoreChanged();
                         return -1;
                     }
                     throw new IllegalStateException("scheduler made no progress at t=" + now);
                 }
                 this.scheduledPre = scheduledPre;
-                recordTimeline(now);
+                if (independent) {
+                    record(now, 0);
+                    recU1[recLen - 1] = used;
+                } else {
+                    recordTimeline(now);
+                }
                 return model.seconds(decodeSeqs, (double) decodeCtx, prefillSeqs, prefillTokens, pairs);
             }
 
@@ -581,14 +736,20 @@ public final class ServingSimulator {
                 final int bs = cfg.blockSize();
                 final int maxTokens = cfg.maxNumBatchedTokens();
                 steps++;
-                busyRunningArea += dt * runCount();
-                busyTime += dt;
+                if (independent) {
+                    recDt[recLen - 1] = dt;
+                    recRun[recLen - 1] = runCount();
+                } else {
+                    busyRunningArea += dt * runCount();
+                    busyTime += dt;
+                }
                 tick++;
                 if (++phase == bs) phase = 0;
                 int finished = nDec > 0 ? finishDecoders() : 0;
                 if (scheduledPre > 0) finished += applyExplicit(scheduledPre);
                 if (preLen > 0) joinClosedForm(maxTokens);
                 scoreChanged();
+                if (independent) recU2[recLen - 1] = used;
                 return finished;
             }
 
@@ -842,11 +1003,12 @@ public final class ServingSimulator {
         final class ReplicaQueue {
             final double[] now;
             final int[] idx;
-            final int cap;
+            final int mask; // capacity - 1, a power of two: the ring's index arithmetic is a mask, not a division
             int head, size;
 
-            ReplicaQueue(int cap) {
-                this.cap = cap;
+            ReplicaQueue(int replicas) {
+                int cap = Integer.highestOneBit(Math.max(1, replicas - 1)) << 1;
+                mask = cap - 1;
                 now = new double[cap];
                 idx = new int[cap];
             }
@@ -861,29 +1023,41 @@ public final class ServingSimulator {
 
             /** {@code r}, the first, has no work left. */
             void remove(Replica r) {
-                head = (head + 1) % cap;
+                head = (head + 1) & mask;
                 size--;
+            }
+
+            /** The first moved on to key {@code t} (the merge: its next record's start). */
+            void movedTo(double t, int id) {
+                int second = (head + 1) & mask;
+                if (size == 1 || t < now[second] || (t == now[second] && id < idx[second])) {
+                    now[head] = t; // still the first: a replica that runs ahead of the others
+                    return;
+                }
+                head = (head + 1) & mask;
+                size--;
+                insert(t, id);
             }
 
             /** {@code r}, the first, stepped: its clock moved forward (or stayed). */
             void moved(Replica r) {
-                head = (head + 1) % cap;
+                head = (head + 1) & mask;
                 size--;
                 insert(r.now, r.idx);
             }
 
-            private void insert(double t, int id) {
+            void insert(double t, int id) {
                 int i = size++;
                 // shift larger keys one place back, from the back
                 while (i > 0) {
-                    int p = (head + i - 1) % cap;
+                    int p = (head + i - 1) & mask;
                     if (!(t < now[p] || (t == now[p] && id < idx[p]))) break;
-                    int q = (head + i) % cap;
+                    int q = (head + i) & mask;
                     now[q] = now[p];
                     idx[q] = idx[p];
                     i--;
                 }
-                int q = (head + i) % cap;
+                int q = (head + i) & mask;
                 now[q] = t;
                 idx[q] = id;
             }

@@ -613,7 +613,8 @@ public final class Resolver {
 
     static final Set<String> SEARCH_FIELDS = Set.of("model", "cluster", "workload", "engine", "slo", "objective", "explore", "deploy", "tuning",
             Allows.KEY);
-    static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "kv_dtype", "dp_attention");
+    static final Set<String> EXPLORE_FIELDS = Set.of("dp", "tp", "pp", "ep", "max_num_seqs", "max_num_batched_tokens", "kv_dtype",
+            "dp_attention");
 
     private Search search(Located l) {
         Decl d = l.decl();
@@ -644,7 +645,9 @@ public final class Resolver {
                             String w = ef.word(v, k, Set.of("true", "false"));
                             if (w != null) vals.add(w);
                         } else {
-                            Long n = k.equals("max_num_seqs") ? ef.integer(v, k, 1, 1_000_000) : ef.integer(v, k, Schema.DEGREE);
+                            Long n = k.equals("max_num_seqs") ? ef.integer(v, k, 1, 1_000_000)
+                                    : k.equals("max_num_batched_tokens") ? ef.integer(v, k, 1, 1_000_000_000)
+                                    : ef.integer(v, k, Schema.DEGREE);
                             if (n != null) vals.add(String.valueOf(n));
                         }
                     }

@@ -161,13 +161,13 @@ class EngineSettingsTest {
         Map<String, EmitInput> fx = EmitTesting.byName(EmitTesting.load(EmitTesting.FIXTURES, "plans"));
         EmitInput in = fx.get("llama70b_tp4_dp2");
         long pool = Long.MAX_VALUE;
-        for (Layout.Rank r : in.layout().ranks()) pool = Math.min(pool, r.memory().kvPool());
+        for (var m : in.memory()) pool = Math.min(pool, m.kvPool());
         for (EngineKind k : List.of(EngineKind.SGLANG, EngineKind.TRTLLM)) {
             EngineConfig cfg = EngineArgs.of(in, k).cfg();
             Plan target = in.plan().withEngine(engineBlock(cfg));
             EmitInput t = EmitTesting.input(target);
             long got = Long.MAX_VALUE;
-            for (Layout.Rank r : t.layout().ranks()) got = Math.min(got, r.memory().kvPool());
+            for (var m : t.memory()) got = Math.min(got, m.kvPool());
             assertTrue(got >= pool && got < pool * 1.01, k + ": pool " + got + " for the plan's " + pool);
         }
     }

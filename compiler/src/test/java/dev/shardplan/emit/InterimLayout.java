@@ -1,8 +1,5 @@
 package dev.shardplan.emit;
 
-import dev.shardplan.emit.Layout.Memory;
-import dev.shardplan.emit.Layout.Range;
-import dev.shardplan.emit.Layout.Rank;
 import dev.shardplan.model.DType;
 import dev.shardplan.model.EngineKind;
 import dev.shardplan.model.Model;
@@ -21,15 +18,27 @@ import java.util.Map;
  * non-torch memory left at 0). AnalysisLayoutTest checks the analysis stage against it.
  */
 final class InterimLayout {
+    /** The oracle's rank table and communicator groups, as plan.json writes them. */
+    record Layout(int gpusPerNode, List<Rank> ranks, Map<String, List<List<Integer>>> groups) {}
+
+    /** A half-open range [start, end). */
+    record Range(long start, long end) {
+        long size() {
+            return end - start;
+        }
+    }
+
+    /** Bytes per GPU; kv_blocks and kv_tokens are counts. */
+    record Memory(long total, long weights, long activation, long nonTorch, long cudaGraph, long kvPool, long kvBlocks, long kvTokens) {}
+
+    /** One rank: where it runs, its coordinates, its shard and its memory. */
+    record Rank(int rank, int node, int localGpu, String host, int dp, int pp, int tp, int ep, Range layers, Range qHeads,
+                Range kvHeads, Range ffn, List<Integer> experts, Range expertFfn, Range sharedFfn, Range vocab, Memory memory) {}
+
     /** vLLM pads the vocabulary to a multiple of 64 (DEFAULT_VOCAB_PADDING_SIZE, vocab_parallel_embedding.py). */
     static final int VOCAB_PADDING = 64;
 
     private InterimLayout() {}
-
-    /** An emit input whose layout is this oracle's. */
-    static EmitInput input(Plan plan) {
-        return new EmitInput(plan, dev.shardplan.engine.Engines.configure(plan), of(plan), EmitInput.source(plan));
-    }
 
     public static Layout of(Plan plan) {
         Parallel par = plan.parallel();

@@ -1,7 +1,8 @@
 package dev.shardplan.emit;
 
-import dev.shardplan.emit.Layout.Range;
-import dev.shardplan.emit.Layout.Rank;
+import dev.shardplan.emit.InterimLayout.Layout;
+import dev.shardplan.emit.InterimLayout.Range;
+import dev.shardplan.emit.InterimLayout.Rank;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +21,7 @@ class InterimLayoutTest {
     }
 
     static Layout layout(String name) {
-        return InterimLayout.input(plans.get(name).plan()).layout();
+        return InterimLayout.of(plans.get(name).plan());
     }
 
     @Test

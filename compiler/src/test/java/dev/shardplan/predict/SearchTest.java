@@ -35,6 +35,70 @@ class SearchTest {
         assertEquals(Search.human(r), Search.human(Search.run(s, 1)));
     }
 
+    /** A space over the 8 GPUs of one H200 node for a plan's model, on {@code engine}. */
+    static SearchSpace moeSpace(dev.shardplan.model.EngineKind engine) {
+        var p = dev.shardplan.analysis.Fixtures.plan("cluster c { nodes 1 x HGX_H200 }\nplan p { model deepseek_r1; cluster c; "
+                + "workload natural_reasoning\n  parallel { tp 8 }\n  engine vllm { }\n}\n", "p");
+        return new SearchSpace("r1", p.model(), p.cluster(), p.workload(), new dev.shardplan.model.EngineBlock(engine, null, Map.of()),
+                List.of(), SearchSpace.Objective.THROUGHPUT, 8, true, List.of(), List.of(), List.of(1), List.of(), List.of(), List.of(),
+                Map.of(), Span.NONE);
+    }
+
+    static List<String> labels(SearchSpace s) {
+        return Search.enumerate(s).stream().map(p -> new Search.Candidate(p, null, null).label()).toList();
+    }
+
+    /**
+     * The engines' MoE recipes are candidates (issue 12 item 5): vLLM's attention DP is dp with EP
+     * over dp × tp; SGLang's and TensorRT-LLM's is dp_attention, with every EP size that divides
+     * both their MoE group and DeepSeek-R1's 256 routed experts.
+     */
+    @Test
+    void moeSpacesHoldAttentionDpWithEpAndEverySizeThatDividesTheExperts() {
+        List<String> vllm = labels(moeSpace(dev.shardplan.model.EngineKind.VLLM));
+        assertTrue(vllm.contains("dp8 tp1 pp1 ep8 seqs default kv auto"), vllm.toString());
+        assertTrue(vllm.contains("dp1 tp8 pp1 ep1 seqs default kv auto"), vllm.toString());
+        assertFalse(vllm.contains("dp1 tp8 pp1 ep4 seqs default kv auto"), "vLLM's EP is all of dp x tp or none: " + vllm);
+        assertTrue(vllm.stream().noneMatch(l -> l.contains("adp")), "vLLM has no attention-DP switch: " + vllm);
+        List<String> sglang = labels(moeSpace(dev.shardplan.model.EngineKind.SGLANG));
+        for (String l : List.of("dp8 tp1 pp1 ep8 adp", "dp4 tp2 pp1 ep8 adp", "dp2 tp4 pp1 ep2 adp", "dp1 tp8 pp1 ep1", "dp1 tp8 pp1 ep2",
+                "dp1 tp8 pp1 ep4", "dp1 tp8 pp1 ep8", "dp2 tp4 pp1 ep4 seqs")) {
+            assertTrue(sglang.stream().anyMatch(x -> x.startsWith(l)), l + " missing from " + sglang);
+        }
+        // without attention DP SGLang's MoE group is its tp group: ep 8 does not divide tp 4
+        assertFalse(sglang.stream().anyMatch(x -> x.startsWith("dp2 tp4 pp1 ep8 seqs")), sglang.toString());
+        var trt = moeSpace(dev.shardplan.model.EngineKind.TRTLLM);
+        List<String> rules = Search.enumerate(trt).stream().filter(p -> p.parallel().dpAttention()).map(p -> p.parallel().tp() + ":" + Search.rules(p)).distinct().toList();
+        assertTrue(rules.contains("1:null") && rules.contains("2:trtllm attention dp needs tp 1"), rules.toString());
+    }
+
+    /** max_num_batched_tokens is a dimension: each value a candidate, set under the engine's own name for the role. */
+    @Test
+    void maxNumBatchedTokensIsExplored() {
+        var base = prunable();
+        var s = new SearchSpace(base.name(), base.model(), base.cluster(), base.workload(), base.engine(), base.slos(), base.objective(),
+                8, true, List.of(), List.of(8), List.of(1), List.of(), List.of(256), List.of(), Map.of(), Span.NONE,
+                List.of(2048, 16384), List.of());
+        var plans = Search.enumerate(s);
+        assertEquals(List.of(2048L, 16384L), plans.stream().map(p -> p.engine().settings().get("max_num_batched_tokens")).toList());
+        assertEquals(List.of("dp1 tp8 pp1 seqs 256 tokens 2048 kv auto", "dp1 tp8 pp1 seqs 256 tokens 16384 kv auto"),
+                plans.stream().map(p -> new Search.Candidate(p, null, null).label()).toList());
+        var sg = new SearchSpace(s.name(), s.model(), s.cluster(), s.workload(), new dev.shardplan.model.EngineBlock(dev.shardplan.model.EngineKind.SGLANG, null, Map.of()),
+                s.slos(), s.objective(), 8, true, List.of(), List.of(8), List.of(1), List.of(), List.of(), List.of(), Map.of(), Span.NONE,
+                List.of(4096), List.of());
+        assertEquals(4096L, Search.enumerate(sg).get(0).engine().settings().get("chunked_prefill_size"));
+    }
+
+    /** The ranking states the winner's lead over the runner-up on the objective. */
+    @Test
+    void theExplanationGivesTheMarginOverTheRunnerUp() {
+        var s = SmallSearch.space();
+        Search.Result r = Search.run(s, 1);
+        double m = Search.margin(s, r.ranked());
+        assertEquals(Search.score(s, r.ranked().get(0)) / Search.score(s, r.ranked().get(1)) - 1, m, 1e-12);
+        assertTrue(r.why().contains(String.format(java.util.Locale.ROOT, "Margin: the winner leads by %.1f%% on throughput", 100 * m)), r.why());
+    }
+
     /** A space where most candidates can be pruned: every split of 8 H200s for an 8B model, three max_num_seqs, two KV types. */
     static SearchSpace prunable() {
         return new SearchSpace("s8b", Study.distill8b(), Study.hgxH200(), Study.reasoning(400), Study.vllm(256),
