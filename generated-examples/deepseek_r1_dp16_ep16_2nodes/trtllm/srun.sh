@@ -5,7 +5,7 @@
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
 #   kv_cache_dtype fp8: kv_cache_dtype fp8: a fp8 KV cache
-#   free_gpu_memory_fraction 0.875: gpu_memory_utilization 0.9 leaves a KV pool of 67.3 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.875 leaves 67.3 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.874: gpu_memory_utilization 0.9 leaves a KV pool of 67.3 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.874 leaves 67.3 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export GLOO_SOCKET_IFNAME=eth0
@@ -22,7 +22,7 @@ exec srun \
             --pp_size 1 \
             --ep_size 16 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.875 \
+            --kv_cache_free_gpu_memory_fraction 0.874 \
             --reasoning_parser deepseek-r1 \
             --tool_parser deepseek_v3 \
             --host 0.0.0.0 \

@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.814: gpu_memory_utilization 0.9 leaves a KV pool of 44.0 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.814 leaves 44.1 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.813: gpu_memory_utilization 0.9 leaves a KV pool of 44.0 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.813 leaves 44.0 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exec trtllm-serve deepseek-ai/DeepSeek-R1 \
@@ -12,7 +12,7 @@ exec trtllm-serve deepseek-ai/DeepSeek-R1 \
     --tp_size 8 \
     --pp_size 1 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.814 \
+    --kv_cache_free_gpu_memory_fraction 0.813 \
     --reasoning_parser deepseek-r1 \
     --tool_parser deepseek_v3 \
     --host 0.0.0.0 \

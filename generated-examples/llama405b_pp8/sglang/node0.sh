@@ -4,14 +4,14 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.909: gpu_memory_utilization 0.9 leaves a KV pool of 27.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.909 leaves 27.6 GiB under SGLang's
+#   mem_fraction_static 0.908: gpu_memory_utilization 0.9 leaves a KV pool of 27.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.908 leaves 27.5 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path meta-llama/Llama-3.1-405B-Instruct \
     --tp-size 1 \
     --pp-size 8 \
     --context-length 32000 \
-    --mem-fraction-static 0.909 \
+    --mem-fraction-static 0.908 \
     --tool-call-parser llama3 \
     --host 0.0.0.0 \
     --port 8000

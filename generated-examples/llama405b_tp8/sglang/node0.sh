@@ -4,7 +4,7 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.898: gpu_memory_utilization 0.9 leaves a KV pool of 28.9 GiB per rank under vLLM's accounting; mem_fraction_static 0.898 leaves 28.9 GiB under SGLang's
+#   mem_fraction_static 0.898: gpu_memory_utilization 0.9 leaves a KV pool of 28.8 GiB per rank under vLLM's accounting; mem_fraction_static 0.898 leaves 28.9 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path meta-llama/Llama-3.1-405B-Instruct \

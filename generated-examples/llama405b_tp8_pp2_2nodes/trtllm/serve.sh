@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.881: gpu_memory_utilization 0.9 leaves a KV pool of 76.1 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.881 leaves 76.2 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.88: gpu_memory_utilization 0.9 leaves a KV pool of 76.1 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.88 leaves 76.1 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export GLOO_SOCKET_IFNAME=eth0
@@ -20,6 +20,6 @@ exec mpirun \
             --tp_size 8 \
             --pp_size 2 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.881 \
+            --kv_cache_free_gpu_memory_fraction 0.88 \
             --host 0.0.0.0 \
             --port 8000

@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.835: gpu_memory_utilization 0.9 leaves a KV pool of 56.4 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.835 leaves 56.4 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.834: gpu_memory_utilization 0.9 leaves a KV pool of 56.3 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.834 leaves 56.3 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export CUDA_VISIBLE_DEVICES=0
@@ -13,6 +13,6 @@ exec trtllm-serve nvidia/Llama-3.1-70B-Instruct-FP8 \
     --tp_size 1 \
     --pp_size 1 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.835 \
+    --kv_cache_free_gpu_memory_fraction 0.834 \
     --host 0.0.0.0 \
     --port 8000

@@ -4,7 +4,7 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.891: gpu_memory_utilization 0.9 leaves a KV pool of 109.1 GiB per rank under vLLM's accounting; mem_fraction_static 0.891 leaves 109.1 GiB under SGLang's
+#   mem_fraction_static 0.891: gpu_memory_utilization 0.9 leaves a KV pool of 109.0 GiB per rank under vLLM's accounting; mem_fraction_static 0.891 leaves 109.1 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path deepseek-ai/DeepSeek-R1-Distill-Llama-8B \

@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.901: gpu_memory_utilization 0.9 leaves a KV pool of 109.1 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.901 leaves 109.1 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.901: gpu_memory_utilization 0.9 leaves a KV pool of 109.0 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.901 leaves 109.1 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export CUDA_VISIBLE_DEVICES=5

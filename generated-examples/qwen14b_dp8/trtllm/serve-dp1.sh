@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.888: gpu_memory_utilization 0.9 leaves a KV pool of 96.2 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.888 leaves 96.2 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.887: gpu_memory_utilization 0.9 leaves a KV pool of 96.1 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.887 leaves 96.1 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export CUDA_VISIBLE_DEVICES=1
@@ -13,7 +13,7 @@ exec trtllm-serve deepseek-ai/DeepSeek-R1-Distill-Qwen-14B \
     --tp_size 1 \
     --pp_size 1 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.888 \
+    --kv_cache_free_gpu_memory_fraction 0.887 \
     --reasoning_parser deepseek-r1 \
     --host 0.0.0.0 \
     --port 8001

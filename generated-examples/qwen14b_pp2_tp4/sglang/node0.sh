@@ -4,14 +4,14 @@
 # Engine: sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
-#   mem_fraction_static 0.896: gpu_memory_utilization 0.9 leaves a KV pool of 119.6 GiB per rank under vLLM's accounting; mem_fraction_static 0.896 leaves 119.7 GiB under SGLang's
+#   mem_fraction_static 0.895: gpu_memory_utilization 0.9 leaves a KV pool of 119.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.895 leaves 119.5 GiB under SGLang's
 set -euo pipefail
 exec python3 -m sglang.launch_server \
     --model-path deepseek-ai/DeepSeek-R1-Distill-Qwen-14B \
     --tp-size 4 \
     --pp-size 2 \
     --context-length 32000 \
-    --mem-fraction-static 0.896 \
+    --mem-fraction-static 0.895 \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \
     --port 8000

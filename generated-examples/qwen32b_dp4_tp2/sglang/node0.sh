@@ -5,7 +5,7 @@
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
 #   max_running_requests 256: max_num_seqs 256 per rank
-#   mem_fraction_static 0.904: gpu_memory_utilization 0.9 leaves a KV pool of 93.7 GiB per rank under vLLM's accounting; mem_fraction_static 0.904 leaves 93.7 GiB under SGLang's
+#   mem_fraction_static 0.903: gpu_memory_utilization 0.9 leaves a KV pool of 93.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.903 leaves 93.6 GiB under SGLang's
 #   not carried: block_size 16 (block sizes follow each engine's attention kernels; SGLang keeps its own)
 set -euo pipefail
 exec python3 -m sglang.launch_server \
@@ -13,7 +13,7 @@ exec python3 -m sglang.launch_server \
     --tp-size 2 \
     --dp-size 4 \
     --context-length 32000 \
-    --mem-fraction-static 0.904 \
+    --mem-fraction-static 0.903 \
     --max-running-requests 256 \
     --reasoning-parser deepseek-r1 \
     --host 0.0.0.0 \

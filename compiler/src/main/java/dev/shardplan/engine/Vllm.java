@@ -569,9 +569,14 @@ final class Vllm implements EngineSpec {
      * the workers' determine_available_memory). The three accountings differ in what they see.
      */
     enum Accounting {
-        /** 0.6.6-0.7.x V0 and 0.9-0.10 V1: the increase since a snapshot taken after CUDA init, before distributed init. */
+        /** 0.6.6-0.7.x V0 and 0.9.1-0.10 V1: the increase since a snapshot taken after CUDA init, before distributed init. */
         SNAPSHOT_BEFORE_DIST("increase since the worker's snapshot, taken before distributed init (NCCL and all-reduce buffers counted)"),
-        /** 0.8.x V1: device memory in use minus torch's at the end of profiling: the CUDA context counts too. */
+        /**
+         * 0.8.x and 0.9.0 V1: device memory in use minus torch's at the end of profiling (v0.9.0
+         * v1/worker/gpu_worker.py determine_available_memory: mem_get_info total - free - torch's
+         * allocated): the CUDA context and any other process on the device count too. The 0.9.2
+         * table stands for 0.9.x, so a 0.9.0 start-up is judged on the 0.8.5 table.
+         */
         USED_MINUS_TORCH("memory in use minus torch's at the end of the profile run (the CUDA context counted)"),
         /** 0.11 on: the snapshot is taken after distributed init. */
         SNAPSHOT_AFTER_DIST("increase since the worker's snapshot, taken after distributed init");
@@ -762,7 +767,10 @@ final class Vllm implements EngineSpec {
         // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
         int mtp = Shapes.mtpLayers(cfg, plan, s);
         long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
-        long weights = s.weights().total() + mtpWeights;
+        // What loading allocates beyond the parameters counts as weights in vLLM's budget (LoadAllocation).
+        LayoutRules.Pad pad = plan.model().moe() == null ? LayoutRules.Pad.NONE : expertPadding(m, plan.cluster().gpu());
+        long rope = LoadAllocation.ropeCache(m), rounding = LoadAllocation.roundingWaste(m, s, pad.width(), pad.hidden());
+        long weights = s.weights().total() + mtpWeights + rope + rounding;
         long fwd = forward(cfg, plan, layout, s), smp = sampler(cfg, plan, s);
         long act = activation(cfg, plan, layout, s);
         long nonTorch = nonTorch(cfg, plan, layout);
@@ -781,9 +789,11 @@ final class Vllm implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard (attention + ffn + experts + shared + router + norms + embedding + lm head)",
-                String.format(Locale.ROOT, "%d B (%s; scales %d B)", weights, gib(weights), s.weights().scales()),
+                String.format(Locale.ROOT, "%d B (%s; scales %d B; rotary cache %d B; allocator rounding %d B)", weights, gib(weights),
+                        s.weights().scales(), rope, rounding),
                 "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"
-                        + padNote(plan)));
+                        + padNote(plan) + "; the rotary cos/sin cache and the caching allocator's 2 MiB rounding of big tensors count too"
+                        + " (torch allocated bytes across load_model: DeviceMemoryProfiler)"));
         if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
                 mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
                 "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));

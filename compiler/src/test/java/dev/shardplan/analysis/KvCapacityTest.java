@@ -44,7 +44,10 @@ class KvCapacityTest {
         // weights: 32 x (attn 4096x4096 + 2x4096x1024 + 4096x4096 = 41,943,040; ffn 3x4096x14336 = 176,160,768;
         //          norms 8,192) + embedding + lm head 2 x 128,256 x 4,096 + final norm 4,096
         //        = 8,030,261,248 params (models.json: params_total_computed_from_config) x 2 B = 16,060,522,496
-        assertEquals(16_060_522_496L, m.weights());
+        assertEquals(16_060_522_496L, m.weightParts().total());
+        // + what loading allocates (LoadAllocation): the rope cache 128,000 positions x 128 x 2 B = 32,768,000;
+        //   no tensor loses to the allocator's 2 MiB rounding (qkv 48, o 32, gate_up 224, down 112, embedding 1,002 MiB)
+        assertEquals(16_060_522_496L + 32_768_000L, m.weights());
         // activation = max(forward 8192 x (3x4096 + 3x14336) x 2 = 905,969,664; sampler 1024 x 128,256 x 14 = 1,838,678,016)
         assertEquals(1_838_678_016L, m.activation());
         poolAddsUp(m, NT_SINGLE);
@@ -83,7 +86,10 @@ class KvCapacityTest {
         // ffn 3 x 8192 x 7168 = 176,160,768; norms 16,384 -> 213,925,888 x 80 = 17,114,071,040
         // + embedding and lm head 2 x (128,256/4 = 32,064) x 8192 = 525,336,576 + final norm 8,192
         // = 17,639,415,808 params x 2 B = 35,278,831,616
-        assertEquals(35_278_831_616L, m.weights());
+        assertEquals(35_278_831_616L, m.weightParts().total());
+        // + rope cache 32,768,000 + rounding: embedding and LM head (32,064 x 8192 x 2 B = 501 MiB each) get 502 MiB segments
+        //   and keep the 1 MiB remainder (not split: a split needs more than 1 MiB) = 2 x 1,048,576
+        assertEquals(35_278_831_616L + 32_768_000L + 2_097_152L, m.weights());
         // activation = max(forward 8192 x max(3x8192 + 3x7168 = 46,080; attention 2x8192 + (32+4)x128) x 2 = 754,974,720;
         //                  sampler 1024 x 128,256 x 14 = 1,838,678,016); non-torch with NVLink SHARP (TP4 on HGX H100)
         assertEquals(1_838_678_016L, m.activation());
@@ -104,7 +110,10 @@ class KvCapacityTest {
         // per rank: 32 q heads, 4 kv heads: attn 5120x4096 + 2x5120x512 + 4096x5120 + qk norms 256 = 47,186,176;
         // ffn 3 x 5120 x 12,800 = 196,608,000; norms 10,240 -> 243,804,416 x 64 = 15,603,482,624
         // + 2 x (151,936/2 = 75,968) x 5120 = 777,912,320 + 5,120 = 16,381,400,064 params x 2 = 32,762,800,128
-        assertEquals(32_762_800_128L, m.weights());
+        assertEquals(32_762_800_128L, m.weightParts().total());
+        // + rope cache 40,960 x 128 x 2 = 10,485,760 + rounding: down_proj 5120 x 12,800 x 2 B = 125 MiB keeps 1 MiB
+        //   x 64 layers, embedding and LM head 741.875 MiB keep 0.125 MiB each = 67,371,008
+        assertEquals(32_762_800_128L + 10_485_760L + 67_371_008L, m.weights());
         // activation = max(forward 8192 x (3x5120 + 3x12,800) x 2 = 880,803,840; sampler 1024 x 151,936 x 14 = 2,178,154,496)
         assertEquals(2_178_154_496L, m.activation());
         poolAddsUp(m, NT_NVLS);
@@ -125,7 +134,10 @@ class KvCapacityTest {
         //   + router (7168 x 256 + 256) x 2 B = 3,670,528
         // norms 61 x 2 x 7168 x 2 + final 7168 x 2; embedding + lm head 2 x 16,160 x 7168 x 2 (bf16)
         // total 85,140,101,152 B (79.29 GiB)
-        assertEquals(85_140_101_152L, m.weights());
+        assertEquals(85_140_101_152L, m.weightParts().total());
+        // + rope cache (YaRN: 4,096 x 40 positions x qk_rope_head_dim 64 x 2 B = 20,971,520) + rounding of the dense FFN
+        //   (3 layers: gate_up 31.5 MiB keeps 0.5 MiB, down 15.75 MiB keeps 0.25 MiB) = 2,359,296
+        assertEquals(85_140_101_152L + 20_971_520L + 2_359_296L, m.weights());
         // activation = max(forward 8192 x (moe 3x7168 + 8 x (3x256 + 7168) = 84,992) x 2 = 1,392,508,928;
         //                  sampler 1024 x 129,280 x 14 = 1,853,358,080)
         assertEquals(1_853_358_080L, m.activation());
@@ -154,7 +166,9 @@ class KvCapacityTest {
         //   + bf16 biases (2 x 2880 + 2880) x 2 B = 13,236,480 B x 128 experts x 36 layers = 60,993,699,840
         // router (2880 x 128 + 128) x 36 x 2 B = 26,551,296; norms (36 x 2 + 1) x 2880 x 2 B = 420,480
         // embedding and lm head 201,088 x 2880 x 2 B each = 1,158,266,880 -> 65,248,815,744 B
-        assertEquals(65_248_815_744L, m.weights());
+        assertEquals(65_248_815_744L, m.weightParts().total());
+        // + rope cache (YaRN: 4,096 x 32 positions x 64 x 2 B = 16,777,216); no tensor loses to the rounding
+        assertEquals(65_248_815_744L + 16_777_216L, m.weights());
         // experts at 2880 wide are already a multiple of 64 (vLLM's Triton MXFP4 kernels on compute capability 9.0 pad to 64)
         // activation = max(forward 8192 x (moe 3x2880 + 4 x (3x2880 + 2880) = 54,720) x 2 = 896,532,480;
         //                  sampler 1024 x 201,088 x 14 = 2,882,797,568)

@@ -5,7 +5,7 @@
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts sglang 0.5.18 (image lmsysorg/sglang:v0.5.18-cu129) with the plan's settings carried by meaning:
 #   max_running_requests 128: max_num_seqs 128 per rank
-#   mem_fraction_static 0.923: gpu_memory_utilization 0.92 leaves a KV pool of 79.6 GiB per rank under vLLM's accounting; mem_fraction_static 0.923 leaves 79.6 GiB under SGLang's
+#   mem_fraction_static 0.923: gpu_memory_utilization 0.92 leaves a KV pool of 79.5 GiB per rank under vLLM's accounting; mem_fraction_static 0.923 leaves 79.6 GiB under SGLang's
 set -euo pipefail
 HEAD_ADDR=gpu-node-0
 exec python3 -m sglang.launch_server \

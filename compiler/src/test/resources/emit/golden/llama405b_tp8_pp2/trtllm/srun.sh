@@ -5,7 +5,7 @@
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
 #   max_batch_size 128: max_num_seqs 128 per rank
-#   free_gpu_memory_fraction 0.911: gpu_memory_utilization 0.92 leaves a KV pool of 79.6 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.911 leaves 79.6 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.911: gpu_memory_utilization 0.92 leaves a KV pool of 79.5 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.911 leaves 79.6 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exec srun \

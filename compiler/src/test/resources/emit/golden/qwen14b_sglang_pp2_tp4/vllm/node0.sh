@@ -5,7 +5,7 @@
 # The plan's engine is sglang; shardplan's memory and KV figures are for sglang.
 # This starts vllm 0.20.1 (image vllm/vllm-openai:v0.20.1) with the plan's settings carried by meaning:
 #   max_num_seqs 512: max_running_requests 512 per rank
-#   gpu_memory_utilization 0.849: mem_fraction_static 0.85 leaves a KV pool of 113.2 GiB per rank under SGLang's accounting; gpu_memory_utilization 0.849 leaves 113.4 GiB under vLLM's
+#   gpu_memory_utilization 0.849: mem_fraction_static 0.85 leaves a KV pool of 113.2 GiB per rank under SGLang's accounting; gpu_memory_utilization 0.849 leaves 113.3 GiB under vLLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export VLLM_PP_LAYER_PARTITION=23,25

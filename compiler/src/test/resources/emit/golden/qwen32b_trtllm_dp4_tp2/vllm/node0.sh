@@ -5,7 +5,7 @@
 # The plan's engine is trtllm; shardplan's memory and KV figures are for trtllm.
 # This starts vllm 0.20.1 (image vllm/vllm-openai:v0.20.1) with the plan's settings carried by meaning:
 #   max_num_seqs 512: max_batch_size 512 per rank
-#   gpu_memory_utilization 0.864: free_gpu_memory_fraction 0.85 leaves a KV pool of 88.5 GiB per rank under TensorRT-LLM's accounting; gpu_memory_utilization 0.864 leaves 88.5 GiB under vLLM's
+#   gpu_memory_utilization 0.866: free_gpu_memory_fraction 0.85 leaves a KV pool of 88.5 GiB per rank under TensorRT-LLM's accounting; gpu_memory_utilization 0.866 leaves 88.6 GiB under vLLM's
 #   not carried: tokens_per_block 32 (block sizes follow each engine's attention kernels; vLLM keeps its own)
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
