@@ -81,7 +81,7 @@ final class Advice {
     private static Prediction simulate(Plan p, PlanAnalysis a) {
         try {
             // One simulation each: the help needs the figures, not the plan's own findings' suggestions.
-            var in = a == null ? dev.shardplan.predict.AnalysisInputs.of(p) : dev.shardplan.predict.AnalysisInputs.of(p, a);
+            var in = a == null ? Predictions.inputs().apply(p) : dev.shardplan.predict.AnalysisInputs.of(p, a);
             return Predictor.simulateOnce(p, in, Predictor.DEFAULT_SEED);
         } catch (RuntimeException e) {
             // A simulation that cannot run (a request set past the heap) leaves the gain unstated, said so.

@@ -93,7 +93,7 @@ class SearchTest {
     @Test
     void theExplanationGivesTheMarginOverTheRunnerUp() {
         var s = SmallSearch.space();
-        Search.Result r = Search.run(s, 1);
+        Search.Result r = Search.run(s, 1, dev.shardplan.api.Predictions.inputs());
         double m = Search.margin(s, r.ranked());
         assertEquals(Search.score(s, r.ranked().get(0)) / Search.score(s, r.ranked().get(1)) - 1, m, 1e-12);
         assertTrue(r.why().contains(String.format(java.util.Locale.ROOT, "Margin: the winner leads by %.1f%% on throughput", 100 * m)), r.why());
