@@ -35,6 +35,14 @@ final class Advice {
     static final long MAX_REQUESTS = 50_000, MAX_LENGTH = 1_000_000;
 
     /**
+     * The most replicas check simulates to weigh a fix: the simulators' cost grows with the
+     * replicas they schedule, and the fix of an idle-GPU note can be dp 1 -> 32,768 on a large
+     * cluster (the fuzzing suite found such a weighing running past 150 s). The help says how to
+     * weigh it instead.
+     */
+    static final int MAX_REPLICAS = 1_024;
+
+    /**
      * {@code a}'s diagnostics, with the help line of each one whose fix the checks offered ending
      * in the simulated gain. A plan with pools is left as it is (its fixes are its instances').
      */
@@ -50,7 +58,7 @@ final class Advice {
                 out.add(d);
                 continue;
             }
-            if (!simulatedBefore && !tooLarge(p)) {
+            if (!simulatedBefore && !tooLarge(p) && !tooWide(p)) {
                 simulatedBefore = true;
                 // A plan with an error cannot start: there is nothing to compare the fix against.
                 before = a.hasErrors() ? null : simulate(p, a);
@@ -58,11 +66,17 @@ final class Advice {
             Prediction b4 = before;
             String gain = tooLarge(p) ? String.format(Locale.ROOT, "not simulated during check (%,d requests of up to %,d tokens): "
                     + "`shardplan simulate` the plan and the change to weigh it", p.workload().requests(), p.workload().maxLength())
+                    : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
+                            + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
                     : gains.computeIfAbsent(f.plan(), q -> gain(b4, simulate(q, null)));
             out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
                     d.help() + "; " + gain, d.fix()));
         }
         return out;
+    }
+
+    private static boolean tooWide(Plan p) {
+        return p.parallel().dp() > MAX_REPLICAS;
     }
 
     private static boolean tooLarge(Plan p) {
