@@ -62,6 +62,16 @@ public final class Analyzer {
         return ds;
     }
 
+    /**
+     * A plan's KV capacity alone: its layout and memory budgets, as {@link #core} computes them,
+     * without the device graph and interconnect (for checks that compare the pools of variants).
+     */
+    static KvCapacity capacity(Plan plan) {
+        EngineConfig engine = Engines.configure(plan);
+        RankLayout layout = Layouts.build(plan, engine.spec().layoutRules());
+        return MemoryModel.capacity(plan, engine, layout, MemoryModel.budgets(plan, engine, layout));
+    }
+
     /** Everything but the checks. */
     public static PlanAnalysis core(Plan plan, StepTimeModel stm) {
         EngineConfig engine = Engines.configure(plan);

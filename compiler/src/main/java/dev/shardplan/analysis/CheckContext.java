@@ -57,6 +57,9 @@ public final class CheckContext {
     /** The fixes the checks run in this context have offered, in order. */
     public List<Fix> offered() { return List.copyOf(offered); }
 
+    /** The KV capacity of another plan (its layout and memory, not its interconnect: a fraction of {@link #evaluate}'s cost). */
+    public KvCapacity capacity(Plan p) { return Analyzer.capacity(p); }
+
     /** The analysis (without diagnostics) of another plan. */
     public PlanAnalysis evaluate(Plan p) { return core.apply(p); }
 

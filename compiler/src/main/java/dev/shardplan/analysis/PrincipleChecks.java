@@ -34,8 +34,10 @@ final class PrincipleChecks {
             for (int k = 2; k <= o.dp(); k *= 2) {
                 if (o.dp() % k != 0) continue;
                 Plan alt = Variants.degrees(p, o.dp() / k, k, 1, o.ep());
-                PlanAnalysis x = ctx.evaluate(alt);
-                long theirs = x.kv().at("p95").sequences() * x.layout().dp();
+                // A tp that does not split the heads is no right-sized tp (SP0601), and past 32 heads
+                // laying its 131,072 ranks out for nothing would cost seconds.
+                if (!DivisibilityChecks.Heads.splits(alt)) continue;
+                long theirs = ctx.capacity(alt).at("p95").sequences() * alt.parallel().dp();
                 if (theirs >= 2 * Math.max(1, mine)) {
                     better.add(alt);
                     best = Math.max(best, theirs);
@@ -50,8 +52,7 @@ final class PrincipleChecks {
             if (ctx.suggest()) {
                 var f = ctx.firstFix(better, this);
                 f.ifPresent(plan -> {
-                    PlanAnalysis x = ctx.evaluate(plan);
-                    b.help("use " + Variants.describe(p, plan) + ": " + Fmt.num(x.kv().at("p95").sequences() * x.layout().dp())
+                    b.help("use " + Variants.describe(p, plan) + ": " + Fmt.num(ctx.capacity(plan).at("p95").sequences() * plan.parallel().dp())
                             + " p95-length sequences on the same gpus (re-checked)");
                     b.fix(Variants.fix(p, plan));
                 });

@@ -49,15 +49,21 @@ final class TrtllmLaunch {
         int base = in.deployment().port(args(in).cfg().spec());
         List<Server> out = new ArrayList<>();
         int count = d.attentionDp() ? 1 : p.dp();
+        // One pass over the ranks (a plan can hold 100,000 replicas): rank r belongs to server r.dp(), or to the one server.
+        List<Map<Integer, Integer>> perNode = new ArrayList<>(count);
+        List<TreeSet<Integer>> replicas = new ArrayList<>(count);
         for (int s = 0; s < count; s++) {
-            Map<Integer, Integer> perNode = new LinkedHashMap<>();
-            TreeSet<Integer> replicas = new TreeSet<>();
-            for (Rank r : in.layout().ranks()) {
-                if (count > 1 && r.dp() != s) continue;
-                replicas.add(r.dp());
-                perNode.merge(Math.max(0, r.node()), 1, Integer::sum);
-            }
-            out.add(new Server(s, List.copyOf(replicas), List.copyOf(new TreeSet<>(perNode.keySet())), perNode, base + s));
+            perNode.add(new LinkedHashMap<>());
+            replicas.add(new TreeSet<>());
+        }
+        for (Rank r : in.layout().ranks()) {
+            int s = count > 1 ? r.dp() : 0;
+            if (s < 0 || s >= count) continue;
+            replicas.get(s).add(r.dp());
+            perNode.get(s).merge(Math.max(0, r.node()), 1, Integer::sum);
+        }
+        for (int s = 0; s < count; s++) {
+            out.add(new Server(s, List.copyOf(replicas.get(s)), List.copyOf(new TreeSet<>(perNode.get(s).keySet())), perNode.get(s), base + s));
         }
         return out;
     }

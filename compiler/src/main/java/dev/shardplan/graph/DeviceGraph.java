@@ -51,6 +51,9 @@ public final class DeviceGraph {
     private final int[] gpuNic;
     private final int[] nicNet;
     private final int[] pair;
+    /** Whether {@link #nodes} is firstNode, firstNode + 1, ...: then a GPU's slot needs no search. */
+    private final boolean contiguous;
+    private final int firstNode;
 
     private DeviceGraph(Cluster c, int[] usedNodes) {
         this.cluster = c;
@@ -60,6 +63,8 @@ public final class DeviceGraph {
         this.fabric = n.fabric();
         this.nics = Math.max(0, n.nics());
         this.nodes = usedNodes;
+        this.firstNode = usedNodes.length == 0 ? 0 : usedNodes[0];
+        this.contiguous = usedNodes.length == 0 || usedNodes[usedNodes.length - 1] - usedNodes[0] == usedNodes.length - 1;
         this.islandSize = fabric == Fabric.NVLINK_ISLAND ? Math.max(1, Math.min(n.islandSize(), perNode)) : 1;
         this.domainGpus = switch (fabric) {
             case NVSWITCH -> Math.min(gpus, c.domainGpus());
@@ -73,8 +78,8 @@ public final class DeviceGraph {
         double suLat = c.scaleUpLatency() > 0 ? c.scaleUpLatency() : DEFAULT_SCALE_UP_LATENCY;
         double netLat = c.networkLatency() > 0 ? c.networkLatency() : DEFAULT_NETWORK_LATENCY;
 
-        List<Vertex> vs = new ArrayList<>();
-        List<Link> ls = new ArrayList<>();
+        List<Vertex> vs = new ArrayList<>(nodes.length * (2 * perNode + 2 + nics));
+        List<Link> ls = new ArrayList<>(nodes.length * (3 * perNode + nics));
         int local = nodes.length * perNode;
         Vertex[] gpuV = new Vertex[local];
         for (int i = 0; i < local; i++) {
@@ -156,7 +161,10 @@ public final class DeviceGraph {
 
     /** The index of a GPU in the per-GPU arrays; a GPU on a node the graph does not hold is a caller's bug. */
     private int local(int gpu) {
-        int slot = Arrays.binarySearch(nodes, gpu / perNode);
+        int node = gpu / perNode;
+        // The used nodes are usually a contiguous run (a plan placed from GPU 0): index it directly.
+        int slot = contiguous ? node - firstNode : Arrays.binarySearch(nodes, node);
+        if (contiguous && (slot < 0 || slot >= nodes.length)) slot = -1;
         if (slot < 0 || gpu < 0 || gpu >= gpus) throw new IllegalArgumentException("gpu " + gpu + " is not in this device graph");
         return slot * perNode + gpu % perNode;
     }

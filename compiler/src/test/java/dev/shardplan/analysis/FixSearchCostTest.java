@@ -93,4 +93,31 @@ class FixSearchCostTest {
             assertEquals(0, p.model().heads() % p.parallel().tp(), "laid out a tp that cannot split 32 heads: " + Variants.describe(plan, p));
         }
     }
+    /**
+     * The fuzzing long run's third finding: Mixtral 8x7B on one GPU of a 131,072-GPU cluster. The
+     * idle-GPU note's variant dp 1 -> 131,072 is a valid plan (vLLM splits the experts by width over
+     * dp x tp), and re-checking it ran the pure-dp lint, which laid out and fully analysed 17
+     * reshapes of 131,072 ranks (tp 2 ... 131,072 for 32 heads): 19 s for one check. The lint
+     * compares KV pools only, so it asks for capacities, never for full analyses, and only of tps
+     * that split the heads.
+     */
+    @Test
+    void thePureDpLintComparesPoolsWithoutFullAnalyses() {
+        Plan plan = Fixtures.plan("""
+                node n { gpus 2 x H200_SXM; fabric nvlink_island 2; nics 4 x 400 Gb/s }
+                cluster c { nodes 65536 x n }
+                plan p {
+                  model mixtral_8x7b
+                  cluster c
+                  workload natural_reasoning
+                  parallel { ep 1 }
+                  engine vllm { gpu_memory_utilization 0.53 }
+                }
+                """, "p");
+        Map<Plan, Integer> analysed = new HashMap<>();
+        List<Plan> order = analysedByTheFixSearch(plan, analysed);
+        long large = order.stream().filter(p -> p.parallel().worldSize() > 16_384).count();
+        assertTrue(order.stream().anyMatch(p -> p.parallel().dp() == 131_072), "the idle-GPU note re-checked dp 131,072: " + order.size());
+        assertEquals(1, large, "full analyses of 131,072-rank plans: only the candidate itself");
+    }
 }
