@@ -21,8 +21,8 @@ import java.util.TreeMap;
  * @param fp8ComputeEfficiency share of datasheet dense FP8 (and FP4) tensor FLOP/s that GEMMs reach
  * @param attentionEfficiency  share of HBM bandwidth that paged-attention KV reads reach, relative
  *                             to {@code hbmEfficiency}
- * @param moeEfficiency        share of HBM bandwidth that the fused-MoE grouped GEMMs' expert reads
- *                             reach, relative to {@code hbmEfficiency} (many small per-expert GEMMs)
+ * @param moeEfficiency        share of a dense GEMM's achievable HBM bandwidth and FLOP/s that the
+ *                             fused-MoE grouped GEMMs reach (many small per-expert GEMMs)
  * @param linkEfficiency       share of link bandwidth a collective's bus traffic reaches
  * @param collectiveLatencyUs  fixed cost of one collective call (launch + synchronisation), µs
  * @param layerOverheadUs      fixed cost per decoder layer per step (norms, rotary, residuals), µs

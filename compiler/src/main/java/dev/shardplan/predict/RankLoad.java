@@ -39,11 +39,33 @@ import dev.shardplan.model.Quantization;
  *                          the dense MLP's two or a MoE layer's router and shared expert's two, and
  *                          the LM head
  * @param vocab             vocabulary size (the sampler works on a full row of logits per sequence)
+ * @param shapedGemms       the GEMMs among {@code gemms} whose shard shape is known, which the
+ *                          step-time model prices by shape ({@link KernelShape}): per layer the
+ *                          fused QKV and O projections (not MLA's), a dense MLP's gate_up and down,
+ *                          a MoE layer's router and shared expert's two; the LM head. Their weights
+ *                          are part of {@code fixedWeightBytes}, their FLOPs of {@code linearFlopsPerToken}
+ * @param expertFlopsPerToken the routed experts' share of {@code linearFlopsPerToken} (the fused-MoE
+ *                          grouped GEMMs: k experts per token, its group's share)
  */
 public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, double expertBytes, int expertsPerRank,
                        int experts, int topK, double epTokenScale, double kvBytesPerToken,
                        double linearFlopsPerToken, double attnFlopsPerPair, DType computeDtype, int hidden,
-                       int tp, int pp, int ep, double residentWeightBytes, int gemms, int vocab) {
+                       int tp, int pp, int ep, double residentWeightBytes, int gemms, int vocab, java.util.List<Gemm> shapedGemms,
+                       double expertFlopsPerToken) {
+
+    /**
+     * {@code count} GEMMs per step of one rank with an {@code n} × {@code k} weight shard (n output
+     * features, k input features) of {@code bytes} per weight.
+     */
+    public record Gemm(String what, double n, double k, int count, double bytes) {
+        public double weightBytes() {
+            return count * n * k * bytes;
+        }
+
+        public double flopsPerToken() {
+            return 2.0 * count * n * k;
+        }
+    }
 
     /** Activation bytes per element on the wire (collectives carry BF16 hidden states). */
     public static final double ACT_BYTES = 2.0;
@@ -127,6 +149,7 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         }
         perTokenParams += (double) model.vocab() * h / tp;
         double linearFlops = 2.0 * perTokenParams;
+        double expertFlops = model.isMoe() ? 2.0 * moeLayers * model.moe().topK() * model.expertParams() / (double) tp : 0;
 
         // attention: QK^T and PV, 2 FLOPs per multiply-add, per head of this rank
         double headsPerRank = (double) model.heads() / tp;
@@ -144,10 +167,30 @@ public record RankLoad(int layers, int moeLayers, double fixedWeightBytes, doubl
         int attnGemms = model.isMla() ? 6 : 2;
         int moeGemms = model.isMoe() ? 1 + (model.sharedExpertParams() > 0 ? 2 : 0) : 0;
         int gemms = stageLayers * attnGemms + denseLayers * 2 + moeLayers * moeGemms + 1;
+        // their shard shapes (vLLM's QKVParallelLinear / RowParallelLinear, MergedColumnParallelLinear,
+        // the replicated router, ParallelLMHead): n output features, k input features on this rank
+        java.util.List<Gemm> shaped = new java.util.ArrayList<>();
+        if (!model.isMla()) {
+            double qPerRank = (double) model.heads() / tp, kvPerRank = Math.max(1.0, (double) model.kvHeads() / tp);
+            shaped.add(new Gemm("qkv", (qPerRank + 2 * kvPerRank) * model.headDim(), h, stageLayers, attnB));
+            shaped.add(new Gemm("o", h, qPerRank * model.headDim(), stageLayers, attnB));
+        }
+        if (denseLayers > 0) {
+            shaped.add(new Gemm("gate_up", 2.0 * model.ffn() / tp, h, denseLayers, denseB));
+            shaped.add(new Gemm("down", h, (double) model.ffn() / tp, denseLayers, denseB));
+        }
+        if (moeLayers > 0) {
+            shaped.add(new Gemm("router", model.moe().experts(), h, moeLayers, routerB));
+            if (model.moe().sharedFfn() > 0) {
+                shaped.add(new Gemm("shared_gate_up", 2.0 * model.moe().sharedFfn() / tp, h, moeLayers, linB));
+                shaped.add(new Gemm("shared_down", h, (double) model.moe().sharedFfn() / tp, moeLayers, linB));
+            }
+        }
+        shaped.add(new Gemm("lm_head", (double) model.vocab() / tp, h, 1, headB));
         return new RankLoad(stageLayers, moeLayers, fixed, expertBytes, expertsPerRank,
                 model.isMoe() ? model.moe().experts() : 0, model.isMoe() ? model.moe().topK() : 0, epScale,
                 kvBytesPerToken, linearFlops, attnFlopsPerPair, compute, model.hidden(), tp, pp, ep, resident,
-                gemms, model.vocab());
+                gemms, model.vocab(), java.util.List.copyOf(shaped), expertFlops);
     }
 
     /** Layers of the largest pipeline stage: the explicit split's maximum, or ceil(L / pp). */

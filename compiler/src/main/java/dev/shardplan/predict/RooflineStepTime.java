@@ -14,8 +14,12 @@ import dev.shardplan.model.Gpu;
  *
  * <pre>
  *   T_g       = the captured CUDA-graph size T runs padded to (T when it runs eagerly)
- *   linear    = G·gemm_floor + max(fixed bytes / (hbm·e_hbm) + expert bytes(T_g) / (hbm·e_hbm·e_moe),
- *                                  linearFlops·T_g / (peak(dtype)·e_compute(dtype)))
+ *   gemm_i(m) = c_i · max(n_i·k_i·b_i / (hbm·η_hbm), 2·n_i·k_i·m / (peak(dtype_i)·η(dtype_i))) / σ(m, n_i, k_i)
+ *               (η_hbm, η(bf16): the measured GEMMs' wide-shape shares, KernelShape; η(fp8) = e_compute(fp8), fitted;
+ *                dtype_i: the checkpoint's FP8/FP4 for weights stored so, BF16 for those kept in 16 bits)
+ *   linear    = Σ_i gemm_i(T_g) (the LM head at m = s: only the sampled rows reach it)
+ *             + G_rest·gemm_floor + max(rest bytes / (hbm·e_hbm), rest FLOPs·T_g / (peak(dtype)·e_compute(dtype)))
+ *             + max(expert bytes(T_g) / (hbm·e_hbm·e_moe), expert FLOPs·T_g / (peak(dtype)·e_compute(dtype)·e_moe))
  *   moe       = L_moe·moe_floor                                        (the fused-MoE calls; their bytes are in weightBytes)
  *   attention = L·attention_floor + max(kv bytes of C + T / (hbm·e_hbm·e_attn), attnFlops·P / (peak(bf16)·e_compute))
  *   coll      = the schedule's per-stage collectives for T tokens   (analysis.CollectiveSchedule, what explain shows)
@@ -25,7 +29,14 @@ import dev.shardplan.model.Gpu;
  *   iteration = max(gpu, cpu) when the engine overlaps them, else gpu + cpu
  * </pre>
  *
- * The sampler term is the engine's top-k/top-p kernel over a full vocabulary row per sequence,
+ * The shaped GEMMs i ({@link RankLoad#shapedGemms}: QKV, O, the MLP's, the router, the shared
+ * expert's, the LM head) are priced as the measured kernels of {@link KernelShape} (their wide-shape
+ * shares of the datasheet and σ, which includes a small kernel's fixed cost), not with the fitted
+ * e_hbm and e_compute; the rest (MLA's projections, norms, biases; the fused MoE's
+ * experts) keeps the aggregate roofline and the fixed gemm_floor per GEMM; the fused MoE's grouped
+ * GEMMs reach e_moe of a dense GEMM's bandwidth and FLOP/s (many small per-expert GEMMs).
+ *
+ * <p>The sampler term is the engine's top-k/top-p kernel over a full vocabulary row per sequence,
  * on every TP rank (each samples the same rows), when the workload samples with top-p; greedy
  * decoding costs an argmax, left out. With {@link EngineLoop.Pipeline#MICRO_BATCHES} the pipeline
  * is simulated batch by batch ({@link PipelineSimulator}), which asks for {@link #stageSeconds},
@@ -44,6 +55,13 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
     private final double attnPeak;  // achievable FLOP/s for attention
     private final double fixedStage; // s per stage: kernel floors and per-layer costs
     private final double eagerStage; // s per stage when it runs outside CUDA graphs
+    private final RankLoad.Gemm[] shaped; // the GEMMs priced by shape (the LM head last)
+    private final double[][] shapedLogSigma; // their ln σ along KernelShape.M
+    private final double[] shapedPeak; // their achievable FLOP/s: FP8/FP4 weights run the low-precision GEMM (fitted), 16-bit ones BF16 (measured)
+    private final double shapedHbm;  // the B/s their weight reads reach at the widest shapes (measured)
+    private final double restBytes;  // weight bytes of the unshaped linear layers
+    private final double restFlops;  // their FLOPs per token (the routed experts' apart)
+    private final double moePeak;    // achievable FLOP/s of the fused-MoE grouped GEMMs
 
     /**
      * @param loop the engine's serving loop (graphs, sampler, overlap, pipeline)
@@ -61,7 +79,23 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         boolean fp8 = load.computeDtype() == DType.FP8 || load.computeDtype() == DType.FP4;
         this.linPeak = gpu.flopsFor(load.computeDtype()) * (fp8 ? eff.fp8ComputeEfficiency() : eff.computeEfficiency());
         this.attnPeak = gpu.flopsFor(DType.BF16) * eff.computeEfficiency();
-        this.fixedStage = (load.gemms() * eff.gemmFloorUs() + load.moeLayers() * eff.moeFloorUs()
+        this.shaped = load.shapedGemms().toArray(new RankLoad.Gemm[0]);
+        this.shapedLogSigma = new double[shaped.length][];
+        this.shapedPeak = new double[shaped.length];
+        this.shapedHbm = gpu.hbmBandwidth() * KernelShape.wideHbmEfficiency();
+        double sb = 0, sf = 0;
+        int sc = 0;
+        for (int i = 0; i < shaped.length; i++) {
+            shapedLogSigma[i] = KernelShape.gemmRow(shaped[i].n(), shaped[i].k());
+            shapedPeak[i] = fp8 && shaped[i].bytes() < 2 ? linPeak : gpu.flopsFor(DType.BF16) * KernelShape.wideBf16Efficiency();
+            sb += shaped[i].weightBytes();
+            sf += shaped[i].flopsPerToken();
+            sc += shaped[i].count();
+        }
+        this.restBytes = Math.max(0, load.fixedWeightBytes() - sb);
+        this.restFlops = Math.max(0, load.linearFlopsPerToken() - sf - load.expertFlopsPerToken());
+        this.moePeak = linPeak * eff.moeEfficiency();
+        this.fixedStage = (Math.max(0, load.gemms() - sc) * eff.gemmFloorUs() + load.moeLayers() * eff.moeFloorUs()
                 + load.layers() * (eff.attentionFloorUs() + eff.layerOverheadUs())) * 1e-6;
         this.eagerStage = load.layers() * eff.eagerLayerUs() * 1e-6;
     }
@@ -144,7 +178,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         return new Floor() {
             public double iteration(int seqs) {
                 int s = Math.max(1, seqs);
-                double linear = Math.max(weightSeconds(s), load.linearFlopsPerToken() * s / linPeak);
+                double linear = linearFloor(s);
                 double stage = linear + fixedStage + comm.stageSeconds(s);
                 double sampler = topP ? s * (double) load.vocab() * loop.sampler().minSecondsPerLogit() : 0;
                 double gpu = load.pp() * stage + (load.pp() - 1) * comm.sendSeconds(s) + sampler;
@@ -168,12 +202,53 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         int g = loop.graphBatch(tok);
         boolean eager = g == 0;
         int tg = eager ? tok : g;
-        double linMem = weightSeconds(tg);
-        double linComp = load.linearFlopsPerToken() * tg / linPeak;
-        double linear = Math.max(linMem, linComp);
+        double linear = linearSeconds(tg, seqs);
         double coll = comm.stageSeconds(tok);
         double send = comm.sendSeconds(tok);
         return new TokenTerms(tok, seqs, prefill, tg, eager, linear, coll, send, samplerSeconds(seqs), cpuSeconds(seqs, prefill));
+    }
+
+    /**
+     * The linear layers of a step of {@code tokens} tokens of which {@code seqs} are sampled: the
+     * shaped GEMMs one by one, then the rest under one roofline ({@code linear} of the class comment).
+     */
+    private double linearSeconds(int tokens, int seqs) {
+        double t = 0;
+        for (int i = 0; i < shaped.length; i++) {
+            RankLoad.Gemm g = shaped[i];
+            double m = "lm_head".equals(g.what()) ? Math.max(1, Math.min(seqs, tokens)) : tokens;
+            double roof = Math.max(g.weightBytes() / shapedHbm, g.flopsPerToken() * m / shapedPeak[i]);
+            t += roof / Math.exp(KernelShape.alongM(shapedLogSigma[i], m));
+        }
+        return t + Math.max(restBytes / hbm, restFlops * tokens / linPeak)
+                + Math.max(load.moeLayers() * load.activeExperts(tokens) * load.expertBytes() / moeBw, load.expertFlopsPerToken() * tokens / moePeak);
+    }
+
+    /**
+     * A floor under {@link #linearSeconds}{@code (T, S)} for every T ≥ S ≥ s, non-decreasing in s:
+     * each shaped GEMM's least time over the token counts m ≥ s, bounded cell by cell of the measured
+     * grid as its roofline at the cell's smallest m (at least s) over the larger σ of the cell's ends
+     * (σ between them is a log-linear blend of the two).
+     */
+    private double linearFloor(int s) {
+        double t = 0;
+        int[] grid = KernelShape.M;
+        for (int i = 0; i < shaped.length; i++) {
+            RankLoad.Gemm g = shaped[i];
+            double[] ls = shapedLogSigma[i];
+            double best = Double.POSITIVE_INFINITY;
+            for (int c = 0; c <= grid.length; c++) {
+                double lo = c == 0 ? 1 : grid[c - 1];
+                double hi = c == grid.length ? Double.POSITIVE_INFINITY : grid[c];
+                if (hi < s) continue;
+                double sig = c == 0 ? ls[0] : c == grid.length ? ls[grid.length - 1] : Math.max(ls[c - 1], ls[c]);
+                double m = Math.max(s, lo);
+                best = Math.min(best, Math.max(g.weightBytes() / shapedHbm, g.flopsPerToken() * m / shapedPeak[i]) / Math.exp(sig));
+            }
+            t += best;
+        }
+        return t + Math.max(restBytes / hbm, restFlops * s / linPeak)
+                + Math.max(load.moeLayers() * load.activeExperts(s) * load.expertBytes() / moeBw, load.expertFlopsPerToken() * s / moePeak);
     }
 
     /** Seconds to read the weights a step of {@code tokens} touches: the fixed part, then the active experts' slices. */
@@ -201,7 +276,9 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         TokenTerms t = tokenTerms(tok, seqs, prefillTokens > 0);
         double linMem = weightSeconds(t.graphTokens);
         double linComp = load.linearFlopsPerToken() * t.graphTokens / linPeak;
-        double gemmFloors = load.gemms() * eff.gemmFloorUs() * 1e-6;
+        int shapedCount = 0;
+        for (RankLoad.Gemm g : shaped) shapedCount += g.count();
+        double gemmFloors = Math.max(0, load.gemms() - shapedCount) * eff.gemmFloorUs() * 1e-6;
         double attnFloors = load.layers() * eff.attentionFloorUs() * 1e-6;
         double kvBytes = load.kvBytesPerToken() * (decodeContext + tok);
         double attention = Math.max(kvBytes / kvBw, load.attnFlopsPerPair() * (decodeContext + prefillPairs) / attnPeak);
