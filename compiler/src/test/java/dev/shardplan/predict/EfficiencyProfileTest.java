@@ -46,10 +46,10 @@ class EfficiencyProfileTest {
     void theStandardLibraryHoldsTheFittedConstants() {
         // the values of std:efficiency, written out by hand (docs/calibration.md)
         Efficiency trt = Efficiency.defaults("H100_SXM", EngineKind.TRTLLM);
-        assertEquals(new Efficiency(0.81, 0.58, 0.48, 1.00, 1.00, 0.75, 16, 1.5, 4, 10, 30, 150, 300, 5, 0), trt);
+        assertEquals(new Efficiency(1.00, 0.28, 0.56, 0.79, 1.00, 0.75, 15.5, 8.5, 4, 10, 30, 150, 300, 5, 0), trt);
         assertEquals(trt, Efficiency.defaults("H200_SXM", EngineKind.TRTLLM));
-        assertEquals(1495.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
-        assertEquals(28.5, Efficiency.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
+        assertEquals(1171.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
+        assertEquals(59.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
         assertEquals(500.0, Efficiency.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
         assertEquals(3, StdLibrary.efficiencies().size());
     }
@@ -63,7 +63,7 @@ class EfficiencyProfileTest {
         assertEquals("std:efficiency", p.efficiency().span().file());
         Efficiency e = Predictor.efficiency(p);
         assertEquals(900.0, e.stepOverheadUs());
-        assertEquals(0.75, e.hbmEfficiency());
+        assertEquals(0.96, e.hbmEfficiency());
     }
 
     @Test
