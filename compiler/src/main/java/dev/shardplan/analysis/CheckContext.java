@@ -83,6 +83,7 @@ public final class CheckContext {
         if (!suggest) return Optional.empty();
         nearMiss = null;
         nearMissCode = null;
+        int self = Checks.ALL.indexOf(check);
         for (Plan c : candidates) {
             if (c == null) continue;
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
@@ -97,7 +98,6 @@ public final class CheckContext {
             if (!DivisibilityChecks.Experts.splits(c.model(),
                     dev.shardplan.layout.Layouts.epSize(c, dev.shardplan.engine.Engines.configure(c).spec().layoutRules()))) continue;
             List<List<Diagnostic>> verdict = verdicts.computeIfAbsent(c, this::verdict);
-            int self = Checks.ALL.indexOf(check);
             if (!(self >= 0 ? verdict.get(self) : check.run(new CheckContext(core.apply(c), false, core))).isEmpty()) continue;
             // A plan with more ranks than GPUs has no layout to run the other checks on; it has an error (SP0605) either way.
             if (before == null) before = analysis.layout() == null ? java.util.Set.of(ERROR) : seriousCodes(new CheckContext(analysis, false, core));
