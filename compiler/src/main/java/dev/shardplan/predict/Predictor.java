@@ -146,10 +146,13 @@ public final class Predictor {
         return baseEfficiency(plan).with(plan.tuning());
     }
 
-    /** The plan's efficiency profile without its tuning overrides. */
+    /**
+     * The plan's efficiency profile without its tuning overrides. The resolver attaches one to every
+     * plan and search (std:efficiency's for its GPU and engine when it names none).
+     */
     static Efficiency baseEfficiency(Plan plan) {
-        return plan.efficiency() != null ? Efficiency.of(plan.efficiency())
-                : Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind());
+        if (plan.efficiency() == null) throw new IllegalArgumentException("plan '" + plan.name() + "' has no efficiency profile");
+        return Efficiency.of(plan.efficiency());
     }
 
     /** The scheduler the plan's engine runs, per replica, with the engine's effective settings. */
