@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * A resolved plan: everything a later stage needs, no AST. {@code spans} maps field paths
  * ("parallel.tp", "engine.max_num_seqs", "workload", ...) to where they were written, so that
- * analyses can point at the right token. {@code efficiency} is the step-time profile the plan
+ * analyses can point at the right token; later stages ask by {@link FieldPath} ({@link PlanPaths}).
+ * {@code efficiency} is the step-time profile the plan
  * uses (named with {@code efficiency NAME}, else std:efficiency's for its GPU and engine; null on
  * plans built by hand, which the analyses and predictions refuse); {@code tuning} holds per-plan overrides
  * of single constants (see the predictions stage). {@code engine} is the engine block as written;
@@ -61,9 +62,9 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
         this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, null, spans, span, List.of());
     }
 
-    /** The span of a field path, falling back to the plan's own span. */
-    public Span spanOf(String path) {
-        Span s = spans.get(path);
+    /** The span of a field ({@link PlanPaths}), falling back to the plan's own span. */
+    public Span spanOf(FieldPath path) {
+        Span s = spans.get(path.path());
         return s == null ? span : s;
     }
 
