@@ -2,6 +2,7 @@ package dev.shardplan.analysis;
 
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Span;
+import dev.shardplan.model.FieldPath;
 import dev.shardplan.model.Plan;
 
 import java.util.List;
@@ -147,10 +148,10 @@ public final class CheckContext {
         return out;
     }
 
-    /** The span of the first field path the plan has a span for, else the plan's own span. */
-    public Span span(String... paths) {
+    /** The span of the first field (model.PlanPaths) the plan has a span for, else the plan's own span. */
+    public Span span(FieldPath... paths) {
         Plan p = plan();
-        for (String s : paths) if (p.spans().containsKey(s)) return p.spans().get(s);
+        for (FieldPath f : paths) if (p.spans().containsKey(f.path())) return p.spans().get(f.path());
         return p.span() == null ? Span.NONE : p.span();
     }
 }
