@@ -50,7 +50,7 @@ class EfficiencyProfileTest {
         assertEquals(trt, StdProfiles.defaults("H200_SXM", EngineKind.TRTLLM));
         assertEquals(1171.0, StdProfiles.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
         assertEquals(59.0, StdProfiles.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
-        assertEquals(500.0, StdProfiles.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
+        assertEquals(736.0, StdProfiles.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
         assertEquals(3, StdLibrary.efficiencies().size());
     }
 

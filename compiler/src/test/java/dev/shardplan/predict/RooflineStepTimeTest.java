@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RooflineStepTimeTest {
     /**
@@ -40,5 +41,44 @@ class RooflineStepTimeTest {
                 assertEquals(Double.doubleToLongBits(want), Double.doubleToLongBits(got), s + " " + d + " " + ctx + " " + ps + " " + pt);
             }
         }
+    }
+
+    /**
+     * The GEMMs priced by shape are the rank's dense linear layers: for a dense model their weights
+     * are its fixed weights less the norms, their FLOPs all of its linear FLOPs; for a MoE model they
+     * leave out the routed experts; the shards narrow with TP (Llama-3.1-8B's shapes, vLLM's split).
+     */
+    @Test
+    void theShapedGemmsAreTheRanksDenseLinearLayers() {
+        Model m = Study.distill8b();
+        var par = new dev.shardplan.model.Parallel(1, 2, 1, 1, false, List.of(), List.of());
+        RankLoad l = RankLoad.of(m, par, DType.BF16);
+        double bytes = 0, flops = 0;
+        for (RankLoad.Gemm g : l.shapedGemms()) {
+            bytes += g.weightBytes();
+            flops += g.flopsPerToken();
+        }
+        double norms = l.layers() * (double) m.layerNormParams() * 2;
+        assertEquals(l.fixedWeightBytes() - norms, bytes, 1e-6 * bytes);
+        assertEquals(l.linearFlopsPerToken(), flops, 1e-6 * flops);
+        var qkv = l.shapedGemms().get(0);
+        assertEquals("qkv", qkv.what());
+        assertEquals((16 + 2 * 4) * 128, qkv.n());  // 32 query and 8 KV heads over tp 2
+        assertEquals(4096, qkv.k());
+        RankLoad moe = RankLoad.of(Catalog.deepseekR1(), new dev.shardplan.model.Parallel(1, 8, 1, 8, false, List.of(), List.of()), DType.BF16);
+        double mf = 0;
+        for (RankLoad.Gemm g : moe.shapedGemms()) mf += g.flopsPerToken();
+        assertTrue(mf + moe.expertFlopsPerToken() <= moe.linearFlopsPerToken() * (1 + 1e-9), "MoE: shaped + experts within the linear FLOPs");
+    }
+
+    /** σ is 1 for the widest measured GEMMs, below 1 for a narrow shard, and held at the grid's edges. */
+    @Test
+    void kernelShapeIsOneForWideGemmsAndFallsForNarrowOnes() {
+        double wide = KernelShape.gemm(4096, 16384, 16384), narrow = KernelShape.gemm(1, 512, 512);
+        assertTrue(wide > 0.7 && wide <= 1, "wide " + wide);
+        assertTrue(narrow < 0.1, "narrow " + narrow);
+        assertEquals(KernelShape.gemm(4096, 16384, 16384), KernelShape.gemm(16384, 131072, 16384), 1e-12);
+        assertTrue(KernelShape.wideHbmEfficiency() > 0.8 && KernelShape.wideHbmEfficiency() < 1, "" + KernelShape.wideHbmEfficiency());
+        assertTrue(KernelShape.wideBf16Efficiency() > 0.8 && KernelShape.wideBf16Efficiency() < 1, "" + KernelShape.wideBf16Efficiency());
     }
 }

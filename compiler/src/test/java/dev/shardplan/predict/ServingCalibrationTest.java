@@ -28,7 +28,7 @@ class ServingCalibrationTest {
     static final Path DOC = Path.of("..").toAbsolutePath().normalize().resolve("docs/calibration.md");
 
     /** Held-out MAPE today, per engine, rounded up: a change that makes one worse fails here. */
-    static final Map<EngineKind, Double> HELD_OUT_LEVEL = Map.of(EngineKind.VLLM, 0.085, EngineKind.SGLANG, 0.170, EngineKind.TRTLLM, 0.130);
+    static final Map<EngineKind, Double> HELD_OUT_LEVEL = Map.of(EngineKind.VLLM, 0.085, EngineKind.SGLANG, 0.145, EngineKind.TRTLLM, 0.130);
     static final double GOAL = 0.15;
 
     @Test
