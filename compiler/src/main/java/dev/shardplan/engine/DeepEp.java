@@ -11,6 +11,18 @@ public final class DeepEp {
     public static final String RELEASE = "v1.2.1";
     /** csrc/kernels/configs.cuh NUM_BUFFER_ALIGNMENT_BYTES. */
     static final long ALIGNMENT = 128;
+    /** csrc/kernels/configs.cuh NUM_WORKSPACE_BYTES: the workspace every Buffer cudaMallocs in its constructor. */
+    public static final long WORKSPACE = 32L << 20;
+
+    /**
+     * What one Buffer takes on its GPU (csrc/deep_ep.cpp Buffer::Buffer): the NVLink buffer of
+     * {@code nvl} bytes (cudaMalloc, only when positive), the 32 MiB workspace, and the RDMA buffer
+     * of {@code rdma} bytes (nvshmem_align on the symmetric heap, only when positive). The NVLink
+     * buffer's barrier signals and peer pointers (under 200 B) are not counted.
+     */
+    public static long allocated(long nvl, long rdma) {
+        return Math.max(0, nvl) + WORKSPACE + Math.max(0, rdma);
+    }
 
     /**
      * The low-latency (decode) mode's RDMA buffer, get_low_latency_rdma_size_hint: two (odd/even)

@@ -484,7 +484,8 @@ final class Sglang implements EngineSpec {
         // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
         int mtp = Shapes.mtpLayers(cfg, plan, s);
         long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
-        long weights = s.weights().total() + mtpWeights;
+        Eplb.Extra eplb = Eplb.of(cfg, plan, layout, r);
+        long weights = s.weights().total() + mtpWeights + eplb.bytes();
         Double nt = plan.tuning().get("non_torch_gib");
         long init = nt != null ? (long) (nt * GIB) : init(plan, layout);
         long load = LOAD_OVERHEAD;
@@ -501,6 +502,7 @@ final class Sglang implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "SGLang loads only its shard"));
+        if (eplb.derivation() != null) d.add(eplb.derivation());
         if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
                 mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
                 "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
