@@ -113,6 +113,14 @@ public interface EngineSpec {
         return cfg.role(Role.REDUNDANT_EXPERTS).map(Effective::count).orElse(0L);
     }
 
+    /**
+     * What one token's hidden state takes on the wire in the expert-parallel dispatch and combine
+     * of {@code cfg}'s all-to-all kernels (BF16 both ways unless the engine's kernels say otherwise).
+     */
+    default EpMessage epMessage(EngineConfig cfg, Model model, dev.shardplan.model.Parallel p) {
+        return EpMessage.bf16(model);
+    }
+
     /** One rank's memory, the way this release accounts for it. */
     MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank rank);
 

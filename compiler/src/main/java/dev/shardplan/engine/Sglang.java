@@ -476,6 +476,20 @@ final class Sglang implements EngineSpec {
      */
     static final long LOAD_OVERHEAD = 250L << 20;
 
+    /**
+     * SGLang's DeepEP dispatcher sends FP8 when DeepGEMM runs the experts of a block-FP8 model
+     * (token_dispatcher/deepep.py: per-token-group quantisation by 128 before the normal dispatch,
+     * use_fp8 in the low-latency one); the combine returns BF16.
+     */
+    @Override
+    public EpMessage epMessage(EngineConfig cfg, Model m, dev.shardplan.model.Parallel p) {
+        var backend = cfg.role(Role.ALL2ALL);
+        if (backend.isPresent() && backend.get().word().equals("deepep") && EpMessage.fp8Blocks(m)) {
+            return EpMessage.deepEpFp8(m, "sglang moe_a2a_backend deepep, FP8 dispatch of a block-quantised model");
+        }
+        return EpMessage.bf16(m);
+    }
+
     @Override
     public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
         Model m = plan.model();

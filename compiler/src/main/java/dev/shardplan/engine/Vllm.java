@@ -728,6 +728,20 @@ final class Vllm implements EngineSpec {
                         + "VLLM_MOE_DP_CHUNK_SIZE); DeepEP " + DeepEp.RELEASE + " csrc/config.hpp, csrc/deep_ep.cpp"));
     }
 
+    /**
+     * vLLM's DeepEP prepare/finalize quantize a 128 x 128 block-FP8 model's activations before the
+     * dispatch (deepep_ll_prepare_finalize use_fp8_dispatch; deepep_ht_prepare_finalize quantizes
+     * first for block quantization), when the all-to-all kernels run (dp > 1 with EP).
+     */
+    @Override
+    public EpMessage epMessage(EngineConfig cfg, Model m, dev.shardplan.model.Parallel p) {
+        var backend = cfg.role(Role.ALL2ALL);
+        if (backend.isPresent() && backend.get().word().startsWith("deepep_") && p.dp() > 1 && EpMessage.fp8Blocks(m)) {
+            return EpMessage.deepEpFp8(m, "vllm " + backend.get().word() + " prepare/finalize, FP8 dispatch of a block-quantised model");
+        }
+        return EpMessage.bf16(m);
+    }
+
     /** Whether some EP group's ranks sit on more than one node (vLLM All2AllManagerBase.internode). */
     static boolean epSpansNodes(RankLayout layout) {
         for (var g : layout.groups(dev.shardplan.layout.GroupKind.EP)) {
