@@ -423,12 +423,35 @@ public final class Search {
             for (int w = 1; w <= maxWorld; w++) {
                 if (gpus % w != 0 || gpus / w < 2) continue;
                 int n = gpus / w;
+                List<Integer> splits = splits(s, n);
+                if (splits.isEmpty()) continue;
                 layouts(s, w, inst -> {
-                    for (int p = 1; p < n; p++) if (s.prefillInstances().isEmpty() || s.prefillInstances().contains(p)) out.add(pools(s, inst, p, n - p));
+                    for (int p : splits) out.add(pools(s, inst, p, n - p));
                 });
             }
         }
         return out;
+    }
+
+    /** Up to this many instances, a space without prefill_instances tries every split; above, 15 of them. */
+    static final int EVERY_SPLIT = 16;
+
+    /**
+     * The prefill instances to try among {@code n}: those {@code prefill_instances} lists (below
+     * {@code n}), else every split of up to {@value #EVERY_SPLIT} instances, else the fifteen
+     * splits n x k / 16 (k = 1..15) rounded, so that a large cluster stays a search of a few
+     * hundred pool candidates per layout at most.
+     */
+    static List<Integer> splits(SearchSpace s, int n) {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        if (!s.prefillInstances().isEmpty()) {
+            for (int p : s.prefillInstances()) if (p >= 1 && p < n) out.add(p);
+        } else if (n <= EVERY_SPLIT) {
+            for (int p = 1; p < n; p++) out.add(p);
+        } else {
+            for (int k = 1; k < 16; k++) out.add((int) Math.max(1, Math.min(n - 1, Math.round((double) n * k / 16))));
+        }
+        return new ArrayList<>(out);
     }
 
     /** The aggregated candidates of world {@code w}: dp x tp x pp (x attention DP, ep), settings and KV dtype, in a fixed order. */

@@ -29,7 +29,7 @@ import java.util.Map;
  * @param disaggregated whether to try the GPUs as one aggregated plan (false) and split into
  *                   prefill and decode pools (true), values to try (empty: aggregated only)
  * @param prefillInstances how many of a pool candidate's instances prefill (empty: every split
- *                   that leaves at least one instance to decode)
+ *                   that leaves at least one instance to decode, see {@code Search.splits})
  */
 public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,

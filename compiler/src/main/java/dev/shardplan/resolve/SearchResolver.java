@@ -37,7 +37,7 @@ final class SearchResolver {
     static final Field DISAGGREGATED = Field.word("disaggregated", "true", "false").example("disaggregated false, true")
             .doc("Whether to try the GPUs split into prefill and decode pools (true) beside one aggregated plan (false); absent: aggregated only.");
     static final Field PREFILL_INSTANCES = Field.counts("prefill_instances", Schema.PREFILL_INSTANCES).example("prefill_instances 1, 2")
-            .doc("How many of a split's engine instances prefill; absent: every split that leaves one or more to decode.");
+            .doc("How many of a split's engine instances prefill; absent: every split that leaves one or more to decode (of 16 instances or fewer; of more, the 15 splits at sixteenths).");
 
     static final FieldTable EXPLORE_FIELDS = FieldTable.of("search.explore", degrees("dp", "Data-parallel replicas to try."),
             degrees("tp", "Tensor-parallel degrees to try."), degrees("pp", "Pipeline stages to try."),
