@@ -496,6 +496,11 @@ public final class Search {
                 Set.of(), null, inst.tuning(), inst.efficiency(), Map.of(), inst.span(), List.of(), d);
     }
 
+    /** The replicas that decode: a plan's DP replicas, or the decode pool's instances times theirs. */
+    static int decodeReplicas(Plan p) {
+        return p.disaggregated() ? p.disagg().decode().replicas() * p.parallel().dp() : p.parallel().dp();
+    }
+
     /** GPUs a candidate takes: its ranks, or both pools' instances. */
     public static int gpus(Plan p) {
         return p.disaggregated() ? p.disagg().gpus() : p.parallel().worldSize();
@@ -657,7 +662,7 @@ public final class Search {
             long wk = w.prediction().scheduler().kvTokens(), bk = b.prediction().scheduler().kvTokens();
             sb.append(String.format(Locale.ROOT, " KV per replica %d vs %d tokens; mean running %.0f vs %.0f per replica;"
                             + " preemptions %d vs %d; replicas %d vs %d.", wk, bk, r.meanRunning(), q.meanRunning(),
-                    r.preemptions(), q.preemptions(), w.plan().parallel().dp(), b.plan().parallel().dp()));
+                    r.preemptions(), q.preemptions(), decodeReplicas(w.plan()), decodeReplicas(b.plan())));
         }
         return sb.toString();
     }
