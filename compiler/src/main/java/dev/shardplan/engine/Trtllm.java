@@ -308,7 +308,7 @@ final class Trtllm implements EngineSpec {
         d.add(new Derivation("kv blocks", "pool // (kv bytes/token x layers) // tokens_per_block",
                 pool + " // " + perToken + " // " + block + " = " + blocks, "TensorRT-LLM KVCacheManager"));
         return new MemoryBudget(r.pp(), EngineKind.TRTLLM, total, fraction, total, s.weights(), weights, act, nonTorch, 0, pool,
-                layers, block, block * kvb.bytes(), perToken, Math.max(0, blocks), d);
+                layers, block, block * kvb.bytes(), perToken, Math.max(0, blocks), 0, 0, d);
     }
 
     /** The profiling forward pass at max_num_tokens, plus the last stage's fp32 logits for max_batch_size rows. */

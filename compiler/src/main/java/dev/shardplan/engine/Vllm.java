@@ -911,7 +911,7 @@ final class Vllm implements EngineSpec {
                     pool + " // " + page + " // " + layers + " = " + blocks, "vllm v1/core/kv_cache_utils.py get_num_blocks"));
         }
         return new MemoryBudget(r.pp(), EngineKind.VLLM, total, fraction, usable, s.weights(), weights, act, nonTorch, graph,
-                pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), d);
+                pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), 0, 0, d);
     }
 
     static String padNote(Plan plan) {

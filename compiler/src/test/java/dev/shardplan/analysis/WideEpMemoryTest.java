@@ -117,4 +117,25 @@ class WideEpMemoryTest {
         PlanAnalysis s = Analyzer.analyze(r1(2, "dp 16; ep 16; dp_attention true", "sglang { moe_a2a_backend deepep }"));
         assertEquals(s.interconnect().decodeBatch() * 8 * 10_864, ep(s).messageBytes());
     }
+
+    @Test
+    void sglangDeepEpBuffersComeOutOfTheHeadroomNotThePool() {
+        // deepep_mode auto at dp 16 x ep 16 (attention DP): the normal NVLink buffer 377,673,984 B,
+        // the larger RDMA buffer (low latency, 128 tokens x 256 experts: 1,908,410,496 B against the
+        // normal 91,887,744) and the workspace: 2,319,638,912 B (2.16 GiB).
+        String par = "dp 16; ep 16; dp_attention true";
+        MemoryBudget plain = rank0(r1(2, par, "sglang { mem_fraction_static 0.8 }"));
+        MemoryBudget deepep = rank0(r1(2, par, "sglang { mem_fraction_static 0.8; moe_a2a_backend deepep }"));
+        assertEquals(2_319_638_912L, deepep.afterPool());
+        assertEquals(plain.kvPool(), deepep.kvPool(), "created after the pool is sized");
+        assertEquals(0, plain.afterPool());
+        assertTrue(deepep.headroom() > deepep.afterPool(), "0.8 leaves room");
+        // Low-latency mode alone: no NVLink buffer; the RDMA buffer and the workspace.
+        MemoryBudget ll = rank0(r1(2, par, "sglang { mem_fraction_static 0.8; moe_a2a_backend deepep; deepep_mode low_latency }"));
+        assertEquals(1_908_410_496L + WORKSPACE, ll.afterPool());
+        // 0.99 leaves 1.38 GiB: SP0406, with the fraction that fits.
+        PlanAnalysis tight = Analyzer.analyze(r1(2, par, "sglang { mem_fraction_static 0.99; moe_a2a_backend deepep }"));
+        assertTrue(tight.diagnostics().stream().anyMatch(d -> d.code() == AnalysisCodes.HEADROOM_TOO_SMALL
+                && d.help() != null && d.help().contains("0.99 -> 0.98")), tight.diagnostics().toString());
+    }
 }
