@@ -3,6 +3,7 @@ package dev.shardplan.predict;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Cluster;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.EfficiencyProfile;
 import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Slo;
@@ -26,7 +27,8 @@ import java.util.Map;
  *                   {@code Search.enumerate}; otherwise off)
  * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
  *                   throughput-per-GPU objective can prefer fewer)
- * @param disaggregated whether to try the GPUs as one aggregated plan (false) and split into
+ * @param efficiency the step-time profile every candidate carries (the resolver's choice for the
+ *                   search's GPU and engine: nothing below api loads std:efficiency) * @param disaggregated whether to try the GPUs as one aggregated plan (false) and split into
  *                   prefill and decode pools (true), values to try (empty: aggregated only)
  * @param prefillInstances how many of a pool candidate's instances prefill (empty: every split
  *                   that leaves at least one instance to decode, see {@code Search.splits})
@@ -35,23 +37,24 @@ public record SearchSpace(String name, Model model, Cluster cluster, Workload wo
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                           List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
                           Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention,
-                          List<Boolean> disaggregated, List<Integer> prefillInstances) {
+                          EfficiencyProfile efficiency, List<Boolean> disaggregated, List<Integer> prefillInstances) {
     /** A space of aggregated plans only. */
     public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                        Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                        List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
-                       Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention) {
+                       Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention,
+                       EfficiencyProfile efficiency) {
         this(name, model, cluster, workload, engine, slos, objective, gpus, allGpus, dp, tp, pp, ep, maxNumSeqs, kvDtypes, tuning, span,
-                maxBatchedTokens, dpAttention, List.of(), List.of());
+                maxBatchedTokens, dpAttention, efficiency, List.of(), List.of());
     }
 
     /** A space that leaves the step token budget as the engine block has it and attention DP to the engine's recipe. */
     public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                        Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                        List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
-                       Map<String, Double> tuning, Span span) {
+                       Map<String, Double> tuning, Span span, EfficiencyProfile efficiency) {
         this(name, model, cluster, workload, engine, slos, objective, gpus, allGpus, dp, tp, pp, ep, maxNumSeqs, kvDtypes, tuning, span,
-                List.of(), List.of());
+                List.of(), List.of(), efficiency);
     }
 
     public SearchSpace {

@@ -15,7 +15,7 @@ class SearchSplitsTest {
         var w = Study.reasoning(200);
         return new SearchSpace("r8b", Study.distill8b(), Study.hgxH200(), w, Study.vllm(256), List.of(), SearchSpace.Objective.THROUGHPUT,
                 8, true, List.of(), List.of(), List.of(1), List.of(), List.of(), List.of(DType.BF16), Map.of(), dev.shardplan.diag.Span.NONE,
-                List.of(), List.of(), disaggregated, prefill);
+                List.of(), List.of(), StdProfiles.profile("H200_SXM", dev.shardplan.model.EngineKind.VLLM), disaggregated, prefill);
     }
 
     @Test
