@@ -4,7 +4,7 @@
 # Engine: trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1).
 # The plan's engine is vllm; shardplan's memory and KV figures are for vllm.
 # This starts trtllm 1.2.1 (image nvcr.io/nvidia/tensorrt-llm/release:1.2.1) with the plan's settings carried by meaning:
-#   free_gpu_memory_fraction 0.736: gpu_memory_utilization 0.9 leaves a KV pool of 28.8 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.736 leaves 28.9 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.735: gpu_memory_utilization 0.9 leaves a KV pool of 28.8 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.735 leaves 28.8 GiB under TensorRT-LLM's
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exec trtllm-serve meta-llama/Llama-3.1-405B-Instruct \
@@ -12,6 +12,6 @@ exec trtllm-serve meta-llama/Llama-3.1-405B-Instruct \
     --tp_size 8 \
     --pp_size 1 \
     --max_seq_len 32000 \
-    --kv_cache_free_gpu_memory_fraction 0.736 \
+    --kv_cache_free_gpu_memory_fraction 0.735 \
     --host 0.0.0.0 \
     --port 8000

@@ -45,9 +45,9 @@ class KvCapacityTest {
         //          norms 8,192) + embedding + lm head 2 x 128,256 x 4,096 + final norm 4,096
         //        = 8,030,261,248 params (models.json: params_total_computed_from_config) x 2 B = 16,060,522,496
         assertEquals(16_060_522_496L, m.weightParts().total());
-        // + what loading allocates (LoadAllocation): the rope cache 128,000 positions x 128 x 2 B = 32,768,000;
+        // + what loading allocates (LoadAllocation): the rope cache 131,072 positions x 128 x 2 B = 33,554,432;
         //   no tensor loses to the allocator's 2 MiB rounding (qkv 48, o 32, gate_up 224, down 112, embedding 1,002 MiB)
-        assertEquals(16_060_522_496L + 32_768_000L, m.weights());
+        assertEquals(16_060_522_496L + 33_554_432L, m.weights());
         // activation = max(forward 8192 x (3x4096 + 3x14336) x 2 = 905,969,664; sampler 1024 x 128,256 x 14 = 1,838,678,016)
         assertEquals(1_838_678_016L, m.activation());
         poolAddsUp(m, NT_SINGLE);
@@ -87,9 +87,9 @@ class KvCapacityTest {
         // + embedding and lm head 2 x (128,256/4 = 32,064) x 8192 = 525,336,576 + final norm 8,192
         // = 17,639,415,808 params x 2 B = 35,278,831,616
         assertEquals(35_278_831_616L, m.weightParts().total());
-        // + rope cache 32,768,000 + rounding: embedding and LM head (32,064 x 8192 x 2 B = 501 MiB each) get 502 MiB segments
+        // + rope cache 33,554,432 + rounding: embedding and LM head (32,064 x 8192 x 2 B = 501 MiB each) get 502 MiB segments
         //   and keep the 1 MiB remainder (not split: a split needs more than 1 MiB) = 2 x 1,048,576
-        assertEquals(35_278_831_616L + 32_768_000L + 2_097_152L, m.weights());
+        assertEquals(35_278_831_616L + 33_554_432L + 2_097_152L, m.weights());
         // activation = max(forward 8192 x max(3x8192 + 3x7168 = 46,080; attention 2x8192 + (32+4)x128) x 2 = 754,974,720;
         //                  sampler 1024 x 128,256 x 14 = 1,838,678,016); non-torch with NVLink SHARP (TP4 on HGX H100)
         assertEquals(1_838_678_016L, m.activation());

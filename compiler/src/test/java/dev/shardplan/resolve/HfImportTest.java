@@ -94,7 +94,7 @@ class HfImportTest {
         return List.of(m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.moe() != null && m.moe().denseLayers() == 0 ? "-" : m.ffn(),
                 m.vocab(), m.tiedEmbeddings(), m.attention(), String.valueOf(m.mla()), String.valueOf(m.moe()), m.qkvBias(), m.oBias(),
                 m.qkNorm(), m.attentionSinks(), m.slidingWindow(), m.slidingEvery(), m.totalParams(), m.family(), m.swigluLimit(),
-                m.ropeTheta(), String.valueOf(m.ropeScaling()), m.ropeInterleave()).stream()
+                m.ropeTheta(), String.valueOf(m.ropeScaling()), m.ropeInterleave(), m.maxPosition()).stream()
                 .map(String::valueOf).collect(Collectors.joining(" "));
     }
 
