@@ -3,7 +3,6 @@ package dev.shardplan.api;
 import dev.shardplan.analysis.CheckContext;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.Variants;
-import dev.shardplan.diag.Deadline;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Plan;
 import dev.shardplan.model.Slo;
@@ -17,11 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.FutureTask;
 import java.util.function.Supplier;
 
 /**
@@ -87,9 +81,9 @@ final class Advice {
             for (Diagnostic d : ds) offered.add(offered(p, a, d));
             boolean simulated = !tooLarge(p) && !tooWide(p);
             // A plan with an error cannot start: there is nothing to compare the fix against.
-            Task before = simulated && !a.hasErrors() && offered.stream().anyMatch(f -> f != null && !tooWide(f.plan()))
+            Background.Task<Prediction> before = simulated && !a.hasErrors() && offered.stream().anyMatch(f -> f != null && !tooWide(f.plan()))
                     ? submit(() -> simulate(p, a)) : null;
-            Map<Plan, Task> after = new HashMap<>();
+            Map<Plan, Background.Task<Prediction>> after = new HashMap<>();
             if (simulated) {
                 for (CheckContext.Fix f : offered) {
                     if (f != null && !tooWide(f.plan())) after.computeIfAbsent(f.plan(), q -> submit(() -> simulate(q, null)));
@@ -129,56 +123,9 @@ final class Advice {
             }
         }
 
-        private Task submit(Callable<Prediction> work) {
-            Task t = new Task(work);
-            if (parallel) {
-                Object limit = Deadline.current();
-                workers().execute(() -> Deadline.under(limit, t));
-            }
-            return t;
+        private Background.Task<Prediction> submit(java.util.concurrent.Callable<Prediction> work) {
+            return Background.start(parallel, work);
         }
-    }
-
-    /** A simulation that a worker may have started; {@link #join} runs it here when none has. */
-    private static final class Task extends FutureTask<Prediction> {
-        Task(Callable<Prediction> work) {
-            super(work);
-        }
-
-        Prediction join() {
-            run(); // does nothing when it ran or runs on a worker
-            try {
-                return get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while weighing a fix", e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException r) throw r;
-                if (e.getCause() instanceof Error r) throw r;
-                throw new IllegalStateException(e.getCause());
-            }
-        }
-    }
-
-    private static volatile ExecutorService workers;
-
-    /** The weighing's worker threads: one fewer than the processors (the checking thread is the other), at least one; daemons. */
-    private static ExecutorService workers() {
-        ExecutorService w = workers;
-        if (w == null) {
-            synchronized (Advice.class) {
-                if (workers == null) {
-                    int n = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-                    workers = Executors.newFixedThreadPool(n, r -> {
-                        Thread t = new Thread(r, "shardplan-advice");
-                        t.setDaemon(true);
-                        return t;
-                    });
-                }
-                w = workers;
-            }
-        }
-        return w;
     }
 
     private static boolean tooWide(Plan p) {

@@ -115,18 +115,21 @@ public final class Compiler {
         FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         Findings all = Findings.split(fr.diagnostics(), project);
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
-        // Two passes: the first analyses every plan and starts the simulations that weigh its fixes
-        // (api/Advice) on worker threads; the second waits for them, in the plans' order.
+        // Two passes: the first starts each plan's analysis, with the simulations that weigh its
+        // fixes (api/Advice), on worker threads; the second takes them in the plans' order,
+        // analysing here a plan no worker has started (api/Background).
         Advice.Weighing weighing = new Advice.Weighing(true);
-        List<Analysed> analysed = new ArrayList<>(fr.plans().size());
-        int i = 0;
+        List<Background.Task<Analysed>> started = new ArrayList<>(fr.plans().size());
         for (Plan p : fr.plans()) {
-            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
             AnalysisCache.Entry known = cache.get(p);
-            analysed.add(known != null ? new Analysed(p, known.analysis(), known::findings, List.of(), false)
-                    : analyzeLater(p, weighing, targets));
+            started.add(Background.start(known == null, () -> known != null
+                    ? new Analysed(p, known.analysis(), known::findings, List.of(), false)
+                    : analyzeLater(p, weighing, targets)));
         }
-        for (Analysed x : analysed) {
+        int i = 0;
+        for (Background.Task<Analysed> t : started) {
+            Analysed x = t.join();
+            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + x.plan().name());
             Plan p = x.plan();
             PlanAnalysis a = x.analysis();
             List<Diagnostic> own = new ArrayList<>();
