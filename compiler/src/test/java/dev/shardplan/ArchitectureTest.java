@@ -179,11 +179,9 @@ class ArchitectureTest {
     /**
      * Calls that re-run an earlier stage today, each with the change that removes it (issue 11,
      * item 2: api runs each stage once and hands the result down). The test fails when one of
-     * these no longer occurs, so that the exception is deleted and the rule tightens.
+     * these no longer occurs, so that the exception is deleted and the rule tightens. None today.
      */
-    static final List<String> KNOWN_RERUNS = List.of(
-            // predict: the default efficiency profile is read by running the resolver over std:efficiency
-            "dev.shardplan.predict.Efficiency.stdProfile(java.lang.String, dev.shardplan.model.EngineKind) calls dev.shardplan.resolve.StdLibrary.efficiency");
+    static final List<String> KNOWN_RERUNS = List.of();
 
     /**
      * No class outside api and the stage itself calls a stage's entry point, and no static

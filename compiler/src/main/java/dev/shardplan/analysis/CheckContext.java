@@ -2,6 +2,7 @@ package dev.shardplan.analysis;
 
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Span;
+import dev.shardplan.model.FieldPath;
 import dev.shardplan.model.Plan;
 
 import java.util.List;
@@ -83,6 +84,7 @@ public final class CheckContext {
         if (!suggest) return Optional.empty();
         nearMiss = null;
         nearMissCode = null;
+        int self = Checks.ALL.indexOf(check);
         for (Plan c : candidates) {
             if (c == null) continue;
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
@@ -97,7 +99,6 @@ public final class CheckContext {
             if (!DivisibilityChecks.Experts.splits(c.model(),
                     dev.shardplan.layout.Layouts.epSize(c, dev.shardplan.engine.Engines.configure(c).spec().layoutRules()))) continue;
             List<List<Diagnostic>> verdict = verdicts.computeIfAbsent(c, this::verdict);
-            int self = Checks.ALL.indexOf(check);
             if (!(self >= 0 ? verdict.get(self) : check.run(new CheckContext(core.apply(c), false, core))).isEmpty()) continue;
             // A plan with more ranks than GPUs has no layout to run the other checks on; it has an error (SP0605) either way.
             if (before == null) before = analysis.layout() == null ? java.util.Set.of(ERROR) : seriousCodes(new CheckContext(analysis, false, core));
@@ -147,10 +148,10 @@ public final class CheckContext {
         return out;
     }
 
-    /** The span of the first field path the plan has a span for, else the plan's own span. */
-    public Span span(String... paths) {
+    /** The span of the first field (model.PlanPaths) the plan has a span for, else the plan's own span. */
+    public Span span(FieldPath... paths) {
         Plan p = plan();
-        for (String s : paths) if (p.spans().containsKey(s)) return p.spans().get(s);
+        for (FieldPath f : paths) if (p.spans().containsKey(f.path())) return p.spans().get(f.path());
         return p.span() == null ? Span.NONE : p.span();
     }
 }

@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.diag.Diagnostics;
@@ -53,7 +54,7 @@ public final class DisaggregatedAnalysis {
             Cluster ic = instanceCluster(c, p.instanceGpus());
             if (ic == null) {
                 int per = c.node().gpus();
-                ds.add(Diagnostic.of(AnalysisCodes.POOL_STRADDLES_NODES, p.spans().getOrDefault("parallel", p.span()),
+                ds.add(Diagnostic.of(AnalysisCodes.POOL_STRADDLES_NODES, p.spanOf(PlanPaths.PARALLEL),
                                 "an instance of pool `" + r.id() + "` takes " + p.instanceGpus() + " gpus, which "
                                         + (p.instanceGpus() < per ? "do not divide" : "are not a multiple of") + " the " + per + " gpus of a node")
                         .note("instances are placed one after another from gpu 0; one of them would straddle two nodes")

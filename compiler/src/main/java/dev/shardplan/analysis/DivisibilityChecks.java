@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
@@ -51,7 +52,7 @@ final class DivisibilityChecks {
             Plan p = ctx.plan();
             int h = p.model().heads(), tp = p.parallel().tp();
             if (splits(p)) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.HEADS_NOT_DIVISIBLE, ctx.span("parallel.tp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.HEADS_NOT_DIVISIBLE, ctx.span(PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL),
                     p.model().heads() + " attention heads do not split over tp " + tp)
                     .note("each tp rank computes heads / tp query heads; " + h + " % " + tp + " = " + (h % tp))
                     .note("vllm: \"Total number of attention heads (" + h + ") must be divisible by tensor parallel size (" + tp + ").\"");
@@ -74,7 +75,7 @@ final class DivisibilityChecks {
             if (m.isMla() || m.kvHeads() <= 0) return List.of();
             int kv = m.kvHeads(), tp = p.parallel().tp();
             if (ok(kv, tp)) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.KV_HEADS_VS_TP, ctx.span("parallel.tp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.KV_HEADS_VS_TP, ctx.span(PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL),
                     kv + " kv heads neither split over tp " + tp + " nor replicate evenly")
                     .note("kv heads split when kv % tp == 0 and are replicated tp / kv times when tp % kv == 0; "
                             + kv + " % " + tp + " = " + (kv % tp) + ", " + tp + " % " + kv + " = " + (tp % kv));
@@ -100,7 +101,7 @@ final class DivisibilityChecks {
             if (splits(m, l.epSize())) return List.of();
             int e = m.moe().experts(), ep = l.epSize();
             Parallel o = p.parallel();
-            var b = Diagnostic.of(AnalysisCodes.EXPERTS_NOT_DIVISIBLE, ctx.span("parallel.ep", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.EXPERTS_NOT_DIVISIBLE, ctx.span(PlanPaths.PARALLEL_EP, PlanPaths.PARALLEL),
                     e + " routed experts do not split over " + ep + " expert-parallel ranks")
                     .note(l.rules().moeGroup() == LayoutRules.MoeGroup.DP_TIMES_TP
                             ? p.engine().kind().id() + "'s ep size is dp x tp = " + o.dp() + " x " + o.tp() + " = " + ep
@@ -149,7 +150,7 @@ final class DivisibilityChecks {
                 if (w % tp != 0 || (w / tp) % unit != 0) bad = "shared expert width " + w + " / tp " + tp + " = " + fmtDiv(w, tp);
             }
             if (bad == null) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.QUANT_BLOCK_MISALIGNED, ctx.span("parallel.tp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.QUANT_BLOCK_MISALIGNED, ctx.span(PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL),
                     "sharded weight width is not a multiple of the " + q.weights().id() + " "
                             + (q.blockSize() > 0 ? "block " : "group ") + unit + ": " + bad)
                     .note("each rank's slice must hold whole quantisation " + (q.blockSize() > 0 ? "blocks" : "groups")

@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
@@ -41,7 +42,7 @@ final class MemoryChecks {
             if (w == null || w.kvPool() > 0) return List.of();
             Plan p = ctx.plan();
             long need = w.weights() + w.activation() + w.nonTorch() + w.cudaGraph();
-            var b = Diagnostic.of(AnalysisCodes.WEIGHTS_DO_NOT_FIT, ctx.span("parallel.tp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.WEIGHTS_DO_NOT_FIT, ctx.span(PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL),
                     "weights do not fit: rank " + rankOf(a, w) + " needs " + Fmt.gib(need) + " for weights ("
                             + Fmt.gib(w.weights()) + ") and runtime memory, but has " + a.engine().spec().usableText(w))
                     .note("model `" + p.model().name() + "` split tp " + a.layout().tp() + " x pp " + a.layout().pp()
@@ -73,7 +74,7 @@ final class MemoryChecks {
             long estimate = kv.longestSequence();
             String lenKey = Variants.name(e, Role.MAX_MODEL_LEN);
             var b = Diagnostic.of(refuses ? AnalysisCodes.MAX_LENGTH_DOES_NOT_FIT : AnalysisCodes.SHORT_KV_POOL,
-                    ctx.span("engine." + lenKey, "workload.max_length", "workload"),
+                    ctx.span(PlanPaths.engine(lenKey), PlanPaths.WORKLOAD_MAX_LENGTH, PlanPaths.WORKLOAD),
                     "one sequence of " + Fmt.num(max.length()) + " tokens needs " + Fmt.num(max.blocksPerSeq()) + " kv blocks, but the pool holds "
                             + Fmt.num(kv.blocks()) + " (" + Fmt.num(kv.tokens()) + " tokens)")
                     .note("kv per token on rank " + kv.limitingRank() + ": " + Fmt.num(kv.bytesPerToken()) + " B; pool "
@@ -115,7 +116,7 @@ final class MemoryChecks {
                 source = "the workload's " + p.workload().requests() + " requests" + (p.parallel().dp() > 1 ? " / dp " + p.parallel().dp() : "")
                         + ", " + (cap <= 0 ? capText : "below " + capText);
             else source = capText;
-            var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span("engine." + seqKey, "workload.concurrency", "engine", "workload"),
+            var b = Diagnostic.of(AnalysisCodes.CAPACITY_TRAP, ctx.span(PlanPaths.engine(seqKey), PlanPaths.WORKLOAD_CONCURRENCY, PlanPaths.ENGINE, PlanPaths.WORKLOAD),
                     "capacity trap: the kv pool holds " + Fmt.num(full.sequences()) + " sequences of p95 length "
                             + Fmt.num(full.length()) + " tokens, but a replica runs up to " + Fmt.num(demand) + " (" + source + ")")
                     .note("kv pool per replica: " + Fmt.num(kv.tokens()) + " tokens (" + Fmt.num(kv.blocks()) + " blocks of " + kv.blockSize()
@@ -162,7 +163,7 @@ final class MemoryChecks {
             long demand = InterconnectModel.demandPerReplica(p, a.engine());
             SeqCapacity full = kv.at("p95");
             if (full.sequences() >= demand) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.STRANDED_DP_CAPACITY, ctx.span("parallel.dp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.STRANDED_DP_CAPACITY, ctx.span(PlanPaths.PARALLEL_DP, PlanPaths.PARALLEL),
                     "dp " + dp + " keeps " + dp + " separate kv pools of " + Fmt.num(kv.tokens()) + " tokens; a replica that fills up preempts while others have free blocks")
                     .note("each replica holds " + Fmt.num(full.sequences()) + " p95-length sequences against " + Fmt.num(demand)
                             + " it runs; the " + Fmt.num(kv.totalTokens()) + " tokens over all replicas are not pooled")

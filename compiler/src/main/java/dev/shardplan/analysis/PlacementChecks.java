@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
@@ -50,7 +51,7 @@ final class PlacementChecks {
             if (worst == null) return List.of();
             Plan p = ctx.plan();
             int domain = a.graph().domainGpus();
-            var b = Diagnostic.of(AnalysisCodes.TP_CROSSES_DOMAIN, ctx.span("parallel.placement", "parallel.tp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.TP_CROSSES_DOMAIN, ctx.span(PlanPaths.PARALLEL_PLACEMENT, PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL),
                     crossing + " tp group" + (crossing > 1 ? "s span" : " spans") + " more than one scale-up domain; tp group "
                             + worst.index() + " spans " + worst.domains() + " domains of " + domain + " gpus")
                     .note("its all-reduces run at " + Fmt.gbps(worst.bandwidth()) + " per rank (bottleneck: " + worst.bottleneck()
@@ -71,7 +72,7 @@ final class PlacementChecks {
             double limit = MemoryModel.tuning(p, "network_share", DEFAULT_NETWORK_SHARE);
             StepCost s = a.interconnect().decodeStep();
             if (s.networkShare() <= limit) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.NETWORK_BOUND, ctx.span("parallel.tp", "parallel.ep", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.NETWORK_BOUND, ctx.span(PlanPaths.PARALLEL_TP, PlanPaths.PARALLEL_EP, PlanPaths.PARALLEL),
                     "collectives over the network take " + Fmt.pct(s.networkShare()) + " of a decode step (limit " + Fmt.pct(limit) + ")")
                     .note("decode step at " + a.interconnect().decodeBatch() + " sequences: compute " + Fmt.ms(s.computeSeconds())
                             + ", collectives " + Fmt.ms(s.commSeconds()) + " of which over the network " + Fmt.ms(s.networkSeconds()));

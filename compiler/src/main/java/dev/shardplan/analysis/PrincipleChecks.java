@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.units.Fmt;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
@@ -44,7 +45,7 @@ final class PrincipleChecks {
                 }
             }
             if (better.isEmpty()) return List.of();
-            var b = Diagnostic.of(AnalysisCodes.AGAINST_STUDY, ctx.span("parallel.dp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.AGAINST_STUDY, ctx.span(PlanPaths.PARALLEL_DP, PlanPaths.PARALLEL),
                     "pure dp " + o.dp() + " for a " + Fmt.dec(p.model().totalParams() / 1e9, 1) + "B model on a reasoning workload holds "
                             + Fmt.num(mine) + " p95-length sequences; right-sized tp holds up to " + Fmt.num(best))
                     .note("the characterisation study finds that around 32B the smallest tp that frees enough kv capacity beats pure dp:"

@@ -1,5 +1,6 @@
 package dev.shardplan.analysis;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Code;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.layout.Layouts;
@@ -27,7 +28,7 @@ final class StructureChecks {
             if (world == gpus) return List.of();
             int mp = par.tp() * par.pp();
             if (world > gpus) {
-                var b = Diagnostic.of(AnalysisCodes.WORLD_EXCEEDS_CLUSTER, ctx.span("parallel", "cluster"),
+                var b = Diagnostic.of(AnalysisCodes.WORLD_EXCEEDS_CLUSTER, ctx.span(PlanPaths.PARALLEL, PlanPaths.CLUSTER),
                         "dp x tp x pp = " + par.dp() + " x " + par.tp() + " x " + par.pp() + " = " + world
                                 + " ranks, but cluster `" + p.cluster().name() + "` has " + gpus + " gpus")
                         .note("every rank needs its own gpu; " + (world - gpus) + " ranks would have none");
@@ -46,7 +47,7 @@ final class StructureChecks {
                 }
                 return List.of(b.build());
             }
-            var b = Diagnostic.of(AnalysisCodes.IDLE_GPUS, ctx.span("parallel", "cluster"),
+            var b = Diagnostic.of(AnalysisCodes.IDLE_GPUS, ctx.span(PlanPaths.PARALLEL, PlanPaths.CLUSTER),
                     "the plan uses " + world + " of " + gpus + " gpus; " + (gpus - world) + " stay idle");
             if (ctx.suggest() && gpus % mp == 0) {
                 fix(ctx, b, List.of(Variants.degrees(p, gpus / mp, par.tp(), par.pp(), par.ep())), this);
@@ -75,7 +76,7 @@ final class StructureChecks {
                     if (!seen.add(g)) { why = "gpu " + g + " is given to two ranks"; break; }
                 }
             }
-            var b = Diagnostic.of(AnalysisCodes.INVALID_PLACEMENT, ctx.span("parallel.placement", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.INVALID_PLACEMENT, ctx.span(PlanPaths.PARALLEL_PLACEMENT, PlanPaths.PARALLEL),
                     "invalid placement: " + why);
             fix(ctx, b, List.of(Variants.withoutPlacement(p)), this);
             return List.of(b.build());
@@ -92,7 +93,7 @@ final class StructureChecks {
             int layers = p.model().layers(), pp = par.pp();
             List<Integer> split = par.layerSplit();
             if (pp > layers) {
-                var b = Diagnostic.of(AnalysisCodes.INVALID_LAYER_SPLIT, ctx.span("parallel.pp", "parallel"),
+                var b = Diagnostic.of(AnalysisCodes.INVALID_LAYER_SPLIT, ctx.span(PlanPaths.PARALLEL_PP, PlanPaths.PARALLEL),
                         "pp " + pp + " exceeds the model's " + layers + " layers");
                 if (ctx.suggest()) {
                     List<Plan> c = new ArrayList<>();
@@ -109,7 +110,7 @@ final class StructureChecks {
                     String why = split.size() != pp ? "it has " + split.size() + " entries for pp " + pp
                             : sum != layers ? "its layers add up to " + sum + ", the model has " + layers
                             : "every stage needs at least one layer";
-                    var b = Diagnostic.of(AnalysisCodes.INVALID_LAYER_SPLIT, ctx.span("parallel.layer_split", "parallel.pp", "parallel"),
+                    var b = Diagnostic.of(AnalysisCodes.INVALID_LAYER_SPLIT, ctx.span(PlanPaths.PARALLEL_LAYER_SPLIT, PlanPaths.PARALLEL_PP, PlanPaths.PARALLEL),
                             "invalid layer split " + split + ": " + why);
                     List<Plan> c = new ArrayList<>();
                     List<Integer> even = new ArrayList<>();
@@ -126,7 +127,7 @@ final class StructureChecks {
             if (min == max) return List.of();
             List<Integer> sizes = new ArrayList<>();
             for (Range r : stages) sizes.add(r.size());
-            var b = Diagnostic.of(AnalysisCodes.UNEVEN_PP_SPLIT, ctx.span("parallel.layer_split", "parallel.pp", "parallel"),
+            var b = Diagnostic.of(AnalysisCodes.UNEVEN_PP_SPLIT, ctx.span(PlanPaths.PARALLEL_LAYER_SPLIT, PlanPaths.PARALLEL_PP, PlanPaths.PARALLEL),
                     "pipeline stages hold " + sizes + " layers")
                     .note(split.isEmpty() ? p.engine().kind().id() + " places the " + (layers % pp) + " remaining layers this way ("
                             + remainderRule(ctx.analysis().layout().rules().remainder()) + ")" : "the explicit layer split")

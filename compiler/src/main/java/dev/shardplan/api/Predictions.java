@@ -68,7 +68,7 @@ public final class Predictions {
                 !s.objective().equals("throughput_per_gpu"),
                 ints(ex.get("dp")), ints(ex.get("tp")), ints(ex.get("pp")), ints(ex.get("ep")),
                 ints(ex.get("max_num_seqs")), dtypes(ex.get("kv_dtype")), s.tuning(), s.span(),
-                ints(ex.get("max_num_batched_tokens")), bools(ex.get("dp_attention")));
+                ints(ex.get("max_num_batched_tokens")), bools(ex.get("dp_attention")), s.efficiency());
     }
 
     private static List<Boolean> bools(List<String> vs) {

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Version;
 import dev.shardplan.diag.Codes;
 import dev.shardplan.diag.Diagnostic;
@@ -187,7 +188,7 @@ public final class Emit {
         for (Emitter e : chosen) if (LOADS_WEIGHTS.contains(e.target())) targets.add(e.target().id());
         if (targets.isEmpty()) return null;
         String m = in.plan().model().name();
-        return Diagnostic.of(EmitCodes.MODEL_NOT_LOADABLE, in.plan().spanOf("model"),
+        return Diagnostic.of(EmitCodes.MODEL_NOT_LOADABLE, in.plan().spanOf(PlanPaths.MODEL),
                         "model `" + m + "` has no path the engines can load (" + String.join(", ", targets) + (targets.size() == 1 ? " loads" : " load") + " its weights)")
                 .note("the model declares no `hf_id` and the plan's deploy block no `model_path`; `" + m + "` is a name in the plan, not a checkpoint")
                 .help("add `hf_id \"org/name\"` to model " + m + " (its Hugging Face repository), or set `deploy { model_path \"/models/" + m + "\" }`")
@@ -210,14 +211,14 @@ public final class Emit {
             String name = e.name();
             if ((role == dev.shardplan.engine.Role.ALL2ALL || role == dev.shardplan.engine.Role.EPLB
                     || role == dev.shardplan.engine.Role.REDUNDANT_EXPERTS) && !ep) {
-                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf("engine." + name),
+                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf(PlanPaths.engine(name)),
                                 "`" + name + "` needs expert parallelism, and " + (plan.model().isMoe() ? "the plan has ep " + Math.max(1, plan.parallel().ep())
                                         : "model " + plan.model().name() + " has no experts"))
                         .note("the all-to-all kernels and expert load balancing act on MoE layers whose experts are spread over ranks")
                         .help(plan.model().isMoe() ? "set `parallel { ep N }` with N > 1, or remove `" + name + "`" : "remove `" + name + "`").build());
             }
             if (role == dev.shardplan.engine.Role.SPEC_TOKENS && plan.model().mtpLayers() == 0) {
-                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf("engine." + name),
+                out.add(Diagnostic.of(EmitCodes.RECIPE_MISMATCH, plan.spanOf(PlanPaths.engine(name)),
                                 "`" + name + "` drafts with the model's MTP layers, and model " + plan.model().name() + " has none")
                         .note("multi-token prediction runs the checkpoint's own next-token layers (num_nextn_predict_layers) as the drafter")
                         .help("remove `" + name + "`, or declare `mtp_layers N` on a model whose checkpoint ships them").build());
@@ -231,7 +232,7 @@ public final class Emit {
         Map<Diagnostic, Boolean> seen = new LinkedHashMap<>();
         for (String s : in.deployment().userStrings()) {
             if (s.indexOf('\0') >= 0) {
-                seen.put(Diagnostic.of(EmitCodes.UNQUOTABLE, in.plan().spanOf("deploy"),
+                seen.put(Diagnostic.of(EmitCodes.UNQUOTABLE, in.plan().spanOf(PlanPaths.DEPLOY),
                                 "deploy: a string contains a NUL character")
                         .note("command-line arguments and environment values are C strings and end at NUL")
                         .help("remove the NUL (\\0) from the deploy settings").build(), true);
@@ -254,7 +255,7 @@ public final class Emit {
                     for (Diagnostic d : e.check(in)) seen.put(d, true);
                     continue;
                 }
-                seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+                seen.put(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf(PlanPaths.EMIT),
                                 "target `" + e.target().id() + "` cannot launch a disaggregated plan (pools) yet")
                         .note("plan `" + in.plan().name() + "` splits prefill and decode into pools; shardplan checks and predicts it "
                                 + "but launches pools only with the " + POOL_TARGETS + " targets")

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.engine.Release;
 import dev.shardplan.engine.Version;
@@ -25,7 +26,7 @@ final class Images {
         String tag = untagged ? "latest" : ref.substring(colon + 1);
         if (at < 0 && tag.equals("latest")) {
             // A moving tag: pods pulled on different days (a leader and its restarted worker) can run different releases.
-            return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf("deploy.image"),
+            return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf(PlanPaths.DEPLOY_IMAGE),
                             "image `" + ShellQuote.comment(image) + "` names no release (" + (untagged ? "no tag" : ":latest") + ")")
                     .note("a moving tag lets the pods of one group pull different releases, and flags and KV figures follow " + in.engine().release().label())
                     .help("pin a release tag or a digest, e.g. " + in.engine().release().image()).build());
@@ -35,7 +36,7 @@ final class Images {
         Version v = Version.parse(number);
         Release r = in.engine().release();
         if (v == null || v.compareTo(r.version()) == 0) return List.of();
-        return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf("deploy.image"),
+        return List.of(Diagnostic.of(EmitCodes.IMAGE_RELEASE_MISMATCH, in.plan().spanOf(PlanPaths.DEPLOY_IMAGE),
                         "image `" + ShellQuote.comment(image) + "` is tagged " + v + ", but the plan is for " + r.label())
                 .note("flags, defaults and the KV figures follow " + r.label() + "; another release may reject a flag or size its pool differently")
                 .help("set `engine " + r.engine().id() + " { version \"" + v + "\" }` if that release is supported, or use image " + r.image())

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.layout.Rank;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
@@ -63,7 +64,7 @@ public final class KubernetesEmitter implements Emitter {
             try {
                 shape(in);
             } catch (Unsupported u) {
-                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, plan.spanOf("parallel"), "kubernetes: " + u.getMessage())
+                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, plan.spanOf(PlanPaths.PARALLEL), "kubernetes: " + u.getMessage())
                         .help(u.help).build());
             }
         }
@@ -77,7 +78,7 @@ public final class KubernetesEmitter implements Emitter {
             if (shape.size() > 1 && new Pods(in, shape, "", "", cache(in)).rdma() != null && dep.kube().rdmaResource() == null)
                 assumed.add("RDMA from the device plugin resource `" + RDMA_DEFAULT + "`; set `rdma_resource` to yours, or \"none\"");
             if (!assumed.isEmpty())
-                out.add(Diagnostic.of(EmitCodes.DEPLOY_DEFAULT, plan.spanOf("deploy"), "kubernetes: the group spans " + shape.size()
+                out.add(Diagnostic.of(EmitCodes.DEPLOY_DEFAULT, plan.spanOf(PlanPaths.DEPLOY), "kubernetes: the group spans " + shape.size()
                                 + " nodes; assumed " + String.join("; ", assumed))
                         .help("set them in the deploy block to match the cluster").build());
         }
@@ -102,7 +103,7 @@ public final class KubernetesEmitter implements Emitter {
         }
         String ns = in.deployment().namespace();
         if (ns != null && (!DNS_LABEL.matcher(ns).matches() || ns.length() > 63)) {
-            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf("deploy.namespace"),
+            out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf(PlanPaths.DEPLOY_NAMESPACE),
                             "kubernetes: namespace `" + ShellQuote.comment(ns) + "` is not a DNS label")
                     .note("namespaces are RFC 1123 labels: lowercase letters, digits and '-', at most 63 characters")
                     .help("use a namespace such as `inference`")
@@ -117,13 +118,13 @@ public final class KubernetesEmitter implements Emitter {
         Plan plan = in.plan();
         Deployment dep = in.deployment();
         if (in.deployment().image() == null) {
-            out.add(Diagnostic.of(EmitCodes.DEFAULT_IMAGE, plan.spanOf("deploy"),
+            out.add(Diagnostic.of(EmitCodes.DEFAULT_IMAGE, plan.spanOf(PlanPaths.DEPLOY),
                             "kubernetes: no image given, using " + in.engine().release().image() + ", the release the plan assumes")
                     .help("set deploy { image \"...\" } to use your own build of " + in.engine().release().label())
                     .build());
         }
         if (plan.model().gated() && dep.fromHub() && dep.kube().hfTokenSecret() == null) {
-            out.add(Diagnostic.of(EmitCodes.GATED_WITHOUT_TOKEN, plan.spanOf("model"),
+            out.add(Diagnostic.of(EmitCodes.GATED_WITHOUT_TOKEN, plan.spanOf(PlanPaths.MODEL),
                             "kubernetes: " + dep.modelPath() + " is a gated Hugging Face repository and the pods get no token")
                     .note("the download would fail with 401/403 at every pod start; model " + plan.model().name() + " is declared `gated true`")
                     .help("create a Secret with the token (kubectl create secret generic hf-token --from-literal=HF_TOKEN=hf_...) and set "

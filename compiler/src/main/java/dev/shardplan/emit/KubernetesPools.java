@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.KubernetesEmitter.Cache;
@@ -43,7 +44,7 @@ final class KubernetesPools {
         if (!out.isEmpty()) return out;
         EngineKind kind = in.engine().kind();
         if (LlmdScheduler.sidecarConnector(kind) == null) {
-            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf(PlanPaths.EMIT),
                             "kubernetes: plan `" + in.plan().name() + "`'s pools run " + in.engine().release().label()
                                     + ", which llm-d's routing sidecar cannot join")
                     .note("llm-d " + LlmdScheduler.RELEASE + "'s sidecar speaks vLLM's NIXL protocol and SGLang's bootstrap protocol only")
@@ -69,7 +70,7 @@ final class KubernetesPools {
                 shape(in, i);
             } catch (KubernetesEmitter.Unsupported u) {
                 Pool p = in.plan().disagg().pool(i.role());
-                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spans().getOrDefault("parallel", p.span()),
+                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spanOf(PlanPaths.PARALLEL),
                         "kubernetes: pool `" + i.role().id() + "`: " + u.getMessage()).help(u.help).build());
             }
         }
@@ -84,7 +85,7 @@ final class KubernetesPools {
         if (rdmaNetwork(in) && in.deployment().kube().rdmaResource() == null)
             assumed.add("RDMA for the KV transfers from the device plugin resource `" + KubernetesEmitter.RDMA_DEFAULT
                     + "`; set `rdma_resource` to yours, or \"none\"");
-        out.add(Diagnostic.of(EmitCodes.DEPLOY_DEFAULT, in.plan().spanOf("deploy"), "kubernetes: the pools' manifests assume "
+        out.add(Diagnostic.of(EmitCodes.DEPLOY_DEFAULT, in.plan().spanOf(PlanPaths.DEPLOY), "kubernetes: the pools' manifests assume "
                         + String.join("; ", assumed))
                 .help("edit the HTTPRoute's parentRefs for another Gateway, and set the deploy block's fields to match the cluster").build());
         return out;

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.model.Disaggregation;
@@ -71,7 +72,7 @@ final class PoolLaunch {
         for (Pool.Role r : Pool.Role.values()) {
             Pool p = in.plan().disagg().pool(r);
             if (p.instanceGpus() > per) {
-                return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spans().getOrDefault("parallel", p.span()),
+                return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spanOf(PlanPaths.PARALLEL),
                                 "target `" + target + "` cannot launch a disaggregated plan whose `" + r.id() + "` instances span nodes ("
                                         + p.instanceGpus() + " gpus, " + per + " a node) yet")
                         .note("shardplan emits one server per pool instance on one node; a multi-node instance needs its own rendezvous")
@@ -84,7 +85,7 @@ final class PoolLaunch {
     /** The refusal of a pool launch whose pools the analysis did not reach. */
     static List<Diagnostic> analysed(EmitInput in, String target) {
         if (in.pools() == null || in.pools().prefill() == null || in.pools().decode() == null) {
-            return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+            return List.of(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf(PlanPaths.EMIT),
                             "target `" + target + "` cannot launch plan `" + in.plan().name() + "`: its pools were not analysed")
                     .help("fix the plan's other errors first").build());
         }

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -39,7 +40,7 @@ final class SglangLaunch {
         List<Diagnostic> out = new ArrayList<>(check(in.plan(), degrees(in)));
         EngineArgs ea = args(in);
         if (in.plan().parallel().pp() > 1 && !ea.hasFlag("pp_size")) {
-            out.add(Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf("parallel.pp"),
+            out.add(Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf(PlanPaths.PARALLEL_PP),
                             "sglang: " + ea.cfg().release().label() + " has no --pp-size: it cannot run pp " + in.plan().parallel().pp())
                     .note("pipeline parallelism came with SGLang 0.4.8")
                     .help("name a newer sglang release with `version`, or use pp 1").build());
@@ -51,14 +52,14 @@ final class SglangLaunch {
     static List<Diagnostic> check(Plan plan, Degrees d) {
         List<Diagnostic> out = new ArrayList<>();
         if (d.dpAttention() && d.tp() % d.dp() != 0) {
-            out.add(Diagnostic.of(EmitCodes.SGLANG_DP_ATTENTION, plan.spanOf("parallel.dp"),
+            out.add(Diagnostic.of(EmitCodes.SGLANG_DP_ATTENTION, plan.spanOf(PlanPaths.PARALLEL_DP),
                             "sglang: with dp attention, tp " + d.tp() + " must be divisible by dp " + d.dp())
                     .note("server_args.py check_server_args: assert tp_size % dp_size == 0 when --enable-dp-attention")
                     .help("choose dp as a divisor of " + d.tp())
                     .build());
         }
         if ((d.tp() * d.pp()) % d.nnodes() != 0) {
-            out.add(Diagnostic.of(EmitCodes.SGLANG_NODES, plan.spanOf("parallel"),
+            out.add(Diagnostic.of(EmitCodes.SGLANG_NODES, plan.spanOf(PlanPaths.PARALLEL),
                             "sglang: tp × pp = " + d.tp() * d.pp() + " is not divisible by " + d.nnodes() + " nodes")
                     .note("server_args.py check_server_args: assert (tp_size * pp_size) % nnodes == 0, "
                             + "\"tp_size must be divisible by number of nodes\"")
@@ -66,14 +67,14 @@ final class SglangLaunch {
                     .build());
         }
         if (d.dp() > 1 && !d.dpAttention() && d.nnodes() > 1) {
-            out.add(Diagnostic.of(EmitCodes.SGLANG_MULTI_NODE_DP, plan.spanOf("parallel.dp"),
+            out.add(Diagnostic.of(EmitCodes.SGLANG_MULTI_NODE_DP, plan.spanOf(PlanPaths.PARALLEL_DP),
                             "sglang: dp " + d.dp() + " over " + d.nnodes() + " nodes needs dp attention")
                     .note("server_args.py: \"multi-node data parallel is not supported unless dp attention!\"")
                     .help("set dp_attention (MoE models), or run one SGLang server per node behind a router")
                     .build());
         }
         if (d.ep() > 1 && (d.ep() > d.tp() || d.tp() % d.ep() != 0)) {
-            out.add(Diagnostic.of(EmitCodes.SGLANG_EP_SIZE, plan.spanOf("parallel.ep"),
+            out.add(Diagnostic.of(EmitCodes.SGLANG_EP_SIZE, plan.spanOf(PlanPaths.PARALLEL_EP),
                             "sglang: ep " + d.ep() + " must divide SGLang's tp size " + d.tp())
                     .note("SGLang forms expert groups inside its tp group (moe_tp = tp / ep); server_args.py "
                             + "check_quantized_moe_compatibility: \"tp_size must be divisible by ep_size\"")

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.model.Plan;
@@ -58,7 +59,7 @@ final class Shapes {
         var release = ea.cfg().release();
         var spelled = spec.reasoningParser(release, key);
         if (spelled.isEmpty()) {
-            diags.add(Diagnostic.of(EmitCodes.UNKNOWN_REASONING_PARSER, plan.spanOf("model"),
+            diags.add(Diagnostic.of(EmitCodes.UNKNOWN_REASONING_PARSER, plan.spanOf(PlanPaths.MODEL),
                             spec.kind().id() + ": " + release.label() + " has no reasoning parser for `" + p + "`")
                     .note("reasoning parsers of " + release.label() + ": " + String.join(", ", spec.reasoningParsers(release)))
                     .help("start the server with the parser flag added by hand, name a release that has it, or drop the parser from the model")
@@ -83,7 +84,7 @@ final class Shapes {
         var spelled = spec.toolParser(release, p);
         if (spelled.isEmpty() || !spec.hasFlag(release, "tool_call_parser")) {
             List<String> known = spec.toolParsers(release);
-            diags.add(Diagnostic.of(EmitCodes.UNKNOWN_TOOL_PARSER, plan.spanOf("model"),
+            diags.add(Diagnostic.of(EmitCodes.UNKNOWN_TOOL_PARSER, plan.spanOf(PlanPaths.MODEL),
                             spec.kind().id() + ": " + release.label() + " has no tool-call parser for `" + p + "` (model " + plan.model().name() + ")")
                     .note("tool-call parsers of " + release.label() + ": " + (known.isEmpty() ? "none known" : String.join(", ", known)))
                     .help("clients get tool calls as plain text; name a release that has the parser, or drop `tool_parser` from the model")

@@ -1,5 +1,7 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.FieldPath;
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
@@ -53,20 +55,12 @@ public final class SlurmEmitter implements Emitter {
             case TRTLLM -> TrtllmLaunch.check(in);
         });
         Deployment d = in.deployment();
-        for (String[] f : new String[][] {{"partition", d.partition()}, {"account", d.account()}}) {
-            if (f[1] != null && !SLURM_NAME.matcher(f[1]).matches()) {
-                out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf("deploy." + f[0]),
-                                "slurm: " + f[0] + " `" + ShellQuote.comment(f[1]) + "` cannot be written in an #SBATCH line")
-                        .note("sbatch reads #SBATCH lines itself, without shell quoting; Slurm " + f[0]
-                                + " names are letters, digits, '_', '.', '-'")
-                        .help("use the " + f[0] + " name exactly as `sinfo`/`sacctmgr` shows it")
-                        .build());
-            }
-        }
+        sbatchName(out, plan, PlanPaths.DEPLOY_PARTITION, "partition", d.partition());
+        sbatchName(out, plan, PlanPaths.DEPLOY_ACCOUNT, "account", d.account());
         if (plan.engine().kind() == EngineKind.TRTLLM) {
             List<TrtllmLaunch.Server> servers = TrtllmLaunch.servers(in);
             if (servers.size() > 1 && servers.stream().anyMatch(s -> s.nodes().size() > 1)) {
-                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, plan.spanOf("parallel.dp"),
+                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, plan.spanOf(PlanPaths.PARALLEL_DP),
                                 "slurm: TensorRT-LLM dp " + plan.parallel().dp() + " without attention DP runs " + servers.size()
                                         + " servers, each over " + servers.get(0).nodes().size() + " nodes")
                         .note("trtllm-serve has no data-parallel flag: each replica is its own MPI world, and one job step cannot hold several")
@@ -178,5 +172,16 @@ public final class SlurmEmitter implements Emitter {
         String vis = Shapes.visibleDevices(in, node);
         String cmd = c.shell("    ");
         return vis == null ? cmd : "env CUDA_VISIBLE_DEVICES=" + ShellQuote.quote(vis) + " " + cmd;
+    }
+
+    /** A deploy name sbatch reads from an #SBATCH line itself, unquoted: reported unless it is a plain Slurm name. */
+    private static void sbatchName(List<Diagnostic> out, Plan plan, FieldPath at, String what, String value) {
+        if (value == null || SLURM_NAME.matcher(value).matches()) return;
+        out.add(Diagnostic.of(EmitCodes.INVALID_NAME, plan.spanOf(at),
+                        "slurm: " + what + " `" + ShellQuote.comment(value) + "` cannot be written in an #SBATCH line")
+                .note("sbatch reads #SBATCH lines itself, without shell quoting; Slurm " + what
+                        + " names are letters, digits, '_', '.', '-'")
+                .help("use the " + what + " name exactly as `sinfo`/`sacctmgr` shows it")
+                .build());
     }
 }

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Val;
 import dev.shardplan.emit.TrtllmLaunch.Server;
@@ -33,7 +34,7 @@ public final class TrtllmEmitter implements Emitter {
         // slots of its own, whatever the quoting. The resolver's host rule refuses them; so does this.
         for (String h : in.deployment().hosts()) {
             if (h.indexOf(',') >= 0 || h.indexOf(':') >= 0) {
-                out.add(Diagnostic.of(EmitCodes.INVALID_NAME, in.plan().spanOf("deploy.hosts"),
+                out.add(Diagnostic.of(EmitCodes.INVALID_NAME, in.plan().spanOf(PlanPaths.DEPLOY_HOSTS),
                                 "trtllm: host `" + ShellQuote.comment(h) + "` cannot be an entry of mpirun's --host list")
                         .note("mpirun reads --host as host:slots entries separated by ','")
                         .help("name each host by its DNS name or IPv4 address").build());

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.layout.Rank;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
@@ -74,7 +75,7 @@ final class TrtllmLaunch {
         List<Diagnostic> out = new ArrayList<>();
         Degrees d = degrees(plan);
         if (d.attentionDp() && p.tp() != 1) {
-            out.add(Diagnostic.of(EmitCodes.TRTLLM_ATTENTION_DP, plan.spanOf("parallel.tp"),
+            out.add(Diagnostic.of(EmitCodes.TRTLLM_ATTENTION_DP, plan.spanOf(PlanPaths.PARALLEL_TP),
                             "trtllm: attention DP needs tp 1 per DP rank, the plan has dp " + p.dp() + " × tp " + p.tp())
                     .note("tensorrt_llm/mapping.py: dp_size = tp_size if enable_attention_dp, and attention runs with tp 1; "
                             + "attn_tp_size × attn_cp_size must equal tp_size × cp_size")
@@ -82,7 +83,7 @@ final class TrtllmLaunch {
                     .build());
         }
         if (d.ep() > 1 && d.tp() % d.ep() != 0) {
-            out.add(Diagnostic.of(EmitCodes.TRTLLM_EP_SIZE, plan.spanOf("parallel.ep"),
+            out.add(Diagnostic.of(EmitCodes.TRTLLM_EP_SIZE, plan.spanOf(PlanPaths.PARALLEL_EP),
                             "trtllm: ep " + d.ep() + " does not divide tp_size " + d.tp())
                     .note("tensorrt_llm/mapping.py: moe_tp_size × moe_ep_size × moe_cluster_size must equal tp_size "
                             + "(moe_tp = " + d.tp() + " / " + d.ep() + " is not whole)")
@@ -91,7 +92,7 @@ final class TrtllmLaunch {
         }
         if (d.ep() > 1 && plan.model().isMoe() && plan.model().moe().experts() % d.ep() != 0) {
             int e = plan.model().moe().experts();
-            out.add(Diagnostic.of(EmitCodes.TRTLLM_EXPERTS, plan.spanOf("parallel.ep"),
+            out.add(Diagnostic.of(EmitCodes.TRTLLM_EXPERTS, plan.spanOf(PlanPaths.PARALLEL_EP),
                             "trtllm: " + e + " routed experts do not divide over ep " + d.ep())
                     .note("TRT-LLM asserts num_experts % ep_size == 0 without an EPLB load balancer "
                             + "(_torch/modules/fused_moe, launchers.md §3.4)")
@@ -101,7 +102,7 @@ final class TrtllmLaunch {
         Deployment dep = in.deployment();
         EngineArgs ea = args(in);
         if (dep.servedName() != null && !ea.hasFlag("served_model_name")) {
-            out.add(Diagnostic.of(EmitCodes.NOT_CARRIED, plan.spanOf("deploy.served_name"),
+            out.add(Diagnostic.of(EmitCodes.NOT_CARRIED, plan.spanOf(PlanPaths.DEPLOY_SERVED_NAME),
                             "trtllm: the served model name is not passed: " + ea.cfg().release().label() + "'s trtllm-serve has no --served_model_name")
                     .note("clients address the model by its path, " + dep.modelPath())
                     .help("remove served_name from the deploy block, or use another engine").build());
@@ -121,7 +122,7 @@ final class TrtllmLaunch {
             int first = s.ranksPerNode().get(s.nodes().get(0));
             boolean even = s.ranksPerNode().values().stream().allMatch(x -> x == first);
             if (!even) {
-                out.add(Diagnostic.of(EmitCodes.TRTLLM_WORLD_SIZE, in.plan().spanOf("parallel"),
+                out.add(Diagnostic.of(EmitCodes.TRTLLM_WORLD_SIZE, in.plan().spanOf(PlanPaths.PARALLEL),
                                 target + "/trtllm: " + d.tp() * d.pp() + " ranks (tp " + d.tp() + " × pp " + d.pp()
                                         + ") do not split evenly over " + s.nodes().size() + " nodes " + s.ranksPerNode())
                         .note("the MPI world must equal the model world tp × pp (examples/llm-api/llm_mgmn_trtllm_serve.sh), "

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Val;
 import dev.shardplan.emit.TrtllmLaunch.Server;
@@ -34,7 +35,7 @@ final class TrtllmPools {
         List<Diagnostic> out = new ArrayList<>(PoolLaunch.check(in, "trtllm"));
         if (!out.isEmpty()) return out;
         if (in.engine().kind() != EngineKind.TRTLLM) {
-            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf(PlanPaths.EMIT),
                             "target `trtllm` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
                     .note("a pool plan's KV connector is its engine's; another engine's pools are not translated")
                     .help("emit the `" + in.engine().kind().id() + "` target for this plan").build());
@@ -53,7 +54,7 @@ final class TrtllmPools {
             List<Server> servers = TrtllmLaunch.servers(ii);
             if (servers.size() != 1) {
                 Pool p = in.plan().disagg().pool(i.role());
-                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spans().getOrDefault("parallel", p.span()),
+                out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, p.spanOf(PlanPaths.PARALLEL),
                                 "trtllm: an instance of pool `" + i.role().id() + "` would be " + servers.size() + " trtllm-serve servers (dp "
                                         + ii.plan().parallel().dp() + " without attention DP)")
                         .note("the disaggregated server lists each context and generation server by its URL; a pool instance is one of them")

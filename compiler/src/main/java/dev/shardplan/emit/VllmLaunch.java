@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.layout.RankLayout;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
@@ -55,7 +56,7 @@ final class VllmLaunch {
         EngineArgs ea = args(in);
         String rel = ea.cfg().release().label();
         if (par.ep() > 1 && par.ep() != par.tp() * par.dp()) {
-            out.add(Diagnostic.of(EmitCodes.VLLM_EP_SIZE, plan.spanOf("parallel.ep"),
+            out.add(Diagnostic.of(EmitCodes.VLLM_EP_SIZE, plan.spanOf(PlanPaths.PARALLEL_EP),
                             "vllm: expert-parallel size must be tp × dp = " + par.tp() * par.dp() + ", the plan has ep " + par.ep())
                     .note("vLLM has no EP-size flag: --enable-expert-parallel makes the MoE layers use EP over the "
                             + "tp × dp ranks of a stage (" + par.tp() + " × " + par.dp() + ")")
@@ -64,11 +65,11 @@ final class VllmLaunch {
                     .build());
         }
         if (par.dp() > 1 && !ea.hasFlag("data_parallel_size")) {
-            out.add(lacks(plan, "parallel.dp", rel + " has no --data-parallel-size: one server cannot run dp " + par.dp(),
+            out.add(lacks(plan, PlanPaths.PARALLEL_DP, rel + " has no --data-parallel-size: one server cannot run dp " + par.dp(),
                     "data parallelism inside vllm serve came with the V1 engine (0.8)", "name a newer vllm release with `version`, or run one plan per replica with dp 1"));
         }
         if (par.ep() > 1 && !ea.hasFlag("enable_expert_parallel")) {
-            out.add(lacks(plan, "parallel.ep", rel + " has no --enable-expert-parallel", "expert parallelism came with vLLM 0.8",
+            out.add(lacks(plan, PlanPaths.PARALLEL_EP, rel + " has no --enable-expert-parallel", "expert parallelism came with vLLM 0.8",
                     "name a newer vllm release with `version`, or use ep 1"));
         }
         RankLayout l = in.layout();
@@ -86,7 +87,7 @@ final class VllmLaunch {
             }
         } else if (mode == Mode.DP_NODES) {
             if (!ea.hasFlag("data_parallel_size_local") || !ea.hasFlag("headless")) {
-                out.add(lacks(plan, "parallel.dp", rel + " cannot run data parallelism across nodes (no --data-parallel-size-local / --headless)",
+                out.add(lacks(plan, PlanPaths.PARALLEL_DP, rel + " cannot run data parallelism across nodes (no --data-parallel-size-local / --headless)",
                         "multi-node data parallelism in vllm serve needs --data-parallel-size-local, --data-parallel-start-rank and --headless",
                         "name a newer vllm release with `version`, or keep every replica on one node"));
                 return out;
@@ -120,21 +121,21 @@ final class VllmLaunch {
     }
 
     /** A layout the release cannot launch without flags it lacks; targets that need the flags report it. */
-    static Diagnostic lacks(Plan plan, String field, String msg, String note, String help) {
+    static Diagnostic lacks(Plan plan, dev.shardplan.model.FieldPath field, String msg, String note, String help) {
         return Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, plan.spanOf(field), "vllm: " + msg).note(note).help(help).build();
     }
 
     /** The native multi-node mode's flags are missing from the release: a launcher that needs them reports it. */
     static Diagnostic noNativeMultiNode(EmitInput in, String target) {
         String rel = args(in).cfg().release().label();
-        return Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf("parallel"),
+        return Diagnostic.of(EmitCodes.RELEASE_LACKS_FEATURE, in.plan().spanOf(PlanPaths.PARALLEL),
                         target + ": " + rel + " has no --nnodes/--node-rank/--master-addr, which this target's multi-node launch uses")
                 .note("vLLM's native multi-node mode came with 0.11.1; older releases span nodes with Ray")
                 .help("use the vllm target's ray/ scripts, or name a newer vllm release with `version`").build();
     }
 
     private static Diagnostic layoutError(Plan plan, String msg, String note, String help) {
-        return Diagnostic.of(EmitCodes.VLLM_NODE_LAYOUT, plan.spanOf("parallel"), msg).note(note).help(help).build();
+        return Diagnostic.of(EmitCodes.VLLM_NODE_LAYOUT, plan.spanOf(PlanPaths.PARALLEL), msg).note(note).help(help).build();
     }
 
     /** Flags every node shares (also the keys of vllm/config.yaml), in a fixed order. */

@@ -1,5 +1,6 @@
 package dev.shardplan.emit;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.emit.Command.Arg;
 import dev.shardplan.emit.Command.Val;
@@ -30,7 +31,7 @@ final class VllmPools {
     static List<Diagnostic> engineCheck(EmitInput in, String target) {
         List<Diagnostic> out = new ArrayList<>();
         if (in.engine().kind() != EngineKind.VLLM) {
-            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf("emit"),
+            out.add(Diagnostic.of(EmitCodes.UNSUPPORTED, in.plan().spanOf(PlanPaths.EMIT),
                             "target `" + target + "` cannot launch plan `" + in.plan().name() + "`, whose pools run " + in.engine().kind().id())
                     .note("a pool plan's KV connector is its engine's; another engine's pools are not translated")
                     .help("emit the `" + in.engine().kind().id() + "` target for this plan").build());

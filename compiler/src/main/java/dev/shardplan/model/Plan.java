@@ -10,9 +10,10 @@ import java.util.Set;
 /**
  * A resolved plan: everything a later stage needs, no AST. {@code spans} maps field paths
  * ("parallel.tp", "engine.max_num_seqs", "workload", ...) to where they were written, so that
- * analyses can point at the right token. {@code efficiency} is the step-time profile the plan
+ * analyses can point at the right token; later stages ask by {@link FieldPath} ({@link PlanPaths}).
+ * {@code efficiency} is the step-time profile the plan
  * uses (named with {@code efficiency NAME}, else std:efficiency's for its GPU and engine; null on
- * plans built by hand, which then take std:efficiency's); {@code tuning} holds per-plan overrides
+ * plans built by hand, which the analyses and predictions refuse); {@code tuning} holds per-plan overrides
  * of single constants (see the predictions stage). {@code engine} is the engine block as written;
  * its effective settings come from the engine package (engine.Engines.configure). {@code allows}
  * are the findings the plan accepts ({@code allow CODE "reason"}); api applies them.
@@ -51,9 +52,9 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
     }
 
     /**
-     * A plan without an efficiency profile: the predictions take std:efficiency's for its GPU and
-     * engine, but the analysis (whose collective schedule needs the call latency and link efficiency)
-     * refuses it; the resolver attaches the std profile to every plan it builds.
+     * A plan without an efficiency profile, which the analysis (its collective schedule needs the
+     * call latency and link efficiency) and the predictions refuse; the resolver attaches the std
+     * profile to every plan it builds.
      */
     public Plan(String name, String sourceFile, Model model, Cluster cluster, Workload workload, Parallel parallel,
                 EngineBlock engine, List<Slo> slos, Set<Target> emit, Deploy deploy, Map<String, Double> tuning,
@@ -61,9 +62,9 @@ public record Plan(String name, String sourceFile, Model model, Cluster cluster,
         this(name, sourceFile, model, cluster, workload, parallel, engine, slos, emit, deploy, tuning, null, spans, span, List.of());
     }
 
-    /** The span of a field path, falling back to the plan's own span. */
-    public Span spanOf(String path) {
-        Span s = spans.get(path);
+    /** The span of a field ({@link PlanPaths}), falling back to the plan's own span. */
+    public Span spanOf(FieldPath path) {
+        Span s = spans.get(path.path());
         return s == null ? span : s;
     }
 

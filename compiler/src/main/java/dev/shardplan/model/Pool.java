@@ -15,6 +15,11 @@ public record Pool(Role role, Parallel parallel, EngineBlock engine, int replica
         spans = Map.copyOf(spans);
     }
 
+    /** The span of one of the pool's fields (the plan's paths: {@link PlanPaths}), falling back to the pool's own span. */
+    public Span spanOf(FieldPath path) {
+        return spans.getOrDefault(path.path(), span);
+    }
+
     /** Which phase a pool serves. */
     public enum Role {
         PREFILL, DECODE;

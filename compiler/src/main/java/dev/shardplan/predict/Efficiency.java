@@ -1,9 +1,7 @@
 package dev.shardplan.predict;
 
 import dev.shardplan.model.EfficiencyProfile;
-import dev.shardplan.model.EngineKind;
 import dev.shardplan.resolve.Schema;
-import dev.shardplan.resolve.StdLibrary;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,19 +73,6 @@ public record Efficiency(double hbmEfficiency, double computeEfficiency, double 
     private static void check(String key, double v) {
         Schema.Bound b = Schema.TUNING.get(key);
         if (!b.contains(v)) throw new IllegalArgumentException(key + " must be " + b.range() + ": " + v);
-    }
-
-    /**
-     * The default constants for a GPU (by declaration name, "H200_SXM") and an engine: the
-     * standard library's profile (std:efficiency; fitted in docs/calibration.md).
-     */
-    public static Efficiency defaults(String gpuName, EngineKind engine) {
-        return of(stdProfile(gpuName, engine));
-    }
-
-    /** The standard library's profile for a GPU and an engine (the one a resolved plan that names none carries). */
-    public static dev.shardplan.model.EfficiencyProfile stdProfile(String gpuName, EngineKind engine) {
-        return StdLibrary.efficiency(gpuName, engine);
     }
 
     /** The constants of an efficiency profile. */

@@ -1,5 +1,6 @@
 package dev.shardplan.predict;
 
+import dev.shardplan.model.PlanPaths;
 import dev.shardplan.diag.Diagnostic;
 import dev.shardplan.engine.Effective;
 import dev.shardplan.engine.EngineConfig;
@@ -23,7 +24,7 @@ public final class Predictor {
      * nor one whose request set would not fit in this JVM's heap (SP0904).
      */
     public static Prediction simulate(Plan plan, PlanInputs in, long seed) {
-        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
+        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf(PlanPaths.WORKLOAD) : plan.workload().span(), 1);
         if (big != null) return new Prediction(plan, seed, in, null, null, null, null, null, List.of(big));
         return simulate(plan, in, RequestSet.draw(plan.workload(), seed), seed);
     }
@@ -43,7 +44,7 @@ public final class Predictor {
      * was simulated there before: the same bits, computed once.
      */
     public static Prediction simulateOnce(Plan plan, PlanInputs in, long seed, SimulationMemo memo) {
-        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf("workload") : plan.workload().span(), 1);
+        Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf(PlanPaths.WORKLOAD) : plan.workload().span(), 1);
         if (big != null) return new Prediction(plan, seed, in, null, null, null, null, null, List.of(big));
         Setup s = setup(plan, in, seed);
         if (!s.simulable()) return s.unsimulated();
@@ -131,7 +132,7 @@ public final class Predictor {
         try {
             eff = efficiency(plan);
         } catch (IllegalArgumentException e) {
-            ds.add(Diagnostic.of(PredictCodes.UNKNOWN_TUNING, plan.spanOf("tuning"), e.getMessage())
+            ds.add(Diagnostic.of(PredictCodes.UNKNOWN_TUNING, plan.spanOf(PlanPaths.TUNING), e.getMessage())
                     .help("tuning keys: " + String.join(", ", Efficiency.KEYS)).build());
             return new Setup(plan, seed, in, null, null, null, null, ds);
         }
@@ -156,10 +157,13 @@ public final class Predictor {
         return baseEfficiency(plan).with(plan.tuning());
     }
 
-    /** The plan's efficiency profile without its tuning overrides. */
+    /**
+     * The plan's efficiency profile without its tuning overrides. The resolver attaches one to every
+     * plan and search (std:efficiency's for its GPU and engine when it names none).
+     */
     static Efficiency baseEfficiency(Plan plan) {
-        return plan.efficiency() != null ? Efficiency.of(plan.efficiency())
-                : Efficiency.defaults(plan.cluster().gpu().name(), plan.engine().kind());
+        if (plan.efficiency() == null) throw new IllegalArgumentException("plan '" + plan.name() + "' has no efficiency profile");
+        return Efficiency.of(plan.efficiency());
     }
 
     /** The scheduler the plan's engine runs, per replica, with the engine's effective settings. */
@@ -190,14 +194,14 @@ public final class Predictor {
         List<Diagnostic> ds = new ArrayList<>();
         String seqKey = e.role(Role.MAX_SEQS).map(Effective::name).orElse("max_num_seqs");
         if (r.preemptions() > 0) {
-            ds.add(Diagnostic.of(PredictCodes.PREEMPTION_PREDICTED, plan.spanOf("engine." + seqKey), String.format(Locale.ROOT,
+            ds.add(Diagnostic.of(PredictCodes.PREEMPTION_PREDICTED, plan.spanOf(PlanPaths.engine(seqKey)), String.format(Locale.ROOT,
                             "%d preemptions recompute %d tokens: the KV pool of %d tokens per replica is too small for %d sequences",
                             r.preemptions(), r.recomputedTokens(), sc.kvTokens(), sc.maxNumSeqs()))
                     .note(String.format(Locale.ROOT, "peak KV use %.0f%%, mean running %.0f per replica", 100 * r.peakKvUtil(), r.meanRunning()))
                     .help(lowerSeqsHelp(seqKey, sc, r, model, reqs)).build());
         }
         if (r.rejected() > 0) {
-            ds.add(Diagnostic.of(PredictCodes.REQUESTS_REJECTED, plan.spanOf("workload"),
+            ds.add(Diagnostic.of(PredictCodes.REQUESTS_REJECTED, plan.spanOf(PlanPaths.WORKLOAD),
                     r.rejected() + " requests are longer than the " + sc.kvTokens() + "-token KV pool of a replica")
                     .help("cap the workload's max length or give each replica more KV memory").build());
         }

@@ -479,10 +479,10 @@ public final class Search {
         String name = String.format(Locale.ROOT, "%s_dp%d_tp%d_pp%d%s%s_seqs%s%s_%s", s.name(), dp, tp, pp,
                 s.model().isMoe() ? "_ep" + ep : "", dpAttention ? "_adp" : "", maxSeqs > 0 ? String.valueOf(maxSeqs) : "default",
                 batchedTokens > 0 ? "_tokens" + batchedTokens : "", kv.id());
-        // a candidate carries std:efficiency's profile for its GPU and engine, as a resolved plan does
+        // a candidate carries the search's profile (std:efficiency's for its GPU and engine), as a resolved plan does
         return new Plan(name, s.span().file(), s.model(), s.cluster(), s.workload(),
                 new Parallel(dp, tp, pp, ep, dpAttention, List.of(), List.of()), eng, s.slos(), Set.of(), null, s.tuning(),
-                Efficiency.stdProfile(s.cluster().gpu().name(), eng.kind()), Map.of(), s.span());
+                s.efficiency(), Map.of(), s.span());
     }
 
     /** The divisibility rules a candidate must pass before anything else; null when it does. */

@@ -3,6 +3,7 @@ package dev.shardplan.predict;
 import dev.shardplan.diag.Span;
 import dev.shardplan.model.Cluster;
 import dev.shardplan.model.DType;
+import dev.shardplan.model.EfficiencyProfile;
 import dev.shardplan.model.EngineBlock;
 import dev.shardplan.model.Model;
 import dev.shardplan.model.Slo;
@@ -26,18 +27,21 @@ import java.util.Map;
  *                   {@code Search.enumerate}; otherwise off)
  * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
  *                   throughput-per-GPU objective can prefer fewer)
+ * @param efficiency the step-time profile every candidate carries (the resolver's choice for the
+ *                   search's GPU and engine: nothing below api loads std:efficiency)
  */
 public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                           List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
-                          Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention) {
+                          Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention,
+                          EfficiencyProfile efficiency) {
     /** A space that leaves the step token budget as the engine block has it and attention DP to the engine's recipe. */
     public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                        Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                        List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
-                       Map<String, Double> tuning, Span span) {
+                       Map<String, Double> tuning, Span span, EfficiencyProfile efficiency) {
         this(name, model, cluster, workload, engine, slos, objective, gpus, allGpus, dp, tp, pp, ep, maxNumSeqs, kvDtypes, tuning, span,
-                List.of(), List.of());
+                List.of(), List.of(), efficiency);
     }
 
     public SearchSpace {

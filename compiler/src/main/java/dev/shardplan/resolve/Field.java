@@ -101,6 +101,11 @@ public record Field(String context, String name, Type type, Dimension dimension,
         return new Field("", name, Type.QUANTITY, dim, unit, min, max, List.of(), false, "", Double.NaN, name + " 1 " + unit, "");
     }
 
+    /** A length in tokens within {@code b}, written with its unit: {@code max_position 128k tokens}. */
+    public static Field tokens(String name, Schema.Bound b) {
+        return quantity(name, Dimension.TOKENS, "tokens", b.min(), b.max());
+    }
+
     public static Field word(String name, String... choices) {
         return new Field("", name, Type.WORD, null, "", 0, 0, List.of(choices), false, "", Double.NaN, name + " " + choices[0], "");
     }

@@ -58,6 +58,16 @@ public final class FieldTable {
         return f != null ? f : fields.get("*");
     }
 
+    /**
+     * The path of one of this table's rows ({@link Field#path()}): {@code PARALLEL_FIELDS.path(TP)} is
+     * "parallel.tp". A row the table lacks is a bug.
+     */
+    public String path(Field row) {
+        Field f = fields.get(row.name());
+        if (f == null) throw new IllegalArgumentException(context + " has no field " + row.name());
+        return f.path();
+    }
+
     /** Position of a key in the table's order; keys it lacks go last. */
     public int order(String name) {
         int i = 0;

@@ -76,6 +76,26 @@ public final class LanguageFields {
     }
 
     /**
+     * The paths of the fields a resolved plan records spans for, in table order: the plan's own
+     * fields, its {@code parallel} and {@code deploy} blocks' ("parallel.tp"), its workload's
+     * ("workload.max_length") and a pool's {@code replicas}; engine settings ("engine.NAME") are the
+     * engine's, per release. A plan's {@code pool} and {@code allow} entries are split off before its
+     * fields are read, so they have none. model.PlanPaths is generated from this (FieldPathsTest).
+     */
+    public static List<String> recordedPaths() {
+        List<String> out = new java.util.ArrayList<>();
+        for (String n : PlanResolver.FIELDS.names()) {
+            if (!n.equals(PlanResolver.POOL.name()) && !n.equals(Allows.KEY)) out.add(n);
+        }
+        for (FieldTable t : List.of(PlanResolver.PARALLEL_FIELDS, Deployments.FIELDS)) {
+            for (Field f : t.fields()) out.add(t.path(f));
+        }
+        for (String n : WorkloadResolver.FIELDS.names()) out.add(PlanResolver.WORKLOAD.name() + "." + n);
+        out.add(Pools.REPLICAS.name());
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
      * Whether a resolved plan's spans may hold {@code path}: a field of the plan ({@code tuning}),
      * of one of its blocks ({@code parallel.tp}, {@code deploy.image}), of the workload it serves
      * ({@code workload.max_length}), an engine setting ({@code engine.max_num_seqs}: the engine's

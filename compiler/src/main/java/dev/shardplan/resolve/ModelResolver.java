@@ -29,11 +29,6 @@ final class ModelResolver {
         this.noteData = noteData;
     }
 
-    private static String what(Decl d) {
-        return d.kind().text() + " `" + d.name().text() + "`";
-    }
-
-
     private static final Set<String> FAMILIES;
     static {
         Set<String> f = new TreeSet<>();
@@ -44,89 +39,119 @@ final class ModelResolver {
     private static final Set<String> PARSERS = Set.of("deepseek_r1", "qwen3", "gpt_oss", "granite", "hunyuan_a13b", "mistral", "step3", "glm45", "kimi_k2");
     /** Tool-call formats, in shardplan's spelling; each engine's table spells them its own way (engine package). */
     static final Set<String> TOOL_PARSERS = Set.of("llama3_json", "hermes", "deepseek_v3", "kimi_k2", "mistral", "gpt_oss", "qwen3_coder", "granite", "glm45");
+    private static final List<String> ATTENTION_KINDS = List.of("mha", "gqa", "mla");
+    private static final List<String> KEEP_BF16_PARTS = List.of("attention", "router", "embedding", "lm_head", "shared_experts", "dense_ffn");
 
     // A model's fields may come from a Hugging Face config instead of the body, so none is
     // required here: ModelSpec reports what is missing once both are read.
-    static final FieldTable MODEL_FIELDS = FieldTable.of("model",
-            Field.count("layers", Schema.LAYERS).doc("Decoder layers."),
-            Field.count("hidden", Schema.HIDDEN).doc("Hidden size."),
-            Field.count("heads", Schema.HEADS).doc("Query attention heads."),
-            Field.count("kv_heads", Schema.KV_HEADS).doc("KV heads; required for gqa, equals heads for mha."),
-            Field.count("head_dim", Schema.HEAD_DIM).fallback("hidden / heads").doc("Width of one head."),
-            Field.count("ffn", Schema.FFN).doc("Dense SwiGLU width (of the leading dense layers for MoE)."),
-            Field.count("vocab", Schema.VOCAB).doc("Vocabulary size."),
-            Field.flag("tied_embeddings").doc("Whether the LM head shares the embedding's weights."),
-            Field.other("attention", "mha | gqa | mla { ... }").doc("Attention kind; mla takes a block of its latent dimensions."),
-            Field.block("moe").doc("Mixture of experts: experts, top_k, expert_ffn, shared experts, dense layers, routing."),
-            Field.word("dtype", DTYPES).doc("Activation and weight dtype of unquantised parts."),
-            Field.block("quantization").doc("Quantised weights: dtype, block or group size, parts kept in bf16."),
-            Field.word("kv_dtype", DTYPES).doc("Default KV cache dtype (an engine may override it)."),
-            Field.flag("qkv_bias").doc("Q/K/V projections have biases (qwen2)."),
-            Field.flag("o_bias").doc("The output projection has a bias."),
-            Field.flag("qk_norm").doc("Queries and keys are normalised (qwen3)."),
-            Field.flag("attention_sinks").doc("Learned attention sinks (gpt-oss)."),
-            Field.other("sliding_window", "tokens, every N").fallback("none")
-                    .doc("A sliding-window size, e.g. `128 tokens every 2` (every 2nd layer from layer 0)."),
-            Field.number("rope_theta", Schema.ROPE_THETA).doc("RoPE base."),
-            Field.number("norm_eps", Schema.NORM_EPS).doc("RMSNorm epsilon."),
-            Field.count("max_position", Schema.MAX_POSITION).unit("tokens").doc("Longest context the model supports."),
-            Field.string("hf_id").doc("What launchers load (deploy.model_path overrides)."),
-            Field.word("reasoning_parser", PARSERS).doc("The engines' reasoning parser for this model."),
-            Field.word("family", FAMILIES).fallback("inferred from the model's features")
-                    .doc("The Hugging Face architecture whose definition the model follows."),
-            Field.other("rope_scaling", "none | linear | llama3 | yarn { ... }").doc("RoPE scaling and its parameters."),
-            Field.number("swiglu_limit", Schema.SWIGLU_LIMIT).doc("gpt-oss's clamped SwiGLU."),
-            Field.word("tool_parser", TOOL_PARSERS).doc("The chat template's tool-call format; each engine's launch spells it its own way."),
-            Field.count("mtp_layers", Schema.MTP_LAYERS).fallback("0")
-                    .doc("Next-token (MTP) layers the checkpoint ships (DeepSeek-V3/R1), usable as speculative-decoding drafters."),
-            Field.flag("gated").doc("The Hugging Face repository asks to accept a licence: Kubernetes needs deploy.hf_token_secret."));
-    static final FieldTable MLA_FIELDS = FieldTable.of("model.attention",
-            Field.count("q_lora_rank", Schema.Q_LORA_RANK).doc("MLA: rank of the query compression."),
-            Field.count("kv_lora_rank", Schema.KV_LORA_RANK).doc("MLA: rank of the KV latent (what the KV cache stores)."),
-            Field.count("qk_nope_head_dim", Schema.QK_NOPE_HEAD_DIM).doc("MLA: query/key head width without RoPE."),
-            Field.count("qk_rope_head_dim", Schema.QK_ROPE_HEAD_DIM).doc("MLA: query/key head width with RoPE."),
-            Field.count("v_head_dim", Schema.V_HEAD_DIM).doc("MLA: value head width."),
-            Field.count("index_topk", Schema.INDEX_TOPK).doc("DeepSeek sparse attention (V3.2): tokens the indexer keeps."),
-            Field.count("index_head_dim", Schema.INDEX_HEAD_DIM).doc("DeepSeek sparse attention (V3.2): indexer head width."));
-    static final FieldTable MOE_FIELDS = FieldTable.of("model.moe",
-            Field.count("experts", Schema.EXPERTS).doc("Routed experts per MoE layer."),
-            Field.count("top_k", Schema.TOP_K).doc("Experts each token is routed to."),
-            Field.count("expert_ffn", Schema.EXPERT_FFN).doc("FFN width of one routed expert."),
-            Field.count("shared_experts", Schema.SHARED_EXPERTS).fallback("0").doc("Shared experts every token uses."),
-            Field.count("shared_ffn", Schema.SHARED_FFN).fallback("shared_experts x expert_ffn").doc("Width of the shared experts."),
-            Field.count("dense_layers", Schema.DENSE_LAYERS).fallback("0").doc("Leading layers with a dense FFN instead of experts."),
-            Field.flag("expert_bias").doc("Experts have biases (gpt-oss)."),
-            Field.flag("router_bias").doc("The router has a bias (gpt-oss)."),
-            Field.flag("shared_expert_gate").doc("Qwen2-MoE: a sigmoid gate on the shared expert."),
-            Field.word("scoring", "softmax", "sigmoid").fallback("softmax").doc("How router logits become scores."),
-            Field.flag("norm_topk_prob").doc("Renormalise the top-k weights (default false, as in Hugging Face configs; true for mixtral and gpt_oss)."),
-            Field.count("n_group", Schema.N_GROUP).fallback("no groups").doc("Experts in N groups."),
-            Field.count("topk_group", Schema.TOPK_GROUP).doc("Groups a token may use."),
-            Field.flag("correction_bias").doc("DeepSeek-V3's e_score_correction_bias."),
-            Field.number("routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR).fallback("1").doc("Multiplies the top-k weights."));
-    static final FieldTable QUANT_FIELDS = FieldTable.of("model.quantization",
-            Field.word("weights", "fp8", "int8", "int4", "fp4").doc("Dtype of the quantised weights."),
-            Field.count("block", Schema.QUANT_BLOCK).doc("Block size of block-wise scales (e.g. 128 for DeepSeek FP8)."),
-            Field.count("group", Schema.QUANT_GROUP).doc("Group size of group-wise scales (e.g. 32 for MXFP4)."),
-            Field.other("keep_bf16", "list of: attention, router, embedding, lm_head, shared_experts, dense_ffn").doc("Parts left unquantised."),
-            Field.flag("experts_only").doc("Only the routed experts are quantised."));
-    static final FieldTable ROPE_TABLE = FieldTable.of("model.rope_scaling",
-            Field.number("factor", Schema.ROPE_FACTOR).doc("Context extension factor."),
-            Field.number("low_freq_factor", Schema.ROPE_FREQ_FACTOR).doc("llama3 scaling: low-frequency factor."),
-            Field.number("high_freq_factor", Schema.ROPE_FREQ_FACTOR).doc("llama3 scaling: high-frequency factor."),
-            Field.count("original_max_position", Schema.ROPE_ORIGINAL_MAX_POSITION).unit("tokens")
-                    .doc("The context the model was trained at before scaling."),
-            Field.number("beta_fast", Schema.ROPE_BETA).fallback("32").doc("YaRN beta_fast."),
-            Field.number("beta_slow", Schema.ROPE_BETA).fallback("1").doc("YaRN beta_slow."),
-            Field.number("mscale", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale."),
-            Field.number("mscale_all_dim", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale_all_dim."),
-            Field.flag("truncate").fallback("true").doc("YaRN truncate."));
+    static final Field LAYERS = Field.count("layers", Schema.LAYERS).doc("Decoder layers.");
+    static final Field HIDDEN = Field.count("hidden", Schema.HIDDEN).doc("Hidden size.");
+    static final Field HEADS = Field.count("heads", Schema.HEADS).doc("Query attention heads.");
+    static final Field KV_HEADS = Field.count("kv_heads", Schema.KV_HEADS).doc("KV heads; required for gqa, equals heads for mha.");
+    static final Field HEAD_DIM = Field.count("head_dim", Schema.HEAD_DIM).fallback("hidden / heads").doc("Width of one head.");
+    static final Field FFN = Field.count("ffn", Schema.FFN).doc("Dense SwiGLU width (of the leading dense layers for MoE).");
+    static final Field VOCAB = Field.count("vocab", Schema.VOCAB).doc("Vocabulary size.");
+    static final Field TIED_EMBEDDINGS = Field.flag("tied_embeddings").doc("Whether the LM head shares the embedding's weights.");
+    static final Field ATTENTION = Field.other("attention", String.join(" | ", ATTENTION_KINDS) + " { ... }")
+            .doc("Attention kind; mla takes a block of its latent dimensions.");
+    static final Field MOE = Field.block("moe").doc("Mixture of experts: experts, top_k, expert_ffn, shared experts, dense layers, routing.");
+    static final Field DTYPE = Field.word("dtype", DTYPES).doc("Activation and weight dtype of unquantised parts.");
+    static final Field QUANTIZATION = Field.block("quantization").doc("Quantised weights: dtype, block or group size, parts kept in bf16.");
+    static final Field KV_DTYPE = Field.word("kv_dtype", DTYPES).doc("Default KV cache dtype (an engine may override it).");
+    static final Field QKV_BIAS = Field.flag("qkv_bias").doc("Q/K/V projections have biases (qwen2).");
+    static final Field O_BIAS = Field.flag("o_bias").doc("The output projection has a bias.");
+    static final Field QK_NORM = Field.flag("qk_norm").doc("Queries and keys are normalised (qwen3).");
+    static final Field ATTENTION_SINKS = Field.flag("attention_sinks").doc("Learned attention sinks (gpt-oss).");
+    static final Field SLIDING_WINDOW = Field.other("sliding_window", "tokens, every N").fallback("none")
+            .doc("A sliding-window size, e.g. `128 tokens every 2` (every 2nd layer from layer 0).");
+    static final Field ROPE_THETA = Field.number("rope_theta", Schema.ROPE_THETA).doc("RoPE base.");
+    static final Field NORM_EPS = Field.number("norm_eps", Schema.NORM_EPS).doc("RMSNorm epsilon.");
+    static final Field MAX_POSITION = Field.tokens("max_position", Schema.MAX_POSITION).doc("Longest context the model supports.");
+    static final Field HF_ID = Field.string("hf_id").doc("What launchers load (deploy.model_path overrides).");
+    static final Field REASONING_PARSER = Field.word("reasoning_parser", PARSERS).doc("The engines' reasoning parser for this model.");
+    static final Field FAMILY = Field.word("family", FAMILIES).fallback("inferred from the model's features")
+            .doc("The Hugging Face architecture whose definition the model follows.");
+    static final Field ROPE_SCALING = Field.other("rope_scaling", "none | linear | llama3 | yarn { ... }").doc("RoPE scaling and its parameters.");
+    static final Field SWIGLU_LIMIT = Field.number("swiglu_limit", Schema.SWIGLU_LIMIT).doc("gpt-oss's clamped SwiGLU.");
+    static final Field TOOL_PARSER = Field.word("tool_parser", TOOL_PARSERS)
+            .doc("The chat template's tool-call format; each engine's launch spells it its own way.");
+    static final Field MTP_LAYERS = Field.count("mtp_layers", Schema.MTP_LAYERS).fallback("0")
+            .doc("Next-token (MTP) layers the checkpoint ships (DeepSeek-V3/R1), usable as speculative-decoding drafters.");
+    static final Field GATED = Field.flag("gated").doc("The Hugging Face repository asks to accept a licence: Kubernetes needs deploy.hf_token_secret.");
+
+    static final FieldTable MODEL_FIELDS = FieldTable.of("model", LAYERS, HIDDEN, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, TIED_EMBEDDINGS,
+            ATTENTION, MOE, DTYPE, QUANTIZATION, KV_DTYPE, QKV_BIAS, O_BIAS, QK_NORM, ATTENTION_SINKS, SLIDING_WINDOW, ROPE_THETA, NORM_EPS,
+            MAX_POSITION, HF_ID, REASONING_PARSER, FAMILY, ROPE_SCALING, SWIGLU_LIMIT, TOOL_PARSER, MTP_LAYERS, GATED);
+
+    static final Field Q_LORA_RANK = Field.count("q_lora_rank", Schema.Q_LORA_RANK).doc("MLA: rank of the query compression.");
+    static final Field KV_LORA_RANK = Field.count("kv_lora_rank", Schema.KV_LORA_RANK).doc("MLA: rank of the KV latent (what the KV cache stores).");
+    static final Field QK_NOPE_HEAD_DIM = Field.count("qk_nope_head_dim", Schema.QK_NOPE_HEAD_DIM).doc("MLA: query/key head width without RoPE.");
+    static final Field QK_ROPE_HEAD_DIM = Field.count("qk_rope_head_dim", Schema.QK_ROPE_HEAD_DIM).doc("MLA: query/key head width with RoPE.");
+    static final Field V_HEAD_DIM = Field.count("v_head_dim", Schema.V_HEAD_DIM).doc("MLA: value head width.");
+    static final Field INDEX_TOPK = Field.count("index_topk", Schema.INDEX_TOPK).doc("DeepSeek sparse attention (V3.2): tokens the indexer keeps.");
+    static final Field INDEX_HEAD_DIM = Field.count("index_head_dim", Schema.INDEX_HEAD_DIM).doc("DeepSeek sparse attention (V3.2): indexer head width.");
+
+    static final FieldTable MLA_FIELDS = FieldTable.of("model.attention", Q_LORA_RANK, KV_LORA_RANK, QK_NOPE_HEAD_DIM, QK_ROPE_HEAD_DIM,
+            V_HEAD_DIM, INDEX_TOPK, INDEX_HEAD_DIM);
+
+    static final Field EXPERTS = Field.count("experts", Schema.EXPERTS).doc("Routed experts per MoE layer.");
+    static final Field TOP_K = Field.count("top_k", Schema.TOP_K).doc("Experts each token is routed to.");
+    static final Field EXPERT_FFN = Field.count("expert_ffn", Schema.EXPERT_FFN).doc("FFN width of one routed expert.");
+    static final Field SHARED_EXPERTS = Field.count("shared_experts", Schema.SHARED_EXPERTS).fallback("0").doc("Shared experts every token uses.");
+    static final Field SHARED_FFN = Field.count("shared_ffn", Schema.SHARED_FFN).fallback("shared_experts x expert_ffn").doc("Width of the shared experts.");
+    static final Field DENSE_LAYERS = Field.count("dense_layers", Schema.DENSE_LAYERS).fallback("0").doc("Leading layers with a dense FFN instead of experts.");
+    static final Field EXPERT_BIAS = Field.flag("expert_bias").doc("Experts have biases (gpt-oss).");
+    static final Field ROUTER_BIAS = Field.flag("router_bias").doc("The router has a bias (gpt-oss).");
+    static final Field SHARED_EXPERT_GATE = Field.flag("shared_expert_gate").doc("Qwen2-MoE: a sigmoid gate on the shared expert.");
+    static final Field SCORING = Field.word("scoring", "softmax", "sigmoid").fallback("softmax").doc("How router logits become scores.");
+    static final Field NORM_TOPK_PROB = Field.flag("norm_topk_prob")
+            .doc("Renormalise the top-k weights (default false, as in Hugging Face configs; true for mixtral and gpt_oss).");
+    static final Field N_GROUP = Field.count("n_group", Schema.N_GROUP).fallback("no groups").doc("Experts in N groups.");
+    static final Field TOPK_GROUP = Field.count("topk_group", Schema.TOPK_GROUP).doc("Groups a token may use.");
+    static final Field CORRECTION_BIAS = Field.flag("correction_bias").doc("DeepSeek-V3's e_score_correction_bias.");
+    static final Field ROUTED_SCALING_FACTOR = Field.number("routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR).fallback("1")
+            .doc("Multiplies the top-k weights.");
+
+    static final FieldTable MOE_FIELDS = FieldTable.of("model.moe", EXPERTS, TOP_K, EXPERT_FFN, SHARED_EXPERTS, SHARED_FFN, DENSE_LAYERS,
+            EXPERT_BIAS, ROUTER_BIAS, SHARED_EXPERT_GATE, SCORING, NORM_TOPK_PROB, N_GROUP, TOPK_GROUP, CORRECTION_BIAS, ROUTED_SCALING_FACTOR);
+
+    static final Field WEIGHTS = Field.word("weights", "fp8", "int8", "int4", "fp4").required("weights fp8").doc("Dtype of the quantised weights.");
+    static final Field BLOCK = Field.count("block", Schema.QUANT_BLOCK).doc("Block size of block-wise scales (e.g. 128 for DeepSeek FP8).");
+    static final Field GROUP = Field.count("group", Schema.QUANT_GROUP).doc("Group size of group-wise scales (e.g. 32 for MXFP4).");
+    static final Field KEEP_BF16 = Field.other("keep_bf16", "list of: " + String.join(", ", KEEP_BF16_PARTS)).doc("Parts left unquantised.");
+    static final Field EXPERTS_ONLY = Field.flag("experts_only").doc("Only the routed experts are quantised.");
+
+    static final FieldTable QUANT_FIELDS = FieldTable.of("model.quantization", WEIGHTS, BLOCK, GROUP, KEEP_BF16, EXPERTS_ONLY);
+
+    // Required where the scaling kind has them (ROPE_FIELDS): factor in every kind, the rest in llama3's or yarn's.
+    static final Field FACTOR = Field.number("factor", Schema.ROPE_FACTOR).required("factor 8").doc("Context extension factor.");
+    static final Field LOW_FREQ_FACTOR = Field.number("low_freq_factor", Schema.ROPE_FREQ_FACTOR).required("low_freq_factor 1")
+            .doc("llama3 scaling: low-frequency factor.");
+    static final Field HIGH_FREQ_FACTOR = Field.number("high_freq_factor", Schema.ROPE_FREQ_FACTOR).required("high_freq_factor 4")
+            .doc("llama3 scaling: high-frequency factor.");
+    static final Field ORIGINAL_MAX_POSITION = Field.tokens("original_max_position", Schema.ROPE_ORIGINAL_MAX_POSITION)
+            .required("original_max_position 8192 tokens").doc("llama3 and yarn scaling: the context the model was trained at before scaling.");
+    // HF transformers' defaults for the optional YaRN keys (beta_fast 32, beta_slow 1, truncate true).
+    static final Field BETA_FAST = Field.number("beta_fast", Schema.ROPE_BETA).byDefault(32).doc("YaRN beta_fast.");
+    static final Field BETA_SLOW = Field.number("beta_slow", Schema.ROPE_BETA).byDefault(1).doc("YaRN beta_slow.");
+    static final Field MSCALE = Field.number("mscale", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale.");
+    static final Field MSCALE_ALL_DIM = Field.number("mscale_all_dim", Schema.ROPE_MSCALE).fallback("none").doc("YaRN mscale_all_dim.");
+    static final Field TRUNCATE = Field.flag("truncate").fallback("true").doc("YaRN truncate.");
+
+    static final FieldTable ROPE_TABLE = FieldTable.of("model.rope_scaling", FACTOR, LOW_FREQ_FACTOR, HIGH_FREQ_FACTOR, ORIGINAL_MAX_POSITION,
+            BETA_FAST, BETA_SLOW, MSCALE, MSCALE_ALL_DIM, TRUNCATE);
     /** The keys of each scaling kind, all of them rows of {@link #ROPE_TABLE}. */
     static final Map<String, Set<String>> ROPE_FIELDS = Map.of(
             "none", Set.of(),
-            "linear", Set.of("factor"),
-            "llama3", Set.of("factor", "low_freq_factor", "high_freq_factor", "original_max_position"),
-            "yarn", Set.of("factor", "original_max_position", "beta_fast", "beta_slow", "mscale", "mscale_all_dim", "truncate"));
+            "linear", names(FACTOR),
+            "llama3", names(FACTOR, LOW_FREQ_FACTOR, HIGH_FREQ_FACTOR, ORIGINAL_MAX_POSITION),
+            "yarn", names(FACTOR, ORIGINAL_MAX_POSITION, BETA_FAST, BETA_SLOW, MSCALE, MSCALE_ALL_DIM, TRUNCATE));
+
+    private static Set<String> names(Field... rows) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Field r : rows) out.add(r.name());
+        return Collections.unmodifiableSet(out);
+    }
 
     Model resolve(Resolver.Located l) {
         Decl d = l.decl();
@@ -151,33 +176,33 @@ final class ModelResolver {
             noteData.accept(l.module(), cfg);
             if (!HfImporter.read(cfg, rel, at, s, diags, f2 -> loader.dataFileRefusal(l.module().path(), f2) == null)) return null;
         }
-        Fields f = new Fields(what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
+        Fields f = new Fields(Resolver.what(d), d.name().span(), d.body(), MODEL_FIELDS, diags);
         Integer v;
-        if ((v = intField(f, Schema.LAYERS)) != null) s.layers = v;
-        if ((v = intField(f, Schema.HIDDEN)) != null) s.hidden = v;
-        if ((v = intField(f, Schema.HEADS)) != null) s.heads = v;
-        if ((v = intField(f, Schema.KV_HEADS)) != null) s.kvHeads = v;
-        if ((v = intField(f, Schema.HEAD_DIM)) != null) s.headDim = v;
-        if ((v = intField(f, Schema.FFN)) != null) s.ffn = v;
-        if ((v = intField(f, Schema.VOCAB)) != null) s.vocab = v;
+        if ((v = integer(f, LAYERS)) != null) s.layers = v;
+        if ((v = integer(f, HIDDEN)) != null) s.hidden = v;
+        if ((v = integer(f, HEADS)) != null) s.heads = v;
+        if ((v = integer(f, KV_HEADS)) != null) s.kvHeads = v;
+        if ((v = integer(f, HEAD_DIM)) != null) s.headDim = v;
+        if ((v = integer(f, FFN)) != null) s.ffn = v;
+        if ((v = integer(f, VOCAB)) != null) s.vocab = v;
         Boolean b;
-        if ((b = f.bool("tied_embeddings", false)) != null) s.tied = b;
-        if ((b = f.bool("qkv_bias", false)) != null) s.qkvBias = b;
-        if ((b = f.bool("o_bias", false)) != null) s.oBias = b;
-        if ((b = f.bool("qk_norm", false)) != null) s.qkNorm = b;
-        if ((b = f.bool("attention_sinks", false)) != null) s.sinks = b;
+        if ((b = f.bool(TIED_EMBEDDINGS)) != null) s.tied = b;
+        if ((b = f.bool(QKV_BIAS)) != null) s.qkvBias = b;
+        if ((b = f.bool(O_BIAS)) != null) s.oBias = b;
+        if ((b = f.bool(QK_NORM)) != null) s.qkNorm = b;
+        if ((b = f.bool(ATTENTION_SINKS)) != null) s.sinks = b;
         String w;
-        if ((w = f.word("dtype", DTYPES, false, "dtype bf16")) != null) s.dtype = DType.parse(w);
-        if ((w = f.word("kv_dtype", DTYPES, false, "kv_dtype bf16")) != null) s.kvDtype = DType.parse(w);
-        if ((w = f.word("reasoning_parser", PARSERS, false, "reasoning_parser deepseek_r1")) != null) s.reasoningParser = w;
-        if ((w = f.word("tool_parser", TOOL_PARSERS, false, "tool_parser hermes")) != null) s.toolParser = w;
-        if ((v = intField(f, Schema.MTP_LAYERS)) != null) s.mtpLayers = v;
-        if ((b = f.bool("gated", false)) != null) s.gated = b;
-        String hf = f.string("hf_id", false, "hf_id \"org/name\"");
+        if ((w = f.word(DTYPE)) != null) s.dtype = DType.parse(w);
+        if ((w = f.word(KV_DTYPE)) != null) s.kvDtype = DType.parse(w);
+        if ((w = f.word(REASONING_PARSER)) != null) s.reasoningParser = w;
+        if ((w = f.word(TOOL_PARSER)) != null) s.toolParser = w;
+        if ((v = integer(f, MTP_LAYERS)) != null) s.mtpLayers = v;
+        if ((b = f.bool(GATED)) != null) s.gated = b;
+        String hf = f.string(HF_ID);
         if (hf != null) {
             String why = Roles.hfId(hf);
             if (why != null) {
-                diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, f.span("hf_id"), "hf_id `" + Resolver.abbreviate(hf, 60) + "` " + why)
+                diags.add(Diagnostic.of(Codes.INVALID_FOR_ROLE, f.span(HF_ID), "hf_id `" + Resolver.abbreviate(hf, 60) + "` " + why)
                         .note("the id becomes the launchers' model argument when the plan gives no deploy model_path")
                         .help("write e.g. `hf_id \"meta-llama/Llama-3.1-8B-Instruct\"`").build());
                 return null;
@@ -185,26 +210,27 @@ final class ModelResolver {
             s.hfId = hf;
         }
         Double dd;
-        if ((dd = f.number("rope_theta", Schema.ROPE_THETA, false, "rope_theta 500000")) != null) s.ropeTheta = dd;
-        if ((dd = f.number("norm_eps", Schema.NORM_EPS, false, "norm_eps 1e-5")) != null) s.normEps = dd;
-        if ((dd = f.quantity("max_position", Dimension.TOKENS, Schema.MAX_POSITION, false, "max_position 128k tokens")) != null) s.maxPosition = (long) (double) dd;
-        if ((w = f.word("family", FAMILIES, false, "family llama")) != null) s.family = Family.parse(w);
-        if ((dd = f.number("swiglu_limit", Schema.SWIGLU_LIMIT, false, "swiglu_limit 7")) != null) s.swigluLimit = dd;
-        Entry rs = f.entry("rope_scaling");
+        if ((dd = f.number(ROPE_THETA)) != null) s.ropeTheta = dd;
+        if ((dd = f.number(NORM_EPS)) != null) s.normEps = dd;
+        if ((dd = f.quantity(MAX_POSITION)) != null) s.maxPosition = (long) (double) dd;
+        if ((w = f.word(FAMILY)) != null) s.family = Family.parse(w);
+        if ((dd = f.number(SWIGLU_LIMIT)) != null) s.swigluLimit = dd;
+        Entry rs = f.entry(ROPE_SCALING);
         if (rs != null) ropeScaling(f, rs, d, s);
-        Entry sw = f.entry("sliding_window");
+        Entry sw = f.entry(SLIDING_WINDOW);
         if (sw != null) {
             // sliding_window 128 tokens every 2
+            String key = SLIDING_WINDOW.name();
             List<Value> it = sw.values().size() == 1 ? sw.values().get(0).items() : List.of();
             if (it.size() == 3 && it.get(0) instanceof Quantity q && it.get(1) instanceof Name n && n.text().equals("every")) {
-                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, Schema.SLIDING_WINDOW);
-                Long every = f.integer(it.get(2), "sliding_window every", Schema.SLIDING_EVERY);
+                Double win = f.quantity(q, q.unit(), key, Dimension.TOKENS, Schema.SLIDING_WINDOW);
+                Long every = f.integer(it.get(2), key + " every", Schema.SLIDING_EVERY);
                 if (win != null && every != null) {
                     s.slidingWindow = (int) (double) win;
                     s.slidingEvery = every.intValue();
                 }
             } else if (it.size() == 1 && it.get(0) instanceof Quantity q) {
-                Double win = f.quantity(q, q.unit(), "sliding_window", Dimension.TOKENS, Schema.SLIDING_WINDOW);
+                Double win = f.quantity(q, q.unit(), key, Dimension.TOKENS, Schema.SLIDING_WINDOW);
                 if (win != null) {
                     s.slidingWindow = (int) (double) win;
                     s.slidingEvery = 1;
@@ -214,66 +240,67 @@ final class ModelResolver {
                         .help("write e.g. `sliding_window 128 tokens every 2` (every second layer, from layer 0)").build());
             }
         }
-        Entry at = f.entry("attention");
+        Entry at = f.entry(ATTENTION);
         if (at != null) {
-            String kind = at.values().isEmpty() ? f.word("attention", Set.of("mha", "gqa", "mla"), true, "attention gqa")
-                    : f.word(at.values().get(0).items().get(0), "attention", Set.of("mha", "gqa", "mla"));
+            Set<String> kinds = Set.copyOf(ATTENTION_KINDS);
+            String kind = at.values().isEmpty() ? f.word(ATTENTION.name(), kinds, true, "attention gqa")
+                    : f.word(at.values().get(0).items().get(0), ATTENTION.name(), kinds);
             if (kind != null) s.attention = Attention.valueOf(kind.toUpperCase(Locale.ROOT));
             if (at.body() != null) {
-                Fields mf = new Fields("attention of " + what(d), at.span(), at.body(), MLA_FIELDS, diags);
-                if ((v = intField(mf, Schema.Q_LORA_RANK)) != null) s.qLoraRank = v;
-                if ((v = intField(mf, Schema.KV_LORA_RANK)) != null) s.kvLoraRank = v;
-                if ((v = intField(mf, Schema.QK_NOPE_HEAD_DIM)) != null) s.qkNope = v;
-                if ((v = intField(mf, Schema.QK_ROPE_HEAD_DIM)) != null) s.qkRope = v;
-                if ((v = intField(mf, Schema.V_HEAD_DIM)) != null) s.vHeadDim = v;
-                if ((v = intField(mf, Schema.INDEX_TOPK)) != null) s.indexTopK = v;
-                if ((v = intField(mf, Schema.INDEX_HEAD_DIM)) != null) s.indexHeadDim = v;
+                Fields mf = new Fields("attention of " + Resolver.what(d), at.span(), at.body(), MLA_FIELDS, diags);
+                if ((v = integer(mf, Q_LORA_RANK)) != null) s.qLoraRank = v;
+                if ((v = integer(mf, KV_LORA_RANK)) != null) s.kvLoraRank = v;
+                if ((v = integer(mf, QK_NOPE_HEAD_DIM)) != null) s.qkNope = v;
+                if ((v = integer(mf, QK_ROPE_HEAD_DIM)) != null) s.qkRope = v;
+                if ((v = integer(mf, V_HEAD_DIM)) != null) s.vHeadDim = v;
+                if ((v = integer(mf, INDEX_TOPK)) != null) s.indexTopK = v;
+                if ((v = integer(mf, INDEX_HEAD_DIM)) != null) s.indexHeadDim = v;
                 if (s.attention != Attention.MLA) {
                     diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, at.body().span(), "latent ranks are only for `attention mla`")
                             .help("remove the block, or write `attention mla { ... }`").build());
                 }
             }
         }
-        Entry moe = f.entry("moe");
+        Entry moe = f.entry(MOE);
         if (moe != null) {
             if (moe.body() == null) {
                 diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, moe.span(), "`moe` takes a block")
                         .help("write `moe { experts 8; top_k 2; expert_ffn 14336 }`").build());
             } else {
-                Fields mf = new Fields("moe of " + what(d), moe.span(), moe.body(), MOE_FIELDS, diags);
-                if ((v = intField(mf, Schema.EXPERTS)) != null) s.experts = v;
-                if ((v = intField(mf, Schema.TOP_K)) != null) s.topK = v;
-                if ((v = intField(mf, Schema.EXPERT_FFN)) != null) s.expertFfn = v;
-                if ((v = intField(mf, Schema.SHARED_EXPERTS)) != null) s.sharedExperts = v;
-                if ((v = intField(mf, Schema.SHARED_FFN)) != null) s.sharedFfn = v;
-                if ((v = intField(mf, Schema.DENSE_LAYERS)) != null) s.denseLayers = v;
-                if ((b = mf.bool("expert_bias", false)) != null) s.expertBias = b;
-                if ((b = mf.bool("router_bias", false)) != null) s.routerBias = b;
-                if ((b = mf.bool("shared_expert_gate", false)) != null) s.sharedExpertGate = b;
-                if ((w = mf.word("scoring", Set.of("softmax", "sigmoid"), false, "scoring sigmoid")) != null)
-                    s.scoring = Routing.Scoring.valueOf(w.toUpperCase(Locale.ROOT));
-                if ((b = mf.bool("norm_topk_prob", false)) != null) s.normTopKProb = b;
-                if ((v = intField(mf, Schema.N_GROUP)) != null) s.nGroup = v;
-                if ((v = intField(mf, Schema.TOPK_GROUP)) != null) s.topkGroup = v;
-                if ((b = mf.bool("correction_bias", false)) != null) s.correctionBias = b;
-                if ((dd = mf.number("routed_scaling_factor", Schema.ROUTED_SCALING_FACTOR, false, "routed_scaling_factor 2.5")) != null) s.routedScalingFactor = dd;
+                Fields mf = new Fields("moe of " + Resolver.what(d), moe.span(), moe.body(), MOE_FIELDS, diags);
+                if ((v = integer(mf, EXPERTS)) != null) s.experts = v;
+                if ((v = integer(mf, TOP_K)) != null) s.topK = v;
+                if ((v = integer(mf, EXPERT_FFN)) != null) s.expertFfn = v;
+                if ((v = integer(mf, SHARED_EXPERTS)) != null) s.sharedExperts = v;
+                if ((v = integer(mf, SHARED_FFN)) != null) s.sharedFfn = v;
+                if ((v = integer(mf, DENSE_LAYERS)) != null) s.denseLayers = v;
+                if ((b = mf.bool(EXPERT_BIAS)) != null) s.expertBias = b;
+                if ((b = mf.bool(ROUTER_BIAS)) != null) s.routerBias = b;
+                if ((b = mf.bool(SHARED_EXPERT_GATE)) != null) s.sharedExpertGate = b;
+                if ((w = mf.word(SCORING)) != null) s.scoring = Routing.Scoring.valueOf(w.toUpperCase(Locale.ROOT));
+                if ((b = mf.bool(NORM_TOPK_PROB)) != null) s.normTopKProb = b;
+                if ((v = integer(mf, N_GROUP)) != null) s.nGroup = v;
+                if ((v = integer(mf, TOPK_GROUP)) != null) s.topkGroup = v;
+                if ((b = mf.bool(CORRECTION_BIAS)) != null) s.correctionBias = b;
+                if ((dd = mf.number(ROUTED_SCALING_FACTOR)) != null) s.routedScalingFactor = dd;
             }
         }
-        Entry q = f.entry("quantization");
+        Entry q = f.entry(QUANTIZATION);
         if (q != null) {
             if (q.body() == null) {
                 diags.add(Diagnostic.of(Codes.TYPE_MISMATCH, q.span(), "`quantization` takes a block")
                         .help("write `quantization { weights fp8; block 128 }`").build());
             } else {
-                Fields qf = new Fields("quantization of " + what(d), q.span(), q.body(), QUANT_FIELDS, diags);
-                if ((w = qf.word("weights", DTYPES, true, "weights fp8")) != null) s.quantWeights = DType.parse(w);
-                if ((v = intField(qf, Schema.QUANT_BLOCK)) != null) s.quantBlock = v;
-                if ((v = intField(qf, Schema.QUANT_GROUP)) != null) s.quantGroup = v;
-                if ((b = qf.bool("experts_only", false)) != null) s.expertsOnly = b;
-                if (qf.has("keep_bf16")) {
+                Fields qf = new Fields("quantization of " + Resolver.what(d), q.span(), q.body(), QUANT_FIELDS, diags);
+                if ((w = qf.word(WEIGHTS)) != null) s.quantWeights = DType.parse(w);
+                if ((v = integer(qf, BLOCK)) != null) s.quantBlock = v;
+                if ((v = integer(qf, GROUP)) != null) s.quantGroup = v;
+                if ((b = qf.bool(EXPERTS_ONLY)) != null) s.expertsOnly = b;
+                if (qf.has(KEEP_BF16)) {
+                    Set<String> parts = Set.copyOf(KEEP_BF16_PARTS);
                     Set<String> keep = new TreeSet<>();
-                    for (Name n : qf.names("keep_bf16")) {
-                        String k = qf.word(n, "keep_bf16", Set.of("attention", "router", "embedding", "lm_head", "shared_experts", "dense_ffn"));
+                    for (Name n : qf.names(KEEP_BF16)) {
+                        String k = qf.word(n, KEEP_BF16.name(), parts);
                         if (k != null) keep.add(k);
                     }
                     s.keepBf16 = keep;
@@ -285,24 +312,23 @@ final class ModelResolver {
 
     /** `rope_scaling KIND { ... }`: replaces whatever an imported config declared; `rope_scaling none` removes it. */
     private void ropeScaling(Fields f, Entry rs, Decl d, ModelSpec s) {
-        String kind = rs.values().isEmpty() ? f.word("rope_scaling", ROPE_FIELDS.keySet(), true, "rope_scaling yarn { factor 40 }")
-                : f.word(rs.values().get(0).items().get(0), "rope_scaling", ROPE_FIELDS.keySet());
+        String kind = rs.values().isEmpty() ? f.word(ROPE_SCALING.name(), ROPE_FIELDS.keySet(), true, "rope_scaling yarn { factor 40 }")
+                : f.word(rs.values().get(0).items().get(0), ROPE_SCALING.name(), ROPE_FIELDS.keySet());
         if (kind == null) return;
-        Fields rf = new Fields("rope_scaling of " + what(d), rs.span(), rs.body(), ROPE_FIELDS.get(kind), diags);
+        Fields rf = new Fields("rope_scaling of " + Resolver.what(d), rs.span(), rs.body(), ROPE_FIELDS.get(kind), diags);
         if (kind.equals("none")) {
             s.ropeScaling = null;
             return;
         }
-        Double factor = rf.number("factor", Schema.ROPE_FACTOR, true, "factor 8");
-        Double orig = kind.equals("linear") ? Double.valueOf(0)
-                : rf.quantity("original_max_position", Dimension.TOKENS, Schema.ROPE_ORIGINAL_MAX_POSITION, true, "original_max_position 8192 tokens");
+        Double factor = rf.number(FACTOR);
+        Double orig = kind.equals("linear") ? Double.valueOf(0) : rf.quantity(ORIGINAL_MAX_POSITION);
         RopeScaling.Kind k = RopeScaling.Kind.valueOf(kind.toUpperCase(Locale.ROOT));
         if (k == RopeScaling.Kind.LLAMA3) {
-            Double lo = rf.number("low_freq_factor", Schema.ROPE_FREQ_FACTOR, true, "low_freq_factor 1");
-            Double hi = rf.number("high_freq_factor", Schema.ROPE_FREQ_FACTOR, true, "high_freq_factor 4");
+            Double lo = rf.number(LOW_FREQ_FACTOR);
+            Double hi = rf.number(HIGH_FREQ_FACTOR);
             if (factor == null || orig == null || lo == null || hi == null) return;
             if (hi <= lo) {
-                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, rf.span("high_freq_factor"), "llama3 rope_scaling needs high_freq_factor > low_freq_factor, found "
+                diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, rf.span(HIGH_FREQ_FACTOR), "llama3 rope_scaling needs high_freq_factor > low_freq_factor, found "
                         + Fmt.plain(hi) + " and " + Fmt.plain(lo)).help("Llama 3.1 uses low_freq_factor 1; high_freq_factor 4").build());
                 return;
             }
@@ -310,13 +336,10 @@ final class ModelResolver {
         } else if (factor == null || orig == null) {
             return;
         } else if (k == RopeScaling.Kind.YARN) {
-            // HF transformers' defaults for the optional YaRN keys (beta_fast 32, beta_slow 1, truncate true).
-            Double fast = rf.number("beta_fast", Schema.ROPE_BETA, false, "beta_fast 32");
-            Double slow = rf.number("beta_slow", Schema.ROPE_BETA, false, "beta_slow 1");
-            Double ms = rf.number("mscale", Schema.ROPE_MSCALE, false, "mscale 1");
-            Double msa = rf.number("mscale_all_dim", Schema.ROPE_MSCALE, false, "mscale_all_dim 1");
-            Boolean tr = rf.bool("truncate", false);
-            s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, 0, 0, fast == null ? 32 : fast, slow == null ? 1 : slow,
+            Double ms = rf.number(MSCALE);
+            Double msa = rf.number(MSCALE_ALL_DIM);
+            Boolean tr = rf.bool(TRUNCATE);
+            s.ropeScaling = new RopeScaling(k, factor, (long) (double) orig, 0, 0, rf.numberOr(BETA_FAST), rf.numberOr(BETA_SLOW),
                     ms == null ? 0 : ms, msa == null ? 0 : msa, tr == null || tr);
         } else {
             s.ropeScaling = new RopeScaling(k, factor, 0, 0, 0, 0, 0, 0, 0, false);
@@ -403,59 +426,59 @@ final class ModelResolver {
         return null;
     }
 
-    private Integer intField(Fields f, Schema.Bound b) {
-        Long v = f.integer(b.field(), b, false, b.field() + " 1");
+    private static Integer integer(Fields f, Field row) {
+        Long v = f.integer(row);
         return v == null ? null : v.intValue();
     }
 
     private Model buildModel(Decl d, ModelSpec s, Fields f) {
         Span at = d.name().span();
         List<String> missing = new ArrayList<>();
-        if (s.layers == null) missing.add("layers");
-        if (s.hidden == null) missing.add("hidden");
-        if (s.heads == null) missing.add("heads");
-        if (s.vocab == null) missing.add("vocab");
+        if (s.layers == null) missing.add(MODEL_FIELDS.path(LAYERS));
+        if (s.hidden == null) missing.add(MODEL_FIELDS.path(HIDDEN));
+        if (s.heads == null) missing.add(MODEL_FIELDS.path(HEADS));
+        if (s.vocab == null) missing.add(MODEL_FIELDS.path(VOCAB));
         Attention att = s.attention != null ? s.attention : Attention.GQA;
         if (att != Attention.MLA && s.kvHeads == null) {
             if (att == Attention.MHA && s.heads != null) s.kvHeads = s.heads;
-            else missing.add("kv_heads");
+            else missing.add(MODEL_FIELDS.path(KV_HEADS));
         }
         boolean moe = s.experts != null || s.topK != null || s.expertFfn != null;
-        if (s.ffn == null && !(moe && (s.denseLayers == null || s.denseLayers == 0))) missing.add("ffn");
+        if (s.ffn == null && !(moe && (s.denseLayers == null || s.denseLayers == 0))) missing.add(MODEL_FIELDS.path(FFN));
         if (att == Attention.MLA) {
-            if (s.kvLoraRank == null) missing.add("attention.kv_lora_rank");
-            if (s.qkNope == null) missing.add("attention.qk_nope_head_dim");
-            if (s.qkRope == null) missing.add("attention.qk_rope_head_dim");
-            if (s.vHeadDim == null) missing.add("attention.v_head_dim");
+            if (s.kvLoraRank == null) missing.add(MLA_FIELDS.path(KV_LORA_RANK));
+            if (s.qkNope == null) missing.add(MLA_FIELDS.path(QK_NOPE_HEAD_DIM));
+            if (s.qkRope == null) missing.add(MLA_FIELDS.path(QK_ROPE_HEAD_DIM));
+            if (s.vHeadDim == null) missing.add(MLA_FIELDS.path(V_HEAD_DIM));
         }
         if (moe) {
-            if (s.experts == null) missing.add("moe.experts");
-            if (s.topK == null) missing.add("moe.top_k");
-            if (s.expertFfn == null) missing.add("moe.expert_ffn");
+            if (s.experts == null) missing.add(MOE_FIELDS.path(EXPERTS));
+            if (s.topK == null) missing.add(MOE_FIELDS.path(TOP_K));
+            if (s.expertFfn == null) missing.add(MOE_FIELDS.path(EXPERT_FFN));
         }
         if (!missing.isEmpty()) {
             for (String mf : missing) {
                 // a field that is present but invalid (or misspelt) has already been reported
                 if (f.has(mf) || f.suggested(mf)) continue;
-                diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + what(d))
+                diags.add(Diagnostic.of(Codes.MISSING_FIELD, at, "missing field `" + mf + "` in " + Resolver.what(d))
                         .help("add it" + (d.from() != null ? " as an override, or check the config.json" : "")).build());
             }
             return null;
         }
         int headDim = s.headDim != null ? s.headDim : (att == Attention.MLA ? s.qkNope + s.qkRope : s.hidden / s.heads);
         if (s.headDim == null && att != Attention.MLA && s.hidden % s.heads != 0) {
-            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("heads"), "hidden " + s.hidden + " is not a multiple of heads " + s.heads + " and no head_dim is given")
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span(HEADS), "hidden " + s.hidden + " is not a multiple of heads " + s.heads + " and no head_dim is given")
                     .help("add `head_dim`").build());
             return null;
         }
         int kvHeads = att == Attention.MLA ? s.heads : s.kvHeads;
         if (att != Attention.MLA && s.heads % kvHeads != 0) {
-            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "heads " + s.heads + " is not a multiple of kv_heads " + kvHeads)
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span(KV_HEADS), "heads " + s.heads + " is not a multiple of kv_heads " + kvHeads)
                     .help("grouped-query attention needs heads divisible by kv_heads").build());
             return null;
         }
         if (att == Attention.MHA && kvHeads != s.heads) {
-            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span("kv_heads"), "`attention mha` has kv_heads equal to heads, found " + kvHeads + " and " + s.heads)
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.span(KV_HEADS), "`attention mha` has kv_heads equal to heads, found " + kvHeads + " and " + s.heads)
                     .help("write `attention gqa`, or set kv_heads " + s.heads).build());
             return null;
         }
@@ -492,7 +515,7 @@ final class ModelResolver {
         }
         String clash = familyClash(family, att, m, s);
         if (clash != null) {
-            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.has("family") ? f.span("family") : at, "family " + family.id() + " " + clash)
+            diags.add(Diagnostic.of(Codes.MODEL_INCONSISTENT, f.has(FAMILY) ? f.span(FAMILY) : at, "family " + family.id() + " " + clash)
                     .note("a family fixes the tensor names and the definition the runtime shim verifies against")
                     .help(s.family != null ? "change `family`, or the conflicting field" : "add `family NAME` naming the architecture the model follows").build());
             return null;

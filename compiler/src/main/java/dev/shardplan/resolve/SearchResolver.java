@@ -83,7 +83,9 @@ final class SearchResolver {
         Deploy deploy = Deployments.deploy(f, spans, model, diags);
         Map<String, Double> tuning = Engines.tuning(f, diags);
         if (model == null || cluster == null || workload == null || engine == null || deploy == null && f.has(PlanResolver.DEPLOY)) return null;
+        // the candidates' profile, as a plan that names none gets it
+        EfficiencyProfile eff = EfficiencyProfile.select(r.stdEfficiencies(d.name().span()), cluster.gpu().name(), engine.kind());
         return new Search(d.name().text(), l.module().id(), model, cluster, workload, engine, slos,
-                objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span(), allowed.allows());
+                objective == null ? "throughput" : objective, explore, deploy, tuning, spans, d.name().span(), allowed.allows(), eff);
     }
 }

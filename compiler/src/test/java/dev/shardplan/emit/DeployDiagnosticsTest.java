@@ -51,7 +51,7 @@ class DeployDiagnosticsTest {
         assertEquals(EmitCodes.MODEL_NOT_LOADABLE, d.code());
         assertEquals("model `my_llama` has no path the engines can load (vllm, sglang, kubernetes load its weights)", d.message());
         assertTrue(d.help().contains("hf_id \"org/name\"") && d.help().contains("model_path"), d.help());
-        assertEquals(p.spanOf("model"), d.span());
+        assertEquals(p.spanOf(dev.shardplan.model.PlanPaths.MODEL), d.span());
         // The shim builds the model from plan.json and needs no weights.
         assertTrue(errors(p, Set.of(Target.SHIM)).isEmpty());
         // Either fix removes it, and the engines get that path, never the DSL name.

@@ -45,12 +45,12 @@ class EfficiencyProfileTest {
     @Test
     void theStandardLibraryHoldsTheFittedConstants() {
         // the values of std:efficiency, written out by hand (docs/calibration.md)
-        Efficiency trt = Efficiency.defaults("H100_SXM", EngineKind.TRTLLM);
+        Efficiency trt = StdProfiles.defaults("H100_SXM", EngineKind.TRTLLM);
         assertEquals(new Efficiency(0.81, 0.58, 0.48, 1.00, 1.00, 0.75, 16, 1.5, 4, 10, 30, 150, 300, 5, 0), trt);
-        assertEquals(trt, Efficiency.defaults("H200_SXM", EngineKind.TRTLLM));
-        assertEquals(1495.0, Efficiency.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
-        assertEquals(28.5, Efficiency.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
-        assertEquals(500.0, Efficiency.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
+        assertEquals(trt, StdProfiles.defaults("H200_SXM", EngineKind.TRTLLM));
+        assertEquals(1495.0, StdProfiles.defaults("H200_SXM", EngineKind.VLLM).stepOverheadUs());
+        assertEquals(28.5, StdProfiles.defaults("H200_SXM", EngineKind.VLLM).seqOverheadUs());
+        assertEquals(500.0, StdProfiles.defaults("MI300X", EngineKind.SGLANG).stepOverheadUs());
         assertEquals(3, StdLibrary.efficiencies().size());
     }
 
@@ -126,8 +126,8 @@ class EfficiencyProfileTest {
 
     @Test
     void aGpuSpecificProfileWinsOverTheEnginesGeneralOne() {
-        var general = new dev.shardplan.model.EfficiencyProfile("g", EngineKind.VLLM, List.of(), Efficiency.defaults("x", EngineKind.VLLM).asMap(), dev.shardplan.diag.Span.NONE);
-        var b200 = new dev.shardplan.model.EfficiencyProfile("b", EngineKind.VLLM, List.of("B200"), Efficiency.defaults("x", EngineKind.VLLM).asMap(), dev.shardplan.diag.Span.NONE);
+        var general = new dev.shardplan.model.EfficiencyProfile("g", EngineKind.VLLM, List.of(), StdProfiles.defaults("x", EngineKind.VLLM).asMap(), dev.shardplan.diag.Span.NONE);
+        var b200 = new dev.shardplan.model.EfficiencyProfile("b", EngineKind.VLLM, List.of("B200"), StdProfiles.defaults("x", EngineKind.VLLM).asMap(), dev.shardplan.diag.Span.NONE);
         var all = List.of(general, b200);
         assertSame(b200, dev.shardplan.model.EfficiencyProfile.select(all, "B200", EngineKind.VLLM));
         assertSame(general, dev.shardplan.model.EfficiencyProfile.select(all, "H200_SXM", EngineKind.VLLM));

@@ -11,14 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class EfficiencyTest {
     @Test
     void tuningOverridesOneKeyAndLeavesMemoryKeysToTheAnalysis() {
-        Efficiency d = Efficiency.defaults("H200_SXM", EngineKind.VLLM);
+        Efficiency d = StdProfiles.defaults("H200_SXM", EngineKind.VLLM);
         Efficiency t = d.with(Map.of("hbm_efficiency", 0.8, "activation_reserve_gib", 2.0, "network_share", 0.5));
         assertEquals(0.8, t.hbmEfficiency());
         assertEquals(d.computeEfficiency(), t.computeEfficiency());
         // the defaults are the std:efficiency profile of the engine (each engine its own)
         assertEquals(dev.shardplan.resolve.StdLibrary.efficiency("H200_SXM", EngineKind.VLLM).values().get("step_overhead_us"), d.stepOverheadUs());
         assertEquals(dev.shardplan.resolve.StdLibrary.efficiency("H100_SXM", EngineKind.TRTLLM).values().get("step_overhead_us"),
-                Efficiency.defaults("H100_SXM", EngineKind.TRTLLM).stepOverheadUs());
+                StdProfiles.defaults("H100_SXM", EngineKind.TRTLLM).stepOverheadUs());
         assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("hbm_eficiency", 0.8)));
         assertThrows(IllegalArgumentException.class, () -> d.with(Map.of("hbm_efficiency", 1.5)));
         assertEquals(d, Efficiency.fromMap(d.asMap()));

@@ -95,7 +95,7 @@ class KernelShapeTest {
 
     @Test
     void theKernelTermsAgainstMeasuredKernelLatencies() throws IOException {
-        Efficiency e = Efficiency.defaults("H200_SXM", EngineKind.VLLM);
+        Efficiency e = StdProfiles.defaults("H200_SXM", EngineKind.VLLM);
         Gpu g = Catalog.h200();
         Map<String, List<double[]>> by = new LinkedHashMap<>();
         for (String k : List.of("gemm, m ≤ 64 (weight reads)", "gemm, m = 256, 512", "gemm, m ≥ 1024 (FLOPs)", "attention, batch ≤ 8",

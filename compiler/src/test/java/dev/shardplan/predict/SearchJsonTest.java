@@ -27,7 +27,8 @@ class SearchJsonTest {
         var w = Study.reasoning(50);
         Search.Result small = Search.run(new SearchSpace("r70b", Study.distill70b(), Study.hgxH200(), w, Study.vllm(64), List.of(),
                 SearchSpace.Objective.THROUGHPUT_PER_GPU, 2, false, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
-                java.util.Map.of(), dev.shardplan.diag.Span.NONE), 1, dev.shardplan.api.Predictions.inputs());
+                java.util.Map.of(), dev.shardplan.diag.Span.NONE, StdProfiles.profile("H200_SXM", dev.shardplan.model.EngineKind.VLLM)),
+                1, dev.shardplan.api.Predictions.inputs());
         assertTrue(!small.discarded().isEmpty() && !small.ranked().isEmpty(), Search.human(small));
         String text = Jsons.canonical(Search.toJson(List.of(pruned, small)));
         JsonNode doc = json.readTree(text);

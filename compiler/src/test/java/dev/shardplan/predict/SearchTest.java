@@ -41,7 +41,7 @@ class SearchTest {
                 + "workload natural_reasoning\n  parallel { tp 8 }\n  engine vllm { }\n}\n", "p");
         return new SearchSpace("r1", p.model(), p.cluster(), p.workload(), new dev.shardplan.model.EngineBlock(engine, null, Map.of()),
                 List.of(), SearchSpace.Objective.THROUGHPUT, 8, true, List.of(), List.of(), List.of(1), List.of(), List.of(), List.of(),
-                Map.of(), Span.NONE);
+                Map.of(), Span.NONE, StdProfiles.profile(p.cluster().gpu().name(), engine));
     }
 
     static List<String> labels(SearchSpace s) {
@@ -78,14 +78,14 @@ class SearchTest {
         var base = prunable();
         var s = new SearchSpace(base.name(), base.model(), base.cluster(), base.workload(), base.engine(), base.slos(), base.objective(),
                 8, true, List.of(), List.of(8), List.of(1), List.of(), List.of(256), List.of(), Map.of(), Span.NONE,
-                List.of(2048, 16384), List.of());
+                List.of(2048, 16384), List.of(), base.efficiency());
         var plans = Search.enumerate(s);
         assertEquals(List.of(2048L, 16384L), plans.stream().map(p -> p.engine().settings().get("max_num_batched_tokens")).toList());
         assertEquals(List.of("dp1 tp8 pp1 seqs 256 tokens 2048 kv auto", "dp1 tp8 pp1 seqs 256 tokens 16384 kv auto"),
                 plans.stream().map(p -> new Search.Candidate(p, null, null).label()).toList());
         var sg = new SearchSpace(s.name(), s.model(), s.cluster(), s.workload(), new dev.shardplan.model.EngineBlock(dev.shardplan.model.EngineKind.SGLANG, null, Map.of()),
                 s.slos(), s.objective(), 8, true, List.of(), List.of(8), List.of(1), List.of(), List.of(), List.of(), Map.of(), Span.NONE,
-                List.of(4096), List.of());
+                List.of(4096), List.of(), StdProfiles.profile(s.cluster().gpu().name(), dev.shardplan.model.EngineKind.SGLANG));
         assertEquals(4096L, Search.enumerate(sg).get(0).engine().settings().get("chunked_prefill_size"));
     }
 
@@ -103,7 +103,8 @@ class SearchTest {
     static SearchSpace prunable() {
         return new SearchSpace("s8b", Study.distill8b(), Study.hgxH200(), Study.reasoning(400), Study.vllm(256),
                 List.of(new Slo("tpot", 50, "<", 0.05, Span.NONE)), SearchSpace.Objective.THROUGHPUT, 8, true, List.of(),
-                List.of(), List.of(1, 2), List.of(), List.of(64, 256, 1024), List.of(DType.BF16, DType.FP8), Map.of(), Span.NONE);
+                List.of(), List.of(1, 2), List.of(), List.of(64, 256, 1024), List.of(DType.BF16, DType.FP8), Map.of(), Span.NONE,
+                StdProfiles.profile("H200_SXM", dev.shardplan.model.EngineKind.VLLM));
     }
 
     @Test

@@ -35,7 +35,7 @@ public final class ServingFit {
         for (var k : ServingCalibration.compile(all.stream().filter(c -> c.engine() == engine).toList())) {
             (k.c().heldOut() ? held : fit).add(k);
         }
-        Map<String, Double> p = new LinkedHashMap<>(Efficiency.defaults("H100_SXM", engine).asMap());
+        Map<String, Double> p = new LinkedHashMap<>(StdProfiles.defaults("H100_SXM", engine).asMap());
         double best = mape(fit, p);
         System.out.printf(Locale.ROOT, "start in-sample %.4f%n", best);
         double[] f = {0.6, 0.8, 0.9, 1.1, 1.25, 1.6};

@@ -15,6 +15,6 @@ public final class SmallSearch {
         return new SearchSpace("r8b", Study.distill8b(), Study.hgxH200(), w, Study.vllm(256),
                 List.of(new Slo("tpot", 50, "<", 0.060, dev.shardplan.diag.Span.NONE)), SearchSpace.Objective.THROUGHPUT,
                 4, true, List.of(), List.of(), List.of(1), List.of(), List.of(64, 256), List.of(DType.BF16), Map.of(),
-                dev.shardplan.diag.Span.NONE);
+                dev.shardplan.diag.Span.NONE, StdProfiles.profile("H200_SXM", dev.shardplan.model.EngineKind.VLLM));
     }
 }

@@ -2,10 +2,13 @@ package dev.shardplan.resolve;
 
 import dev.shardplan.api.Frontend;
 import dev.shardplan.api.FrontendResult;
+import dev.shardplan.model.FieldPath;
 import dev.shardplan.model.Plan;
+import dev.shardplan.model.PlanPaths;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,48 +23,91 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The field paths diagnostics point at are the schema's: every path a later stage asks a plan
- * for ({@code plan.spanOf("parallel.tp")}, {@code ctx.span("workload.max_length", ...)}) is one
- * a resolved plan can hold, and every path the resolver records is one of the schema's. A path
- * that is read but never written would silently point at the plan's name instead.
+ * The field paths diagnostics point at are the schema's. Later stages name them by the typed
+ * constants of {@link PlanPaths}, generated from the field tables, never by a string
+ * ({@code plan.spanOf("parallel.tp")} would silently point at the plan's name if no plan held it);
+ * every constant is a path a resolved plan can hold, and every path the resolver records is one
+ * of the schema's.
  */
 class FieldPathsTest {
     static final Path MAIN = Path.of("src", "main", "java", "dev", "shardplan");
-    /** A string literal passed to spanOf(...) or a CheckContext's span(...). */
-    static final Pattern CALL = Pattern.compile("(?:spanOf|ctx\\.span)\\(([^;]*?)\\)[,;. ]");
-    static final Pattern LITERAL = Pattern.compile("\"([a-z_.]+)\"(\\s*\\+)?");
+    /** A string literal where a later stage asks a plan (or pool) for a field's span. */
+    static final Pattern STRING_PATH = Pattern.compile("(?:spanOf|ctx\\.span|spans\\(\\)\\.(?:get|getOrDefault|containsKey))\\(\\s*\"");
+    static final Pattern TYPED = Pattern.compile("PlanPaths\\.");
 
     @Test
-    void everyPathALaterStageAsksForIsASchemaPath() throws IOException {
+    void laterStagesAskForFieldsByTheirTypedPaths() throws IOException {
         List<String> bad = new ArrayList<>();
-        int seen = 0;
+        int typed = 0;
         for (String pkg : List.of("analysis", "emit", "predict", "report", "api")) {
             try (Stream<Path> files = Files.walk(MAIN.resolve(pkg))) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
                     String src = Files.readString(f, StandardCharsets.UTF_8);
-                    Matcher m = CALL.matcher(src);
+                    Matcher m = STRING_PATH.matcher(src);
                     while (m.find()) {
-                        Matcher lit = LITERAL.matcher(m.group(1));
-                        while (lit.find()) {
-                            String path = lit.group(1);
-                            // "engine." + name, "deploy." + key: a prefix the code completes
-                            if (lit.group(2) != null) path = path + "x";
-                            seen++;
-                            if (path.endsWith(".x") ? !prefixOk(path) : !LanguageFields.isPlanPath(path)) {
-                                bad.add(MAIN.relativize(f) + ": \"" + lit.group(1) + "\"");
-                            }
-                        }
+                        int line = src.substring(0, m.start()).split("\n", -1).length;
+                        bad.add(MAIN.relativize(f) + ":" + line);
                     }
+                    Matcher t = TYPED.matcher(src);
+                    while (t.find()) typed++;
                 }
             }
         }
-        assertTrue(seen > 50, "the scan found the calls (" + seen + ")");
-        assertEquals(List.of(), bad, "field paths no resolved plan holds (see LanguageFields.isPlanPath)");
+        assertTrue(typed > 50, "the scan found the typed paths (" + typed + ")");
+        assertEquals(List.of(), bad, "a field path spelt as a string: use model.PlanPaths");
     }
 
-    private static boolean prefixOk(String path) {
-        String head = path.substring(0, path.length() - 2);
-        return head.equals("engine") || head.equals("workload") || LanguageFields.table("plan." + head) != null;
+    static final Path GENERATED = MAIN.resolve(Path.of("model", "PlanPaths.java"));
+
+    /** model/PlanPaths.java as the field tables make it: one constant per recorded path ("parallel.tp" is PARALLEL_TP). */
+    static String planPathsSource() {
+        StringBuilder b = new StringBuilder();
+        b.append("package dev.shardplan.model;\n\n");
+        b.append("/**\n");
+        b.append(" * The field paths later stages point diagnostics at: the fields a resolved plan records spans for\n");
+        b.append(" * ({@link Plan#spans()}), one constant per row of the language's field tables\n");
+        b.append(" * (resolve.LanguageFields.recordedPaths). Generated from those tables by resolve.FieldPathsTest\n");
+        b.append(" * ({@code -Dshardplan.rewrite=true} rewrites it): a field is added to its table, not here.\n");
+        b.append(" */\n");
+        b.append("public final class PlanPaths {\n");
+        b.append("    private PlanPaths() {}\n\n");
+        for (String path : LanguageFields.recordedPaths()) {
+            b.append("    public static final FieldPath ").append(path.toUpperCase(java.util.Locale.ROOT).replace('.', '_'))
+                    .append(" = new FieldPath(\"").append(path).append("\");\n");
+        }
+        b.append("\n");
+        b.append("    /** An engine setting by the engine's own name (\"engine.max_num_seqs\"): the engine's table for the plan's release has the names. */\n");
+        b.append("    public static FieldPath engine(String setting) {\n");
+        b.append("        return ENGINE.child(setting);\n");
+        b.append("    }\n");
+        b.append("}\n");
+        return b.toString();
+    }
+
+    @Test
+    void theTypedPathsAreGeneratedFromTheTables() throws IOException {
+        String want = planPathsSource();
+        if (Boolean.getBoolean("shardplan.rewrite")) {
+            Files.writeString(GENERATED, want, StandardCharsets.UTF_8);
+            return;
+        }
+        assertEquals(want, Files.readString(GENERATED, StandardCharsets.UTF_8),
+                GENERATED + " is stale: rerun FieldPathsTest with -Dshardplan.rewrite=true");
+    }
+
+    @Test
+    void everyTypedPathIsASchemaPath() throws IllegalAccessException {
+        List<String> bad = new ArrayList<>();
+        int n = 0;
+        for (java.lang.reflect.Field c : PlanPaths.class.getFields()) {
+            if (c.getType() != FieldPath.class || !Modifier.isStatic(c.getModifiers())) continue;
+            n++;
+            String path = ((FieldPath) c.get(null)).path();
+            if (!LanguageFields.isPlanPath(path)) bad.add(c.getName() + " = " + path);
+        }
+        assertTrue(n > 20, "PlanPaths' constants (" + n + ")");
+        if (!LanguageFields.isPlanPath(PlanPaths.engine("max_num_seqs").path())) bad.add("engine(\"max_num_seqs\")");
+        assertEquals(List.of(), bad, "paths no resolved plan holds (see LanguageFields.isPlanPath)");
     }
 
     @Test
