@@ -59,7 +59,7 @@ final class ReportCommand implements Callable<Integer> {
         try {
             if (n == 1 && s.searches.size() == 1) {
                 html = Reports.search(dev.shardplan.predict.Search.run(Predictions.space(s.searches.get(0)), sd, Predictions.inputs(),
-                        new dev.shardplan.predict.Search.Options(Runtime.getRuntime().availableProcessors(), true, null)));
+                        Predictions.pools(sd), new dev.shardplan.predict.Search.Options(Runtime.getRuntime().availableProcessors(), true, null)));
                 what = "search " + s.searches.get(0).name();
             } else if (n == 1 || (!names.isEmpty() && s.searches.isEmpty())) {
                 List<PlanAnalysis> as = new ArrayList<>();

@@ -83,7 +83,7 @@ final class SearchCommand implements Callable<Integer> {
             try (ProgressLine line = ProgressLine.of(err, quiet)) {
                 Activity.set("searching " + x.name());
                 var opts = new dev.shardplan.predict.Search.Options(threads, !noPrune, st -> line.show(status(x.name(), st)));
-                res = dev.shardplan.predict.Search.run(Predictions.space(x), sd, Predictions.inputs(), opts);
+                res = dev.shardplan.predict.Search.run(Predictions.space(x), sd, Predictions.inputs(), Predictions.pools(sd), opts);
             } catch (dev.shardplan.predict.TooLargeException e) {
                 Output.print(List.of(e.diagnostic()), s.result.sources(), Output.Format.human, Output.Color.auto, out, err, "search");
                 return Main.ERRORS;

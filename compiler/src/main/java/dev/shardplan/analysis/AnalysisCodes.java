@@ -19,6 +19,8 @@ public final class AnalysisCodes {
             "the KV pool holds fewer full-length sequences than the plan runs at once; the engine will preempt");
     public static final Code SHORT_KV_POOL = new Code("SP0405", "kv-pool-shorter-than-context", Severity.WARNING,
             "the KV pool holds less than one sequence of the maximum length; the engine starts but cannot run the longest requests");
+    public static final Code HEADROOM_TOO_SMALL = new Code("SP0406", "buffers-exceed-headroom", Severity.WARNING,
+            "buffers the engine allocates after its KV pool (SGLang's DeepEP all-to-all buffers) do not fit in the memory its fraction leaves");
     public static final Code STRANDED_DP_CAPACITY = new Code("SP0404", "stranded-dp-capacity", Severity.NOTE,
             "data-parallel replicas keep separate KV pools; free blocks in one cannot serve another");
 

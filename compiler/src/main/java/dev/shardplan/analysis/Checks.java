@@ -21,6 +21,7 @@ public final class Checks {
             new MemoryChecks.MaxLength(),
             new MemoryChecks.CapacityTrap(),
             new MemoryChecks.StrandedDp(),
+            new MemoryChecks.Headroom(),
             new PlacementChecks.TpDomain(),
             new PlacementChecks.NetworkShare(),
             new PrincipleChecks.PureDp());

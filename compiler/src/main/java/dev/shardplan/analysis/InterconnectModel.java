@@ -184,7 +184,7 @@ public final class InterconnectModel {
         double ctx = w.prompt().mean() + w.output().mean() / 2;
         long chunk = e.spec().prefillTokens(e);
 
-        CollectiveSchedule schedule = schedule(plan, layout, costs, callLatency(plan, e), linkEfficiency(plan, e));
+        CollectiveSchedule schedule = schedule(plan, e, layout, costs, callLatency(plan, e), linkEfficiency(plan, e));
         List<Collective> dec = schedule.at(batch);
         List<Collective> pre = schedule.at(chunk);
         StepCost ds = step(plan, e, layout, "decode", batch, ctx, dec, stm);
@@ -224,7 +224,8 @@ public final class InterconnectModel {
      * the hidden states and the residual per boundary. A call costs {@code callLatency} plus the
      * group's path latency; bytes move at the group's bottleneck bandwidth x {@code linkEfficiency}.
      */
-    public static CollectiveSchedule schedule(Plan plan, RankLayout layout, List<GroupCost> costs, double callLatency, double linkEfficiency) {
+    public static CollectiveSchedule schedule(Plan plan, EngineConfig e, RankLayout layout, List<GroupCost> costs, double callLatency,
+                                              double linkEfficiency) {
         Model m = plan.model();
         long h = m.hidden();
         int stageLayers = 0, stageMoe = 0;
@@ -247,10 +248,15 @@ public final class InterconnectModel {
         if (moe != null && ep != null && stageMoe > 0) {
             int n = ep.size();
             if (layout.epSize() > 1) {
+                // The dispatch and the combine alternate, one of each per MoE layer: their mean message stands for both.
+                dev.shardplan.engine.EpMessage msg = e.spec().epMessage(e, m, plan.parallel());
+                boolean bf16 = msg.dispatch() == h * ACT_BYTES && msg.combine() == h * ACT_BYTES;
                 ks.add(new CollectiveSchedule.Kind("ep all-to-all", GroupKind.EP, true, 2 * stageMoe, n,
-                        (double) moe.topK() * h * ACT_BYTES / layout.tp(), (double) (n - 1) / n, ep.bandwidth() * linkEfficiency,
-                        callLatency + ep.latency(), ep.overNetwork(),
-                        "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·hidden·2 B (a rank sends its own tokens)"));
+                        (double) moe.topK() * (msg.dispatch() + msg.combine()) / 2 / layout.tp(), (double) (n - 1) / n,
+                        ep.bandwidth() * linkEfficiency, callLatency + ep.latency(), ep.overNetwork(),
+                        bf16 ? "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·hidden·2 B (a rank sends its own tokens)"
+                                : "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·(dispatch + combine)/2 per token, "
+                                + msg.why() + " (a rank sends its own tokens)"));
             } else {
                 ks.add(new CollectiveSchedule.Kind("moe all-gather/reduce-scatter", GroupKind.EP, true, 2 * stageMoe, n, h * ACT_BYTES,
                         n - 1, ep.bandwidth() * linkEfficiency, callLatency + ep.latency(), ep.overNetwork(),

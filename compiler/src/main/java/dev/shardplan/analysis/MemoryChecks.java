@@ -189,4 +189,36 @@ final class MemoryChecks {
             return List.of(b.build());
         }
     }
+
+    /**
+     * SP0406: what the engine allocates after its KV pool (SGLang's DeepEP buffers, at the first
+     * dispatch) is more than the headroom its memory fraction leaves, so the first MoE forward
+     * (CUDA-graph capture at start-up) runs out of memory. A lower bound: the headroom also holds
+     * activations and CUDA graphs, which are not counted here.
+     */
+    static final class Headroom implements Check {
+        public List<Code> codes() { return List.of(AnalysisCodes.HEADROOM_TOO_SMALL); }
+
+        public List<Diagnostic> run(CheckContext ctx) {
+            PlanAnalysis a = ctx.analysis();
+            MemoryBudget w = null;
+            for (MemoryBudget b : a.memory()) if (b.afterPool() > b.headroom() && (w == null || b.afterPool() - b.headroom() > w.afterPool() - w.headroom())) w = b;
+            if (w == null) return List.of();
+            Plan p = ctx.plan();
+            EngineConfig e = a.engine();
+            String key = Variants.name(e, Role.MEMORY_FRACTION);
+            var b = Diagnostic.of(AnalysisCodes.HEADROOM_TOO_SMALL, ctx.span(PlanPaths.engine(key), PlanPaths.ENGINE),
+                    "the all-to-all buffers take " + Fmt.gib(w.afterPool()) + " on rank " + rankOf(a, w) + ", but " + key + " "
+                            + Variants.fmt(w.fraction()) + " leaves " + Fmt.gib(w.headroom()) + " outside the kv pool")
+                    .note(e.spec().title() + " creates them at the first dispatch, after sizing its kv pool, so they come out of that headroom"
+                            + " together with activations and cuda graphs (not counted here): the start-up runs out of memory");
+            for (Derivation d : w.derivation()) if (d.quantity().equals("all-to-all buffers")) b.note("buffers = " + d.numbers());
+            // The largest fraction (in steps of 0.01) whose headroom holds the buffers.
+            double free = w.headroom() / Math.max(1e-9, 1 - w.fraction());
+            double f = Math.floor((1 - w.afterPool() / free) * 100) / 100;
+            List<Plan> fixes = f > 0 && f < w.fraction() ? List.of(Variants.memoryFraction(p, e, f)) : List.of();
+            fix(ctx, b, fixes, this);
+            return List.of(b.build());
+        }
+    }
 }

@@ -27,9 +27,11 @@ public final class MemoryModel {
     public static List<MemoryBudget> budgets(Plan plan, EngineConfig cfg, RankLayout layout) {
         Map<String, MemoryBudget> cache = new HashMap<>();
         List<MemoryBudget> out = new ArrayList<>(layout.worldSize());
+        // EPLB's redundant copies fall unevenly on the EP ranks when they do not divide: key on the EP rank then.
+        boolean copies = cfg.spec().redundantExperts(cfg, plan.model()) > 0 && layout.epSize() > 1;
         for (Rank r : layout.ranks()) {
             Shard s = r.shard();
-            String key = r.pp() + ":" + s.weights().total() + ":" + s.lmHead();
+            String key = r.pp() + ":" + s.weights().total() + ":" + s.lmHead() + (copies ? ":" + r.ep() : "");
             out.add(cache.computeIfAbsent(key, k -> cfg.spec().budget(cfg, plan, layout, r)));
         }
         return out;

@@ -37,6 +37,14 @@ final class Advice {
     static final long MAX_REQUESTS = 50_000, MAX_LENGTH = 1_000_000;
 
     /**
+     * The most output tokens (of the request set the simulation draws) check simulates to weigh a
+     * fix: the pipeline simulator steps every decode iteration, ~1 s per 10M tokens, and the study's
+     * 2,000 reasoning requests hold ~12.5M. The fuzzing suite found 2,000 requests with outputs of
+     * normal(mean 100, stddev 10^6) up to 1M tokens (~460M tokens) at pp 2 weighing for minutes.
+     */
+    static final long MAX_OUTPUT_TOKENS = 16_000_000;
+
+    /**
      * The most replicas check simulates to weigh a fix: the simulators' cost grows with the
      * replicas they schedule, and the fix of an idle-GPU note can be dp 1 -> 32,768 on a large
      * cluster (the fuzzing suite found such a weighing running past 150 s). The help says how to
@@ -79,7 +87,8 @@ final class Advice {
             List<Diagnostic> ds = a.diagnostics();
             List<CheckContext.Fix> offered = new ArrayList<>(ds.size());
             for (Diagnostic d : ds) offered.add(offered(p, a, d));
-            boolean simulated = !tooLarge(p) && !tooWide(p);
+            boolean large = tooLarge(p);
+            boolean simulated = !large && !tooWide(p);
             // A plan with an error cannot start: there is nothing to compare the fix against.
             Background.Task<Prediction> before = simulated && !a.hasErrors() && offered.stream().anyMatch(f -> f != null && !tooWide(f.plan()))
                     ? submit(() -> simulate(p, a)) : null;
@@ -100,8 +109,7 @@ final class Advice {
                         out.add(d);
                         continue;
                     }
-                    String gain = tooLarge(p) ? String.format(Locale.ROOT, "not simulated during check (%,d requests of up to %,d tokens): "
-                            + "`shardplan simulate` the plan and the change to weigh it", p.workload().requests(), p.workload().maxLength())
+                    String gain = large ? "not simulated during check (" + tooLargeWhy(p) + "): `shardplan simulate` the plan and the change to weigh it"
                             : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
                                     + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
                             : gains.computeIfAbsent(f.plan(), q -> gain(b4, after.get(q).join()));
@@ -133,7 +141,20 @@ final class Advice {
     }
 
     private static boolean tooLarge(Plan p) {
-        return p.workload().requests() > MAX_REQUESTS || p.workload().maxLength() > MAX_LENGTH;
+        return p.workload().requests() > MAX_REQUESTS || p.workload().maxLength() > MAX_LENGTH || outputTokens(p) > MAX_OUTPUT_TOKENS;
+    }
+
+    /** The output tokens of the request set a simulation of {@code p} draws (within the request bound, drawing costs milliseconds). */
+    private static long outputTokens(Plan p) {
+        if (p.workload().requests() > MAX_REQUESTS) return 0;
+        return dev.shardplan.predict.RequestSet.draw(p.workload(), Predictor.DEFAULT_SEED).outputTokens();
+    }
+
+    private static String tooLargeWhy(Plan p) {
+        long out = outputTokens(p);
+        if (out > MAX_OUTPUT_TOKENS) return String.format(Locale.ROOT, "%,d requests of %,d output tokens in all, more than %,d",
+                p.workload().requests(), out, MAX_OUTPUT_TOKENS);
+        return String.format(Locale.ROOT, "%,d requests of up to %,d tokens", p.workload().requests(), p.workload().maxLength());
     }
 
     /** The fix behind {@code d}'s help line: one of its codes, and the help proposes that variant. */

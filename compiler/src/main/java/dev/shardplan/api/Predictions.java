@@ -31,6 +31,23 @@ public final class Predictions {
         return p -> AnalysisInputs.of(Analyzer.core(p, StepTimeModel.ROOFLINE));
     }
 
+    /**
+     * A search's pool candidates: each analysed here (both pools' instances with their checks, the
+     * KV transfer) and simulated by the disaggregated simulator on the requests drawn with
+     * {@code seed}; one whose pools do not pass the analysis comes back unsimulated, its first
+     * error as the reason.
+     */
+    public static Function<Plan, Prediction> pools(long seed) {
+        return p -> {
+            var a = Analyzer.analyze(p);
+            if (a.pools() != null) return dev.shardplan.predict.DisaggregatedSimulator.prediction(p, a.pools(), seed);
+            String why = a.diagnostics().stream().filter(dev.shardplan.diag.Diagnostic::isError).findFirst()
+                    .map(d -> d.code().id() + ": " + d.message()).orElse("its pools did not pass the analysis");
+            var in = new PlanInputs(false, 0, why, null, a.engine(), null, null);
+            return new Prediction(p, seed, in, null, null, null, null, null, List.of());
+        };
+    }
+
     /** Simulates {@code plan} after analysing it here (callers holding its analysis pass it instead). */
     public static Prediction simulate(Plan plan, long seed) {
         if (plan.disaggregated()) return simulate(plan, Analyzer.analyze(plan), seed);
@@ -68,7 +85,8 @@ public final class Predictions {
                 !s.objective().equals("throughput_per_gpu"),
                 ints(ex.get("dp")), ints(ex.get("tp")), ints(ex.get("pp")), ints(ex.get("ep")),
                 ints(ex.get("max_num_seqs")), dtypes(ex.get("kv_dtype")), s.tuning(), s.span(),
-                ints(ex.get("max_num_batched_tokens")), bools(ex.get("dp_attention")), s.efficiency());
+                ints(ex.get("max_num_batched_tokens")), bools(ex.get("dp_attention")), s.efficiency(), bools(ex.get("disaggregated")),
+                ints(ex.get("prefill_instances")));
     }
 
     private static List<Boolean> bools(List<String> vs) {

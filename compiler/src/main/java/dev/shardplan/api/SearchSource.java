@@ -39,7 +39,8 @@ import java.util.Set;
  * the search file's imports (relative ones rebased to where the file is written), an import of the
  * search file itself for the declarations it holds (clusters, models, workloads), and a plan with
  * the search's own entries as written (model, cluster, workload, slo, deploy, tuning, allow) and the
- * winner's parallel layout and engine block, each body in the order of the language's field tables.
+ * winner's parallel layout (a pool winner's prefill and decode pools and KV transfer) and engine
+ * block, each body in the order of the language's field tables.
  */
 public final class SearchSource {
     private SearchSource() {}
@@ -80,7 +81,16 @@ public final class SearchSource {
         for (int k = 2; taken.contains(name); k++) name = search.name() + "_best" + k;
         List<Entry> entries = new ArrayList<>();
         for (Entry e : decl.body().entries()) if (kept(e.key().text())) entries.add(e);
-        entries.add(parallel(winner.parallel(), winner.model().isMoe()));
+        if (winner.disaggregated()) {
+            // A pool winner: both pools with the instance layout, their instance counts and the connector.
+            for (var pool : List.of(winner.disagg().prefill(), winner.disagg().decode())) {
+                Body body = new Body(List.of(parallel(pool.parallel(), winner.model().isMoe()), number("replicas", pool.replicas())), Loc.NONE);
+                entries.add(new Entry(id("pool"), List.of(seq(new Name(pool.role().id(), Loc.NONE))), body, Loc.NONE));
+            }
+            entries.add(new Entry(id("kv_transfer"), List.of(), new Body(List.of(word("connector", winner.disagg().connector())), Loc.NONE), Loc.NONE));
+        } else {
+            entries.add(parallel(winner.parallel(), winner.model().isMoe()));
+        }
         entries.add(engine(winner.engine()));
         Decl plan = new Decl(id("plan"), id(name), null, new Body(entries, Loc.NONE), Loc.NONE);
         return Printer.print(new SourceFile(out.getFileName().toString(), imports, List.of(plan), Loc.NONE), header, SCHEMA_ORDER);

@@ -103,6 +103,24 @@ public interface EngineSpec {
     /** How the engine divides a worker's KV pool between layers (vLLM's hybrid groups; one group otherwise). */
     KvGroups kvGroups(EngineConfig cfg, Model model);
 
+    /**
+     * Redundant expert copies EPLB places over the EP ranks, from the REDUNDANT_EXPERTS setting as
+     * this engine counts it (vLLM num_redundant_experts and SGLang ep_num_redundant_experts count
+     * the copies; TensorRT-LLM counts slots, experts + copies); 0 without the setting or for a dense model.
+     */
+    default long redundantExperts(EngineConfig cfg, Model model) {
+        if (model.moe() == null) return 0;
+        return cfg.role(Role.REDUNDANT_EXPERTS).map(Effective::count).orElse(0L);
+    }
+
+    /**
+     * What one token's hidden state takes on the wire in the expert-parallel dispatch and combine
+     * of {@code cfg}'s all-to-all kernels (BF16 both ways unless the engine's kernels say otherwise).
+     */
+    default EpMessage epMessage(EngineConfig cfg, Model model, dev.shardplan.model.Parallel p) {
+        return EpMessage.bf16(model);
+    }
+
     /** One rank's memory, the way this release accounts for it. */
     MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank rank);
 

@@ -476,6 +476,20 @@ final class Sglang implements EngineSpec {
      */
     static final long LOAD_OVERHEAD = 250L << 20;
 
+    /**
+     * SGLang's DeepEP dispatcher sends FP8 when DeepGEMM runs the experts of a block-FP8 model
+     * (token_dispatcher/deepep.py: per-token-group quantisation by 128 before the normal dispatch,
+     * use_fp8 in the low-latency one); the combine returns BF16.
+     */
+    @Override
+    public EpMessage epMessage(EngineConfig cfg, Model m, dev.shardplan.model.Parallel p) {
+        var backend = cfg.role(Role.ALL2ALL);
+        if (backend.isPresent() && backend.get().word().equals("deepep") && EpMessage.fp8Blocks(m)) {
+            return EpMessage.deepEpFp8(m, "sglang moe_a2a_backend deepep, FP8 dispatch of a block-quantised model");
+        }
+        return EpMessage.bf16(m);
+    }
+
     @Override
     public MemoryBudget budget(EngineConfig cfg, Plan plan, RankLayout layout, Rank r) {
         Model m = plan.model();
@@ -484,7 +498,8 @@ final class Sglang implements EngineSpec {
         // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
         int mtp = Shapes.mtpLayers(cfg, plan, s);
         long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
-        long weights = s.weights().total() + mtpWeights;
+        Eplb.Extra eplb = Eplb.of(cfg, plan, layout, r);
+        long weights = s.weights().total() + mtpWeights + eplb.bytes();
         Double nt = plan.tuning().get("non_torch_gib");
         long init = nt != null ? (long) (nt * GIB) : init(plan, layout);
         long load = LOAD_OVERHEAD;
@@ -501,6 +516,7 @@ final class Sglang implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "SGLang loads only its shard"));
+        if (eplb.derivation() != null) d.add(eplb.derivation());
         if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
                 mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
                 "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
@@ -511,8 +527,60 @@ final class Sglang implements EngineSpec {
                 "sglang model_runner.py profile_max_num_token (rest_memory = available after load - total x (1 - mem_fraction_static))"));
         d.add(new Derivation("kv tokens", "pool // (cell_size = kv bytes/token/layer x layers), in pages of page_size",
                 pool + " // " + perToken + " = " + tokens + " -> " + blocks + " pages of " + page, "sglang profile_max_num_token"));
+        long a2a = a2aBuffers(cfg, plan, layout, d);
         return new MemoryBudget(r.pp(), EngineKind.SGLANG, total, fraction, usable, s.weights(), weights, load, init, 0, pool,
-                layers, page, (long) page * kvb.bytes(), perToken, Math.max(0, blocks), d);
+                layers, page, (long) page * kvb.bytes(), perToken, Math.max(0, blocks), a2a, a2a > 0 ? free - usable : 0, d);
+    }
+
+    /**
+     * SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK (128): the tokens a rank dispatches per step in
+     * DeepEP's low-latency mode, which sizes its RDMA buffer (token_dispatcher/deepep.py).
+     */
+    static final long DEEPEP_LL_TOKENS = 128;
+
+    /**
+     * SGLang's DeepEP Buffer (moe_a2a_backend deepep), adding its derivation to {@code d}: bytes per
+     * rank, 0 without one. DeepEPBuffer.get_deepep_buffer sizes it for deepep_mode: normal (and
+     * auto) take the larger NVLink and RDMA hints of DeepEP's recommended dispatch and combine
+     * configurations for the group's ranks and bf16 tokens (param_bytes 2); low_latency (and auto)
+     * the low-latency RDMA buffer for 128 tokens and the physical experts (routed + redundant),
+     * the larger RDMA buffer winning. It is created at the first dispatch, after the KV pool is
+     * sized, so it comes out of the 1 - mem_fraction_static headroom rather than the pool.
+     */
+    static long a2aBuffers(EngineConfig cfg, Plan plan, RankLayout layout, List<Derivation> d) {
+        Model m = plan.model();
+        var backend = cfg.role(Role.ALL2ALL);
+        if (m.moe() == null || backend.isEmpty() || !backend.get().word().equals("deepep") || layout.epSize() <= 1) return 0;
+        String mode = cfg.get("deepep_mode").word();
+        boolean normal = !mode.equals("low_latency"), ll = !mode.equals("normal");
+        int ranks = layout.moeGroupSize();
+        long experts = m.moe().experts() + cfg.spec().redundantExperts(cfg, m);
+        long nvl = 0, rdma = 0;
+        List<String> parts = new ArrayList<>();
+        if (normal) {
+            long[] nb = DeepEp.normalBytes(2L * m.hidden(), ranks);
+            if (nb == null) {
+                d.add(new Derivation("all-to-all buffers", "DeepEP has no recommended normal-mode configuration for " + ranks + " ranks",
+                        "not sized", "deep_ep/buffer.py get_dispatch_config asserts on other rank counts"));
+                return 0;
+            }
+            nvl = nb[0];
+            rdma = nb[1];
+            parts.add("normal: NVLink " + nb[0] + " B, RDMA " + nb[1] + " B (" + ranks + " ranks, hidden " + m.hidden() + " x 2 B)");
+        }
+        if (ll) {
+            long l = DeepEp.lowLatencyBytes(DEEPEP_LL_TOKENS, m.hidden(), experts);
+            parts.add("low latency: RDMA " + l + " B (" + DEEPEP_LL_TOKENS + " tokens x " + experts + " experts)");
+            rdma = Math.max(rdma, l);
+        }
+        long bytes = DeepEp.allocated(nvl, rdma);
+        d.add(new Derivation("all-to-all buffers",
+                "DeepEP Buffer for deepep_mode " + mode + ": NVLink buffer + workspace 32 MiB + the larger RDMA buffer; created at the first dispatch, "
+                        + "after the KV pool, from the 1 - mem_fraction_static headroom",
+                String.join("; ", parts) + String.format(Locale.ROOT, "; %d + %d + %d = %d B (%s)", nvl, DeepEp.WORKSPACE, rdma, bytes, gib(bytes)),
+                "sglang layers/moe/token_dispatcher/deepep.py DeepEPBuffer.get_deepep_buffer (SGLANG_DEEPEP_NUM_MAX_DISPATCH_TOKENS_PER_RANK 128); DeepEP "
+                        + DeepEp.RELEASE + " deep_ep/buffer.py, csrc/config.hpp"));
+        return bytes;
     }
 
     @Override

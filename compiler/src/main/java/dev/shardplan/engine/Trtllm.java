@@ -137,6 +137,14 @@ final class Trtllm implements EngineSpec {
                 .source(api + " KvCacheConfig.host_cache_size (bytes)").build());
     }
 
+    /** num_slots is experts + copies (MoeLoadBalancerConfig); 0 is no load balancer. */
+    @Override
+    public long redundantExperts(EngineConfig cfg, Model model) {
+        if (model.moe() == null) return 0;
+        long slots = cfg.role(Role.REDUNDANT_EXPERTS).map(Effective::count).orElse(0L);
+        return slots == 0 ? 0 : Math.max(0, slots - model.moe().experts());
+    }
+
     @Override
     public DType kvDtype(String word, Model model) {
         return switch (word) {
@@ -270,7 +278,8 @@ final class Trtllm implements EngineSpec {
         // A drafter's MTP layers add their weights and their KV to the last stage (Shapes.mtpWeights).
         int mtp = Shapes.mtpLayers(cfg, plan, s);
         long mtpWeights = mtp * Shapes.mtpWeights(plan, r, layout.tp());
-        long weights = s.weights().total() + mtpWeights;
+        Eplb.Extra eplb = Eplb.of(cfg, plan, layout, r);
+        long weights = s.weights().total() + mtpWeights + eplb.bytes();
         Double at = plan.tuning().get("activation_reserve_gib");
         long act = at != null ? (long) (at * GIB) : activation(cfg, plan, layout, s);
         Double nt = plan.tuning().get("non_torch_gib");
@@ -287,6 +296,7 @@ final class Trtllm implements EngineSpec {
         List<Derivation> d = new ArrayList<>();
         d.add(new Derivation("kv bytes/token/layer", kvb.formula(), kvb.numbers(), kvb.source()));
         d.add(new Derivation("weights", "sum of this rank's shard", weights + " B (" + gib(weights) + ")", "TensorRT-LLM loads only its shard"));
+        if (eplb.derivation() != null) d.add(eplb.derivation());
         if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
                 mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
                 "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
@@ -298,7 +308,7 @@ final class Trtllm implements EngineSpec {
         d.add(new Derivation("kv blocks", "pool // (kv bytes/token x layers) // tokens_per_block",
                 pool + " // " + perToken + " // " + block + " = " + blocks, "TensorRT-LLM KVCacheManager"));
         return new MemoryBudget(r.pp(), EngineKind.TRTLLM, total, fraction, total, s.weights(), weights, act, nonTorch, 0, pool,
-                layers, block, block * kvb.bytes(), perToken, Math.max(0, blocks), d);
+                layers, block, block * kvb.bytes(), perToken, Math.max(0, blocks), 0, 0, d);
     }
 
     /** The profiling forward pass at max_num_tokens, plus the last stage's fp32 logits for max_batch_size rows. */

@@ -678,6 +678,83 @@ final class Vllm implements EngineSpec {
         return nt;
     }
 
+    /**
+     * VLLM_MOE_DP_CHUNK_SIZE (vllm/envs.py, 256): the tokens a DP rank dispatches per MoE chunk,
+     * FusedMoEConfig.max_num_tokens, which sizes DeepEP's low-latency buffer (num_max_dispatch_tokens_per_rank).
+     */
+    static final long MOE_DP_CHUNK = 256;
+    /**
+     * DeepEP's NVLink buffer, and its RDMA buffer in high-throughput mode across nodes: 1 GiB
+     * (VLLM_DEEPEP_BUFFER_SIZE_MB = 1024 in vllm/envs.py; a literal 1024 x 1024 x 1024 in
+     * distributed/device_communicators/all2all.py before that variable existed).
+     */
+    static final long DEEPEP_BUFFER = 1L << 30;
+
+    /** The all-to-all backend's buffers on each rank, with their derivation (bytes 0 when the plan uses none). */
+    record A2aBuffers(long bytes, Derivation derivation) {}
+
+    /**
+     * The DeepEP buffers of an EP rank. vLLM runs the all-to-all backend only when its MoE layers
+     * use all2all kernels (FusedMoEParallelConfig.use_all2all_kernels: dp > 1 and expert
+     * parallelism), and creates the Buffer while loading the model (the prepare/finalize of each
+     * FusedMoE, DeepEP{HT,LL}All2AllManager._make_all2all_kwargs), before the profile run, so
+     * it is non-torch memory taken from the KV pool. High throughput: NVLink buffer 1 GiB, RDMA 1
+     * GiB only when the EP group spans nodes. Low latency: NVLink buffer 1 GiB, RDMA
+     * get_low_latency_rdma_size_hint(256 tokens, hidden, ep ranks, routed + redundant experts).
+     */
+    static A2aBuffers a2aBuffers(EngineConfig cfg, Plan plan, RankLayout layout) {
+        Model m = plan.model();
+        var backend = cfg.role(Role.ALL2ALL);
+        if (m.moe() == null || backend.isEmpty() || layout.epSize() <= 1 || layout.dp() <= 1) return new A2aBuffers(0, null);
+        String word = backend.get().word();
+        boolean ll = word.equals("deepep_low_latency"), ht = word.equals("deepep_high_throughput");
+        if (!ll && !ht) return new A2aBuffers(0, null);
+        long experts = m.moe().experts() + cfg.spec().redundantExperts(cfg, m);
+        long rdma;
+        String how;
+        if (ll) {
+            rdma = DeepEp.lowLatencyBytes(MOE_DP_CHUNK, m.hidden(), experts);
+            how = "low-latency RDMA buffer for " + MOE_DP_CHUNK + " tokens x " + experts + " experts, hidden " + m.hidden();
+        } else {
+            boolean internode = epSpansNodes(layout);
+            rdma = internode ? DEEPEP_BUFFER : 0;
+            how = internode ? "RDMA buffer 1 GiB (the EP group spans nodes)" : "no RDMA buffer (the EP group is inside one node)";
+        }
+        long bytes = DeepEp.allocated(DEEPEP_BUFFER, rdma);
+        return new A2aBuffers(bytes, new Derivation("all-to-all buffers",
+                "DeepEP " + (ll ? "low-latency" : "high-throughput") + " Buffer: NVLink buffer 1 GiB + workspace 32 MiB + " + how,
+                String.format(Locale.ROOT, "%d + %d + %d = %d B (%s)", DEEPEP_BUFFER, DeepEp.WORKSPACE, rdma, bytes, gib(bytes)),
+                "vllm all2all_backend " + word + ": distributed/device_communicators/all2all.py _make_all2all_kwargs (VLLM_DEEPEP_BUFFER_SIZE_MB, "
+                        + "VLLM_MOE_DP_CHUNK_SIZE); DeepEP " + DeepEp.RELEASE + " csrc/config.hpp, csrc/deep_ep.cpp"));
+    }
+
+    /**
+     * vLLM's DeepEP prepare/finalize quantize a 128 x 128 block-FP8 model's activations before the
+     * dispatch (deepep_ll_prepare_finalize use_fp8_dispatch; deepep_ht_prepare_finalize quantizes
+     * first for block quantization), when the all-to-all kernels run (dp > 1 with EP).
+     */
+    @Override
+    public EpMessage epMessage(EngineConfig cfg, Model m, dev.shardplan.model.Parallel p) {
+        var backend = cfg.role(Role.ALL2ALL);
+        if (backend.isPresent() && backend.get().word().startsWith("deepep_") && p.dp() > 1 && EpMessage.fp8Blocks(m)) {
+            return EpMessage.deepEpFp8(m, "vllm " + backend.get().word() + " prepare/finalize, FP8 dispatch of a block-quantised model");
+        }
+        return EpMessage.bf16(m);
+    }
+
+    /** Whether some EP group's ranks sit on more than one node (vLLM All2AllManagerBase.internode). */
+    static boolean epSpansNodes(RankLayout layout) {
+        for (var g : layout.groups(dev.shardplan.layout.GroupKind.EP)) {
+            int node = Integer.MIN_VALUE;
+            for (int rk : g.ranks()) {
+                int n = layout.rank(rk).node();
+                if (node == Integer.MIN_VALUE) node = n;
+                else if (n != node) return true;
+            }
+        }
+        return false;
+    }
+
     static long base(Release r) {
         return r.before("0.7.0") ? NON_TORCH_BASE_066 : NON_TORCH_BASE;
     }
@@ -770,10 +847,12 @@ final class Vllm implements EngineSpec {
         // What loading allocates beyond the parameters counts as weights in vLLM's budget (LoadAllocation).
         LayoutRules.Pad pad = plan.model().moe() == null ? LayoutRules.Pad.NONE : expertPadding(m, plan.cluster().gpu());
         long rope = LoadAllocation.ropeCache(m), rounding = LoadAllocation.roundingWaste(m, s, pad.width(), pad.hidden());
-        long weights = s.weights().total() + mtpWeights + rope + rounding;
+        Eplb.Extra eplb = Eplb.of(cfg, plan, layout, r);
+        long weights = s.weights().total() + mtpWeights + rope + rounding + eplb.bytes();
         long fwd = forward(cfg, plan, layout, s), smp = sampler(cfg, plan, s);
         long act = activation(cfg, plan, layout, s);
-        long nonTorch = nonTorch(cfg, plan, layout);
+        A2aBuffers a2a = a2aBuffers(cfg, plan, layout);
+        long nonTorch = nonTorch(cfg, plan, layout) + (plan.tuning().get("non_torch_gib") == null ? a2a.bytes() : 0);
         long graph = cudaGraph(cfg, plan);
         int layers = s.layers().size() + mtp;
         int block = cfg.blockSize();
@@ -794,6 +873,7 @@ final class Vllm implements EngineSpec {
                 "vLLM loads only its shard: column/row-parallel linears, vocab-parallel embedding, PPMissingLayer"
                         + padNote(plan) + "; the rotary cos/sin cache and the caching allocator's 2 MiB rounding of big tensors count too"
                         + " (torch allocated bytes across load_model: DeviceMemoryProfiler)"));
+        if (eplb.derivation() != null) d.add(eplb.derivation());
         if (mtp > 0) d.add(new Derivation("mtp drafter", mtp + " MTP layer(s): one decoder layer sharded like this rank's + eh_proj (2h x h) + 2 norms; embedding and LM head shared with the model",
                 mtpWeights + " B (" + gib(mtpWeights) + "), and " + mtp + " more layer(s) of KV per token",
                 "speculative decoding with the checkpoint's next-token layers (num_nextn_predict_layers)"));
@@ -810,7 +890,8 @@ final class Vllm implements EngineSpec {
                     String.format(Locale.ROOT, "%d + %d = %d B (%s)", fwd, v0, act, gib(act)),
                     rel + " V0 profile run: model_runner profile_run, one step of max_num_seqs sequences sharing max_num_batched_tokens"));
         }
-        d.add(new Derivation("non-torch", nonTorchText(cfg, plan, layout),
+        if (a2a.bytes() > 0) d.add(a2a.derivation());
+        d.add(new Derivation("non-torch", nonTorchText(cfg, plan, layout) + (a2a.bytes() > 0 ? " + all-to-all buffers" : ""),
                 nonTorch + " B (" + gib(nonTorch) + ")", "vllm memory_profiling non_torch_increase (utils); docs/memory-model.md"));
         d.add(new Derivation("requested", "gpu_memory_utilization x total",
                 String.format(Locale.ROOT, "%.3f x %d = %d", fraction, total, usable), "vllm worker init_device: requested_memory"));
@@ -830,7 +911,7 @@ final class Vllm implements EngineSpec {
                     pool + " // " + page + " // " + layers + " = " + blocks, "vllm v1/core/kv_cache_utils.py get_num_blocks"));
         }
         return new MemoryBudget(r.pp(), EngineKind.VLLM, total, fraction, usable, s.weights(), weights, act, nonTorch, graph,
-                pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), d);
+                pool, layers, block, page, kvb.bytes() * layers, Math.max(0, blocks), 0, 0, d);
     }
 
     static String padNote(Plan plan) {

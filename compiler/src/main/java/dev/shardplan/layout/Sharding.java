@@ -80,7 +80,7 @@ public final class Sharding {
     }
 
     /** Experts of EP rank i: floor(E/ep) each, the first E % ep ranks one more (vLLM determine_expert_map). */
-    static Range expertSlice(int experts, int ep, int i) {
+    public static Range expertSlice(int experts, int ep, int i) {
         int base = experts / ep, rem = experts % ep;
         int start = i * base + Math.min(i, rem);
         return new Range(start, start + base + (i < rem ? 1 : 0));

@@ -40,7 +40,7 @@ public final class AnalysisInputs {
      * for one sequence of the maximum length (SP0402); the conditions are those of its checks.
      */
     public static PlanInputs of(PlanAnalysis a, Efficiency eff) {
-        var comm = dev.shardplan.analysis.InterconnectModel.schedule(a.plan(), a.layout(), a.interconnect().groups(),
+        var comm = dev.shardplan.analysis.InterconnectModel.schedule(a.plan(), a.engine(), a.layout(), a.interconnect().groups(),
                 eff.collectiveLatencyUs() * 1e-6, eff.linkEfficiency());
         MemoryBudget worst = null;
         for (MemoryBudget b : a.memory()) if (worst == null || b.kvPool() < worst.kvPool()) worst = b;

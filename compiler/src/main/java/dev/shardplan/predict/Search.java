@@ -66,6 +66,7 @@ public final class Search {
         public String label() {
             Parallel p = plan.parallel();
             StringBuilder sb = new StringBuilder();
+            if (plan.disaggregated()) sb.append(plan.disagg().prefill().replicas()).append("p+").append(plan.disagg().decode().replicas()).append("d ");
             sb.append("dp").append(p.dp()).append(" tp").append(p.tp()).append(" pp").append(p.pp());
             if (plan.model().isMoe()) sb.append(" ep").append(p.ep());
             if (p.dpAttention()) sb.append(" adp");
@@ -140,7 +141,16 @@ public final class Search {
      * @throws TooLargeException when even one thread's simulation would not fit (SP0904)
      */
     public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Options opts) {
-        return new Run(s, seed, inputs, opts).go();
+        return run(s, seed, inputs, null, opts);
+    }
+
+    /**
+     * Searches a space that may split the GPUs into prefill and decode pools: {@code pools} gives a
+     * pool candidate's prediction (its pools analysed and simulated by the disaggregated simulator,
+     * on the requests this search draws with {@code seed}); null discards pool candidates.
+     */
+    public static Result run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Function<Plan, Prediction> pools, Options opts) {
+        return new Run(s, seed, inputs, pools, opts).go();
     }
 
     /** One candidate on its way: its setup, bounds and, once known, its prediction. */
@@ -169,6 +179,7 @@ public final class Search {
         final SearchSpace space;
         final long seed;
         final Function<Plan, PlanInputs> inputs;
+        final Function<Plan, Prediction> pools;
         final Options opts;
         final long started = System.nanoTime();
         final RequestSet reqs;
@@ -178,10 +189,11 @@ public final class Search {
         final List<Entry> settled = new ArrayList<>(); // simulated, in completion order (guarded by this)
         int done, total;
 
-        Run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Options opts) {
+        Run(SearchSpace s, long seed, Function<Plan, PlanInputs> inputs, Function<Plan, Prediction> pools, Options opts) {
             this.space = s;
             this.seed = seed;
             this.inputs = inputs;
+            this.pools = pools;
             // one request set and its bounds' tables for all; per thread a simulation and a candidate's bounds
             long n = Math.min(Integer.MAX_VALUE, s.workload().requests());
             long shared = Predictor.requestSetBytes(n) + 40 * n, perJob = Predictor.simulationBytes(n) + 17 * n;
@@ -227,7 +239,8 @@ public final class Search {
             ranked.sort(order(space));
             pruned.sort(Comparator.comparing(c -> c.plan().name()));
             // the simulations the result rests on (speculative ones of candidates pruned later do not count)
-            int simulations = (int) kept.stream().map(e -> e.key).distinct().count();
+            int simulations = (int) kept.stream().filter(e -> e.key != null).map(e -> e.key).distinct().count()
+                    + (int) kept.stream().filter(e -> e.key == null).count();
             return new Result(space, ranked, discarded, pruned, pareto(ranked), explain(space, ranked), seed, simulations);
         }
 
@@ -237,6 +250,17 @@ public final class Search {
             String rule = rules(e.plan);
             if (rule != null) {
                 e.discarded = rule;
+            } else if (e.plan.disaggregated()) {
+                // A pool candidate is simulated here, whole (prefill servers, transfers, decode):
+                // it has no bounds, so it is never pruned, and it shares no simulation.
+                Prediction pr = pools == null ? null : pools.apply(e.plan);
+                if (pr == null) e.discarded = "pool candidates are not simulated by this caller";
+                else if (!pr.simulated()) e.discarded = pr.inputs() == null || pr.inputs().reason().isEmpty() ? "not simulated" : pr.inputs().reason();
+                else {
+                    e.prediction = pr;
+                    e.maxScore = Double.POSITIVE_INFINITY;
+                    e.mayMeetSlos = true;
+                }
             } else {
                 PlanInputs in = inputs.apply(e.plan);
                 if (!in.fits()) {
@@ -259,6 +283,7 @@ public final class Search {
         }
 
         void simulate(Entry e) {
+            if (e.plan.disaggregated()) return; // simulated when prepared
             var f = new java.util.concurrent.CompletableFuture<SimResult>();
             var mine = sims.putIfAbsent(e.key, f);
             SimResult r;
@@ -320,7 +345,7 @@ public final class Search {
         double maxScore(Entry e) {
             return switch (space.objective()) {
                 case THROUGHPUT -> e.bound.maxOutputThroughput();
-                case THROUGHPUT_PER_GPU -> e.bound.maxOutputThroughput() / e.plan.parallel().worldSize();
+                case THROUGHPUT_PER_GPU -> e.bound.maxOutputThroughput() / gpus(e.plan);
                 case LATENCY -> -e.bound.minTpot().p50();
             };
         }
@@ -381,39 +406,104 @@ public final class Search {
         }
     }
 
-    /** Every candidate plan of the space, in a fixed order. */
+    /** Every candidate plan of the space, in a fixed order: the aggregated ones, then the pool splits. */
     public static List<Plan> enumerate(SearchSpace s) {
         int gpus = s.gpuCount();
         List<Plan> out = new ArrayList<>();
-        List<Integer> worlds = new ArrayList<>();
         // Worlds past the language's bound on ranks are not plans anyone could write, so not candidates.
-        for (int w = 1; w <= Math.min(gpus, dev.shardplan.model.Parallel.MAX_RANKS); w++) if (gpus % w == 0 && (!s.allGpus() || w == gpus)) worlds.add(w);
+        int maxWorld = Math.min(gpus, dev.shardplan.model.Parallel.MAX_RANKS);
+        if (s.aggregated()) {
+            for (int w = 1; w <= maxWorld; w++) {
+                if (gpus % w == 0 && (!s.allGpus() || w == gpus)) layouts(s, w, out::add);
+            }
+        }
+        if (s.pooled()) {
+            // An instance of w GPUs, gpus / w of them: each split into prefill and decode instances
+            // that leaves both pools one or more, every instance with the same layout and settings.
+            for (int w = 1; w <= maxWorld; w++) {
+                if (gpus % w != 0 || gpus / w < 2) continue;
+                int n = gpus / w;
+                List<Integer> splits = splits(s, n);
+                if (splits.isEmpty()) continue;
+                layouts(s, w, inst -> {
+                    for (int p : splits) out.add(pools(s, inst, p, n - p));
+                });
+            }
+        }
+        return out;
+    }
+
+    /** Up to this many instances, a space without prefill_instances tries every split; above, 15 of them. */
+    static final int EVERY_SPLIT = 16;
+
+    /**
+     * The prefill instances to try among {@code n}: those {@code prefill_instances} lists (below
+     * {@code n}), else every split of up to {@value #EVERY_SPLIT} instances, else the fifteen
+     * splits n x k / 16 (k = 1..15) rounded, so that a large cluster stays a search of a few
+     * hundred pool candidates per layout at most.
+     */
+    static List<Integer> splits(SearchSpace s, int n) {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        if (!s.prefillInstances().isEmpty()) {
+            for (int p : s.prefillInstances()) if (p >= 1 && p < n) out.add(p);
+        } else if (n <= EVERY_SPLIT) {
+            for (int p = 1; p < n; p++) out.add(p);
+        } else {
+            for (int k = 1; k < 16; k++) out.add((int) Math.max(1, Math.min(n - 1, Math.round((double) n * k / 16))));
+        }
+        return new ArrayList<>(out);
+    }
+
+    /** The aggregated candidates of world {@code w}: dp x tp x pp (x attention DP, ep), settings and KV dtype, in a fixed order. */
+    private static void layouts(SearchSpace s, int w, java.util.function.Consumer<Plan> out) {
         boolean moe = s.model().isMoe();
         List<DType> kvs = s.kvDtypes().isEmpty() ? List.of(s.model().kvDtype()) : s.kvDtypes();
         List<Integer> seqs = s.maxNumSeqs().isEmpty() ? List.of(0) : s.maxNumSeqs();
         List<Integer> budgets = s.maxBatchedTokens().isEmpty() ? List.of(0) : s.maxBatchedTokens();
         boolean groupIsDpTimesTp = Engines.spec(s.engine().kind()).layoutRules().moeGroup() == dev.shardplan.layout.LayoutRules.MoeGroup.DP_TIMES_TP;
-        for (int w : worlds) {
-            for (int tp = 1; tp <= w; tp++) {
-                if (w % tp != 0 || !allowed(s.tp(), tp)) continue;
-                for (int pp = 1; pp <= w / tp; pp++) {
-                    if ((w / tp) % pp != 0 || !allowed(s.pp(), pp)) continue;
-                    int dp = w / tp / pp;
-                    if (!allowed(s.dp(), dp)) continue;
-                    for (boolean adp : dpAttentionChoices(s, dp, groupIsDpTimesTp)) {
-                        List<Integer> eps = moe ? (s.ep().isEmpty() ? epChoices(s, dp, tp, adp, groupIsDpTimesTp) : s.ep()) : List.of(1);
-                        for (int ep : eps) {
-                            for (int ns : seqs) {
-                                for (int bt : budgets) {
-                                    for (DType kv : kvs) out.add(plan(s, dp, tp, pp, ep, adp, ns, bt, kv));
-                                }
+        for (int tp = 1; tp <= w; tp++) {
+            if (w % tp != 0 || !allowed(s.tp(), tp)) continue;
+            for (int pp = 1; pp <= w / tp; pp++) {
+                if ((w / tp) % pp != 0 || !allowed(s.pp(), pp)) continue;
+                int dp = w / tp / pp;
+                if (!allowed(s.dp(), dp)) continue;
+                for (boolean adp : dpAttentionChoices(s, dp, groupIsDpTimesTp)) {
+                    List<Integer> eps = moe ? (s.ep().isEmpty() ? epChoices(s, dp, tp, adp, groupIsDpTimesTp) : s.ep()) : List.of(1);
+                    for (int ep : eps) {
+                        for (int ns : seqs) {
+                            for (int bt : budgets) {
+                                for (DType kv : kvs) out.accept(plan(s, dp, tp, pp, ep, adp, ns, bt, kv));
                             }
                         }
                     }
                 }
             }
         }
-        return out;
+    }
+
+    /**
+     * A pool candidate: {@code prefill} instances of {@code inst}'s layout and settings prefill and
+     * {@code decode} decode, the KV moving over the engine's first connector (engine/KvConnectors).
+     * Like a written pool plan, its {@code parallel} and {@code engine} are the decode pool's.
+     */
+    static Plan pools(SearchSpace s, Plan inst, int prefill, int decode) {
+        var pre = new dev.shardplan.model.Pool(dev.shardplan.model.Pool.Role.PREFILL, inst.parallel(), inst.engine(), prefill, Map.of(), s.span());
+        var dec = new dev.shardplan.model.Pool(dev.shardplan.model.Pool.Role.DECODE, inst.parallel(), inst.engine(), decode, Map.of(), s.span());
+        String connector = dev.shardplan.engine.KvConnectors.names(inst.engine().kind()).get(0);
+        var d = new dev.shardplan.model.Disaggregation(pre, dec, connector, s.span(), s.span());
+        String name = s.name() + "_pd" + prefill + "p" + decode + "d" + inst.name().substring(s.name().length());
+        return new Plan(name, inst.sourceFile(), inst.model(), inst.cluster(), inst.workload(), inst.parallel(), inst.engine(), inst.slos(),
+                Set.of(), null, inst.tuning(), inst.efficiency(), Map.of(), inst.span(), List.of(), d);
+    }
+
+    /** The replicas that decode: a plan's DP replicas, or the decode pool's instances times theirs. */
+    static int decodeReplicas(Plan p) {
+        return p.disaggregated() ? p.disagg().decode().replicas() * p.parallel().dp() : p.parallel().dp();
+    }
+
+    /** GPUs a candidate takes: its ranks, or both pools' instances. */
+    public static int gpus(Plan p) {
+        return p.disaggregated() ? p.disagg().gpus() : p.parallel().worldSize();
     }
 
     /**
@@ -505,7 +595,7 @@ public final class Search {
         SimResult r = c.result();
         return switch (s.objective()) {
             case THROUGHPUT -> r.outputThroughput();
-            case THROUGHPUT_PER_GPU -> r.outputThroughput() / c.plan().parallel().worldSize();
+            case THROUGHPUT_PER_GPU -> r.outputThroughput() / gpus(c.plan());
             case LATENCY -> -r.tpot().p50();
         };
     }
@@ -521,7 +611,7 @@ public final class Search {
     static Comparator<Candidate> order(SearchSpace s) {
         return Comparator.comparing((Candidate c) -> !meetsSlos(c))
                 .thenComparing(c -> -score(s, c))
-                .thenComparing(c -> c.plan().parallel().worldSize())
+                .thenComparing(c -> gpus(c.plan()))
                 .thenComparing(c -> c.plan().name());
     }
 
@@ -559,7 +649,7 @@ public final class Search {
         SimResult r = w.result();
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "%s wins on %s: %.0f output tokens/s (%.0f per GPU), tpot p50 %s",
-                w.label(), s.objective().id(), r.outputThroughput(), r.outputThroughput() / w.plan().parallel().worldSize(),
+                w.label(), s.objective().id(), r.outputThroughput(), r.outputThroughput() / gpus(w.plan()),
                 PredictionRenderer.t(r.tpot().p50())));
         if (!meetsSlos(w)) sb.append("; no candidate meets every SLO");
         if (ranked.size() > 1) {
@@ -572,7 +662,7 @@ public final class Search {
             long wk = w.prediction().scheduler().kvTokens(), bk = b.prediction().scheduler().kvTokens();
             sb.append(String.format(Locale.ROOT, " KV per replica %d vs %d tokens; mean running %.0f vs %.0f per replica;"
                             + " preemptions %d vs %d; replicas %d vs %d.", wk, bk, r.meanRunning(), q.meanRunning(),
-                    r.preemptions(), q.preemptions(), w.plan().parallel().dp(), b.plan().parallel().dp()));
+                    r.preemptions(), q.preemptions(), decodeReplicas(w.plan()), decodeReplicas(b.plan())));
         }
         return sb.toString();
     }
@@ -589,7 +679,7 @@ public final class Search {
         for (Candidate c : res.ranked()) {
             SimResult r = c.result();
             sb.append(String.format(Locale.ROOT, "%4d  %-34s %12.0f %10.0f %10s %10s %8d %5s%n", i++, c.label(),
-                    r.outputThroughput(), r.outputThroughput() / c.plan().parallel().worldSize(),
+                    r.outputThroughput(), r.outputThroughput() / gpus(c.plan()),
                     PredictionRenderer.t(r.tpot().p50()), PredictionRenderer.t(r.ttft().p99()), r.preemptions(),
                     meetsSlos(c) ? "ok" : "miss"));
         }
@@ -649,7 +739,7 @@ public final class Search {
             SimResult r = c.result();
             x.put("rank", rank++);
             x.put("output_tokens_per_s", r.outputThroughput());
-            x.put("output_tokens_per_s_per_gpu", r.outputThroughput() / c.plan().parallel().worldSize());
+            x.put("output_tokens_per_s_per_gpu", r.outputThroughput() / gpus(c.plan()));
             summary(x.putObject("ttft_s"), r.ttft());
             summary(x.putObject("tpot_s"), r.tpot());
             summary(x.putObject("e2e_s"), r.e2e());
@@ -679,7 +769,13 @@ public final class Search {
         par.put("tp", p.tp());
         par.put("pp", p.pp());
         par.put("ep", p.ep());
-        x.put("gpus", p.worldSize());
+        x.put("gpus", gpus(c.plan()));
+        if (c.plan().disaggregated()) {
+            var pools = x.putObject("pools");
+            pools.put("prefill_instances", c.plan().disagg().prefill().replicas());
+            pools.put("decode_instances", c.plan().disagg().decode().replicas());
+            pools.put("connector", c.plan().disagg().connector());
+        }
         var cfg = dev.shardplan.engine.Engines.configure(c.plan());
         x.put("max_num_seqs", cfg.maxSeqs());
         x.put("kv_dtype", cfg.kvDtype().id());

@@ -28,13 +28,26 @@ import java.util.Map;
  * @param allGpus    use exactly {@code gpus} GPUs (true) or any divisor of it (false; the
  *                   throughput-per-GPU objective can prefer fewer)
  * @param efficiency the step-time profile every candidate carries (the resolver's choice for the
- *                   search's GPU and engine: nothing below api loads std:efficiency)
+ *                   search's GPU and engine: nothing below api loads std:efficiency) * @param disaggregated whether to try the GPUs as one aggregated plan (false) and split into
+ *                   prefill and decode pools (true), values to try (empty: aggregated only)
+ * @param prefillInstances how many of a pool candidate's instances prefill (empty: every split
+ *                   that leaves at least one instance to decode, see {@code Search.splits})
  */
 public record SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                           Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
                           List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
                           Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention,
-                          EfficiencyProfile efficiency) {
+                          EfficiencyProfile efficiency, List<Boolean> disaggregated, List<Integer> prefillInstances) {
+    /** A space of aggregated plans only. */
+    public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
+                       Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
+                       List<Integer> pp, List<Integer> ep, List<Integer> maxNumSeqs, List<DType> kvDtypes,
+                       Map<String, Double> tuning, Span span, List<Integer> maxBatchedTokens, List<Boolean> dpAttention,
+                       EfficiencyProfile efficiency) {
+        this(name, model, cluster, workload, engine, slos, objective, gpus, allGpus, dp, tp, pp, ep, maxNumSeqs, kvDtypes, tuning, span,
+                maxBatchedTokens, dpAttention, efficiency, List.of(), List.of());
+    }
+
     /** A space that leaves the step token budget as the engine block has it and attention DP to the engine's recipe. */
     public SearchSpace(String name, Model model, Cluster cluster, Workload workload, EngineBlock engine, List<Slo> slos,
                        Objective objective, int gpus, boolean allGpus, List<Integer> dp, List<Integer> tp,
@@ -46,6 +59,8 @@ public record SearchSpace(String name, Model model, Cluster cluster, Workload wo
 
     public SearchSpace {
         maxBatchedTokens = List.copyOf(maxBatchedTokens);
+        disaggregated = List.copyOf(disaggregated);
+        prefillInstances = List.copyOf(prefillInstances);
         dpAttention = List.copyOf(dpAttention);
         slos = List.copyOf(slos);
         dp = List.copyOf(dp);
@@ -55,6 +70,16 @@ public record SearchSpace(String name, Model model, Cluster cluster, Workload wo
         maxNumSeqs = List.copyOf(maxNumSeqs);
         kvDtypes = List.copyOf(kvDtypes);
         tuning = Map.copyOf(tuning);
+    }
+
+    /** Whether the space has aggregated candidates. */
+    public boolean aggregated() {
+        return disaggregated.isEmpty() || disaggregated.contains(false);
+    }
+
+    /** Whether the space has candidates split into prefill and decode pools. */
+    public boolean pooled() {
+        return disaggregated.contains(true);
     }
 
     public int gpuCount() {

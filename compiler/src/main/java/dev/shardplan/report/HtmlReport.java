@@ -312,7 +312,7 @@ public final class HtmlReport {
             boolean meets = c.plan().slos().stream().allMatch(o -> Predictor.notApplicable(c.plan(), o) != null
                     || o.satisfiedBy(Predictor.value(r, o)));
             rows.add(List.of(String.valueOf(i + 1), c.label(), Html.num(r.outputThroughput()),
-                    Html.num(r.outputThroughput() / c.plan().parallel().worldSize()), Html.seconds(r.tpot().p50()),
+                    Html.num(r.outputThroughput() / Search.gpus(c.plan())), Html.seconds(r.tpot().p50()),
                     Html.seconds(r.ttft().p99()), Html.num(r.preemptions()), c.plan().slos().isEmpty() ? "-" : meets ? "yes" : "no",
                     res.pareto().contains(c) ? "yes" : ""));
         }

@@ -124,6 +124,7 @@ public final class Schema {
     public static final Bound REQUESTS = whole("workload", "requests", 1, 100_000_000);
     public static final Bound CONCURRENCY = whole("workload", "concurrency", 1, 1_000_000);
     public static final Bound STEP_TOKENS = whole("search.explore", "max_num_batched_tokens", 1, 1_000_000_000);
+    public static final Bound PREFILL_INSTANCES = whole("search.explore", "prefill_instances", 1, 65_536);
     public static final Bound LENGTH = whole("workload", "prompt, output, max_length (tokens)", 1, 1_000_000_000);
     /** Rows of an `empirical` CSV: at most 2^24 lengths (64 MiB as ints), the size limit's worth of short lines. */
     public static final Bound CSV_ROWS = whole("workload", "empirical rows", 1, 1 << 24);

@@ -34,9 +34,15 @@ final class SearchResolver {
     static final Field DP_ATTENTION = Field.word("dp_attention", "true", "false").example("dp_attention true, false")
             .doc("Whether to try attention data parallelism.");
 
+    static final Field DISAGGREGATED = Field.word("disaggregated", "true", "false").example("disaggregated false, true")
+            .doc("Whether to try the GPUs split into prefill and decode pools (true) beside one aggregated plan (false); absent: aggregated only.");
+    static final Field PREFILL_INSTANCES = Field.counts("prefill_instances", Schema.PREFILL_INSTANCES).example("prefill_instances 1, 2")
+            .doc("How many of a split's engine instances prefill; absent: every split that leaves one or more to decode (of 16 instances or fewer; of more, the 15 splits at sixteenths).");
+
     static final FieldTable EXPLORE_FIELDS = FieldTable.of("search.explore", degrees("dp", "Data-parallel replicas to try."),
             degrees("tp", "Tensor-parallel degrees to try."), degrees("pp", "Pipeline stages to try."),
-            degrees("ep", "Expert-parallel degrees to try."), MAX_NUM_SEQS, MAX_NUM_BATCHED_TOKENS, KV_DTYPE, DP_ATTENTION);
+            degrees("ep", "Expert-parallel degrees to try."), MAX_NUM_SEQS, MAX_NUM_BATCHED_TOKENS, KV_DTYPE, DP_ATTENTION,
+            DISAGGREGATED, PREFILL_INSTANCES);
 
     private final Resolver r;
     private final Diagnostics diags;

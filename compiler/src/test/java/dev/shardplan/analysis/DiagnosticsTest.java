@@ -263,6 +263,19 @@ class DiagnosticsTest {
     }
 
     @Test
+    void sp0406_deepep_buffers_exceed_sglangs_headroom() {
+        // 2.16 GiB of DeepEP buffers (deepep_mode auto, 16 ranks) against the 1.38 GiB that 0.99 leaves.
+        String par = "dp 16; tp 1; ep 16; dp_attention true";
+        Plan p = plan("nodes 2 x HGX_H200", "deepseek_r1", par, "sglang { mem_fraction_static 0.99; moe_a2a_backend deepep }", "natural_reasoning");
+        Diagnostic d = expect(p, AnalysisCodes.HEADROOM_TOO_SMALL, "mem_fraction_static 0.99 -> 0.98");
+        assertTrue(d.message().contains("2.16 GiB") && d.message().contains("1.38 GiB"), d.message());
+        gone(plan("nodes 2 x HGX_H200", "deepseek_r1", par, "sglang { mem_fraction_static 0.98; moe_a2a_backend deepep }", "natural_reasoning"),
+                AnalysisCodes.HEADROOM_TOO_SMALL);
+        // Without DeepEP nothing is allocated after the pool.
+        gone(plan("nodes 2 x HGX_H200", "deepseek_r1", par, "sglang { mem_fraction_static 0.99 }", "natural_reasoning"), AnalysisCodes.HEADROOM_TOO_SMALL);
+    }
+
+    @Test
     void every_analysis_code_has_a_test_and_a_page() throws Exception {
         var root = java.nio.file.Path.of(System.getProperty("user.dir")).getParent().resolve("docs/diagnostics");
         for (var f : AnalysisCodes.class.getFields()) {

@@ -35,4 +35,29 @@ class AdviceBoundTest {
                 && d.help().contains("more than 1,024 replicas"));
         assertTrue(said, "the wide fix's help says it was not weighed: " + weighed.stream().map(Diagnostic::help).toList());
     }
+    /**
+     * The fuzzing long run's fifth finding: 2,000 requests whose outputs follow normal(mean 100,
+     * stddev 10^6) up to 1M tokens, at pp 2 (the pipeline simulator steps every decode iteration):
+     * check weighed the plan and its two fixes for over three minutes. Past
+     * {@link Advice#MAX_OUTPUT_TOKENS} output tokens a fix is not simulated during check.
+     */
+    @Test
+    void aWorkloadWithMoreOutputTokensThanTheBoundIsNotSimulatedAndTheHelpSaysSo() {
+        Plan p = Fixtures.plan("""
+                cluster c { nodes 4 x HGX_H200 }
+                workload w { requests 2000; prompt lognormal(median 4500, p95 16000) tokens; output normal(mean 100, stddev 1000000) tokens; max_length 1M tokens }
+                plan p {
+                  model deepseek_r1_distill_qwen_32b
+                  cluster c
+                  workload w
+                  parallel { tp 8; dp 1; pp 2; layer_split 40, 16 }
+                  engine trtllm { version "1.0.0" }
+                }
+                """, "p");
+        var a = Analyzer.analyze(p);
+        List<Diagnostic> weighed = Advice.weigh(p, a);
+        boolean said = weighed.stream().anyMatch(d -> d.help() != null && d.help().contains("not simulated during check (2,000 requests of ")
+                && d.help().contains("output tokens in all, more than 16,000,000"));
+        assertTrue(said, "the fix's help says it was not weighed: " + weighed.stream().map(Diagnostic::help).toList());
+    }
 }

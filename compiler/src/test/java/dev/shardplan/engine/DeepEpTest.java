@@ -27,4 +27,22 @@ class DeepEpTest {
         long buf = Math.max(128L * 128 * dispatch, 128L * 128 * combine);
         assertEquals(4 * buf + 2 * 512 + 128, DeepEp.lowLatencyBytes(128, 2048, 128));
     }
+
+    @Test
+    void normalModeBuffersOfSixteenRanks() {
+        // DeepEP v1.2.1's recommended configurations for 16 ranks, 20 SMs (10 channels), bf16 tokens
+        // of hidden 7,168 (14,336 B); 2 RDMA ranks of 8 NVLink peers each.
+        // NVLink (dispatch and combine both receive 288-token chunks): 10 x 8 x 288 = 23,040 slots;
+        // 10 x 8 x (2 x 2 + 3) x 4 = 2,240 + 23,040 x (14,336 + 8 + 128 x 8 + 128 x 4 + 128 x 4) = 377,671,680;
+        // 377,673,920 rounded up to 128: 377,673,984 B.
+        // RDMA: dispatch receives align(128, 20) = 140-token chunks (combine align(128, 12) = 132, smaller):
+        // 10 x 2 x 140 = 2,800 slots; 10 x 2 x 18 x 2 x 4 = 2,880 + 2,800 x 2 x (14,336 + 8 + 1,024 + 512 + 512 + 16)
+        // = 2,880 + 89,084,800 = 91,887,680, rounded up: 91,887,744 B.
+        long[] b = DeepEp.normalBytes(2 * 7168, 16);
+        assertEquals(377_673_984L, b[0]);
+        assertEquals(91_887_744L, b[1]);
+        // Inside one node there is no RDMA buffer, and 12 ranks have no recommended configuration.
+        assertEquals(0, DeepEp.normalBytes(2 * 7168, 8)[1]);
+        assertEquals(null, DeepEp.normalBytes(2 * 7168, 12));
+    }
 }

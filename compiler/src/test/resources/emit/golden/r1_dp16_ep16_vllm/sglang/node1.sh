@@ -9,7 +9,7 @@
 #   enable_eplb true: enable_eplb true
 #   ep_num_redundant_experts 32: 32 redundant expert copies
 #   speculative_num_steps 1: num_speculative_tokens 1
-#   mem_fraction_static 0.896: gpu_memory_utilization 0.9 leaves a KV pool of 66.2 GiB per rank under vLLM's accounting; mem_fraction_static 0.896 leaves 66.2 GiB under SGLang's
+#   mem_fraction_static 0.86: gpu_memory_utilization 0.9 leaves a KV pool of 56.4 GiB per rank under vLLM's accounting; mem_fraction_static 0.86 leaves 56.5 GiB under SGLang's
 #   not carried: block_size 64 (block sizes follow each engine's attention kernels; SGLang keeps its own)
 #   not carried: all2all_backend deepep_low_latency (all-to-all kernels are each engine's own; SGLang keeps its default)
 set -euo pipefail
@@ -22,7 +22,7 @@ exec python3 -m sglang.launch_server \
     --ep-size 16 \
     --enable-dp-attention \
     --context-length 32000 \
-    --mem-fraction-static 0.896 \
+    --mem-fraction-static 0.86 \
     --max-running-requests 2048 \
     --kv-cache-dtype fp8_e4m3 \
     --enable-eplb \

@@ -8,7 +8,7 @@
 #   kv_cache_dtype fp8: kv_cache_dtype fp8: a fp8 KV cache
 #   eplb_slots 288: 32 redundant expert copies: 256 + 32 slots
 #   mtp_layers 1: num_speculative_tokens 1
-#   free_gpu_memory_fraction 0.862: gpu_memory_utilization 0.9 leaves a KV pool of 66.2 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.862 leaves 66.2 GiB under TensorRT-LLM's
+#   free_gpu_memory_fraction 0.783: gpu_memory_utilization 0.9 leaves a KV pool of 56.4 GiB per rank under vLLM's accounting; free_gpu_memory_fraction 0.783 leaves 56.4 GiB under TensorRT-LLM's
 #   not carried: block_size 64 (block sizes follow each engine's attention kernels; TensorRT-LLM keeps its own)
 #   not carried: all2all_backend deepep_low_latency (all-to-all kernels are each engine's own; TensorRT-LLM keeps its default)
 #   not carried: enable_eplb true (TensorRT-LLM 1.2.1 has no such setting)
@@ -27,7 +27,7 @@ exec srun \
             --pp_size 1 \
             --ep_size 16 \
             --max_seq_len 32000 \
-            --kv_cache_free_gpu_memory_fraction 0.862 \
+            --kv_cache_free_gpu_memory_fraction 0.783 \
             --max_batch_size 128 \
             --reasoning_parser deepseek-r1 \
             --tool_parser deepseek_v3 \
