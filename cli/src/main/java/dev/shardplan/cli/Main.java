@@ -28,7 +28,17 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The commands that load plans, and so the standard library. */
+    private static final java.util.Set<String> LOADS_PLANS = java.util.Set.of("check", "compile", "explain", "simulate", "search", "report");
+
     public static void main(String[] args) {
+        // The standard library is parsed on a second core while picocli builds its command model
+        // (~0.1 s on the main thread before any plan is read; docs/benchmarks.md, "Start-up").
+        if (args.length > 0 && LOADS_PLANS.contains(args[0])) {
+            Thread t = new Thread(dev.shardplan.resolve.Loader::prefetchStd, "shardplan-std");
+            t.setDaemon(true);
+            t.start();
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * The fixed representative run that trains the CLI's start-up archive. {@code ./shardplan} runs it
- * once after building the jar, under {@code -XX:ArchiveClassesAtExit}, so that the archive holds
- * the classes of every command (check, explain, fmt, compile with every target, simulate, search,
- * report, help), whichever command a user runs first. Its input is packaged
+ * once after building the jar, under {@code -XX:DumpLoadedClassList}, and dumps a static archive
+ * of the classes it loaded, so that the archive holds the classes of every command (check with a
+ * fix weighed on the simulator, explain, fmt, compile with every target, simulate, search, report,
+ * help), whichever command a user runs first. Its input is packaged
  * ({@code train/train.plan}), so it does not depend on the project's files; {@code TrainTest}
  * runs it in the build, so that a change that breaks it fails the build instead of leaving a
  * half-trained archive. Not a user command: {@code java -cp shardplan.jar dev.shardplan.cli.Train}.

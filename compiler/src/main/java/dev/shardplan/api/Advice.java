@@ -9,12 +9,14 @@ import dev.shardplan.model.Slo;
 import dev.shardplan.predict.Prediction;
 import dev.shardplan.predict.Predictor;
 import dev.shardplan.predict.SimResult;
+import dev.shardplan.predict.SimulationMemo;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Weighs every fix a check offered by simulating it against the plan (issue 12 item 4: one
@@ -55,32 +57,83 @@ final class Advice {
      * in the simulated gain. A plan with pools is left as it is (its fixes are its instances').
      */
     static List<Diagnostic> weigh(Plan p, PlanAnalysis a) {
-        if (a.fixes().isEmpty() || p.disaggregated()) return a.diagnostics();
-        Prediction before = null;
-        boolean simulatedBefore = false;
-        boolean large = tooLarge(p);
-        Map<Plan, String> gains = new HashMap<>();
-        List<Diagnostic> out = new ArrayList<>();
-        for (Diagnostic d : a.diagnostics()) {
-            CheckContext.Fix f = offered(p, a, d);
-            if (f == null) {
-                out.add(d);
-                continue;
-            }
-            if (!simulatedBefore && !large && !tooWide(p)) {
-                simulatedBefore = true;
-                // A plan with an error cannot start: there is nothing to compare the fix against.
-                before = a.hasErrors() ? null : simulate(p, a);
-            }
-            Prediction b4 = before;
-            String gain = large ? "not simulated during check (" + tooLargeWhy(p) + "): `shardplan simulate` the plan and the change to weigh it"
-                    : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
-                            + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
-                    : gains.computeIfAbsent(f.plan(), q -> gain(b4, simulate(q, null)));
-            out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
-                    d.help() + "; " + gain, d.fix()));
+        return new Weighing(false).start(p, a).get();
+    }
+
+    /**
+     * The weighing of one check's plans. Its simulations are shared between the plans (one
+     * {@link SimulationMemo}: a plan's fix is often another plan of the same check, and the same
+     * plan is often in two files) and, when {@code parallel}, start on worker threads as soon as a
+     * plan's fixes are known, while the check goes on with the next plans (the plans are
+     * independent); whoever waits for a simulation not yet started runs it itself. What the help
+     * lines say does not depend on which thread ran what: each figure is the result of its own
+     * simulation, a function of its plan alone.
+     */
+    static final class Weighing {
+        private final SimulationMemo memo = new SimulationMemo();
+        private final boolean parallel;
+
+        Weighing(boolean parallel) {
+            this.parallel = parallel;
         }
-        return out;
+
+        /**
+         * Starts the simulations that weigh {@code a}'s offered fixes; the supplier gives {@code a}'s
+         * diagnostics as {@link #weigh} does, waiting for them. An error of a simulation (out of
+         * memory) is thrown by the supplier, as {@link #weigh} would throw it.
+         */
+        Supplier<List<Diagnostic>> start(Plan p, PlanAnalysis a) {
+            if (a.fixes().isEmpty() || p.disaggregated()) return a::diagnostics;
+            List<Diagnostic> ds = a.diagnostics();
+            List<CheckContext.Fix> offered = new ArrayList<>(ds.size());
+            for (Diagnostic d : ds) offered.add(offered(p, a, d));
+            boolean large = tooLarge(p);
+            boolean simulated = !large && !tooWide(p);
+            // A plan with an error cannot start: there is nothing to compare the fix against.
+            Background.Task<Prediction> before = simulated && !a.hasErrors() && offered.stream().anyMatch(f -> f != null && !tooWide(f.plan()))
+                    ? submit(() -> simulate(p, a)) : null;
+            Map<Plan, Background.Task<Prediction>> after = new HashMap<>();
+            if (simulated) {
+                for (CheckContext.Fix f : offered) {
+                    if (f != null && !tooWide(f.plan())) after.computeIfAbsent(f.plan(), q -> submit(() -> simulate(q, null)));
+                }
+            }
+            return () -> {
+                Prediction b4 = before == null ? null : before.join();
+                Map<Plan, String> gains = new HashMap<>();
+                List<Diagnostic> out = new ArrayList<>(ds.size());
+                for (int i = 0; i < ds.size(); i++) {
+                    Diagnostic d = ds.get(i);
+                    CheckContext.Fix f = offered.get(i);
+                    if (f == null) {
+                        out.add(d);
+                        continue;
+                    }
+                    String gain = large ? "not simulated during check (" + tooLargeWhy(p) + "): `shardplan simulate` the plan and the change to weigh it"
+                            : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
+                                    + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
+                            : gains.computeIfAbsent(f.plan(), q -> gain(b4, after.get(q).join()));
+                    out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
+                            d.help() + "; " + gain, d.fix()));
+                }
+                return out;
+            };
+        }
+
+        private Prediction simulate(Plan p, PlanAnalysis a) {
+            try {
+                // One simulation each: the help needs the figures, not the plan's own findings' suggestions.
+                var in = a == null ? Predictions.inputs().apply(p) : dev.shardplan.predict.AnalysisInputs.of(p, a);
+                return Predictor.simulateOnce(p, in, Predictor.DEFAULT_SEED, memo);
+            } catch (RuntimeException e) {
+                // A simulation that cannot run (a request set past the heap) leaves the gain unstated, said so.
+                return null;
+            }
+        }
+
+        private Background.Task<Prediction> submit(java.util.concurrent.Callable<Prediction> work) {
+            return Background.start(parallel, work);
+        }
     }
 
     private static boolean tooWide(Plan p) {
@@ -111,17 +164,6 @@ final class Advice {
             if (d.help().startsWith("use " + Variants.describe(p, f.plan()))) return f;
         }
         return null;
-    }
-
-    private static Prediction simulate(Plan p, PlanAnalysis a) {
-        try {
-            // One simulation each: the help needs the figures, not the plan's own findings' suggestions.
-            var in = a == null ? Predictions.inputs().apply(p) : dev.shardplan.predict.AnalysisInputs.of(p, a);
-            return Predictor.simulateOnce(p, in, Predictor.DEFAULT_SEED);
-        } catch (RuntimeException e) {
-            // A simulation that cannot run (a request set past the heap) leaves the gain unstated, said so.
-            return null;
-        }
     }
 
     /** What the fix's prediction gains over the plan's: "simulated ≈ +26% output throughput (2,714 -> 3,433 tok/s), no preemption". */

@@ -115,22 +115,37 @@ public final class Compiler {
         FrontendResult fr = Frontend.check(root, importPaths, inputs, overlay);
         Findings all = Findings.split(fr.diagnostics(), project);
         Map<String, PlanAnalysis> analyses = new LinkedHashMap<>();
-        int i = 0;
+        // Two passes: the first starts each plan's analysis, with the simulations that weigh its
+        // fixes (api/Advice), on worker threads; the second takes them in the plans' order,
+        // analysing here a plan no worker has started (api/Background).
+        Advice.Weighing weighing = new Advice.Weighing(true);
+        List<Background.Task<Analysed>> started = new ArrayList<>(fr.plans().size());
         for (Plan p : fr.plans()) {
-            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + p.name());
-            List<Diagnostic> own = new ArrayList<>();
             AnalysisCache.Entry known = cache.get(p);
-            PlanAnalysis a;
-            if (known != null) {
-                a = known.analysis();
-                own.addAll(known.findings());
-            } else {
-                a = analyze(p, own);
-                // The launcher rules of the plan's own targets, so that a plan check passes compiles.
-                if (a != null && !a.hasErrors()) own.addAll(targetRules(p, a, targets));
-                // A plan whose analysis failed (a bug) is not kept: the next check tries again.
-                if (a != null) cache.put(p, new AnalysisCache.Entry(a, own));
+            started.add(Background.start(known == null, () -> known != null
+                    ? new Analysed(p, known.analysis(), known::findings, List.of(), false)
+                    : analyzeLater(p, weighing, targets)));
+        }
+        int i = 0;
+        for (Background.Task<Analysed> t : started) {
+            Analysed x = t.join();
+            progress.accept("analysing plan " + ++i + "/" + fr.plans().size() + ": " + x.plan().name());
+            Plan p = x.plan();
+            PlanAnalysis a = x.analysis();
+            List<Diagnostic> own = new ArrayList<>();
+            try {
+                own.addAll(x.weighed().get());
+                own.addAll(x.targetRules());
+            } catch (Deadline.Exceeded | OutOfMemoryError e) {
+                // As when the analysis itself runs out: the plan's findings are this one, and it has no analysis.
+                own = new ArrayList<>(List.of(Deadline.resource(p.span(), "analysing plan `" + p.name() + "`", e)));
+                a = null;
+            } catch (RuntimeException | StackOverflowError e) {
+                own = new ArrayList<>(List.of(internal(p, e)));
+                a = null;
             }
+            // A plan whose analysis failed (a bug) is not kept: the next check tries again.
+            if (x.fresh() && a != null) cache.put(p, new AnalysisCache.Entry(a, own));
             if (a != null) analyses.put(p.name(), a);
             Findings f = findings(p, own, project);
             all = all.plus(f);
@@ -283,10 +298,46 @@ public final class Compiler {
             out.add(Deadline.resource(p.span(), "analysing plan `" + p.name() + "`", e));
             return null;
         } catch (RuntimeException | StackOverflowError e) {
-            out.add(Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while analysing plan `" + p.name() + "`: " + e)
-                    .note("shardplan " + Version.VERSION + "; at " + (e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?"))
-                    .help("this is a bug in shardplan, not in your plan; please report it").build());
+            out.add(internal(p, e));
             return null;
         }
+    }
+
+    /**
+     * A plan analysed by {@link Compiler#check}'s first pass: its analysis (null: none to hand on),
+     * its diagnostics with the weighed fixes (waiting for their simulations), the launcher rules
+     * of its targets, and whether it was analysed now (not taken from the cache).
+     */
+    private record Analysed(Plan plan, PlanAnalysis analysis, java.util.function.Supplier<List<Diagnostic>> weighed,
+                            List<Diagnostic> targetRules, boolean fresh) {}
+
+    /**
+     * As {@link #analyze(Plan, List)} then the launcher rules of the plan's targets, with the
+     * simulations that weigh its fixes started on {@code weighing}'s workers, not waited for.
+     */
+    private static Analysed analyzeLater(Plan p, Advice.Weighing weighing, Set<Target> targets) {
+        PlanAnalysis a;
+        java.util.function.Supplier<List<Diagnostic>> weighed;
+        try {
+            Deadline.check();
+            a = Analyzer.analyze(p);
+            weighed = weighing.start(p, a);
+        } catch (Deadline.Exceeded | OutOfMemoryError e) {
+            Diagnostic d = Deadline.resource(p.span(), "analysing plan `" + p.name() + "`", e);
+            return new Analysed(p, null, () -> List.of(d), List.of(), true);
+        } catch (RuntimeException | StackOverflowError e) {
+            Diagnostic d = internal(p, e);
+            return new Analysed(p, null, () -> List.of(d), List.of(), true);
+        }
+        // A plan that cannot be laid out has its diagnostics but no analysis to hand on.
+        if (!a.laidOut()) return new Analysed(p, null, weighed, List.of(), true);
+        // The launcher rules of the plan's own targets, so that a plan check passes compiles.
+        return new Analysed(p, a, weighed, a.hasErrors() ? List.of() : targetRules(p, a, targets), true);
+    }
+
+    private static Diagnostic internal(Plan p, Throwable e) {
+        return Diagnostic.of(Codes.INTERNAL, p.span(), "internal error while analysing plan `" + p.name() + "`: " + e)
+                .note("shardplan " + Version.VERSION + "; at " + (e.getStackTrace().length > 0 ? e.getStackTrace()[0] : "?"))
+                .help("this is a bug in shardplan, not in your plan; please report it").build();
     }
 }

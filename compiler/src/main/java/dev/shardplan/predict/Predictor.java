@@ -35,10 +35,20 @@ public final class Predictor {
      * needs, at half the cost.
      */
     public static Prediction simulateOnce(Plan plan, PlanInputs in, long seed) {
+        return simulateOnce(plan, in, seed, null);
+    }
+
+    /**
+     * As {@link #simulateOnce(Plan, PlanInputs, long)}, taking the simulation's result from
+     * {@code memo} (null: none) when a plan with the same scheduler, step-time model and requests
+     * was simulated there before: the same bits, computed once.
+     */
+    public static Prediction simulateOnce(Plan plan, PlanInputs in, long seed, SimulationMemo memo) {
         Diagnostic big = tooLarge(plan.workload(), plan.workload().span().isNone() ? plan.spanOf(PlanPaths.WORKLOAD) : plan.workload().span(), 1);
         if (big != null) return new Prediction(plan, seed, in, null, null, null, null, null, List.of(big));
         Setup s = setup(plan, in, seed);
-        return s.simulable() ? s.finish(Simulation.run(s.scheduler(), s.model(), RequestSet.draw(plan.workload(), seed))) : s.unsimulated();
+        if (!s.simulable()) return s.unsimulated();
+        return s.finish(memo != null ? memo.run(s) : Simulation.run(s.scheduler(), s.model(), RequestSet.draw(plan.workload(), seed)));
     }
 
     /** Bytes one more simulation of {@code requests} requests holds (its arrays, not the request set). */

@@ -129,7 +129,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
         int tok = decodeSeqs + prefillTokens;
         boolean prefill = prefillTokens > 0;
         TokenTerms t = last;
-        if (t == null || t.tok != tok || t.seqs != seqs || t.prefill != prefill) last = t = tokenTerms(tok, seqs, prefill);
+        if (t == null || t.tok != tok || t.seqs != seqs || t.prefill != prefill) last = t = knownTerms(tok, seqs, prefill);
         double stage = stage(t, decodeContext, prefillPairs);
         double gpu = load.pp() * stage + (load.pp() - 1) * t.send + t.sampler;
         return loop.overlap() ? Math.max(gpu, t.cpu) : gpu + t.cpu;
@@ -148,7 +148,7 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
      */
     @Override
     public double stageSeconds(int decodeSeqs, double decodeContext, int prefillSeqs, int prefillTokens, double prefillPairs) {
-        TokenTerms t = tokenTerms(decodeSeqs + prefillTokens, decodeSeqs + prefillSeqs, prefillTokens > 0);
+        TokenTerms t = knownTerms(decodeSeqs + prefillTokens, decodeSeqs + prefillSeqs, prefillTokens > 0);
         return stage(t, decodeContext, prefillPairs) + t.send;
     }
 
@@ -197,6 +197,21 @@ public final class RooflineStepTime implements StepTimeModel.Staged {
 
     /** The last call's terms: immutable, so a simulation on another thread sees whole ones or recomputes. */
     private TokenTerms last;
+
+    /**
+     * Terms computed before, by (tokens, sequences, prefill), one per slot, a later shape replacing
+     * an earlier one in its slot: a batch that preempts and re-admits moves between a few shapes,
+     * and each is computed once instead of on every change. A pure function's results, immutable,
+     * so the same bits as computing them again, and safe to share between threads.
+     */
+    private final TokenTerms[] known = new TokenTerms[1 << 10];
+
+    private TokenTerms knownTerms(int tok, int seqs, boolean prefill) {
+        int h = (tok * 0x9E3779B1 + seqs * 0x85EBCA77 + (prefill ? 1 : 0)) >>> 22;
+        TokenTerms t = known[h];
+        if (t == null || t.tok != tok || t.seqs != seqs || t.prefill != prefill) known[h] = t = tokenTerms(tok, seqs, prefill);
+        return t;
+    }
 
     private TokenTerms tokenTerms(int tok, int seqs, boolean prefill) {
         int g = loop.graphBatch(tok);

@@ -222,6 +222,19 @@ public final class Loader {
     }
 
     /**
+     * Reads and parses every {@code std:} module into the shared caches, for a caller that knows
+     * a compilation will follow and has a thread to spare (the CLI, while it parses its arguments).
+     * The same text gives the same parse on any thread, so what a compilation sees does not
+     * depend on whether this ran, or finished.
+     */
+    public static void prefetchStd() {
+        for (String id : stdModules()) {
+            String text = stdSource(id.substring(STD_PREFIX.length()));
+            if (text != null) STD_PARSED.computeIfAbsent(id, k -> PlanFileParser.parse(k, text));
+        }
+    }
+
+    /**
      * The source text of a {@code std:} module as shipped in the compiler ({@code name} without the
      * prefix, e.g. "gpus"), for tools that show it read-only; null when there is no such module.
      */
