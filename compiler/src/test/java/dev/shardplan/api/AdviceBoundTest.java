@@ -35,11 +35,12 @@ class AdviceBoundTest {
                 && d.help().contains("more than 1,024 replicas"));
         assertTrue(said, "the wide fix's help says it was not weighed: " + weighed.stream().map(Diagnostic::help).toList());
     }
+
     /**
-     * The fuzzing long run's fifth finding: 2,000 requests whose outputs follow normal(mean 100,
-     * stddev 10^6) up to 1M tokens, at pp 2 (the pipeline simulator steps every decode iteration):
-     * check weighed the plan and its two fixes for over three minutes. Past
-     * {@link Advice#MAX_OUTPUT_TOKENS} output tokens a fix is not simulated during check.
+     * A finding of the fuzzing long run (seed 32, case 4360539505842698373): 2,000 requests whose
+     * outputs follow normal(mean 100, stddev 10^6) up to 1M tokens, at pp 2 (the pipeline simulator
+     * steps every decode iteration): check weighed the plan and its two fixes for over three
+     * minutes. Past {@link Advice#MAX_OUTPUT_TOKENS} output tokens a fix is not simulated during check.
      */
     @Test
     void aWorkloadWithMoreOutputTokensThanTheBoundIsNotSimulatedAndTheHelpSaysSo() {

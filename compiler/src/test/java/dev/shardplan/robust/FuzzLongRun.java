@@ -20,6 +20,8 @@ public final class FuzzLongRun {
         SplittableRandom seeds = new SplittableRandom(seed);
         FuzzTest t = new FuzzTest();
         long failures = 0, hangs = 0, internal = 0;
+        long slowestCpu = -1, slowestSeed = 0;
+        int slowestKind = 0;
         long start = System.nanoTime();
         for (long i = 0; i < cases; i++) {
             long s = seeds.nextLong();
@@ -33,6 +35,11 @@ public final class FuzzLongRun {
                         t.mutatedHuggingFaceConfigsKeepTheInvariants(names.get((int) Math.floorMod(s, (long) names.size())), s);
                     }
                 }
+                if (Fuzz.lastCpuNanos > slowestCpu) {
+                    slowestCpu = Fuzz.lastCpuNanos;
+                    slowestSeed = s;
+                    slowestKind = kind;
+                }
             } catch (Throwable e) {
                 failures++;
                 String msg = String.valueOf(e.getMessage());
@@ -41,8 +48,8 @@ public final class FuzzLongRun {
                 System.out.println("FAIL kind=" + kind + " seed=" + s + ": " + e);
             }
             if ((i + 1) % 5_000 == 0) {
-                System.out.printf(java.util.Locale.ROOT, "progress %d cases in %.0f s: %s; %d failures%n", i + 1,
-                        (System.nanoTime() - start) / 1e9, Fuzz.stats(), failures);
+                System.out.printf(java.util.Locale.ROOT, "progress %d cases in %.0f s: %s (kind=%d seed=%d); %d failures%n", i + 1,
+                        (System.nanoTime() - start) / 1e9, Fuzz.stats(), slowestKind, slowestSeed, failures);
             }
         }
         System.out.printf(java.util.Locale.ROOT, "summary: %s; %d failures (%d hangs past %d s %s, %d internal errors) in %.0f s%n",
