@@ -24,7 +24,8 @@ import java.util.List;
  * TP all-reduce twice per layer, ring time 2(n-1)·α + 2(n-1)/n·M/B (GenZ collective_times.py;
  * llm-analysis get_latency_fwd_per_tp_comm); PP send of hidden + residual per stage boundary,
  * α + M/B (AIC P2POp); EP dispatch and combine per MoE layer, message top_k·b·h·B
- * (llm-analysis get_latency_fwd_per_layer_mlp_moe_alltoall), α + (n-1)/n·M/B_rank; with vLLM
+ * (llm-analysis get_latency_fwd_per_layer_mlp_moe_alltoall), α + (n-1)/n·M/B_rank, only where the
+ * engine runs all-to-all kernels (EngineSpec.epAllToAll; otherwise the TP all-reduce sums the MoE output); with vLLM
  * DP > 1 and no EP, all-gather + reduce-scatter over the experts' dp x tp group; DP: none.
  */
 public final class InterconnectModel {
@@ -217,7 +218,8 @@ public final class InterconnectModel {
 
     /**
      * The collectives of one step of {@code plan}, counted for its largest stage (which paces the
-     * others): per stage two TP all-reduces per layer; for MoE with expert parallelism a dispatch and
+     * others): per stage two TP all-reduces per layer; for MoE with expert parallelism, where the
+     * engine runs all-to-all kernels ({@code EngineSpec.epAllToAll}), a dispatch and
      * a combine all-to-all per MoE layer, in which each rank sends its share of its replica's tokens
      * (tokens / tp) to their top-k experts' ranks; for vLLM's MoE over DP x TP ranks without EP, an
      * all-gather and a reduce-scatter of the hidden states per MoE layer; between stages, one send of
@@ -247,7 +249,9 @@ public final class InterconnectModel {
         GroupCost ep = worst(costs, GroupKind.EP);
         if (moe != null && ep != null && stageMoe > 0) {
             int n = ep.size();
-            if (layout.epSize() > 1) {
+            // Expert parallelism without the engine's all-to-all kernels sends nothing here: the EP group
+            // is the TP group, every rank holds all of its tokens, and the TP all-reduce above sums the MoE output.
+            if (layout.epSize() > 1 && e.spec().epAllToAll(e, plan.parallel())) {
                 // The dispatch and the combine alternate, one of each per MoE layer: their mean message stands for both.
                 dev.shardplan.engine.EpMessage msg = e.spec().epMessage(e, m, plan.parallel());
                 boolean bf16 = msg.dispatch() == h * ACT_BYTES && msg.combine() == h * ACT_BYTES;
@@ -257,7 +261,7 @@ public final class InterconnectModel {
                         bf16 ? "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·hidden·2 B (a rank sends its own tokens)"
                                 : "dispatch + combine per MoE layer; α + (n-1)/n·M/B, M = tokens/tp·top_k·(dispatch + combine)/2 per token, "
                                 + msg.why() + " (a rank sends its own tokens)"));
-            } else {
+            } else if (layout.epSize() <= 1) {
                 ks.add(new CollectiveSchedule.Kind("moe all-gather/reduce-scatter", GroupKind.EP, true, 2 * stageMoe, n, h * ACT_BYTES,
                         n - 1, ep.bandwidth() * linkEfficiency, callLatency + ep.latency(), ep.overNetwork(),
                         "vLLM allgather_reducescatter over dp x tp; α + (n-1)·M/B, M = tokens·hidden·2 B"));

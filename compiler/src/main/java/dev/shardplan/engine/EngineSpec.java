@@ -114,6 +114,14 @@ public interface EngineSpec {
     }
 
     /**
+     * Whether the MoE layers of an expert-parallel plan ({@code p.ep()} > 1) exchange tokens with a
+     * dispatch and combine all-to-all. Where they do not, every rank of the EP group already holds
+     * all of its group's tokens, computes its own experts for them, and the MoE output is summed by
+     * the tensor-parallel all-reduce the step already pays; each engine states its rule and source.
+     */
+    boolean epAllToAll(EngineConfig cfg, dev.shardplan.model.Parallel p);
+
+    /**
      * What one token's hidden state takes on the wire in the expert-parallel dispatch and combine
      * of {@code cfg}'s all-to-all kernels (BF16 both ways unless the engine's kernels say otherwise).
      */

@@ -477,6 +477,23 @@ final class Sglang implements EngineSpec {
     static final long LOAD_OVERHEAD = 250L << 20;
 
     /**
+     * SGLang dispatches tokens to their experts' ranks when an all-to-all backend runs
+     * (moe_a2a_backend other than none: the token dispatcher of layers/moe/token_dispatcher, with
+     * the MoE input scattered over the ranks) or when attention is data-parallel (each attention
+     * replica holds other tokens; with the none backend SGLang gathers them over the group and
+     * reduce-scatters the output instead, which is still priced as the all-to-all). With --ep-size and neither, the TP group is the EP group, each
+     * rank holds every token and runs its local experts, and the MoE output is summed by the TP
+     * all-reduce (the default none backend: "the all-reduce/all-gather dispatch").
+     */
+    @Override
+    public boolean epAllToAll(EngineConfig cfg, dev.shardplan.model.Parallel p) {
+        if (p.ep() <= 1) return false;
+        var backend = cfg.role(Role.ALL2ALL);
+        boolean a2a = backend.isPresent() && !backend.get().word().equals("none");
+        return a2a || p.dpAttention() && p.dp() > 1;
+    }
+
+    /**
      * SGLang's DeepEP dispatcher sends FP8 when DeepGEMM runs the experts of a block-FP8 model
      * (token_dispatcher/deepep.py: per-token-group quantisation by 128 before the normal dispatch,
      * use_fp8 in the low-latency one); the combine returns BF16.

@@ -244,6 +244,19 @@ final class Trtllm implements EngineSpec {
         return PARSERS.names(r);
     }
 
+    /**
+     * TensorRT-LLM's fused MoE replaces its allgather/reducescatter with an all-to-all only under
+     * attention DP: enable_alltoall requires mapping.enable_attention_dp (and moe_ep_size > top_k,
+     * MNNVL or DeepEP; tensorrt_llm/_torch/modules/fused_moe/fused_moe_cutlass.py,
+     * fused_moe_wide_ep.py select_alltoall_method_type). With attention TP every rank holds the
+     * whole batch, its moe_ep_size slice of experts computes it, and reducescatter_or_allreduce
+     * sums the output with the TP all-reduce.
+     */
+    @Override
+    public boolean epAllToAll(EngineConfig cfg, dev.shardplan.model.Parallel p) {
+        return p.ep() > 1 && p.dpAttention() && p.dp() > 1;
+    }
+
     @Override
     public KvBytes kvBytes(EngineConfig cfg, Model m, int tp) {
         return Shapes.kvBytes(m, tp, cfg.kvDtype(), LAYOUT.kvHeads(), "kv heads per rank = ceil(kv / tp) (TensorRT-LLM attention)");

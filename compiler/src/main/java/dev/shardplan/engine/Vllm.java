@@ -729,6 +729,19 @@ final class Vllm implements EngineSpec {
     }
 
     /**
+     * vLLM runs its all-to-all kernels only with data parallelism: FusedMoEParallelConfig.use_all2all_kernels
+     * is {@code dp_size > 1 and use_ep} (vllm/model_executor/layers/fused_moe/config.py, every release
+     * pinned here; newer main adds prefill context parallelism and sequence-parallel MoE, which plans
+     * cannot express). With dp 1 and EP, make() turns the TP group into the EP group (ep_size =
+     * tp_size, tp_size = 1): each rank routes the whole batch to its own experts and FusedMoE's
+     * output is reduced by tensor_model_parallel_all_reduce (reduce_results with ep_size > 1).
+     */
+    @Override
+    public boolean epAllToAll(EngineConfig cfg, dev.shardplan.model.Parallel p) {
+        return p.ep() > 1 && p.dp() > 1;
+    }
+
+    /**
      * vLLM's DeepEP prepare/finalize quantize a 128 x 128 block-FP8 model's activations before the
      * dispatch (deepep_ll_prepare_finalize use_fp8_dispatch; deepep_ht_prepare_finalize quantizes
      * first for block quantization), when the all-to-all kernels run (dp > 1 with EP).

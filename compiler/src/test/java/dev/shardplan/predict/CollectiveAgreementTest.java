@@ -31,6 +31,9 @@ class CollectiveAgreementTest {
             {"nodes 1 x HGX_H200", "deepseek_r1", "dp 8; ep 8; dp_attention true"},
             {"nodes 1 x HGX_H200", "deepseek_r1", "dp 2; tp 4; ep 8"},
             {"nodes 1 x HGX_H100", "qwen3_30b_a3b", "dp 2; tp 4"},
+            // dp 1 with EP: vLLM runs no all-to-all kernels, both sides price the TP all-reduce alone
+            {"nodes 1 x HGX_H200", "deepseek_r1", "tp 8; ep 8"},
+            {"nodes 1 x HGX_H100", "qwen3_30b_a3b", "tp 8; ep 8"},
     };
 
     @Test
@@ -58,6 +61,11 @@ class CollectiveAgreementTest {
             assertEquals(sends, (pp - 1) * b.send(), 1e-12 + 1e-9 * Math.max(sends, 1e-9), what + ": stage sends");
             assertEquals(pp > 1, sends > 0, what);
             assertTrue(perStage > 0 || a.layout().tp() == 1 && a.layout().epSize() == 1, what);
+            // the model steps with no kind explain does not show
+            for (var k : in.comm().kinds())
+                assertTrue(a.interconnect().decode().stream().anyMatch(col -> col.name().equals(k.name())), what + ": " + k.name());
+            if (a.layout().epSize() > 1 && p.parallel().dp() == 1)
+                assertTrue(in.comm().kinds().stream().noneMatch(k -> k.group() == GroupKind.EP), what + ": no EP all-to-all with dp 1");
         }
     }
 
