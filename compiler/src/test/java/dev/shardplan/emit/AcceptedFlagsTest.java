@@ -39,8 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * them. The sets in src/test/resources/launchers/releases were extracted from each release's
  * argument parser at its tag commit (each file's header names the commit and how it was
  * established); a generated file names the release it is for in its "Engine:" header line.
- * TensorRT-LLM's release parsers could not be read: its files are checked against a main-branch
- * snapshot, and the test asserts that the release files say so.
+ * TensorRT-LLM's release parsers could not be read: a TensorRT-LLM file is checked against its
+ * release's own list (trtllm-serve, trtllm-serve disaggregated, LLM-API keys, disaggregated config)
+ * once that list is recorded, and until then against the main-branch snapshot; the test asserts
+ * that the release files still say "coverage: none".
  */
 class AcceptedFlagsTest {
     /** flag → accepted values (empty: any value or a switch), per list. */
@@ -100,20 +102,47 @@ class AcceptedFlagsTest {
         for (EngineSpec spec : Engines.all())
             for (Release r : spec.releases())
                 assertTrue(compiled.getOrDefault(r.label(), 0) > 0, "some plan compiles for " + r.label() + ": " + compiled);
-        for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "releases/trtllm-serve-main-00209af1",
-                "releases/trtllm-llm-api-main", "sglang-router", "llm-d-routing-sidecar", "llm-d-epp",
-                "releases/trtllm-serve-disaggregated-main-00209af1", "releases/trtllm-disagg-config-main"))
+        for (String p : List.of("ray-start", "mpirun", "srun", "sbatch", "bash", "sglang-router", "llm-d-routing-sidecar", "llm-d-epp"))
             assertTrue(seen.containsKey(p) && !seen.get(p).isEmpty(), "the plans exercise " + p + ": " + seen.keySet());
+        for (Release r : Engines.spec(EngineKind.TRTLLM).releases())
+            for (String p : TRTLLM_LISTS.keySet()) {
+                String list = trtllmList(p, r.version().toString());
+                assertTrue(seen.containsKey(list) && !seen.get(list).isEmpty(), "the plans exercise " + list + " for trtllm " + r.version() + ": " + seen.keySet());
+            }
         for (Release r : Engines.spec(EngineKind.VLLM).releases())
             assertTrue(seen.containsKey("releases/vllm-" + r.version()), "the plans exercise vllm " + r.version());
         for (Release r : Engines.spec(EngineKind.SGLANG).releases())
             assertTrue(seen.containsKey("releases/sglang-" + r.version()), "the plans exercise sglang " + r.version());
     }
 
+    /**
+     * TensorRT-LLM's accepted lists, by the prefix of a release's file, and the main-branch snapshot
+     * each falls back to while that release's file says "# coverage: none" (its parser not read).
+     */
+    static final Map<String, String> TRTLLM_LISTS = new TreeMap<>(Map.of(
+            "trtllm-serve-", "releases/trtllm-serve-main-00209af1",
+            "trtllm-llm-api-", "releases/trtllm-llm-api-main",
+            "trtllm-serve-disaggregated-", "releases/trtllm-serve-disaggregated-main-00209af1",
+            "trtllm-disagg-config-", "releases/trtllm-disagg-config-main"));
+
+    /**
+     * The list a TensorRT-LLM file for {@code version} is checked against: the release's own file
+     * once it records the release's flags or keys, else the main-branch snapshot.
+     */
+    static String trtllmList(String prefix, String version) {
+        String own = "releases/" + prefix + version;
+        try (InputStream in = AcceptedFlagsTest.class.getResourceAsStream("/launchers/" + own + ".txt")) {
+            if (in != null && !new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("# coverage: none")) return own;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return TRTLLM_LISTS.get(prefix);
+    }
+
     @Test
     void tensorRtLlmReleaseFilesSayTheirParsersWereNotRead() throws IOException {
         for (Release r : Engines.spec(EngineKind.TRTLLM).releases()) {
-            for (String n : List.of("trtllm-serve-", "trtllm-llm-api-")) {
+            for (String n : TRTLLM_LISTS.keySet()) {
                 try (InputStream in = AcceptedFlagsTest.class.getResourceAsStream("/launchers/releases/" + n + r.version() + ".txt")) {
                     assertTrue(in != null, n + r.version());
                     String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -133,7 +162,10 @@ class AcceptedFlagsTest {
             lists.put("vllm-serve", "releases/vllm-" + (m.group(1).equals("vllm") ? m.group(2) : ""));
             lists.put("sglang-launch-server", "releases/sglang-" + (m.group(1).equals("sglang") ? m.group(2) : ""));
         }
-        lists.put("trtllm-serve", "releases/trtllm-serve-main-00209af1");
+        String trt = m.find(0) && m.group(1).equals("trtllm") ? m.group(2) : "";
+        lists.put("trtllm-serve", trtllmList("trtllm-serve-", trt));
+        lists.put("trtllm-serve-disaggregated", trtllmList("trtllm-serve-disaggregated-", trt));
+        String llmApi = trtllmList("trtllm-llm-api-", trt);
         String path = f.path();
         if (path.endsWith(".sh") || path.endsWith(".sbatch")) shell(f.content(), where, problems, seen, lists);
         else if (path.equals("vllm/config.yaml")) {
@@ -141,17 +173,17 @@ class AcceptedFlagsTest {
                 check(lists.get("vllm-serve"), "--" + k.getKey(), k.getValue(), where, problems, seen);
         } else if (path.startsWith("trtllm/") && path.endsWith(".yaml")) {
             for (var k : keys(HostileStringTest.yaml(f.content()).get(0), "").entrySet())
-                check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
+                check(llmApi, k.getKey(), k.getValue(), where, problems, seen);
         } else if (path.startsWith("kubernetes/")) kubernetes(f.content(), where, problems, seen, lists);
         // The manifests' keys are checked against the LWS CRD and Kubernetes schemas (ManifestSchemaTest).
         // TensorRT-LLM options written inline by a pod or a Slurm task (a quoted heredoc).
         for (String yaml : heredocs(f.content()))
             for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
-                check("releases/trtllm-llm-api-main", k.getKey(), k.getValue(), where, problems, seen);
+                check(llmApi, k.getKey(), k.getValue(), where, problems, seen);
         // The disaggregated server's configuration, written at start (an unquoted heredoc: it names the servers by address).
         for (String yaml : heredocs(f.content(), TrtllmPools.CONFIG_DELIMITER, false))
             for (var k : keys(HostileStringTest.yaml(yaml).get(0), "").entrySet())
-                check("releases/trtllm-disagg-config-main", k.getKey(), k.getValue(), where, problems, seen);
+                check(trtllmList("trtllm-disagg-config-", trt), k.getKey(), k.getValue(), where, problems, seen);
     }
 
     /** The fixture plans and the project's plans/, each set compiled on its own (their names overlap). */
@@ -292,7 +324,7 @@ class AcceptedFlagsTest {
                 String start = programAt(cmd, i);
                 if (start != null) {
                     program = start.equals("trtllm-llmapi-launch") ? null : start;
-                    if (start.equals("vllm-serve") || start.equals("ray-start") || start.startsWith("releases/trtllm-serve-disaggregated")) i++;
+                    if (start.equals("vllm-serve") || start.equals("ray-start") || start.equals("trtllm-serve-disaggregated")) i++;
                     if (start.equals("sglang-launch-server") || start.equals("shardplan-shim") || start.equals("sglang-router")) i += 2;
                     if (start.equals("shardplan-shim-module")) {
                         program = "shardplan-shim";
@@ -319,7 +351,7 @@ class AcceptedFlagsTest {
         if (t.equals("python3") && next.equals("-m") && third.equals("shardplan_shim")) return "shardplan-shim";
         if (t.equals("python3") && next.equals("-m") && third.equals(dev.shardplan.engine.SglangRouter.MODULE)) return "sglang-router";
         if (t.equals("-m") && next.equals("shardplan_shim")) return "shardplan-shim-module";
-        if (t.equals("trtllm-serve") && next.equals(dev.shardplan.engine.TrtllmDisagg.COMMAND)) return "releases/trtllm-serve-disaggregated-main-00209af1";
+        if (t.equals("trtllm-serve") && next.equals(dev.shardplan.engine.TrtllmDisagg.COMMAND)) return "trtllm-serve-disaggregated";
         if (Set.of("trtllm-serve", "mpirun", "srun", "bash", "trtllm-llmapi-launch", "torchrun").contains(t)) return t;
         return null;
     }
