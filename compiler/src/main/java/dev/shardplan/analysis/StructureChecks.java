@@ -138,7 +138,12 @@ final class StructureChecks {
                     // the same gpus: a pp that leaves some idle (pp 8 -> 7 on 8) is no fix
                     if (layers % q == 0 && (par.dp() * pp) % q == 0) c.add(Variants.degrees(p, par.dp() * pp / q, par.tp(), q, par.ep()));
                 }
-                for (int q = pp + 1; q <= layers && c.size() < 6; q++) if (layers % q == 0 && par.dp() * par.tp() * q <= p.cluster().totalGpus()) c.add(Variants.degrees(p, par.dp(), par.tp(), q, par.ep()));
+                // upwards too on the same gpus (fewer replicas, each with more stages): a pp that needs
+                // more gpus changes the plan's size, which is the idle-gpu note's business, and for a
+                // prime layer count it was the layer count itself (pp 4 -> 61 on a 64-gpu cluster: a
+                // 61-stage pipeline that simulated at 0 tok/s and cost seconds to weigh)
+                for (int q = pp + 1; q <= Math.min(layers, par.dp() * pp) && c.size() < 6; q++)
+                    if (layers % q == 0 && (par.dp() * pp) % q == 0) c.add(Variants.degrees(p, par.dp() * pp / q, par.tp(), q, par.ep()));
                 // a note: a pp that divides the layers is offered only when it costs nothing else
                 // (pp 8 -> 7 for 126 layers on 8 gpus would leave one idle); otherwise no help
                 ctx.firstFix(c, this).ifPresent(f -> b.help("use " + Variants.describe(p, f) + " (re-checked: this diagnostic goes away, no new error or warning)"));

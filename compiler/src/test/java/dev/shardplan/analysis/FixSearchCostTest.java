@@ -120,4 +120,36 @@ class FixSearchCostTest {
         assertTrue(order.stream().anyMatch(p -> p.parallel().dp() == 131_072), "the idle-GPU note re-checked dp 131,072: " + order.size());
         assertEquals(1, large, "full analyses of 131,072-rank plans: only the candidate itself");
     }
+    /**
+     * A finding of the fuzzing long run (seed 41, case 6620807834346268256): a 61-layer model at
+     * pp 4 on a 64-GPU cluster got the uneven-split note's fix "pp 4 -> 61", a 61-stage pipeline on
+     * 61 GPUs that simulated at 0 tok/s and took seconds to weigh. The note's fixes keep the plan's
+     * GPUs (fewer or more stages, as many replicas as fill the same ranks); more GPUs are the
+     * idle-GPU note's business.
+     */
+    @Test
+    void theUnevenSplitNoteNeverOffersAPipelineOnMoreGpus() {
+        // 61 layers of ~0.87B parameters: too large for one H100 (so pp 4 -> 1 with dp 4 fails), fine in 4 stages
+        Plan plan = Fixtures.plan("""
+                cluster c { nodes 8 x HGX_H100 }
+                model m { layers 61; hidden 8192; heads 64; kv_heads 8; ffn 28672; vocab 128256 }
+                plan p {
+                  model m
+                  cluster c
+                  workload natural_reasoning
+                  parallel { tp 1; pp 4 }
+                  engine vllm { gpu_memory_utilization 0.9 }
+                }
+                """, "p");
+        Map<Plan, Integer> analysed = new HashMap<>();
+        List<Plan> order = analysedByTheFixSearch(plan, analysed);
+        for (Plan p : order) {
+            if (p.parallel().pp() > 4) assertEquals(4, p.parallel().worldSize(), "a deeper pipeline on more gpus: " + Variants.describe(plan, p));
+        }
+        for (CheckContext.Fix f : Analyzer.fixes(plan)) {
+            if (f.codes().contains(AnalysisCodes.UNEVEN_PP_SPLIT)) {
+                assertEquals(4, f.plan().parallel().worldSize(), "the uneven-split fix keeps the plan's 4 gpus: " + Variants.describe(plan, f.plan()));
+            }
+        }
+    }
 }
