@@ -87,8 +87,8 @@ final class Advice {
             List<Diagnostic> ds = a.diagnostics();
             List<CheckContext.Fix> offered = new ArrayList<>(ds.size());
             for (Diagnostic d : ds) offered.add(offered(p, a, d));
-            boolean large = tooLarge(p);
-            boolean simulated = !large && !tooWide(p);
+            String large = tooLarge(p);
+            boolean simulated = large == null && !tooWide(p);
             // A plan with an error cannot start: there is nothing to compare the fix against.
             Background.Task<Prediction> before = simulated && !a.hasErrors() && offered.stream().anyMatch(f -> f != null && !tooWide(f.plan()))
                     ? submit(() -> simulate(p, a)) : null;
@@ -109,7 +109,7 @@ final class Advice {
                         out.add(d);
                         continue;
                     }
-                    String gain = large ? "not simulated during check (" + tooLargeWhy(p) + "): `shardplan simulate` the plan and the change to weigh it"
+                    String gain = large != null ? "not simulated during check (" + large + "): `shardplan simulate` the plan and the change to weigh it"
                             : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
                                     + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
                             : gains.computeIfAbsent(f.plan(), q -> gain(b4, after.get(q).join()));
@@ -140,21 +140,19 @@ final class Advice {
         return p.parallel().dp() > MAX_REPLICAS;
     }
 
-    private static boolean tooLarge(Plan p) {
-        return p.workload().requests() > MAX_REQUESTS || p.workload().maxLength() > MAX_LENGTH || outputTokens(p) > MAX_OUTPUT_TOKENS;
-    }
-
-    /** The output tokens of the request set a simulation of {@code p} draws (within the request bound, drawing costs milliseconds). */
-    private static long outputTokens(Plan p) {
-        if (p.workload().requests() > MAX_REQUESTS) return 0;
-        return dev.shardplan.predict.RequestSet.draw(p.workload(), Predictor.DEFAULT_SEED).outputTokens();
-    }
-
-    private static String tooLargeWhy(Plan p) {
-        long out = outputTokens(p);
-        if (out > MAX_OUTPUT_TOKENS) return String.format(Locale.ROOT, "%,d requests of %,d output tokens in all, more than %,d",
-                p.workload().requests(), out, MAX_OUTPUT_TOKENS);
-        return String.format(Locale.ROOT, "%,d requests of up to %,d tokens", p.workload().requests(), p.workload().maxLength());
+    /**
+     * Why check does not simulate {@code p}'s workload to weigh a fix (its requests, their length or
+     * the output tokens of the request set a simulation draws: drawing 50,000 requests costs
+     * milliseconds), or null when it does.
+     */
+    private static String tooLarge(Plan p) {
+        var w = p.workload();
+        if (w.requests() > MAX_REQUESTS || w.maxLength() > MAX_LENGTH)
+            return String.format(Locale.ROOT, "%,d requests of up to %,d tokens", w.requests(), w.maxLength());
+        long out = dev.shardplan.predict.RequestSet.draw(w, Predictor.DEFAULT_SEED).outputTokens();
+        if (out > MAX_OUTPUT_TOKENS)
+            return String.format(Locale.ROOT, "%,d requests of %,d output tokens in all, more than %,d", w.requests(), out, MAX_OUTPUT_TOKENS);
+        return null;
     }
 
     /** The fix behind {@code d}'s help line: one of its codes, and the help proposes that variant. */
