@@ -51,6 +51,17 @@ public final class Analyzer {
         return ctx.offered();
     }
 
+    /**
+     * The next verified fix after {@code f} among the candidates its check tried after it (the same
+     * verification as {@link CheckContext#firstFix}: the check's diagnostic goes away, no new error
+     * or warning), or empty. For a stage that can simulate and finds {@code f} slower than the plan.
+     */
+    public static java.util.Optional<CheckContext.Fix> alternative(Plan plan, CheckContext.Fix f) {
+        if (f.rest().isEmpty() || plan.parallel().worldSize() > plan.cluster().totalGpus()) return java.util.Optional.empty();
+        CheckContext ctx = new CheckContext(core(plan, StepTimeModel.ROOFLINE), true, p -> core(p, StepTimeModel.ROOFLINE));
+        return ctx.firstFix(f.rest(), f.check()).map(q -> ctx.offered().get(ctx.offered().size() - 1));
+    }
+
     static List<Diagnostic> runChecks(CheckContext ctx) {
         List<Diagnostic> ds = new ArrayList<>();
         for (Check c : Checks.ALL) {

@@ -32,8 +32,17 @@ public final class CheckContext {
     /** The plan's own errors and warnings by code (without fixes), computed on the first candidate that needs them. */
     private java.util.Set<String> before;
 
-    /** A verified fix a check offered: the codes of the check and the changed plan. */
-    public record Fix(List<dev.shardplan.diag.Code> codes, Plan plan) {}
+    /**
+     * A verified fix a check offered: the codes of the check, the changed plan, the check, and the
+     * candidates it tried after this one (not verified yet), so that a later stage that finds this
+     * fix slower on the simulator can ask {@link Analyzer#alternative} for the next verified one.
+     */
+    public record Fix(List<dev.shardplan.diag.Code> codes, Plan plan, Check check, List<Plan> rest) {
+        public Fix {
+            codes = List.copyOf(codes);
+            rest = List.copyOf(rest);
+        }
+    }
 
     CheckContext(PlanAnalysis analysis, boolean suggest, Function<Plan, PlanAnalysis> core) {
         this.analysis = analysis;
@@ -85,7 +94,8 @@ public final class CheckContext {
         nearMiss = null;
         nearMissCode = null;
         int self = Checks.ALL.indexOf(check);
-        for (Plan c : candidates) {
+        for (int ci = 0; ci < candidates.size(); ci++) {
+            Plan c = candidates.get(ci);
             if (c == null) continue;
             // A variant past the language's bound on ranks, or the cluster's GPUs, is no fix, and
             // laying it out would cost in proportion to a number nobody asked for.
@@ -118,7 +128,11 @@ public final class CheckContext {
                 if (worse) break;
             }
             if (!worse) {
-                if (offer) offered.add(new Fix(check.codes(), c));
+                if (offer) {
+                    List<Plan> rest = new java.util.ArrayList<>();
+                    for (Plan r : candidates.subList(ci + 1, candidates.size())) if (r != null && !r.equals(c)) rest.add(r);
+                    offered.add(new Fix(check.codes(), c, check, rest));
+                }
                 return Optional.of(c);
             }
         }

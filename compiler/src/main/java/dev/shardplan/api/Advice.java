@@ -1,5 +1,6 @@
 package dev.shardplan.api;
 
+import dev.shardplan.analysis.Analyzer;
 import dev.shardplan.analysis.CheckContext;
 import dev.shardplan.analysis.PlanAnalysis;
 import dev.shardplan.analysis.Variants;
@@ -100,7 +101,7 @@ final class Advice {
             }
             return () -> {
                 Prediction b4 = before == null ? null : before.join();
-                Map<Plan, String> gains = new HashMap<>();
+                Map<CheckContext.Fix, Offer> offers = new HashMap<>();
                 List<Diagnostic> out = new ArrayList<>(ds.size());
                 for (int i = 0; i < ds.size(); i++) {
                     Diagnostic d = ds.get(i);
@@ -109,15 +110,42 @@ final class Advice {
                         out.add(d);
                         continue;
                     }
-                    String gain = large != null ? "not simulated during check (" + large + "): `shardplan simulate` the plan and the change to weigh it"
-                            : tooWide(p) || tooWide(f.plan()) ? String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
-                                    + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS)
-                            : gains.computeIfAbsent(f.plan(), q -> gain(b4, after.get(q).join()));
-                    out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
-                            d.help() + "; " + gain, d.fix()));
+                    if (large != null || tooWide(p) || tooWide(f.plan())) {
+                        String gain = large != null ? "not simulated during check (" + large + "): `shardplan simulate` the plan and the change to weigh it"
+                                : String.format(Locale.ROOT, "not simulated during check (dp %,d -> %,d: more than %,d replicas): "
+                                        + "`shardplan simulate` the plan and the change to weigh it", p.parallel().dp(), f.plan().parallel().dp(), MAX_REPLICAS);
+                        out.add(new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(), d.help() + "; " + gain, d.fix()));
+                        continue;
+                    }
+                    out.add(offers.computeIfAbsent(f, g -> choose(p, g, b4, after.get(g.plan()).join())).applyTo(p, d));
                 }
                 return out;
             };
+        }
+
+        /**
+         * What the help offers for fix {@code f} of plan {@code p}: the fix itself unless the
+         * simulator finds it more than 1% slower than the plan (issue 12: a suggestion, applied,
+         * never lowers the simulated objective); then the next verified candidate its check tried
+         * ({@link Analyzer#alternative}) that is not slower, up to {@link #MAX_ALTERNATIVES} of them;
+         * else none, and the help says what the fix would cost.
+         */
+        private Offer choose(Plan p, CheckContext.Fix f, Prediction b4, Prediction first) {
+            if (!slower(b4, first)) return new Offer(f.plan(), gain(b4, first), List.of());
+            List<String> slower = new ArrayList<>();
+            slower.add(loss(p, f.plan(), b4, first));
+            CheckContext.Fix cur = f;
+            for (int k = 0; k < MAX_ALTERNATIVES; k++) {
+                var next = Analyzer.alternative(p, cur);
+                if (next.isEmpty()) break;
+                cur = next.get();
+                if (tooWide(cur.plan())) break;
+                Prediction pr = simulate(cur.plan(), null);
+                if (pr == null || !pr.simulated()) break;
+                if (!slower(b4, pr)) return new Offer(cur.plan(), gain(b4, pr), slower);
+                slower.add(loss(p, cur.plan(), b4, pr));
+            }
+            return new Offer(null, null, slower);
         }
 
         private Prediction simulate(Plan p, PlanAnalysis a) {
@@ -134,6 +162,44 @@ final class Advice {
         private Background.Task<Prediction> submit(java.util.concurrent.Callable<Prediction> work) {
             return Background.start(parallel, work);
         }
+    }
+
+    /** The most further candidates check weighs when a fix is slower than the plan (each costs an analysis and a simulation). */
+    static final int MAX_ALTERNATIVES = 3;
+
+    /**
+     * The help line's offer for one fix: the plan it proposes (null: none, as every verified
+     * candidate weighed was slower), the simulated gain, and the slower candidates passed over.
+     */
+    private record Offer(Plan plan, String gain, List<String> slower) {
+        Diagnostic applyTo(Plan p, Diagnostic d) {
+            String passed = slower.isEmpty() ? "" : "; " + String.join("; ", slower) + " also clear" + (slower.size() == 1 ? "s" : "")
+                    + " it but " + (slower.size() == 1 ? "is" : "are") + " slower";
+            if (plan == null) {
+                return new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(),
+                        "no change is offered: " + String.join("; ", slower) + (slower.size() == 1 ? " clears" : " clear")
+                                + " this (re-checked) but the simulator finds " + (slower.size() == 1 ? "it" : "each")
+                                + " slower than the plan as written, so the warning costs less than the fix", null);
+            }
+            // the check's own fix keeps its help line and edit; an alternative gets its own
+            boolean own = slower.isEmpty();
+            String head = own ? d.help() : "use " + Variants.describe(p, plan) + " (re-checked: this diagnostic goes away, no new error or warning)";
+            return new Diagnostic(d.code(), d.severity(), d.message(), d.span(), d.labels(), d.notes(), head + "; " + gain + passed,
+                    own ? d.fix() : Variants.fix(p, plan));
+        }
+    }
+
+    /** Whether {@code after} simulates more than 1% below {@code before} (both simulated, the plan producing output). */
+    private static boolean slower(Prediction before, Prediction after) {
+        if (before == null || !before.simulated() || after == null || !after.simulated()) return false;
+        double q = before.result().outputThroughput();
+        return q > 0 && after.result().outputThroughput() < 0.99 * q;
+    }
+
+    /** "tp 4 -> 2, pp 1 -> 2 (≈ -25%: 3,207 -> 2,409 tok/s)". */
+    private static String loss(Plan p, Plan q, Prediction before, Prediction after) {
+        double a = before.result().outputThroughput(), b = after.result().outputThroughput();
+        return String.format(Locale.ROOT, "%s (simulated ≈ %+.0f%%: %s -> %s tok/s)", Variants.describe(p, q), 100 * (b / a - 1), num(a), num(b));
     }
 
     private static boolean tooWide(Plan p) {
@@ -182,9 +248,8 @@ final class Advice {
         }
         double change = r.outputThroughput() / q.outputThroughput() - 1;
         String was = q.preemptions() == r.preemptions() ? "" : " (was " + (q.preemptions() == 0 ? "none" : String.format(Locale.ROOT, "%,d", q.preemptions())) + ")";
-        String verdict = change < -0.01 ? ": slower on the simulator, weigh the warning against the loss" : "";
-        return String.format(Locale.ROOT, "simulated ≈ %+.0f%% output throughput (%s -> %s tok/s), %s%s%s%s", 100 * change,
-                num(q.outputThroughput()), num(r.outputThroughput()), pre, was, slo, verdict);
+        return String.format(Locale.ROOT, "simulated ≈ %+.0f%% output throughput (%s -> %s tok/s), %s%s%s", 100 * change,
+                num(q.outputThroughput()), num(r.outputThroughput()), pre, was, slo);
     }
 
     private static String preemptions(long n) {
