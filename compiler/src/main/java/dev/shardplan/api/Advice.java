@@ -189,14 +189,17 @@ final class Advice {
         }
     }
 
-    /** Whether {@code after} simulates more than 1% below {@code before} (both simulated, the plan producing output). */
+    /** The share of the plan's output throughput a fix may lose and still count as not slower (simulation noise between layouts). */
+    static final double SLOWER = 0.01;
+
+    /** Whether {@code after} simulates more than {@link #SLOWER} below {@code before} (both simulated, the plan producing output). */
     private static boolean slower(Prediction before, Prediction after) {
         if (before == null || !before.simulated() || after == null || !after.simulated()) return false;
         double q = before.result().outputThroughput();
-        return q > 0 && after.result().outputThroughput() < 0.99 * q;
+        return q > 0 && after.result().outputThroughput() < (1 - SLOWER) * q;
     }
 
-    /** "tp 4 -> 2, pp 1 -> 2 (≈ -25%: 3,207 -> 2,409 tok/s)". */
+    /** "tp 4 -> 2, pp 1 -> 2 (simulated ≈ -25%: 3,207 -> 2,409 tok/s)". */
     private static String loss(Plan p, Plan q, Prediction before, Prediction after) {
         double a = before.result().outputThroughput(), b = after.result().outputThroughput();
         return String.format(Locale.ROOT, "%s (simulated ≈ %+.0f%%: %s -> %s tok/s)", Variants.describe(p, q), 100 * (b / a - 1), num(a), num(b));
